@@ -1,0 +1,1 @@
+"""One module per data source: each yields rows and loads them in one transaction."""

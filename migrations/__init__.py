@@ -1,0 +1,1 @@
+"""Alembic migrations of the snoopdb schema; `snoopdb init` upgrades to head."""

@@ -1,0 +1,5 @@
+import sys
+
+from snoopdb.cli import main
+
+sys.exit(main())

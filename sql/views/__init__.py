@@ -1,0 +1,1 @@
+"""One file per view, named after the view."""
