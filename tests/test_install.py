@@ -1,0 +1,59 @@
+"""A built wheel, installed into a fresh virtualenv, carries everything the CLI needs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from conftest import REPO
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_initialises(tmp_path: Path, database_url: str) -> None:
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels),
+                    str(REPO)], check=True, cwd=tmp_path)
+    (wheel,) = wheels.glob("snoopdb-*.whl")
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    bin_dir = env_dir / "bin"
+    subprocess.run([bin_dir / "pip", "install", "-q", str(wheel)], check=True, cwd=tmp_path)
+
+    help_run = subprocess.run([bin_dir / "snoopdb", "--help"], capture_output=True, text=True,
+                              check=True, cwd=tmp_path)
+    assert "load" in help_run.stdout and "init" in help_run.stdout
+
+    scratch = psycopg.conninfo.make_conninfo(database_url, dbname=f"{tmp_path.name}_wheel"[-60:])
+    admin = psycopg.conninfo.make_conninfo(database_url, dbname="postgres")
+    name = psycopg.conninfo.conninfo_to_dict(scratch)["dbname"]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        env = {"PATH": str(bin_dir), "HOME": str(tmp_path), "DATABASE_URL": scratch}
+        init = subprocess.run([bin_dir / "snoopdb", "init"], capture_output=True, text=True,
+                              env=env, cwd=tmp_path)
+        assert init.returncode == 0, init.stderr
+        assert init.stdout.startswith("schema at revision ")
+        where = subprocess.run([bin_dir / "python", "-c", "import snoopdb, snoopdb.migrations, "
+                                "snoopdb.sql; print(snoopdb.__file__)"],
+                               capture_output=True, text=True, check=True, env=env, cwd=tmp_path)
+        assert where.stdout.startswith(str(env_dir))
+        releases = subprocess.run([bin_dir / "snoopdb", "load", "--release", "1.99"],
+                                  capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert releases.returncode == 1
+        assert releases.stderr.strip() == (
+            "snoopdb: error: unknown release '1.99': known releases are 1.5 to 1.36")
+        with psycopg.connect(scratch) as conn:
+            tables = {r[0] for r in conn.execute(
+                "SELECT schemaname || '.' || tablename FROM pg_tables"
+                " WHERE schemaname IN ('public', 'conformance', 'testing')")}
+        assert {"public.open_api", "public.audit_event", "conformance.test",
+                "conformance.ineligible_endpoint", "testing.audit_event"} <= tables
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
