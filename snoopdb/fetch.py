@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,9 +30,17 @@ def is_url(location: str) -> bool:
 class Fetcher:
     """Opens URLs and files; downloads of immutable URLs are kept in `cache_dir`."""
 
-    def __init__(self, cache_dir: Path, session: requests.Session | None = None):
+    def __init__(self, cache_dir: Path):
         self.cache_dir = cache_dir
-        self.session = session or requests.Session()
+        self._local = threading.local()
+
+    @property
+    def session(self) -> requests.Session:
+        """One session per thread: downloads run in parallel, sessions are not thread-safe."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
 
     @contextlib.contextmanager
     def open(self, location: str, *, cache: bool = True) -> Iterator[IO[bytes]]:

@@ -19,7 +19,7 @@ from snoopdb.releases import Release, Releases
 
 KUBERNETES = "kubernetes/kubernetes"
 SPEC_PATH = "api/openapi-spec/swagger.json"
-PARTS = ("spec", "tests", "ineligible")
+PARTS = ("spec", "tests", "ineligible", "audit")
 
 
 @dataclass

@@ -1,0 +1,244 @@
+"""Audit logs (JSON lines of audit.k8s.io Events) → `audit_event` and `endpoint_hit`.
+
+A run (one CI job build, or a set of local files) is loaded in one transaction:
+its previous rows are deleted (keyed by `source`), its events are streamed line by
+line into COPY, and its hit counts — tallied while streaming — go to
+`endpoint_hit`. Memory stays flat whatever the log size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import orjson
+import psycopg
+
+from snoopdb import loadlog
+from snoopdb.attribution import classify, reattribute
+from snoopdb.errors import FetchError, InputError
+from snoopdb.matching import Matcher
+
+# Column order chosen so that a row is a constant head, the per-event values, and
+# the cached user-agent part, joined without reshuffling.
+EVENT_COLUMNS = ("release", "release_date", "source", "audit_id", "endpoint", "error",
+                 "useragent", "test", "test_hit", "conf_test_hit", "data")
+HIT_COLUMNS = ("release", "source", "endpoint", "test", "test_hit", "conf_test_hit", "hits")
+COPY_CHUNK = 1 << 20
+NULL = b"\\N"
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _text(value: str | None) -> bytes:
+    """A value in COPY text format."""
+    if value is None:
+        return NULL
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        value = (value.replace("\\", "\\\\").replace("\t", "\\t")
+                 .replace("\n", "\\n").replace("\r", "\\r"))
+    return value.encode()
+
+
+def _json_text(line: bytes) -> bytes:
+    """A JSON line as a COPY text value for a jsonb column."""
+    if b"\\u0000" in line:  # jsonb cannot hold NUL; keep the event, mark the character
+        line = line.replace(b"\\u0000", b"\\ufffd")
+    line = line.replace(b"\\", b"\\\\")
+    if b"\t" in line:
+        line = line.replace(b"\t", b"\\t")
+    return line
+
+
+@dataclass
+class AuditReport:
+    """What a load did: events loaded, matched, unmatched by reason, bad lines skipped."""
+
+    source: str = ""
+    release: str = ""
+    events: int = 0
+    matched: int = 0
+    unmatched: Counter[str] = field(default_factory=Counter)
+    bad_lines: int = 0
+    files: int = 0
+    bytes_read: int = 0
+    seconds: float = 0.0
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+
+class EventRows:
+    """Turns raw audit event lines into COPY text rows of `audit_event`, tallying hits.
+
+    User agents and (verb, URI) matches repeat a great deal, so both are cached.
+    """
+
+    def __init__(self, matcher: Matcher, release: str, release_date: str | None, source: str):
+        self.matcher = matcher
+        self.hits: Counter[tuple[str, str | None, bool, bool]] = Counter()
+        self.report = AuditReport(source=source, release=release)
+        self._agents: dict[str | None, tuple[bytes, str | None, bool, bool]] = {}
+        self._head = b"\t".join((_text(release), _text(release_date), _text(source))) + b"\t"
+
+    def row(self, line: bytes, event: dict) -> bytes:
+        """The COPY row of one parsed event (`line` is its JSON text)."""
+        verb = event.get("verb")
+        uri = event.get("requestURI")
+        if not isinstance(uri, str) or not isinstance(verb, str):
+            raise ValueError("not an audit event: no verb or requestURI")
+        useragent = event.get("userAgent")
+        agent = self._agents.get(useragent)
+        if agent is None:
+            test, test_hit, conf = classify(useragent)
+            agent = self._agents[useragent] = (
+                b"\t".join((_text(useragent), _text(test), b"t" if test_hit else b"f",
+                            b"t" if conf else b"f")), test, test_hit, conf)
+        encoded_agent, test, test_hit, conf = agent
+        endpoint, error = self.matcher.match(verb, uri)
+        self.report.events += 1
+        if endpoint is None:
+            self.report.unmatched[error or "unknown"] += 1
+        else:
+            self.report.matched += 1
+            credited = reattribute(endpoint, useragent, uri)
+            if credited is not None:
+                test, test_hit, conf = credited, True, "[Conformance]" in credited
+                encoded_agent = b"\t".join((_text(useragent), _text(test), b"t",
+                                            b"t" if conf else b"f"))
+            self.hits[(endpoint, test, test_hit, conf)] += 1
+        audit_id = event.get("auditID")
+        return b"".join((
+            self._head, _text(audit_id if isinstance(audit_id, str) else None), b"\t",
+            _text(endpoint), b"\t", _text(error), b"\t", encoded_agent, b"\t",
+            _json_text(line), b"\n",
+        ))
+
+    def hit_rows(self) -> Iterator[tuple[object, ...]]:
+        release, source = self.report.release, self.report.source
+        for (endpoint, test, test_hit, conf), hits in sorted(
+                self.hits.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+            yield (release, source, endpoint, test, test_hit, conf, hits)
+
+
+@dataclass(frozen=True)
+class LogFile:
+    """A local audit log file and the name to give it in messages (its URL, if downloaded)."""
+
+    path: Path
+    name: str
+
+
+def _lines(log: LogFile, raw: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) of a plain or gzipped log; a truncated gzip is an InputError."""
+    stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if raw.peek(2)[:2] == GZIP_MAGIC else raw  # type: ignore[attr-defined]
+    number = 0
+    try:
+        for number, line in enumerate(stream, 1):
+            yield number, line
+    except (EOFError, gzip.BadGzipFile, OSError) as exc:
+        raise InputError(f"{log.name}:{number + 1}: truncated or corrupt gzip: {exc}") from exc
+
+
+def load_run(
+    conn: psycopg.Connection,
+    logs: Iterable[LogFile],
+    matcher: Matcher,
+    *,
+    release: str,
+    release_date: str | None,
+    source: str,
+    testing: bool = False,
+    skip_bad_lines: bool = False,
+    on_progress: Callable[[int], None] | None = None,
+) -> AuditReport:
+    """Replace the run `source` with the events of `logs` (read in the order given).
+
+    CI runs go to `audit_event` with their hit counts in `endpoint_hit`; with
+    `testing`, events go to `testing.audit_event` (live tests' table). One
+    transaction: on any error nothing of the run changes. `on_progress` gets the
+    number of (compressed) bytes read since its last call.
+    """
+    started = time.monotonic()
+    started_at = dt.datetime.now(dt.timezone.utc)
+    table = "testing.audit_event" if testing else "audit_event"
+    rows = EventRows(matcher, release, release_date, source)
+    report = rows.report
+    with conn.transaction():
+        conn.execute(f"DELETE FROM {table} WHERE source = %s", (source,))
+        if not testing:
+            conn.execute("DELETE FROM endpoint_hit WHERE source = %s", (source,))
+        with conn.cursor().copy(f"COPY {table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
+            for log in logs:
+                report.files += 1
+                try:
+                    _copy_file(log, rows, copy, skip_bad_lines, on_progress)
+                except InputError:
+                    if not skip_bad_lines:
+                        raise
+                    report.bad_lines += 1  # the rest of a truncated file is lost
+        if not testing and rows.hits:
+            with conn.cursor().copy(
+                    f"COPY endpoint_hit ({', '.join(HIT_COLUMNS)}) FROM STDIN") as copy:
+                for hit in rows.hit_rows():
+                    copy.write_row(hit)
+        loadlog.record(conn, "testing-audit" if testing else "audit", release, source,
+                       started_at, report.events, {
+                           "matched": report.matched, "unmatched": dict(report.unmatched),
+                           "bad_lines": report.bad_lines, "files": report.files,
+                       })
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _copy_file(
+    log: LogFile,
+    rows: EventRows,
+    copy: psycopg.Copy,
+    skip_bad_lines: bool,
+    on_progress: Callable[[int], None] | None,
+) -> None:
+    report = rows.report
+    buffer: list[bytes] = []
+    size = 0
+    try:
+        raw = log.path.open("rb")
+    except OSError as exc:
+        raise FetchError(f"{log.name}: {exc.strerror}") from exc
+    with raw:
+        reported = 0
+        for number, line in _lines(log, raw):
+            line = line.rstrip(b"\r\n")
+            if not line.strip():
+                continue
+            try:
+                event = orjson.loads(line)
+                if not isinstance(event, dict):
+                    raise ValueError("not a JSON object")
+                row = rows.row(line, event)
+            except ValueError as exc:
+                if not skip_bad_lines:
+                    raise InputError(f"{log.name}:{number}: malformed audit event: {exc}") from exc
+                report.bad_lines += 1
+                continue
+            buffer.append(row)
+            size += len(row)
+            if size >= COPY_CHUNK:
+                copy.write(b"".join(buffer))
+                buffer.clear()
+                size = 0
+                if on_progress:
+                    position = raw.tell()
+                    on_progress(position - reported)
+                    reported = position
+        if buffer:
+            copy.write(b"".join(buffer))
+        report.bytes_read += raw.tell()
+        if on_progress:
+            on_progress(raw.tell() - reported)
