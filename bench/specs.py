@@ -1,0 +1,139 @@
+"""Benchmark: loading all shipped specs (local mirror and loopback HTTP), one spec's
+peak memory, and the wheel install time.
+
+    python bench/specs.py [--database-url URL] [--data ../shared/data] [--skip-wheel]
+
+Prints each figure beside its floor (decompressing the same bytes without parsing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import venv
+from pathlib import Path
+
+import psycopg
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+from conftest import build_raw_mirror, serve_directory  # noqa: E402
+
+from snoopdb.loaders.spec import read_operations  # noqa: E402
+
+ONE_SPEC = """
+import resource, sys
+from pathlib import Path
+from snoopdb import database
+from snoopdb.fetch import Fetcher
+from snoopdb.loaders import spec
+conn = database.connect(sys.argv[1])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+spec.load(conn, Fetcher(Path(sys.argv[3])), sys.argv[2], "1.36.0", None)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(before, after)
+"""
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    started = time.monotonic()
+    subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL)
+    return time.monotonic() - started
+
+
+def fresh_database(server: str) -> str:
+    name = f"snoopdb_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return psycopg.conninfo.make_conninfo(server, dbname=name)
+
+
+def drop(server: str, url: str) -> None:
+    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--skip-wheel", action="store_true")
+    args = parser.parse_args()
+    snoopdb = str(Path(sys.executable).parent / "snoopdb")
+    specs = sorted((args.data / "openapi").glob("swagger-*.json.gz"))
+
+    started = time.monotonic()
+    size = sum(len(gzip.decompress(p.read_bytes())) for p in specs)
+    floor = time.monotonic() - started
+    print(f"floor: gunzip {len(specs)} specs ({size / 1e6:.0f} MB JSON): {floor:.2f}s")
+    started = time.monotonic()
+    operations = 0
+    for path in specs:
+        with gzip.open(path) as stream:
+            operations += sum(1 for _ in read_operations(stream, str(path)))
+    parsed = time.monotonic() - started
+    print(f"floor: gunzip + ijson parse of {operations} operations, no database: {parsed:.2f}s")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        mirror = build_raw_mirror(Path(tmp) / "raw", args.data)
+        for label, extra, over_http in (
+            ("local files (--from)", ["--from", str(mirror)], False),
+            ("loopback HTTP server", [], True),
+        ):
+            url = fresh_database(args.database_url)
+            base = None
+            server = None
+            if over_http:
+                base, server = serve_directory(mirror)
+            env = dict(os.environ, DATABASE_URL=url, SNOOPDB_CACHE_DIR=f"{tmp}/cache-{label[:5]}")
+            if base:
+                env["SNOOPDB_GITHUB_RAW_URL"] = base
+            try:
+                subprocess.run([snoopdb, "init"], check=True, env=env, stdout=subprocess.DEVNULL)
+                seconds = timed([snoopdb, "load", "--release", "1.36", "--only", "spec", *extra],
+                                env)
+                with psycopg.connect(url) as conn:
+                    rows = conn.execute("SELECT count(*) FROM open_api").fetchone()[0]
+                print(f"snoopdb load, {len(specs)} specs from {label}: {seconds:.2f}s "
+                      f"({rows} rows; {seconds / parsed:.1f}x the parse floor, process start "
+                      "and schema check included)")
+            finally:
+                if server:
+                    server.shutdown()
+                drop(args.database_url, url)
+
+        url = fresh_database(args.database_url)
+        try:
+            subprocess.run([snoopdb, "init"], check=True, env=dict(os.environ, DATABASE_URL=url),
+                           stdout=subprocess.DEVNULL)
+            out = subprocess.run([sys.executable, "-c", ONE_SPEC, url,
+                                  str(args.data / "openapi" / "swagger-1.36.json.gz"), tmp],
+                                 check=True, capture_output=True, text=True).stdout.split()
+            before, after = int(out[0]) / 1024, int(out[1]) / 1024
+            print(f"peak RSS of one spec load (1.36, 6 MB JSON): {after:.0f} MB "
+                  f"(process before the load: {before:.0f} MB; added {after - before:.1f} MB)")
+        finally:
+            drop(args.database_url, url)
+
+        if not args.skip_wheel:
+            started = time.monotonic()
+            subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                            f"{tmp}/wheels", str(REPO)], check=True)
+            built = time.monotonic() - started
+            venv.create(f"{tmp}/venv", with_pip=True)
+            (wheel,) = Path(f"{tmp}/wheels").glob("*.whl")
+            started = time.monotonic()
+            subprocess.run([f"{tmp}/venv/bin/pip", "install", "-q", str(wheel)], check=True)
+            print(f"wheel build: {built:.1f}s; install into a fresh venv (dependencies from "
+                  f"pip's cache): {time.monotonic() - started:.1f}s")
+
+
+if __name__ == "__main__":
+    main()
