@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import queue
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +33,7 @@ EVENT_COLUMNS = ("release", "release_date", "source", "audit_id", "endpoint", "e
                  "useragent", "test", "test_hit", "conf_test_hit", "data")
 HIT_COLUMNS = ("release", "source", "endpoint", "test", "test_hit", "conf_test_hit", "hits")
 COPY_CHUNK = 1 << 20
+SEND_QUEUE_CHUNKS = 8
 NULL = b"\\N"
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -68,6 +71,7 @@ class AuditReport:
     files: int = 0
     bytes_read: int = 0
     seconds: float = 0.0
+    summary_seconds: float = 0.0
 
     @property
     def events_per_second(self) -> float:
@@ -175,32 +179,72 @@ def load_run(
         if not testing:
             conn.execute("DELETE FROM endpoint_hit WHERE source = %s", (source,))
         with conn.cursor().copy(f"COPY {table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
-            for log in logs:
-                report.files += 1
-                try:
-                    _copy_file(log, rows, copy, skip_bad_lines, on_progress)
-                except InputError:
-                    if not skip_bad_lines:
-                        raise
-                    report.bad_lines += 1  # the rest of a truncated file is lost
+            sender = _Sender(copy)
+            try:
+                for log in logs:
+                    report.files += 1
+                    try:
+                        _copy_file(log, rows, sender.send, skip_bad_lines, on_progress)
+                    except InputError:
+                        if not skip_bad_lines:
+                            raise
+                        report.bad_lines += 1  # the rest of a truncated file is lost
+            finally:
+                sender.close()
         if not testing and rows.hits:
+            summary_started = time.monotonic()
             with conn.cursor().copy(
                     f"COPY endpoint_hit ({', '.join(HIT_COLUMNS)}) FROM STDIN") as copy:
                 for hit in rows.hit_rows():
                     copy.write_row(hit)
+            report.summary_seconds = time.monotonic() - summary_started
         loadlog.record(conn, "testing-audit" if testing else "audit", release, source,
                        started_at, report.events, {
                            "matched": report.matched, "unmatched": dict(report.unmatched),
                            "bad_lines": report.bad_lines, "files": report.files,
+                           "summary_seconds": round(report.summary_seconds, 3),
                        })
     report.seconds = time.monotonic() - started
     return report
 
 
+class _Sender:
+    """Sends COPY chunks from a thread of its own, so that parsing the next chunk
+    overlaps sending this one; a short queue keeps memory flat when PostgreSQL is
+    the slower side."""
+
+    def __init__(self, copy: psycopg.Copy):
+        self._copy = copy
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=SEND_QUEUE_CHUNKS)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="copy-sender", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._copy.write(chunk)
+                except BaseException as exc:  # handed to the loading thread by send/close
+                    self._error = exc
+
+    def send(self, chunk: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(chunk)
+
+    def close(self) -> None:
+        """Wait until every chunk is sent; re-raise a failure of the sending thread."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
 def _copy_file(
     log: LogFile,
     rows: EventRows,
-    copy: psycopg.Copy,
+    send: Callable[[bytes], None],
     skip_bad_lines: bool,
     on_progress: Callable[[int], None] | None,
 ) -> None:
@@ -230,7 +274,7 @@ def _copy_file(
             buffer.append(row)
             size += len(row)
             if size >= COPY_CHUNK:
-                copy.write(b"".join(buffer))
+                send(b"".join(buffer))
                 buffer.clear()
                 size = 0
                 if on_progress:
@@ -238,7 +282,7 @@ def _copy_file(
                     on_progress(position - reported)
                     reported = position
         if buffer:
-            copy.write(b"".join(buffer))
+            send(b"".join(buffer))
         report.bytes_read += raw.tell()
         if on_progress:
             on_progress(raw.tell() - reported)

@@ -1,0 +1,137 @@
+"""Benchmark: `snoopdb load` of a large generated audit log against the `\\copy` floor.
+
+    python bench/audit_load.py [--events 1000000] [--database-url URL] [--logs DIR]
+
+Generates the log with bench/auditgen.py (reused from --logs when present), loads
+the 1.36 spec into a scratch database, then measures in one run:
+  * `snoopdb load --release 1.36 --only audit --audit-log …` end to end (process
+    start, reading, gunzip, parsing, matching, COPY, summary, commit): events/s;
+  * psql `\\copy` of the very rows it produced into the same empty table (the
+    floor: what PostgreSQL alone needs to take those rows): events/s;
+  * their ratio, the loader's peak RSS, and table bytes per event;
+  * the share of the load spent maintaining the endpoint_hit summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO.parent / "shared" / "data"
+COLUMNS = ("release, release_date, source, audit_id, endpoint, error, useragent, test, "
+           "test_hit, conf_test_hit, data")
+
+
+MEASURE = """
+import resource, subprocess, sys, time
+started = time.monotonic()
+subprocess.run(sys.argv[1:], check=True)
+print(time.monotonic() - started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+"""
+
+
+def generate(logs: Path, events: int) -> list[Path]:
+    marker = logs / f".complete-{events}"
+    if not marker.exists():
+        subprocess.run([sys.executable, str(REPO / "bench" / "auditgen.py"), "--spec",
+                        str(DATA / "openapi" / "swagger-1.36.json.gz"), "--events", str(events),
+                        "--out", str(logs)], check=True)
+        marker.touch()
+    return sorted(p for p in logs.iterdir() if p.name.startswith("kube-apiserver-audit.log"))
+
+
+def psql(url: str, command: str) -> float:
+    started = time.monotonic()
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", command], check=True)
+    return time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--logs", type=Path, help="directory to keep the generated logs in")
+    args = parser.parse_args()
+    logs = args.logs or Path(tempfile.gettempdir()) / f"snoopdb-bench-audit-{args.events}"
+    logs.mkdir(parents=True, exist_ok=True)
+    files = generate(logs, args.events)
+    size = sum(p.stat().st_size for p in files)
+    print(f"log: {args.events:,} events in {len(files)} files, {size / 1e6:.0f} MB on disk")
+
+    name = f"snoopdb_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(args.database_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = psycopg.conninfo.make_conninfo(args.database_url, dbname=name)
+    uri = f"postgresql://{psycopg.conninfo.conninfo_to_dict(url).get('user', 'postgres')}@" \
+          f"{psycopg.conninfo.conninfo_to_dict(url).get('host', '127.0.0.1')}:" \
+          f"{psycopg.conninfo.conninfo_to_dict(url).get('port', '5432')}/{name}"
+    env = dict(os.environ, DATABASE_URL=url)
+    snoopdb = str(Path(sys.executable).parent / "snoopdb")
+    try:
+        subprocess.run([snoopdb, "load", "--release", "1.36", "--only", "spec", "--from",
+                        str(mirror(Path(tempfile.mkdtemp())))], check=True, env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # a wrapper process, so the peak RSS is the loader's alone (not the generator's)
+        measured = subprocess.run([sys.executable, "-c", MEASURE, snoopdb, "load", "--release",
+                                   "1.36", "--only", "audit", "--audit-log", *map(str, files)],
+                                  check=True, env=env, capture_output=True, text=True)
+        *output, figures = measured.stdout.strip().splitlines()
+        seconds, peak = (float(x) for x in figures.split())
+        print(output[-1])
+        with psycopg.connect(url) as conn:
+            events = conn.execute("SELECT count(*) FROM audit_event").fetchone()[0]
+            table_bytes = conn.execute(
+                "SELECT pg_total_relation_size('audit_event')").fetchone()[0]
+            summary = conn.execute("SELECT count(*) FROM endpoint_hit").fetchone()[0]
+            details = conn.execute("SELECT details FROM load_log WHERE kind = 'audit'"
+                                   ).fetchone()[0]
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = Path(tmp) / "rows.copy"
+            psql(uri, f"\\copy (SELECT {COLUMNS} FROM audit_event ORDER BY id) TO '{rows}'")
+            psql(uri, "TRUNCATE audit_event")
+            floor = psql(uri, f"\\copy audit_event ({COLUMNS}) FROM '{rows}'")
+        tally = tally_cost(events)
+        e2e_rate, floor_rate = events / seconds, events / floor
+        print(f"end to end: {events:,} events in {seconds:.1f}s = {e2e_rate:,.0f} events/s")
+        print(f"floor (psql \\copy of the same rows): {floor:.1f}s = {floor_rate:,.0f} events/s")
+        print(f"ratio: {e2e_rate / floor_rate:.2f} of the floor")
+        print(f"peak RSS of snoopdb load: {peak:.0f} MB")
+        print(f"audit_event: {table_bytes / events:,.0f} bytes per event "
+              f"({table_bytes / 1e6:,.0f} MB with indexes and TOAST)")
+        print(f"summary: {summary:,} endpoint_hit rows written in "
+              f"{details.get('summary_seconds', 0):.2f}s; tallying {events:,} events costs "
+              f"{tally:.2f}s in isolation; together "
+              f"{100 * (details.get('summary_seconds', 0) + tally) / seconds:.1f}% of the load")
+    finally:
+        with psycopg.connect(args.database_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def tally_cost(events: int) -> float:
+    """Seconds the loader's per-event summary update costs (a Counter increment)."""
+    keys = [(f"endpoint{i % 700}", f"test {i % 300}", True, i % 3 == 0) for i in range(4096)]
+    counter: Counter[tuple[str, str, bool, bool]] = Counter()
+    started = time.monotonic()
+    for i in range(events):
+        counter[keys[i & 4095]] += 1
+    return time.monotonic() - started
+
+
+def mirror(root: Path) -> Path:
+    sys.path.insert(0, str(REPO / "tests"))
+    from conftest import build_raw_mirror
+    return build_raw_mirror(root, DATA)
+
+
+if __name__ == "__main__":
+    main()
