@@ -1,0 +1,44 @@
+"""With no server configured, snoopdb runs an embedded PostgreSQL of its own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from snoopdb.config import PG_VARIABLES
+
+
+@pytest.mark.slow
+def test_embedded_server_started_reused_and_stopped(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in PG_VARIABLES and k != "DATABASE_URL"}
+    env["SNOOPDB_DATA_DIR"] = str(tmp_path / "data")
+    snoopdb = [sys.executable, "-m", "snoopdb"]
+
+    def run(*args: str) -> str:
+        done = subprocess.run([*snoopdb, *args], env=env, capture_output=True, text=True,
+                              cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    url = run("db", "url")
+    assert url.startswith("postgresql://") and str(tmp_path / "data" / "pgdata") in url
+    try:
+        assert run("init").startswith("schema at revision ")
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT current_database()").fetchone() == ("snoopdb",)
+            assert conn.execute("SELECT to_regclass('conformance.test') IS NOT NULL"
+                                ).fetchone() == (True,)
+        assert run("db", "url") == url  # reused, not started again
+        psql = subprocess.run(["psql", url, "-Atc", "select count(*) from open_api"],
+                              capture_output=True, text=True)
+        assert psql.stdout.strip() == "0", psql.stderr
+    finally:
+        assert run("db", "stop") == "embedded server stopped"
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(url, connect_timeout=2)
+    assert run("db", "stop") == "embedded server is not running"
