@@ -1,0 +1,27 @@
+"""Certification submissions: per-release conformance lists, verified submissions,
+their testcases and checks, and the missing-test view.
+
+Revision ID: 0005
+Revises: 0002
+"""
+
+from alembic import op
+
+from snoopdb.database import run_sql_file
+
+revision = "0005"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    run_sql_file(op.get_bind(), "submission.sql")
+
+
+def downgrade() -> None:
+    op.execute(
+        "DROP VIEW conformance.submission_missing_test;"
+        " DROP TABLE conformance.submission_check, conformance.submission_testcase,"
+        " conformance.submission, conformance.release_test"
+    )
