@@ -178,6 +178,8 @@ def load_run(
         conn.execute(f"DELETE FROM {table} WHERE source = %s", (source,))
         if not testing:
             conn.execute("DELETE FROM endpoint_hit WHERE source = %s", (source,))
+            # Raw events win: the release's imported published coverage goes.
+            conn.execute("DELETE FROM endpoint_hit WHERE release = %s AND imported", (release,))
         with conn.cursor().copy(f"COPY {table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
             sender = _Sender(copy)
             try:
@@ -197,6 +199,7 @@ def load_run(
                     f"COPY endpoint_hit ({', '.join(HIT_COLUMNS)}) FROM STDIN") as copy:
                 for hit in rows.hit_rows():
                     copy.write_row(hit)
+            conn.execute("SELECT refresh_coverage()")
             report.summary_seconds = time.monotonic() - summary_started
         loadlog.record(conn, "testing-audit" if testing else "audit", release, source,
                        started_at, report.events, {

@@ -18,10 +18,10 @@ EXCEPTION WHEN insufficient_privilege THEN
 END
 $$;
 
+-- One expression with no FROM, so the planner inlines it into the queries using it.
 CREATE FUNCTION release_key(release text) RETURNS int[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT ARRAY[m[1]::int, m[2]::int, coalesce(m[3], '0')::int]
-  FROM regexp_match(release, '^v?(\d+)\.(\d+)(?:\.(\d+))?') AS m
+  SELECT string_to_array((regexp_match(release, '^v?(\d+\.\d+(?:\.\d+)?)'))[1], '.')::int[]
 $$;
 COMMENT ON FUNCTION release_key(text) IS
   'Sort key of a release name (1.9.0 < 1.10.0): order by release_key(release); null for names such as live';

@@ -1,0 +1,54 @@
+-- snoopDB's conformance.eligible_endpoint_coverage (a materialized view there):
+-- per eligible endpoint, the earliest-promoted conformance test that hits it.
+-- As in snoopDB, a test counts whichever release's run it hit the endpoint in,
+-- and "conformance test" means "named in conformance.test" (codename join).
+-- A plain view here: only the endpoint_hit summary is materialized, so loading a
+-- new conformance.yaml or ineligible list shows at once.
+
+CREATE VIEW conformance.eligible_endpoint_coverage AS
+WITH first_appearance AS (
+  SELECT o.endpoint,
+         (array_agg(o.release ORDER BY r.sort_key))[1] AS first_release
+  FROM open_api o
+  JOIN conformance.eligible_endpoint USING (endpoint)
+  JOIN release_order r ON r.release = o.release
+  GROUP BY o.endpoint
+), conformance_hit AS (
+  SELECT h.endpoint, t.release, r.sort_key, t.testname, t.codename, t.file
+  FROM conformance.test t
+  JOIN release_order r ON r.release = t.release
+  JOIN endpoint_test_hit h ON h.test = t.codename
+), first_test AS (
+  -- snoopDB picks each column's first element separately, so tests promoted in
+  -- the same release could mix; one whole row, ties broken by codename, instead.
+  SELECT DISTINCT ON (endpoint) endpoint, release, testname, codename, file
+  FROM conformance_hit
+  ORDER BY endpoint, sort_key, codename
+), test_releases AS (
+  SELECT endpoint, array_agg(release ORDER BY sort_key) AS releases
+  FROM (SELECT DISTINCT endpoint, release, sort_key FROM conformance_hit) AS distinct_release
+  GROUP BY endpoint
+)
+SELECT f.endpoint,
+       ft.release AS first_conformance_test,
+       ft.testname AS test,
+       ft.codename,
+       ft.file,
+       f.first_release,
+       coalesce(tr.releases, '{}') AS all_test_releases
+FROM first_appearance f
+LEFT JOIN first_test ft USING (endpoint)
+LEFT JOIN test_releases tr USING (endpoint)
+ORDER BY f.endpoint;
+
+COMMENT ON VIEW conformance.eligible_endpoint_coverage IS
+  'Per eligible endpoint: its first conformance test, when it first appeared, and the promotion releases of all conformance tests hitting it';
+COMMENT ON COLUMN conformance.eligible_endpoint_coverage.endpoint IS 'The eligible endpoint, as in open_api';
+COMMENT ON COLUMN conformance.eligible_endpoint_coverage.first_conformance_test IS
+  'Promotion release of the earliest conformance test that hits it, in any release''s runs; may be earlier than the endpoint; null if none';
+COMMENT ON COLUMN conformance.eligible_endpoint_coverage.test IS 'testname of that first test, as in conformance.yaml';
+COMMENT ON COLUMN conformance.eligible_endpoint_coverage.codename IS 'codename of that first test, as the user agent carries it';
+COMMENT ON COLUMN conformance.eligible_endpoint_coverage.file IS 'File defining that first test';
+COMMENT ON COLUMN conformance.eligible_endpoint_coverage.first_release IS 'Earliest loaded release whose spec has the endpoint';
+COMMENT ON COLUMN conformance.eligible_endpoint_coverage.all_test_releases IS
+  'Distinct promotion releases of the conformance tests that hit it, oldest first; empty if none';
