@@ -56,11 +56,16 @@ def _one_line(exc: Exception) -> str:
 
 
 def load(conn: psycopg.Connection, fetcher: Fetcher, location: str, release: str) -> int:
-    """Replace `conformance.test` with the list at `location`; returns the row count."""
+    """Replace `conformance.test` with the list at `location`; returns the row count.
+
+    Historical tests (named by imported coverage files, absent from conformance.yaml)
+    stay, unless this list has them again.
+    """
     started = dt.datetime.now(dt.timezone.utc)
     tests = parse(fetcher.read_bytes(location, cache=False), location)
     with conn.transaction():
-        conn.execute("DELETE FROM conformance.test")
+        conn.execute("DELETE FROM conformance.test WHERE NOT historical OR codename = ANY(%s)",
+                     ([t.codename for t in tests],))
         with conn.cursor().copy(
             "COPY conformance.test (testname, codename, release, description, file) FROM STDIN"
         ) as copy:

@@ -1,0 +1,29 @@
+"""History: open_api.imported and conformance.test.historical, for imports of
+apisnoop's published per-release coverage.
+
+Revision ID: 0006
+Revises: 0002
+"""
+
+from alembic import op
+
+from snoopdb.database import run_sql_file
+
+revision = "0006"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    run_sql_file(op.get_bind(), "history.sql")
+
+
+def downgrade() -> None:
+    op.execute(
+        "ALTER TABLE open_api DROP COLUMN imported;"
+        " ALTER TABLE conformance.test DROP COLUMN historical;"
+        " COMMENT ON TABLE conformance.test IS"
+        " 'Conformance tests from the newest loaded conformance.yaml';"
+        " COMMENT ON COLUMN endpoint_hit.hits IS 'Number of audit events'"
+    )
