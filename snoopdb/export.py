@@ -1,0 +1,74 @@
+"""`snoopdb export`: the coverage files the apisnoop web app reads (apisnoop's
+resources/coverage/ folder), written from the views by `sql/export.sql`.
+
+Output is deterministic: keys sorted, rows in a fixed order, so two exports of the
+same data are byte-identical and diffs between exports show only real changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from snoopdb.database import sql_text
+from snoopdb.errors import ReleaseError
+from snoopdb.releases import parse_release
+
+# Files in the order sql/export.sql returns them, after <release>.json.
+JSON_FILES = ("conformance-progress.json", "conformance-coverage-per-release.json",
+              "conformance-endpoints.json", "ineligible_endpoints.json")
+UNTESTED_FILE = "untested-endpoints.txt"
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    path: Path
+    bytes: int
+
+
+def render_json(document: Any) -> str:
+    """The text of an exported JSON file: indented as apisnoop's are, keys sorted."""
+    return json.dumps(document, indent=4, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def export(conn: psycopg.Connection, out_dir: Path,
+           release: str | None = None) -> list[ExportedFile]:
+    """Write `<release>.json` (default: the latest loaded release), the conformance
+    files and `untested-endpoints.txt` into `out_dir`; returns what was written.
+
+    Each file appears whole or not at all (written aside, then renamed).
+    """
+    wanted = str(parse_release(release)) if release is not None else None
+    row = conn.execute(sql_text("export.sql"), {"release": wanted}).fetchone()
+    assert row is not None  # one row, whatever the data
+    name, has_spec, release_coverage, *documents, untested = row
+    if name is None:
+        raise ReleaseError("no spec is loaded: run `snoopdb load --release X` first")
+    if not has_spec:
+        raise ReleaseError(f"no spec loaded for release {name}: "
+                           f"run `snoopdb load --release {parse_release(name).minor_name}`")
+    contents = {f"{name}.json": render_json(release_coverage)}
+    contents.update((file, render_json(document)) for file, document in zip(JSON_FILES, documents))
+    contents[UNTESTED_FILE] = "".join(f"{endpoint}\n" for endpoint in untested)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [_write(out_dir / file, text) for file, text in contents.items()]
+
+
+def _write(path: Path, text: str) -> ExportedFile:
+    data = text.encode()
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.chmod(partial, 0o644)  # mkstemp's 0600 would hide the files from a web server
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    return ExportedFile(path, len(data))

@@ -1,0 +1,95 @@
+-- The release gate (snoopdb/gate.py): a verdict on every endpoint that is new in a
+-- release, i.e. in its spec and in no earlier loaded release's spec.
+-- Parameters: %(release)s (X.Y.Z), %(pending)s (the pending endpoints, text[]).
+--
+-- "Tested" is snoopDB's rule in conformance.eligible_endpoint_coverage: the test
+-- named in the user agent is a codename of conformance.test. Only the release's
+-- own runs count: the gate asks whether this release's CI proves the endpoint.
+--
+-- An API group's discovery operation (GET /apis/<group>/, get<Group>APIGroup) has
+-- no version in its path, so the path rule calls it stable even while the group
+-- serves only alpha or beta versions, and every new group would fail the gate on
+-- the day its first alpha lands. Here it takes the level of the most mature
+-- version its group serves in the same release, and it is new in the release in
+-- which that level first becomes stable (or, while not stable, where it first
+-- appears).
+
+WITH target AS (
+  SELECT %(release)s::text AS release, release_key(%(release)s::text) AS sort_key,
+         %(pending)s::text[] AS pending
+), loaded AS (
+  SELECT o.release, o.endpoint, o.method, o.path, o.level, o.deprecated,
+         CASE WHEN o.path ~ '^/apis/[^/]+/$' THEN split_part(o.path, '/', 3) END AS api_group
+  FROM open_api o
+  JOIN release_order r ON r.release = o.release
+  JOIN target t ON r.sort_key <= t.sort_key
+), group_level AS (
+  SELECT release, api_group,
+         CASE WHEN bool_or(version !~ 'alpha|beta') THEN 'stable'
+              WHEN bool_or(version ~ 'beta') THEN 'beta'
+              ELSE 'alpha' END AS level,
+         array_agg(version ORDER BY version COLLATE "C") AS versions
+  FROM (SELECT DISTINCT release, split_part(path, '/', 3) AS api_group,
+                        split_part(path, '/', 4) AS version
+        FROM loaded
+        WHERE path ~ '^/apis/[^/]+/[^/]+/') AS group_version
+  GROUP BY release, api_group
+), classified AS (
+  SELECT l.release, l.endpoint, l.method, l.path, l.deprecated, l.api_group,
+         coalesce(g.level, l.level) AS level,
+         coalesce(g.versions, '{}') AS group_versions
+  FROM loaded l
+  LEFT JOIN group_level g ON g.release = l.release AND g.api_group = l.api_group
+), earlier AS (
+  SELECT c.endpoint, bool_or(c.level = 'stable') AS was_stable
+  FROM classified c, target t
+  WHERE c.release <> t.release
+  GROUP BY c.endpoint
+), new_endpoint AS (
+  SELECT c.*
+  FROM classified c
+  JOIN target t ON c.release = t.release
+  LEFT JOIN earlier e USING (endpoint)
+  WHERE e.endpoint IS NULL
+     OR (c.api_group IS NOT NULL AND c.level = 'stable' AND NOT e.was_stable)
+), test_hit AS (
+  -- '' is an e2e.test user agent that names no test: no codename, nothing to report.
+  SELECT DISTINCT h.endpoint, h.test
+  FROM endpoint_hit h
+  JOIN target t ON h.release = t.release
+  JOIN new_endpoint n USING (endpoint)
+  WHERE h.test <> ''
+), hits AS (
+  SELECT th.endpoint,
+         coalesce(jsonb_agg(jsonb_build_array(ct.codename, ct.testname, ct.release)
+                            ORDER BY r.sort_key, ct.codename COLLATE "C")
+                    FILTER (WHERE ct.codename IS NOT NULL), '[]') AS conformance_tests,
+         coalesce(array_agg(th.test ORDER BY th.test COLLATE "C") FILTER (WHERE ct.codename IS NULL),
+                  '{}') AS other_tests
+  FROM test_hit th
+  LEFT JOIN conformance.test ct ON ct.codename = th.test
+  LEFT JOIN release_order r ON r.release = ct.release
+  GROUP BY th.endpoint
+), judged AS (
+  SELECT n.endpoint, n.method, n.path, n.level, n.api_group, n.group_versions,
+         i.reason AS ineligible_reason, i.link AS ineligible_link,
+         n.endpoint = ANY (t.pending) AS pending,
+         coalesce(h.conformance_tests, '[]') AS conformance_tests,
+         coalesce(h.other_tests, '{}') AS other_tests,
+         CASE WHEN n.level <> 'stable' THEN 'not stable'
+              WHEN n.deprecated THEN 'deprecated'
+              WHEN i.endpoint IS NOT NULL THEN 'ineligible'
+              WHEN h.conformance_tests <> '[]' THEN 'tested'
+              WHEN n.endpoint = ANY (t.pending) THEN 'pending'
+              ELSE 'untested' END AS verdict
+  FROM new_endpoint n
+  CROSS JOIN target t
+  LEFT JOIN conformance.ineligible_endpoint i USING (endpoint)
+  LEFT JOIN hits h USING (endpoint)
+)
+SELECT endpoint, method, path, level, api_group, group_versions, ineligible_reason,
+       ineligible_link, pending, conformance_tests, other_tests, verdict
+FROM judged
+ORDER BY array_position(ARRAY['untested', 'pending', 'tested', 'ineligible', 'deprecated',
+                              'not stable'], verdict),
+         endpoint COLLATE "C";

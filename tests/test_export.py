@@ -1,0 +1,261 @@
+"""`snoopdb export` on a hand-made dataset: every file's exact content, and the
+same bytes again when the same data is loaded in another order.
+
+The dataset: releases 1.35.0 and 1.36.0 (the latest), one CI run of each.
+  readCoreV1NamespacedPod    stable, since 1.35.0; conformance test PODS (promoted
+                             1.9.0) hits it in both runs, kubelet too in 1.36.0
+  createWidgetsV1Widget      stable, new in 1.36.0; hit by WIDGETS (promoted 1.36.0)
+  deleteWidgetsV1Widget      stable, new in 1.36.0; hit only by a test that is not a
+                             conformance test
+  listCoreV1ComponentStatus  stable, since 1.35.0; ineligible, never hit
+  listWidgetsV1alpha1Widget  alpha, new in 1.36.0; never hit
+  watchWidgetsV1Widget       deprecated (in no coverage view), hit by WIDGETS
+  readCoreV1Endpoints        1.35.0 only: gone from the latest release
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from snoopdb.cli import main
+from snoopdb.errors import ReleaseError
+from snoopdb.export import export
+
+POD = "readCoreV1NamespacedPod"
+CREATE = "createWidgetsV1Widget"
+DELETE = "deleteWidgetsV1Widget"
+STATUS = "listCoreV1ComponentStatus"
+ALPHA = "listWidgetsV1alpha1Widget"
+WATCH = "watchWidgetsV1Widget"
+GONE = "readCoreV1Endpoints"
+
+PODS = "[sig-node] Pods should get a pod [Conformance]"
+WIDGETS = "[sig-widgets] Widgets should be created [Conformance]"
+OTHER = "[sig-widgets] Widgets should be deleted"
+RUN = "https://prow.k8s.io/view/gs/kubernetes-ci-logs/logs/ci-kubernetes-e2e-gci-gce/2"
+RELEASE_DATES = {"1.35.0": "2025-12-17", "1.36.0": "2026-04-22"}
+
+# endpoint -> (level, category, path, description, kind, version, group, action,
+#              deprecated, method, releases)
+ENDPOINTS = {
+    POD: ("stable", "core", "/api/v1/namespaces/{namespace}/pods/{name}",
+          "read the specified Pod", "Pod", "v1", "", "get", False, "get",
+          ("1.35.0", "1.36.0")),
+    CREATE: ("stable", "widgets", "/apis/widgets.example.io/v1/widgets", "create a Widget",
+             "Widget", "v1", "widgets.example.io", "post", False, "post", ("1.36.0",)),
+    DELETE: ("stable", "widgets", "/apis/widgets.example.io/v1/widgets/{name}",
+             "delete a Widget — gently", "Widget", "v1", "widgets.example.io", "delete",
+             False, "delete", ("1.36.0",)),
+    STATUS: ("stable", "core", "/api/v1/componentstatuses",
+             "list objects of kind ComponentStatus", "ComponentStatus", "v1", "", "list", False,
+             "get", ("1.35.0", "1.36.0")),
+    ALPHA: ("alpha", "widgets", "/apis/widgets.example.io/v1alpha1/widgets",
+            "list or watch objects of kind Widget", "Widget", "v1alpha1", "widgets.example.io",
+            "list", False, "get", ("1.36.0",)),
+    WATCH: ("stable", "widgets", "/apis/widgets.example.io/v1/watch/widgets/{name}",
+            "watch a Widget. deprecated: use the 'watch' parameter", "Widget", "v1",
+            "widgets.example.io", "watch", True, "get", ("1.36.0",)),
+    GONE: ("stable", "core", "/api/v1/namespaces/{namespace}/endpoints/{name}",
+           "read the specified Endpoints", "Endpoints", "v1", "", "get", False, "get",
+           ("1.35.0",)),
+}
+CONFORMANCE = [
+    (PODS, "Pods, get", "1.9.0", "test/e2e/common/node/pods.go"),
+    (WIDGETS, "Widget create", "1.36.0", "test/e2e/widgets/widget.go"),
+]
+# (release, source, endpoint, test, test_hit, conf_test_hit, hits)
+HITS = [
+    ("1.35.0", "run-35", POD, PODS, True, True, 1),
+    ("1.36.0", RUN, POD, PODS, True, True, 4),
+    ("1.36.0", RUN, POD, None, False, False, 2),
+    ("1.36.0", RUN, CREATE, WIDGETS, True, True, 1),
+    ("1.36.0", RUN, DELETE, OTHER, True, False, 1),
+    ("1.36.0", RUN, WATCH, WIDGETS, True, True, 3),
+]
+INELIGIBLE = (STATUS, "pending deprecation", "https://github.com/kubernetes/kubernetes/pull/1")
+
+
+def load(conn: psycopg.Connection, reverse: bool = False) -> None:
+    """The dataset; `reverse` inserts every table's rows in the opposite order."""
+    order = (lambda rows: list(reversed(rows))) if reverse else list
+    rows = [(release, RELEASE_DATES[release], endpoint, level, category, path, group, version,
+             kind, action, deprecated, description, f"swagger-{release}.json", method)
+            for endpoint, (level, category, path, description, kind, version, group, action,
+                           deprecated, method, releases) in ENDPOINTS.items()
+            for release in releases]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO open_api (release, release_date, endpoint, level, category, path,"
+            " k8s_group, k8s_version, k8s_kind, k8s_action, deprecated, description, spec,"
+            " method) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            order(rows))
+        cur.executemany("INSERT INTO conformance.test (codename, testname, release, file)"
+                        " VALUES (%s, %s, %s, %s)", order(CONFORMANCE))
+        cur.executemany("INSERT INTO endpoint_hit (release, source, endpoint, test, test_hit,"
+                        " conf_test_hit, hits) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                        order(HITS))
+    conn.execute("INSERT INTO conformance.ineligible_endpoint VALUES (%s, %s, %s)", INELIGIBLE)
+    conn.execute("SELECT refresh_coverage()")
+
+
+@pytest.fixture
+def dataset(conn: psycopg.Connection) -> psycopg.Connection:
+    load(conn)
+    return conn
+
+
+def coverage_row(endpoint: str, tested: bool, conf_tested: bool, tests: list[str]) -> dict:
+    level, category, path, description, kind, version, group, action = ENDPOINTS[endpoint][:8]
+    return {"release": "1.36.0", "endpoint": endpoint, "level": level, "category": category,
+            "path": path, "description": description, "kind": kind, "version": version,
+            "group": group, "action": action, "tested": tested, "conf_tested": conf_tested,
+            "tests": tests}
+
+
+RELEASE_COVERAGE = {
+    "release": "1.36.0",
+    "release_date": "2026-04-22T00:00:00",
+    "spec": "swagger-1.36.0.json",
+    "sources": [RUN],
+    "endpoints": [
+        coverage_row(CREATE, True, True, [WIDGETS]),
+        coverage_row(DELETE, True, False, [OTHER]),
+        coverage_row(STATUS, False, False, []),
+        coverage_row(POD, True, True, [PODS]),
+        coverage_row(ALPHA, False, False, []),
+    ],
+    "tests": [
+        {"release": "1.36.0", "test": PODS, "conformance_test": True, "testname": "Pods, get",
+         "file": "test/e2e/common/node/pods.go", "promotion_release": "1.9.0"},
+        {"release": "1.36.0", "test": WIDGETS, "conformance_test": True,
+         "testname": "Widget create", "file": "test/e2e/widgets/widget.go",
+         "promotion_release": "1.36.0"},
+        {"release": "1.36.0", "test": OTHER, "conformance_test": False, "testname": None,
+         "file": None, "promotion_release": None},
+    ],
+    "total endpoints": 5,
+    "tested endpoints": 3,
+    "total conformance eligible endpoints": 3,
+    "tested conformance eligible endpoints": 2,
+    "new conformance eligible endpoints": 2,
+    "new tested conformance eligible endpoints": 1,
+}
+PROGRESS = """\
+[
+    {
+        "release": "1.35.0",
+        "total": {
+            "endpoints": 1,
+            "new": 1,
+            "new_tested": 1,
+            "new_with_tests": 0,
+            "old_tested": 0,
+            "still_untested": 0,
+            "tested": 1
+        }
+    },
+    {
+        "release": "1.36.0",
+        "total": {
+            "endpoints": 3,
+            "new": 2,
+            "new_tested": 1,
+            "new_with_tests": 1,
+            "old_tested": 0,
+            "still_untested": 1,
+            "tested": 2
+        }
+    }
+]
+"""
+COVERAGE_PER_RELEASE = [
+    {"release": "1.35.0", "new endpoints": 1, "tested": 1, "untested": 0, "total tested": 1,
+     "total untested": 0, "total endpoints": 1},
+    {"release": "1.36.0", "new endpoints": 2, "tested": 1, "untested": 1, "total tested": 2,
+     "total untested": 1, "total endpoints": 3},
+]
+CONFORMANCE_ENDPOINTS = [
+    {"endpoint": CREATE, "promotion_release": "1.36.0", "tested_release": "1.36.0",
+     "tests": [{"testname": "Widget create", "codename": WIDGETS,
+                "file": "test/e2e/widgets/widget.go", "release": "1.36.0"}]},
+    {"endpoint": DELETE, "promotion_release": "1.36.0", "tested_release": None, "tests": []},
+    # PODS was promoted in 1.9.0, before the endpoint appeared: tested from 1.35.0.
+    {"endpoint": POD, "promotion_release": "1.35.0", "tested_release": "1.35.0",
+     "tests": [{"testname": "Pods, get", "codename": PODS,
+                "file": "test/e2e/common/node/pods.go", "release": "1.9.0"}]},
+]
+INELIGIBLE_ENDPOINTS = [{"endpoint": STATUS, "reason": "pending deprecation",
+                         "link": "https://github.com/kubernetes/kubernetes/pull/1"}]
+FILES = ["1.36.0.json", "conformance-progress.json", "conformance-coverage-per-release.json",
+         "conformance-endpoints.json", "ineligible_endpoints.json", "untested-endpoints.txt"]
+
+
+def formatted(document: object) -> str:
+    """apisnoop's indentation, keys sorted, non-ASCII kept, a final newline."""
+    return json.dumps(document, indent=4, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def test_files_content(dataset: psycopg.Connection, tmp_path: Path) -> None:
+    written = export(dataset, tmp_path / "coverage")
+    folder = tmp_path / "coverage"
+    assert [(f.path, f.bytes) for f in written] == [
+        (folder / name, (folder / name).stat().st_size) for name in FILES]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(FILES)
+    assert (folder / "1.36.0.json").read_text() == formatted(RELEASE_COVERAGE)
+    assert (folder / "conformance-progress.json").read_text() == PROGRESS
+    assert (folder / "conformance-coverage-per-release.json").read_text() == formatted(
+        COVERAGE_PER_RELEASE)
+    assert (folder / "conformance-endpoints.json").read_text() == formatted(
+        CONFORMANCE_ENDPOINTS)
+    assert (folder / "ineligible_endpoints.json").read_text() == formatted(INELIGIBLE_ENDPOINTS)
+    assert (folder / "untested-endpoints.txt").read_text() == f"{DELETE}\n"
+    assert "— gently" in (folder / "1.36.0.json").read_text()
+
+
+def test_older_release(dataset: psycopg.Connection, tmp_path: Path) -> None:
+    written = export(dataset, tmp_path, "v1.35")
+    assert written[0].path.name == "1.35.0.json"
+    document = json.loads((tmp_path / "1.35.0.json").read_text())
+    assert [(e["endpoint"], e["tested"], e["tests"]) for e in document["endpoints"]] == [
+        (STATUS, False, []), (GONE, False, []), (POD, True, [PODS])]
+    assert (document["sources"], document["total endpoints"], document["tested endpoints"],
+            document["new conformance eligible endpoints"]) == (["run-35"], 3, 1, 1)
+    # Eligible endpoints come from the latest release: none of 1.35.0's is untested.
+    assert (tmp_path / "untested-endpoints.txt").read_text() == ""
+
+
+def test_reexport_is_byte_identical(conn: psycopg.Connection, tmp_path: Path) -> None:
+    load(conn)
+    export(conn, tmp_path / "first")
+    export(conn, tmp_path / "again")
+    tables = "open_api, endpoint_hit, conformance.test, conformance.ineligible_endpoint"
+    conn.execute(f"TRUNCATE {tables}")
+    load(conn, reverse=True)
+    export(conn, tmp_path / "reloaded")
+    for name in FILES:
+        first = (tmp_path / "first" / name).read_bytes()
+        assert (tmp_path / "again" / name).read_bytes() == first, name
+        assert (tmp_path / "reloaded" / name).read_bytes() == first, name
+
+
+def test_cli(dataset: psycopg.Connection, tmp_path: Path, capsys) -> None:
+    assert main(["export", "--release", "1.36", "--out", str(tmp_path)]) == 0
+    sizes = {name: (tmp_path / name).stat().st_size for name in FILES}
+    assert capsys.readouterr() == (
+        "".join(f"{tmp_path / name} ({sizes[name]:,} bytes)\n" for name in FILES), "")
+
+
+def test_cli_release_without_spec(dataset: psycopg.Connection, tmp_path: Path, capsys) -> None:
+    assert main(["export", "--release", "1.37", "--out", str(tmp_path)]) == 1
+    assert capsys.readouterr() == (
+        "", "snoopdb: error: no spec loaded for release 1.37.0: run `snoopdb load --release 1.37`\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_nothing_loaded(conn: psycopg.Connection, tmp_path: Path) -> None:
+    with pytest.raises(ReleaseError, match="^no spec is loaded: run `snoopdb load"):
+        export(conn, tmp_path)
