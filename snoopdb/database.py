@@ -99,8 +99,8 @@ def redact(url: str) -> str:
     return url
 
 
-def migrate(url: str, revision: str = "heads") -> None:
-    """Upgrade the schema to `revision` (all heads by default): what `snoopdb init` does."""
+def migrate(url: str, revision: str = "head") -> None:
+    """Upgrade the schema to `revision` (the newest by default): what `snoopdb init` does."""
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import create_engine

@@ -204,3 +204,51 @@ def test_every_command_has_help_with_example() -> None:
                         seen += 1
                         assert "Example:" in (subparser.description or ""), name
     assert seen >= 4
+
+
+def test_migrations_form_one_line_and_downgrade_cleanly(database_url: str) -> None:
+    from alembic.script import ScriptDirectory
+    from importlib import resources
+
+    from snoopdb import database
+
+    script = ScriptDirectory(str(resources.files("snoopdb.migrations")))
+    assert len(script.get_heads()) == 1
+    scratch = psycopg.conninfo.make_conninfo(database_url, dbname=f"{_dbname(database_url)}_m")
+    admin = psycopg.conninfo.make_conninfo(database_url, dbname="postgres")
+    name = psycopg.conninfo.conninfo_to_dict(scratch)["dbname"]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        database.migrate(scratch)
+        _downgrade(scratch, "base")
+        with psycopg.connect(scratch) as conn:
+            left = conn.execute("SELECT count(*) FROM pg_class WHERE relnamespace::regnamespace"
+                                "::text IN ('public', 'conformance', 'testing')"
+                                " AND relname NOT LIKE 'alembic_version%'").fetchone()
+        assert left == (0,)
+        database.migrate(scratch)
+        with psycopg.connect(scratch) as conn:
+            assert database.schema_revision(conn) == script.get_current_head()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _dbname(url: str) -> str:
+    return psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+
+
+def _downgrade(url: str, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from importlib import resources
+    from sqlalchemy import create_engine
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("snoopdb.migrations")))
+    engine = create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(url))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+    engine.dispose()

@@ -2,7 +2,7 @@
 their testcases and checks, and the missing-test view.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ from alembic import op
 from snoopdb.database import run_sql_file
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 apisnoop's published per-release coverage.
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ from alembic import op
 from snoopdb.database import run_sql_file
 
 revision = "0006"
-down_revision = "0002"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
