@@ -101,6 +101,15 @@ def redact(url: str) -> str:
 
 def migrate(url: str, revision: str = "head") -> None:
     """Upgrade the schema to `revision` (the newest by default): what `snoopdb init` does."""
+    _alembic(url, "upgrade", revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Downgrade the schema to `revision` (`base` removes every snoopdb object)."""
+    _alembic(url, "downgrade", revision)
+
+
+def _alembic(url: str, action: str, revision: str) -> None:
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import create_engine
@@ -111,12 +120,12 @@ def migrate(url: str, revision: str = "head") -> None:
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+            getattr(command, action)(config, revision)
     except Exception as exc:
         if isinstance(exc, DatabaseError):
             raise
         reason = " ".join(str(getattr(exc, "orig", exc)).split())
-        raise DatabaseError(f"migrating {redact(url)} failed: {reason}") from exc
+        raise DatabaseError(f"{action} of {redact(url)} failed: {reason}") from exc
     finally:
         engine.dispose()
 

@@ -221,7 +221,7 @@ def test_migrations_form_one_line_and_downgrade_cleanly(database_url: str) -> No
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         database.migrate(scratch)
-        _downgrade(scratch, "base")
+        database.downgrade(scratch, "base")
         with psycopg.connect(scratch) as conn:
             left = conn.execute("SELECT count(*) FROM pg_class WHERE relnamespace::regnamespace"
                                 "::text IN ('public', 'conformance', 'testing')"
@@ -238,17 +238,3 @@ def test_migrations_form_one_line_and_downgrade_cleanly(database_url: str) -> No
 def _dbname(url: str) -> str:
     return psycopg.conninfo.conninfo_to_dict(url)["dbname"]
 
-
-def _downgrade(url: str, revision: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-    from importlib import resources
-    from sqlalchemy import create_engine
-
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("snoopdb.migrations")))
-    engine = create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(url))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-    engine.dispose()
