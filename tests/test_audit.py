@@ -333,3 +333,18 @@ def write_releases(directory: Path) -> Path:
     path.write_text("- {version: 1.37.0, release_date: '2026-08-26'}\n"
                     "- {version: 1.36.0, release_date: '2026-04-22'}\n")
     return path
+
+
+def test_unknown_job_takes_every_audit_log_under_artifacts(conn, fetcher, settings, spec_1_36,
+                                                           gcs) -> None:
+    job = "ci-my-own-e2e"
+    put(gcs.root, f"logs/{job}/latest-build.txt", "9")
+    put(gcs.root, f"logs/{job}/9/finished.json", finished("SUCCESS", "v1.36.2"))
+    put(gcs.root, f"logs/{job}/9/artifacts/node/kube-apiserver-audit.log-1.gz",
+        gzip.compress((json.dumps(EVENTS[0]) + "\n").encode()))
+    put(gcs.root, f"logs/{job}/9/artifacts/node/kube-apiserver-audit.log",
+        json.dumps(EVENTS[1]) + "\n")
+    put(gcs.root, f"logs/{job}/9/artifacts/node/kubelet.log", "not audit\n")
+    report = load_ci_run(conn, fetcher, Settings(), Releases.load(), "kubernetes-ci-logs", job)
+    assert (report.release, report.files, report.events) == ("1.36.0", 2, 2)
+    assert [row[0] for row in events_of(conn)] == ["a1", "a2"]

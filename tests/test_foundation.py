@@ -238,3 +238,15 @@ def test_migrations_form_one_line_and_downgrade_cleanly(database_url: str) -> No
 def _dbname(url: str) -> str:
     return psycopg.conninfo.conninfo_to_dict(url)["dbname"]
 
+
+
+def test_missing_ineligible_list_is_an_empty_list_with_a_warning(
+    conn: psycopg.Connection, settings: object, raw_mirror: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    conn.execute("INSERT INTO conformance.ineligible_endpoint VALUES ('x', 'y', 'z')")
+    assert main(["load", "--release", "1.35", "--from", str(raw_mirror), "--only",
+                 "ineligible"]) == 0
+    err = capsys.readouterr().err
+    assert "ineligible_endpoints.yaml: not found; release 1.35.0 has no ineligible endpoints" in err
+    assert rows(conn, "SELECT count(*) FROM conformance.ineligible_endpoint") == [(0,)]
