@@ -460,6 +460,28 @@ def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
+    """Serve the coverage dashboard (web pages and a JSON API) over the views.
+
+    Pages: a release's totals and sunburst (/), conformance progress and debt charts
+    (/progress), the endpoint table and a page per endpoint (/endpoints), and live
+    testing (/live); each page's data as JSON under /api/ (/api/overview, ...).
+
+    Example: snoopdb serve --port 8000
+    """
+    # imported late: only these commands need the web stack
+    from snoopdb import auditlogger, dashboard
+
+    with ctx.connect() as conn:
+        loaded = dashboard.releases(conn)
+    say(f"dashboard: http://{args.host}:{args.port}/ over {database.redact(ctx.url)}; "
+        + (f"releases {loaded[-1]} to {loaded[0]}" if loaded else
+           "no spec loaded yet (run `snoopdb load --release X`)"))
+    auditlogger.serve(dashboard.create_app(ctx.url), args.host, args.port,
+                      log_level=args.log_level)
+    return 0
+
+
 Handler = Callable[[argparse.Namespace, Context], int]
 
 
@@ -591,6 +613,14 @@ def build_parser() -> argparse.ArgumentParser:
                                "untested list (default: the latest loaded release)")
     export_parser.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
                                help="folder to write the files to (default: .)")
+
+    serve = _command(sub, "serve", cmd_serve)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (0.0.0.0 to serve other machines)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--log-level", default="info",
+                       choices=("debug", "info", "warning", "error"),
+                       help="info logs every request; warning only problems")
 
     db = sub.add_parser("db", help="the database in use").add_subparsers(
         dest="db_command", metavar="COMMAND", required=True)

@@ -1,0 +1,341 @@
+"""snoopdb serve in a real headless browser: Debian's chromium driven by Playwright,
+over test_views' hand-made dataset. Each test loads pages, reads the numbers on
+screen, compares them with the database, clicks through the sunburst, the charts,
+the endpoint table and the live page, and saves screenshots in its tmp dir.
+
+Chromium is required, not optional: without /usr/bin/chromium these tests fail
+(.ci/run installs it with apt-get)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from test_auditlogger import running
+from test_views import A, B, C, D, F, G, H, P, insert_dataset
+
+from snoopdb.dashboard import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+WIDE, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
+PAGES = ("/", "/progress", "/endpoints", f"/endpoints/{A}", "/live")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright is not installed: pip install '.[test]'", pytrace=False)
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} not found: the dashboard's browser tests need Debian's chromium "
+                    "(apt-get update && apt-get install -y chromium; .ci/run does this)",
+                    pytrace=False)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def coverage(conn: psycopg.Connection) -> psycopg.Connection:
+    insert_dataset(conn)
+    return conn
+
+
+@pytest.fixture
+def url(database_url: str) -> Iterator[str]:
+    with running(create_app(database_url)) as base:
+        yield base
+
+
+class Screen:
+    """A browser tab on the dashboard that fails the test on any script error."""
+
+    def __init__(self, browser: Any, base: str, shots: Path, viewport: dict[str, int]) -> None:
+        self.page = browser.new_page(viewport=viewport)
+        self.base, self.shots, self.errors = base, shots, []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", lambda message: message.type == "error"
+                     and self.errors.append(message.text))
+
+    def open(self, path: str) -> None:
+        self.page.goto(self.base + path)
+        self.ready()
+
+    def ready(self) -> None:
+        self.page.wait_for_selector("body[data-ready=true]", timeout=10_000)
+        assert self.errors == []
+
+    def shot(self, name: str) -> Path:
+        path = self.shots / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        assert path.stat().st_size > 1000
+        return path
+
+    def text(self, selector: str) -> str:
+        # text_content, not inner_text: SVG text elements are not HTML elements
+        return (self.page.locator(selector).text_content() or "").strip()
+
+    def texts(self, selector: str) -> list[str]:
+        return [text.strip() for text in self.page.locator(selector).all_inner_texts()]
+
+    def click_arc(self, type_: str, name: str) -> None:
+        """A real mouse click inside the sunburst arc of node (type_, name)."""
+        group = self.page.locator(f'#sunburst g.node[data-type="{type_}"][data-name="{name}"]')
+        group.scroll_into_view_if_needed()
+        point = group.evaluate(INSIDE_POINT)
+        assert point is not None, f"no visible point inside the arc of {type_} {name}"
+        self.page.mouse.click(*point)
+
+    def centre(self) -> tuple[str, str, str, str]:
+        return (self.text("#sunburst-centre text.name"),
+                *(self.text(f'#sunburst-centre [data-centre="{k}"]')
+                  for k in ("total", "tested", "conf_tested")))
+
+    def focus(self) -> tuple[int, int, int]:
+        return tuple(int(self.text(f'[data-focus="{k}"]'))  # type: ignore[return-value]
+                     for k in ("total", "tested", "conf_tested"))
+
+
+# A point (in page coordinates) inside the group's arc where the arc itself is the
+# topmost element: found on a grid over the arc's bounding box.
+INSIDE_POINT = """group => {
+  const outline = group.querySelector("path.outline");
+  const box = outline.getBBox(), ctm = outline.getScreenCTM();
+  const point = outline.ownerSVGElement.createSVGPoint();
+  for (let i = 1; i < 24; i++) for (let j = 1; j < 24; j++) {
+    point.x = box.x + box.width * i / 24;
+    point.y = box.y + box.height * j / 24;
+    if (!outline.isPointInFill(point)) continue;
+    const screen = point.matrixTransform(ctm);
+    const hit = document.elementFromPoint(screen.x, screen.y);
+    if (hit && hit.closest("g.node") === group) return [screen.x, screen.y];
+  }
+  return null;
+}"""
+
+
+@pytest.fixture
+def screen(browser: Any, url: str, tmp_path: Path) -> Iterator[Screen]:
+    opened = Screen(browser, url, tmp_path, WIDE)
+    yield opened
+    opened.page.close()
+
+
+def counts(conn: psycopg.Connection, where: str = "TRUE") -> tuple[int, int, int]:
+    row = conn.execute(
+        "SELECT count(*), count(*) FILTER (WHERE tested), count(*) FILTER (WHERE conf_tested)"
+        f" FROM endpoint_coverage WHERE release = latest_release() AND {where}").fetchone()
+    assert row is not None
+    return row
+
+
+def test_overview_numbers_and_sunburst_zoom(coverage, screen: Screen) -> None:
+    screen.open("/")
+    total, tested, conf_tested = counts(coverage)
+    assert (total, tested, conf_tested) == (8, 4, 3)
+    assert [screen.text(f'[data-count="{k}"]') for k in ("total", "tested", "conf_tested")] == [
+        str(total), str(tested), str(conf_tested)]
+    assert screen.texts('[data-table="level"] tbody tr') == [
+        "stable\t7\t3\t42.9%\t3\t42.9%", "beta\t1\t1\t100.0%\t0\t0.0%"]
+    # one outer arc per endpoint of the release, coloured by its state
+    leaves = screen.page.locator("#sunburst g.node[data-type=endpoint]")
+    assert sorted(leaves.evaluate_all("nodes => nodes.map(n => n.dataset.name)")) == sorted(
+        r[0] for r in coverage.execute(
+            "SELECT endpoint FROM endpoint_coverage WHERE release = '1.10.0'"))
+    colours = leaves.evaluate_all(
+        "nodes => nodes.map(n => [n.dataset.name, n.querySelector('path').getAttribute('class')])")
+    assert dict(colours) == {
+        A: "conformance-fill", B: "conformance-fill", C: "conformance-fill", F: "tested-fill",
+        D: "untested-fill", G: "untested-fill", H: "untested-fill", P: "untested-fill"}
+    assert screen.centre() == ("1.10.0", "8 endpoints", "4 tested", "3 conformance")
+    screen.shot("overview")
+
+    screen.click_arc("category", "core")
+    assert screen.centre() == ("core", "6 endpoints", "2 tested", "2 conformance")
+    assert screen.focus() == counts(coverage, "category = 'core'") == (6, 2, 2)
+    assert screen.page.locator("#sunburst g.node[data-type=endpoint]").count() == 6
+    screen.shot("overview-core")
+
+    screen.click_arc("kind", "Namespace")
+    assert screen.focus() == counts(coverage, "kind = 'Namespace'") == (2, 1, 1)
+    assert screen.texts("#sunburst-focus .children li a") == [A, H]
+    screen.shot("overview-namespace")
+
+    screen.page.locator("#sunburst-centre circle").click()  # back out one level
+    assert screen.centre()[:2] == ("core", "6 endpoints")
+    screen.page.locator("#sunburst-focus .crumbs button", has_text="1.10.0").click()
+    assert screen.centre()[:2] == ("1.10.0", "8 endpoints")
+
+    screen.click_arc("endpoint", H)  # an endpoint opens its page
+    screen.page.wait_for_url(f"**/endpoints/{H}")
+    screen.ready()
+    assert screen.text("h1") == H
+
+
+def test_overview_release_picker(coverage, screen: Screen) -> None:
+    screen.open("/")
+    with screen.page.expect_navigation():
+        screen.page.select_option("form.picker select", "1.9.0")
+    screen.ready()
+    assert screen.page.url.endswith("/?release=1.9.0")
+    assert screen.text("h1") == "Release 1.9.0"
+    row = coverage.execute(
+        "SELECT count(*), count(*) FILTER (WHERE tested), count(*) FILTER (WHERE conf_tested)"
+        " FROM endpoint_coverage WHERE release = '1.9.0'").fetchone()
+    assert row == (5, 3, 2)
+    assert tuple(int(screen.text(f'[data-count="{k}"]'))
+                 for k in ("total", "tested", "conf_tested")) == row
+
+
+def test_progress_and_debt_charts(coverage, screen: Screen) -> None:
+    screen.open("/progress")
+    progress = coverage.execute(
+        "SELECT release, total_endpoints, total_tested_endpoints, new_endpoints,"
+        " new_endpoints_covered_by_new_tests, new_endpoints_covered_by_old_tests,"
+        " old_endpoints_covered_by_new_tests, new_tests, endpoints_still_untested_today"
+        " FROM conformance.progress").fetchall()
+    assert progress == [("1.9.0", 4, 2, 2, 1, 0, 1, 2, 0), ("1.10.0", 6, 4, 2, 0, 1, 1, 2, 1)]
+    assert screen.texts('[data-table="progress"] tbody tr') == [
+        "\t".join(str(value) for value in row) for row in progress]
+    per_release = coverage.execute(
+        "SELECT release, tested, untested FROM conformance.coverage_per_release").fetchall()
+    assert per_release == [("1.7.0", 1, 1), ("1.9.0", 2, 0), ("1.10.0", 1, 1)]
+
+    def bars(chart: str) -> list[tuple[str, str, int]]:
+        return [(series, label, int(value)) for series, label, value in screen.page.locator(
+            f"#{chart} rect.bar").evaluate_all(
+            "rects => rects.map(r => [r.dataset.series, r.dataset.label, r.dataset.value])")]
+
+    assert sorted(bars("chart-new")) == sorted(
+        (series, row[0], row[index]) for row in progress for index, series in (
+            (3, "new_endpoints"), (4, "new_endpoints_covered_by_new_tests"),
+            (5, "new_endpoints_covered_by_old_tests"), (6, "old_endpoints_covered_by_new_tests")))
+    assert sorted(bars("chart-debt")) == sorted(
+        [("tested", release, tested) for release, tested, _ in per_release]
+        + [("untested", release, untested) for release, _, untested in per_release])
+    points = screen.page.locator("#chart-totals circle.point").evaluate_all(
+        "dots => dots.map(d => [d.dataset.series, d.dataset.label, Number(d.dataset.value)])")
+    assert sorted(points) == sorted(
+        [["total_endpoints", row[0], row[1]] for row in progress]
+        + [["total_tested_endpoints", row[0], row[2]] for row in progress])
+    screen.shot("progress")
+
+    # the legend hides and shows a series
+    toggle = screen.page.locator('#chart-new .legend button[data-series="new_endpoints"]')
+    toggle.click()
+    assert toggle.get_attribute("aria-pressed") == "false"
+    assert {series for series, _, _ in bars("chart-new")} == {
+        "new_endpoints_covered_by_new_tests", "new_endpoints_covered_by_old_tests",
+        "old_endpoints_covered_by_new_tests"}
+    toggle.click()
+    assert len(bars("chart-new")) == 8
+
+
+def test_endpoint_table_filters_and_endpoint_page(coverage, screen: Screen) -> None:
+    screen.open("/endpoints")
+    rows = screen.page.locator('[data-table="endpoints"] tbody tr')
+    assert rows.evaluate_all("rows => rows.map(r => r.dataset.endpoint)") == [
+        P, G, H, B, C, D, A, F]
+    assert screen.page.locator('[data-table="endpoints"] tbody tr.wanted').count() == len(
+        coverage.execute("SELECT FROM testing.untested_stable_endpoint WHERE eligible").fetchall())
+    screen.shot("endpoints")
+
+    with screen.page.expect_navigation():
+        screen.page.select_option('form.filters select[name="state"]', "untested")
+    screen.ready()
+    assert screen.page.url.endswith("/endpoints?release=1.10.0&state=untested")  # no blanks
+    assert rows.evaluate_all("rows => rows.map(r => r.dataset.endpoint)") == [P, G, H, D]
+    assert screen.text('[data-count="endpoints"]') == "4"
+
+    screen.page.fill('input[name="q"]', "namespace")
+    with screen.page.expect_navigation():
+        screen.page.press('input[name="q"]', "Enter")
+    screen.ready()
+    assert rows.evaluate_all("rows => rows.map(r => r.dataset.endpoint)") == [P, H]
+    screen.shot("endpoints-filtered")
+
+    with screen.page.expect_navigation():
+        screen.page.click(f'[data-table="endpoints"] a[href="/endpoints/{H}"]')
+    screen.ready()
+    assert screen.text("h1") == H
+    assert screen.text('[data-k="path"]') == "/api/v1/namespaces/{name}/status"
+    in_releases = coverage.execute(
+        "SELECT release, tested, conf_tested, cardinality(tests) FROM endpoint_coverage"
+        " WHERE endpoint = %s ORDER BY release_key(release)", (H,)).fetchall()
+    assert in_releases == [("1.9.0", True, True, 1), ("1.10.0", False, False, 0)]
+    assert screen.texts('[data-table="releases"] tbody tr') == [
+        f"{release}\t{'yes' if tested else 'no'}\t{'yes' if conf else 'no'}\t{tests}"
+        for release, tested, conf, tests in in_releases]
+    assert screen.texts('[data-table="tests"] [data-k="promotion_release"]') == ["1.9.0"]
+    assert screen.text('[data-k="eligibility"]') == (
+        "eligible, first covered by a test promoted in 1.9.0 (Namespace, read)")
+    screen.shot("endpoint")
+
+
+def test_live_testing_refreshes_on_demand(coverage, screen: Screen) -> None:
+    screen.open("/live")
+
+    def projected() -> dict[str, int]:
+        return {key: int(screen.text(f'[data-count="{key}"]').lstrip("+"))
+                for key in ("total_endpoints", "old_coverage", "new_coverage", "change_in_number")}
+
+    def in_database() -> dict[str, int]:
+        row = coverage.execute("SELECT total_endpoints, old_coverage, new_coverage,"
+                               " change_in_number FROM testing.projected_change_in_coverage"
+                               ).fetchone()
+        assert row is not None
+        return dict(zip(("total_endpoints", "old_coverage", "new_coverage",
+                         "change_in_number"), row))
+
+    assert projected() == in_database() == {
+        "total_endpoints": 8, "old_coverage": 4, "new_coverage": 7, "change_in_number": 3}
+    writing = screen.page.locator('[data-useragent="live-test-writing"]')
+    assert writing.locator('[data-k="newly_covered"]').inner_text() == "2"
+    assert writing.locator("tr.wanted").evaluate_all(
+        "rows => rows.map(r => r.dataset.endpoint)") == [G, H]
+    screen.shot("live")
+
+    # the test being written goes on to hit D, untested in CI
+    coverage.execute(
+        "INSERT INTO testing.audit_event (release, audit_id, endpoint, useragent, test_hit,"
+        " conf_test_hit, data, source) VALUES ('live', 'x1', %s, 'live-test-writing', false,"
+        " false, '{}', 'auditlogger')", (D,))
+    screen.page.evaluate("window.notReloaded = true")
+    screen.page.click("#refresh")
+    screen.page.wait_for_function(
+        "document.querySelector('[data-count=change_in_number]').textContent === '+4'")
+    assert screen.page.evaluate("window.notReloaded") is True  # refreshed in place
+    assert projected() == in_database() == {
+        "total_endpoints": 8, "old_coverage": 4, "new_coverage": 8, "change_in_number": 4}
+    assert writing.locator("tr.wanted").evaluate_all(
+        "rows => rows.map(r => r.dataset.endpoint)") == [D, G, H]
+    assert screen.text("#updated").startswith("as of ")
+    screen.shot("live-refreshed")
+
+
+@pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["1280px", "phone"])
+def test_pages_fit_the_screen(coverage, browser: Any, url: str, tmp_path: Path,
+                              viewport: dict[str, int]) -> None:
+    """No page scrolls sideways: wide tables scroll inside their own box."""
+    screen = Screen(browser, url, tmp_path, viewport)
+    try:
+        for path in PAGES:
+            screen.open(path)
+            overflow = screen.page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow == 0, f"{path} is {overflow}px wider than the screen"
+            if path == "/":
+                box = screen.page.locator("#sunburst").bounding_box()
+                assert box is not None and box["width"] <= viewport["width"]
+                assert box["width"] >= min(300, viewport["width"] - 80)
+            screen.shot(f"{viewport['width']}{path.replace('/', '_')}")
+    finally:
+        screen.page.close()
