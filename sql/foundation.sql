@@ -96,14 +96,20 @@ CREATE TABLE conformance.test (
   codename text PRIMARY KEY,
   release text NOT NULL,
   description text,
-  file text
+  file text,
+  historical boolean NOT NULL DEFAULT false
 );
-COMMENT ON TABLE conformance.test IS 'Conformance tests from the newest loaded conformance.yaml';
+COMMENT ON TABLE conformance.test IS
+  'Conformance tests from the newest loaded conformance.yaml, and historical ones named by imported coverage files';
 COMMENT ON COLUMN conformance.test.testname IS 'Short name of the test';
 COMMENT ON COLUMN conformance.test.codename IS 'Full test name as the e2e.test user agent carries it';
 COMMENT ON COLUMN conformance.test.release IS 'Release the test was promoted to conformance in, X.Y.Z';
 COMMENT ON COLUMN conformance.test.description IS 'What the test checks';
 COMMENT ON COLUMN conformance.test.file IS 'Source file of the test in kubernetes/kubernetes';
+-- Renamed or removed tests: the codename join of the coverage views must still
+-- recognise them in old releases' hits; conformance.yaml loads keep these rows.
+COMMENT ON COLUMN conformance.test.historical IS
+  'Not in the loaded conformance.yaml: named as a conformance test by an imported coverage file (renamed or removed since)';
 
 CREATE TABLE conformance.ineligible_endpoint (
   endpoint text PRIMARY KEY,

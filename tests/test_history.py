@@ -416,6 +416,18 @@ def test_conformance_yaml_keeps_historical_tests(
         (C_OLD, True), (C_NEW, False), (C_DEP, False)]
 
 
+def test_progress_counts_no_historical_test_twice(
+    conn: psycopg.Connection, fetcher: Fetcher, raw_url: str
+) -> None:
+    import_all(conn, fetcher, raw_url)
+    query = "SELECT new_tests FROM conformance.progress WHERE release = '1.8.0'"
+    before = table(conn, query)[0][0]
+    conn.execute("INSERT INTO conformance.test (testname, codename, release, historical) VALUES"
+                 " ('renamed', 'old name of a test', '1.8.0', true),"
+                 " ('current', 'a test of conformance.yaml', '1.8.0', false)")
+    assert table(conn, query) == [(before + 1,)]
+
+
 @pytest.fixture
 def releases_file(tmp_path: Path) -> str:
     path = tmp_path / "releases.yaml"

@@ -1,5 +1,4 @@
-"""History: open_api.imported and conformance.test.historical, for imports of
-apisnoop's published per-release coverage.
+"""History: open_api.imported, for imports of apisnoop's published per-release coverage.
 
 Revision ID: 0006
 Revises: 0005
@@ -22,8 +21,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(
         "ALTER TABLE open_api DROP COLUMN imported;"
-        " ALTER TABLE conformance.test DROP COLUMN historical;"
-        " COMMENT ON TABLE conformance.test IS"
-        " 'Conformance tests from the newest loaded conformance.yaml';"
         " COMMENT ON COLUMN endpoint_hit.hits IS 'Number of audit events'"
     )
