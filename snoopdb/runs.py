@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -117,7 +118,9 @@ def _load(
 ) -> audit.AuditReport:
     total = sum(log.path.stat().st_size for log in logs)
     if testing or release is None:
-        name, date = LIVE_RELEASE, None
+        # as the webhook does: the time received, in epoch milliseconds (apisnoop's
+        # live queries filter on release_date::bigint)
+        name, date = LIVE_RELEASE, str(int(time.time() * 1000))
     else:
         known = releases.date(release)
         name, date = str(release), known.isoformat() if known else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -185,6 +186,9 @@ def test_testing_logs_go_to_the_live_table(conn, fetcher, settings, spec_1_36, t
     assert events_of(conn, "testing.audit_event") == EXPECTED_EVENTS[:3]
     assert conn.execute("SELECT DISTINCT release FROM testing.audit_event").fetchall() == [
         ("live",)]
+    loaded_ms = conn.execute("SELECT DISTINCT release_date::bigint FROM testing.audit_event"
+                             ).fetchone()[0]
+    assert abs(loaded_ms - time.time() * 1000) < 60_000
     assert conn.execute("SELECT count(*) FROM audit_event").fetchone() == (0,)
     assert conn.execute("SELECT count(*) FROM endpoint_hit").fetchone() == (0,)
 
