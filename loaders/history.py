@@ -30,6 +30,7 @@ import psycopg
 from snoopdb import loadlog, progress
 from snoopdb.config import Settings
 from snoopdb.errors import InputError, NotFound, ReleaseError, SnoopError
+from snoopdb.export import render
 from snoopdb.fetch import Fetcher, is_url
 from snoopdb.releases import Release, Releases, normalise_conformance_release, parse_release
 
@@ -70,18 +71,6 @@ OUR_COVERAGE = """
 SELECT endpoint, tested, conf_tested, tests FROM endpoint_coverage WHERE release = %s
 """
 
-# conformance-progress.json's keys, as apisnoop computes them from conformance.progress.
-OUR_PROGRESS = """
-SELECT release,
-       total_endpoints AS endpoints,
-       total_tested_endpoints AS tested,
-       new_endpoints AS new,
-       new_endpoints_promoted_with_tests AS new_with_tests,
-       old_endpoints_covered_by_new_tests AS old_tested,
-       new_endpoints_covered_by_new_tests + new_endpoints_covered_by_old_tests AS new_tested,
-       endpoints_still_untested_today AS still_untested
-FROM conformance.progress
-"""
 PROGRESS_TOTALS = ("endpoints", "tested", "new", "new_with_tests", "old_tested", "new_tested",
                    "still_untested")
 
@@ -474,10 +463,10 @@ def parse_progress(content: bytes, origin: str) -> dict[str, dict[str, int]]:
 
 def compare_progress(conn: psycopg.Connection, published: dict[str, dict[str, int]],
                      releases: Iterable[str]) -> list[ProgressDifference]:
-    """Our conformance.progress against the published totals, for `releases`."""
-    cursor = conn.execute(OUR_PROGRESS)
-    names = [column.name for column in cursor.description or []]
-    ours = {row[0]: dict(zip(names[1:], row[1:])) for row in cursor}
+    """Our conformance.progress against the published totals, for `releases`: ours
+    read from what `snoopdb export` would write, so both sides share one format."""
+    ours = parse_progress(render(conn)["conformance-progress.json"].encode(),
+                          "conformance-progress.json (this database)")
     differences = []
     for release in releases:
         mine, theirs = ours.get(release), published.get(release)

@@ -44,6 +44,13 @@ def export(conn: psycopg.Connection, out_dir: Path,
 
     Each file appears whole or not at all (written aside, then renamed).
     """
+    contents = render(conn, release)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [_write(out_dir / file, text) for file, text in contents.items()]
+
+
+def render(conn: psycopg.Connection, release: str | None = None) -> dict[str, str]:
+    """The text of every exported file, by file name, from one snapshot of the views."""
     wanted = str(parse_release(release)) if release is not None else None
     row = conn.execute(sql_text("export.sql"), {"release": wanted}).fetchone()
     assert row is not None  # one row, whatever the data
@@ -56,8 +63,7 @@ def export(conn: psycopg.Connection, out_dir: Path,
     contents = {f"{name}.json": render_json(release_coverage)}
     contents.update((file, render_json(document)) for file, document in zip(JSON_FILES, documents))
     contents[UNTESTED_FILE] = "".join(f"{endpoint}\n" for endpoint in untested)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return [_write(out_dir / file, text) for file, text in contents.items()]
+    return contents
 
 
 def _write(path: Path, text: str) -> ExportedFile:

@@ -15,30 +15,13 @@ from dataclasses import dataclass
 
 import psycopg
 
+from snoopdb.database import sql_text
 from snoopdb.errors import InputError
 
 LIVE_PREFIX = "live"
 
 RELEASE_SQL = "SELECT latest_release()"
-HITS_SQL = """
-SELECT h.endpoint, h.hit_by_ete, h.hit_by_new_test, ec.path, ec.kind, ec."group", ec.version,
-       ec.level,
-       EXISTS (SELECT FROM conformance.eligible_endpoint e WHERE e.endpoint = h.endpoint)
-FROM testing.endpoint_hit_by_new_test h
-JOIN endpoint_coverage ec ON ec.endpoint = h.endpoint AND ec.release = (SELECT latest_release())
-WHERE h.useragent = %s
-ORDER BY h.endpoint
-"""
 PROJECTED_SQL = "SELECT total_endpoints, old_coverage FROM testing.projected_change_in_coverage"
-# The endpoints of one kind, with their x-kubernetes-action and whether they act
-# on a subresource (a path going on after the object's {name}: status, log, token...).
-KIND_ENDPOINTS_SQL = """
-SELECT action, endpoint, tested, path ~ '/[{]name[}]/'
-FROM endpoint_coverage
-WHERE release = (SELECT latest_release())
-  AND kind = %s AND "group" = %s AND version = %s AND action IS NOT NULL
-ORDER BY endpoint
-"""
 
 # The lifecycle every outline walks: (x-kubernetes-action, scenario title,
 # Given/When/Then lines), {kind} filled in; actions the kind lacks are skipped.
@@ -96,7 +79,7 @@ def ticket(conn: psycopg.Connection, useragent: str) -> str:
     if not useragent.startswith(LIVE_PREFIX):
         raise InputError(f"user agent {useragent!r}: the testing views follow only user "
                          f"agents starting with {LIVE_PREFIX!r}, e.g. live-test-writing")
-    hits = [Hit(*row) for row in conn.execute(HITS_SQL, (useragent,))]
+    hits = [Hit(*row) for row in conn.execute(sql_text("ticket_hits.sql"), (useragent,))]
     if not hits:
         raise InputError(f"no live events of user agent {useragent!r} map to an endpoint of "
                          "the latest release: is the cluster's audit webhook pointing at "
@@ -148,7 +131,7 @@ def _outline(conn: psycopg.Connection, kind: str, group: str, version: str,
     replace, a subresource such as status or a token)."""
     lifecycle: dict[str, list[tuple[str, bool]]] = {}
     others = []
-    for action, endpoint, tested, subresource in conn.execute(KIND_ENDPOINTS_SQL,
+    for action, endpoint, tested, subresource in conn.execute(sql_text("ticket_kind_endpoints.sql"),
                                                              (kind, group, version)):
         if action in LIFECYCLE_ACTIONS and not subresource:
             lifecycle.setdefault(action, []).append((endpoint, tested))
