@@ -23,9 +23,9 @@ import psycopg
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
-from conftest import build_raw_mirror, serve_directory  # noqa: E402
+from conftest import build_raw_mirror, serve_directory
 
-from snoopdb.loaders.spec import read_operations  # noqa: E402
+from snoopdb.loaders.spec import read_operations
 
 ONE_SPEC = """
 import resource, sys

@@ -57,7 +57,7 @@ def _master_dir(bucket: Bucket, prefix: str) -> str:
     if not masters:
         raise NotFound(f"{bucket.url(prefix)}: no directory named like *master* among "
                        f"{len(dirs)} artifact directories")
-    return sorted(masters)[0]
+    return min(masters)
 
 
 def _gce_logs(bucket: Bucket, build_prefix: str) -> list[Blob]:

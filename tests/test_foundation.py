@@ -207,8 +207,9 @@ def test_every_command_has_help_with_example() -> None:
 
 
 def test_migrations_form_one_line_and_downgrade_cleanly(database_url: str) -> None:
-    from alembic.script import ScriptDirectory
     from importlib import resources
+
+    from alembic.script import ScriptDirectory
 
     from snoopdb import database
 

@@ -27,14 +27,14 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import serve_directory
-from snoopdb.loaders import conformance, history, spec
-from snoopdb.loaders.history import PublishedEndpoint
 
 from snoopdb.cli import main
 from snoopdb.config import Settings
 from snoopdb.errors import InputError, SnoopError
 from snoopdb.export import export
 from snoopdb.fetch import Fetcher
+from snoopdb.loaders import conformance, history, spec
+from snoopdb.loaders.history import PublishedEndpoint
 from snoopdb.releases import KnownRelease, Releases, parse_release
 from snoopdb.runs import load_log_files
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from conftest import REPO
 
 
