@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import io
 import queue
 import threading
 import time
@@ -139,9 +140,11 @@ class LogFile:
     name: str
 
 
-def _lines(log: LogFile, raw: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+def _lines(log: LogFile, raw: io.BufferedReader) -> Iterator[tuple[int, bytes]]:
     """(line number, line) of a plain or gzipped log; a truncated gzip is an InputError."""
-    stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if raw.peek(2)[:2] == GZIP_MAGIC else raw  # type: ignore[attr-defined]
+    stream: IO[bytes] = raw
+    if raw.peek(2)[:2] == GZIP_MAGIC:
+        stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
     number = 0
     try:
         for number, line in enumerate(stream, 1):

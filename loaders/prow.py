@@ -104,6 +104,7 @@ def _version_and_commit(bucket: Bucket, job: str, build_prefix: str) -> tuple[st
         version = bucket.read(
             build_prefix + "artifacts/logs/kind-control-plane/kubernetes-version.txt"
         ).decode().strip()
+        commit: str | None
         try:
             commit = _json(bucket, build_prefix + "started.json").get("repo-commit")
         except NotFound:
@@ -111,10 +112,10 @@ def _version_and_commit(bucket: Bucket, job: str, build_prefix: str) -> tuple[st
         return version, commit or _commit_of(version)
     finished = _json(bucket, build_prefix + "finished.json")
     metadata = finished.get("metadata") or {}
-    version = metadata.get("job-version") or finished.get("job-version") or finished.get("version")
-    if not version:
+    found = metadata.get("job-version") or finished.get("job-version") or finished.get("version")
+    if not found:
         raise FetchError(f"{bucket.url(build_prefix + 'finished.json')}: no job-version")
-    return str(version), _commit_of(str(version))
+    return str(found), _commit_of(str(found))
 
 
 def _commit_of(version: str) -> str | None:

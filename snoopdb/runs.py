@@ -117,6 +117,7 @@ def _load(
     skip_bad_lines: bool,
 ) -> audit.AuditReport:
     total = sum(log.path.stat().st_size for log in logs)
+    date: str | None
     if testing or release is None:
         # as the webhook does: the time received, in epoch milliseconds (apisnoop's
         # live queries filter on release_date::bigint)
