@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -28,6 +27,9 @@ import psycopg
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"
+sys.path.insert(0, str(REPO / "tests"))
+from conftest import build_raw_mirror, scratch_database
+
 COLUMNS = ("release, release_date, source, audit_id, endpoint, error, useragent, test, "
            "test_hit, conf_test_hit, data")
 
@@ -68,53 +70,48 @@ def main() -> None:
     size = sum(p.stat().st_size for p in files)
     print(f"log: {args.events:,} events in {len(files)} files, {size / 1e6:.0f} MB on disk")
 
-    name = f"snoopdb_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.database_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = psycopg.conninfo.make_conninfo(args.database_url, dbname=name)
-    uri = f"postgresql://{psycopg.conninfo.conninfo_to_dict(url).get('user', 'postgres')}@" \
-          f"{psycopg.conninfo.conninfo_to_dict(url).get('host', '127.0.0.1')}:" \
-          f"{psycopg.conninfo.conninfo_to_dict(url).get('port', '5432')}/{name}"
+    with scratch_database(args.database_url, "snoopdb_bench") as url:
+        measure(url, files)
+
+
+def measure(url: str, files: list[Path]) -> None:
     env = dict(os.environ, DATABASE_URL=url)
     snoopdb = str(Path(sys.executable).parent / "snoopdb")
-    try:
+    with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([snoopdb, "load", "--release", "1.36", "--only", "spec", "--from",
-                        str(mirror(Path(tempfile.mkdtemp())))], check=True, env=env,
+                        str(build_raw_mirror(Path(tmp), DATA))], check=True, env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        # a wrapper process, so the peak RSS is the loader's alone (not the generator's)
-        measured = subprocess.run([sys.executable, "-c", MEASURE, snoopdb, "load", "--release",
-                                   "1.36", "--only", "audit", "--audit-log", *map(str, files)],
-                                  check=True, env=env, capture_output=True, text=True)
-        *output, figures = measured.stdout.strip().splitlines()
-        seconds, peak = (float(x) for x in figures.split())
-        print(output[-1])
-        with psycopg.connect(url) as conn:
-            events = conn.execute("SELECT count(*) FROM audit_event").fetchone()[0]
-            table_bytes = conn.execute(
-                "SELECT pg_total_relation_size('audit_event')").fetchone()[0]
-            summary = conn.execute("SELECT count(*) FROM endpoint_hit").fetchone()[0]
-            details = conn.execute("SELECT details FROM load_log WHERE kind = 'audit'"
-                                   ).fetchone()[0]
-        with tempfile.TemporaryDirectory() as tmp:
-            rows = Path(tmp) / "rows.copy"
-            psql(uri, f"\\copy (SELECT {COLUMNS} FROM audit_event ORDER BY id) TO '{rows}'")
-            psql(uri, "TRUNCATE audit_event")
-            floor = psql(uri, f"\\copy audit_event ({COLUMNS}) FROM '{rows}'")
-        tally = tally_cost(events)
-        e2e_rate, floor_rate = events / seconds, events / floor
-        print(f"end to end: {events:,} events in {seconds:.1f}s = {e2e_rate:,.0f} events/s")
-        print(f"floor (psql \\copy of the same rows): {floor:.1f}s = {floor_rate:,.0f} events/s")
-        print(f"ratio: {e2e_rate / floor_rate:.2f} of the floor")
-        print(f"peak RSS of snoopdb load: {peak:.0f} MB")
-        print(f"audit_event: {table_bytes / events:,.0f} bytes per event "
-              f"({table_bytes / 1e6:,.0f} MB with indexes and TOAST)")
-        print(f"summary: {summary:,} endpoint_hit rows written in "
-              f"{details.get('summary_seconds', 0):.2f}s; tallying {events:,} events costs "
-              f"{tally:.2f}s in isolation; together "
-              f"{100 * (details.get('summary_seconds', 0) + tally) / seconds:.1f}% of the load")
-    finally:
-        with psycopg.connect(args.database_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    # a wrapper process, so the peak RSS is the loader's alone (not the generator's)
+    measured = subprocess.run([sys.executable, "-c", MEASURE, snoopdb, "load", "--release",
+                               "1.36", "--only", "audit", "--audit-log", *map(str, files)],
+                              check=True, env=env, capture_output=True, text=True)
+    *output, figures = measured.stdout.strip().splitlines()
+    seconds, peak = (float(x) for x in figures.split())
+    print(output[-1])
+    with psycopg.connect(url) as conn:
+        events = conn.execute("SELECT count(*) FROM audit_event").fetchone()[0]
+        table_bytes = conn.execute(
+            "SELECT pg_total_relation_size('audit_event')").fetchone()[0]
+        summary = conn.execute("SELECT count(*) FROM endpoint_hit").fetchone()[0]
+        details = conn.execute("SELECT details FROM load_log WHERE kind = 'audit'"
+                               ).fetchone()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = Path(tmp) / "rows.copy"
+        psql(url, f"\\copy (SELECT {COLUMNS} FROM audit_event ORDER BY id) TO '{rows}'")
+        psql(url, "TRUNCATE audit_event")
+        floor = psql(url, f"\\copy audit_event ({COLUMNS}) FROM '{rows}'")
+    tally = tally_cost(events)
+    e2e_rate, floor_rate = events / seconds, events / floor
+    print(f"end to end: {events:,} events in {seconds:.1f}s = {e2e_rate:,.0f} events/s")
+    print(f"floor (psql \\copy of the same rows): {floor:.1f}s = {floor_rate:,.0f} events/s")
+    print(f"ratio: {e2e_rate / floor_rate:.2f} of the floor")
+    print(f"peak RSS of snoopdb load: {peak:.0f} MB")
+    print(f"audit_event: {table_bytes / events:,.0f} bytes per event "
+          f"({table_bytes / 1e6:,.0f} MB with indexes and TOAST)")
+    print(f"summary: {summary:,} endpoint_hit rows written in "
+          f"{details.get('summary_seconds', 0):.2f}s; tallying {events:,} events costs "
+          f"{tally:.2f}s in isolation; together "
+          f"{100 * (details.get('summary_seconds', 0) + tally) / seconds:.1f}% of the load")
 
 
 def tally_cost(events: int) -> float:
@@ -125,12 +122,6 @@ def tally_cost(events: int) -> float:
     for i in range(events):
         counter[keys[i & 4095]] += 1
     return time.monotonic() - started
-
-
-def mirror(root: Path) -> Path:
-    sys.path.insert(0, str(REPO / "tests"))
-    from conftest import build_raw_mirror
-    return build_raw_mirror(root, DATA)
 
 
 if __name__ == "__main__":

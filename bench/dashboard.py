@@ -33,7 +33,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,14 +40,15 @@ from typing import Any
 
 import psycopg
 import uvicorn
-from snoopdb.loaders import spec
 
 from snoopdb import database
 from snoopdb.dashboard import create_app
 from snoopdb.fetch import Fetcher
+from snoopdb.loaders import spec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 views = importlib.import_module("views")  # bench/views.py: the data builder
+scratch_database = views.scratch_database
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -173,11 +173,7 @@ def main() -> None:
                         help="write a PNG of each page into DIR")
     args = parser.parse_args()
 
-    name = f"snoopdb_bench_dashboard_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.database_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = psycopg.conninfo.make_conninfo(args.database_url, dbname=name)
-    try:
+    with scratch_database(args.database_url, "snoopdb_bench_dashboard") as url:
         database.migrate(url)
         with database.connect(url) as conn, tempfile.TemporaryDirectory() as cache:
             started = time.monotonic()
@@ -191,9 +187,6 @@ def main() -> None:
         measure(url, [("overview", "/"), ("progress", "/progress"),
                       ("endpoints", "/endpoints"), ("endpoint", f"/endpoints/{busiest[0]}"),
                       ("live", "/live")], args.runs, args.screenshots)
-    finally:
-        with psycopg.connect(args.database_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -63,7 +63,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +75,9 @@ from snoopdb.loaders.spec import Operation, read_operations
 from snoopdb.releases import Release, Releases, parse_release
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+from conftest import scratch_database
+
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 DEFAULT_SEED = 20260422
 CONFORMANCE_TAG = " [Conformance]"
@@ -609,38 +611,31 @@ def run(args: argparse.Namespace, folder: Path) -> None:
           f"{generated.test_entries:,} test names listed) in {time.monotonic() - started:.1f}s "
           f"(seed {args.seed}) into {folder}")
 
-    name = f"snoopdb_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.database_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = psycopg.conninfo.make_conninfo(args.database_url, dbname=name)
     snoopdb = str(Path(sys.executable).parent / "snoopdb")
-    try:
-        with tempfile.TemporaryDirectory() as cache:
-            env = dict(os.environ, DATABASE_URL=url, SNOOPDB_CACHE_DIR=cache)
-            subprocess.run([snoopdb, "init"], check=True, env=env, stdout=subprocess.DEVNULL)
-            seconds, peak, summary = measured_import(snoopdb, folder, env)
-            print(summary)
-            with psycopg.connect(url) as conn:
-                refresh_started = time.monotonic()
-                conn.execute("SELECT refresh_coverage()")
-                refresh = time.monotonic() - refresh_started
-            rows = count_rows(url)
-            print(f"import into a fresh database: {seconds:.1f}s wall (process start included; "
-                  f"the refresh_coverage() it ends with takes {refresh:.1f}s when run again "
-                  f"alone), peak RSS {peak:.0f} MB")
-            print(f"rows: {rows.endpoint_hit:,} endpoint_hit, {rows.open_api:,} open_api, "
-                  f"{rows.historical_tests:,} historical conformance.test")
-            print(f"conformance.progress covers {span(rows.progress)}; "
-                  f"conformance.coverage_per_release covers {span(rows.coverage_per_release)}")
-            again, again_peak, _ = measured_import(snoopdb, folder, env)
-            same = count_rows(url) == rows
-            print(f"re-import of the same folder: {again:.1f}s wall, peak RSS {again_peak:.0f} MB"
-                  f" ({'the same rows' if same else 'ROWS DIFFER'})")
-            if not same:
-                raise SystemExit("the re-import changed the row counts")
-    finally:
-        with psycopg.connect(args.database_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(args.database_url, "snoopdb_bench") as url, \
+            tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, DATABASE_URL=url, SNOOPDB_CACHE_DIR=cache)
+        subprocess.run([snoopdb, "init"], check=True, env=env, stdout=subprocess.DEVNULL)
+        seconds, peak, summary = measured_import(snoopdb, folder, env)
+        print(summary)
+        with psycopg.connect(url) as conn:
+            refresh_started = time.monotonic()
+            conn.execute("SELECT refresh_coverage()")
+            refresh = time.monotonic() - refresh_started
+        rows = count_rows(url)
+        print(f"import into a fresh database: {seconds:.1f}s wall (process start included; "
+              f"the refresh_coverage() it ends with takes {refresh:.1f}s when run again "
+              f"alone), peak RSS {peak:.0f} MB")
+        print(f"rows: {rows.endpoint_hit:,} endpoint_hit, {rows.open_api:,} open_api, "
+              f"{rows.historical_tests:,} historical conformance.test")
+        print(f"conformance.progress covers {span(rows.progress)}; "
+              f"conformance.coverage_per_release covers {span(rows.coverage_per_release)}")
+        again, again_peak, _ = measured_import(snoopdb, folder, env)
+        same = count_rows(url) == rows
+        print(f"re-import of the same folder: {again:.1f}s wall, peak RSS {again_peak:.0f} MB"
+              f" ({'the same rows' if same else 'ROWS DIFFER'})")
+        if not same:
+            raise SystemExit("the re-import changed the row counts")
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 import venv
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import psycopg
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
-from conftest import build_raw_mirror, serve_directory
+from conftest import build_raw_mirror, scratch_database, serve_directory
 
 from snoopdb.loaders.spec import read_operations
 
@@ -45,19 +44,6 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
     started = time.monotonic()
     subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL)
     return time.monotonic() - started
-
-
-def fresh_database(server: str) -> str:
-    name = f"snoopdb_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return psycopg.conninfo.make_conninfo(server, dbname=name)
-
-
-def drop(server: str, url: str) -> None:
-    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> None:
@@ -87,15 +73,15 @@ def main() -> None:
             ("local files (--from)", ["--from", str(mirror)], False),
             ("loopback HTTP server", [], True),
         ):
-            url = fresh_database(args.database_url)
             base = None
             server = None
             if over_http:
                 base, server = serve_directory(mirror)
-            env = dict(os.environ, DATABASE_URL=url, SNOOPDB_CACHE_DIR=f"{tmp}/cache-{label[:5]}")
-            if base:
-                env["SNOOPDB_GITHUB_RAW_URL"] = base
-            try:
+            with scratch_database(args.database_url, "snoopdb_bench") as url:
+                env = dict(os.environ, DATABASE_URL=url,
+                           SNOOPDB_CACHE_DIR=f"{tmp}/cache-{label[:5]}")
+                if base:
+                    env["SNOOPDB_GITHUB_RAW_URL"] = base
                 subprocess.run([snoopdb, "init"], check=True, env=env, stdout=subprocess.DEVNULL)
                 seconds = timed([snoopdb, "load", "--release", "1.36", "--only", "spec", *extra],
                                 env)
@@ -104,13 +90,10 @@ def main() -> None:
                 print(f"snoopdb load, {len(specs)} specs from {label}: {seconds:.2f}s "
                       f"({rows} rows; {seconds / parsed:.1f}x the parse floor, process start "
                       "and schema check included)")
-            finally:
-                if server:
-                    server.shutdown()
-                drop(args.database_url, url)
+            if server:
+                server.shutdown()
 
-        url = fresh_database(args.database_url)
-        try:
+        with scratch_database(args.database_url, "snoopdb_bench") as url:
             subprocess.run([snoopdb, "init"], check=True, env=dict(os.environ, DATABASE_URL=url),
                            stdout=subprocess.DEVNULL)
             out = subprocess.run([sys.executable, "-c", ONE_SPEC, url,
@@ -119,8 +102,6 @@ def main() -> None:
             before, after = int(out[0]) / 1024, int(out[1]) / 1024
             print(f"peak RSS of one spec load (1.36, 6 MB JSON): {after:.0f} MB "
                   f"(process before the load: {before:.0f} MB; added {after - before:.1f} MB)")
-        finally:
-            drop(args.database_url, url)
 
         if not args.skip_wheel:
             started = time.monotonic()

@@ -17,15 +17,16 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import psycopg
 import yaml
 
 from snoopdb.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+from conftest import scratch_database
+
 SHARED = Path(os.environ.get("SNOOPDB_SHARED_DATA", REPO.parent / "shared" / "data"))
 CONFORMANCE = SHARED / "conformance" / "conformance-1.35.yaml"
 TESTCASES = 7000
@@ -111,11 +112,7 @@ def generate(root: Path, count: int) -> int:
 
 
 def bench(server: str, count: int) -> None:
-    name = f"snoopdb_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = psycopg.conninfo.make_conninfo(server, dbname=name)
-    try:
+    with scratch_database(server, "snoopdb_bench") as url:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             size = generate(root / "k8s-conformance", count)
@@ -130,9 +127,6 @@ def bench(server: str, count: int) -> None:
             seconds = time.monotonic() - started
         print(f"verify-submission --all: {count} submissions in {seconds:.1f}s"
               f" (exit {code})", file=sys.stderr)
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

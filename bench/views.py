@@ -38,6 +38,9 @@ from snoopdb import database
 from snoopdb.fetch import Fetcher
 from snoopdb.loaders import conformance, ineligible, spec
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from conftest import scratch_database
+
 REPO = Path(__file__).resolve().parent.parent
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 COMMIT = "0123abcdef"
@@ -272,17 +275,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     args = parser.parse_args()
 
-    name = f"snoopdb_bench_views_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.database_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = psycopg.conninfo.make_conninfo(args.database_url, dbname=name)
-    try:
+    with scratch_database(args.database_url, "snoopdb_bench_views") as url:
         database.migrate(url)
         with database.connect(url) as conn, tempfile.TemporaryDirectory() as cache:
             run(conn, Fetcher(Path(cache)), args.data, args.events)
-    finally:
-        with psycopg.connect(args.database_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(conn: psycopg.Connection, fetcher: Fetcher, data: Path, events: int) -> None:

@@ -24,11 +24,9 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import orjson
-import psycopg
 import requests
 from auditgen import DEFAULT_CONFORMANCE, AuditLogGenerator, load_tests, release_version
 
@@ -37,6 +35,9 @@ from snoopdb.fetch import Fetcher
 from snoopdb.loaders import spec
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+from conftest import scratch_database
+
 DEFAULT_SPEC = REPO.parent / "shared" / "data" / "openapi" / "swagger-1.36.json.gz"
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 # The placeholder each batch's auditIDs start with; replaced by the batch number.
@@ -112,70 +113,65 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     args = parser.parse_args(argv)
 
-    name = f"snoopdb_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = psycopg.conninfo.make_conninfo(args.server_url, dbname=name)
-    server: subprocess.Popen[bytes] | None = None
-    try:
-        database.migrate(url)
-        with database.connect(url) as conn, tempfile.TemporaryDirectory() as cache:
-            spec.load(conn, Fetcher(Path(cache)), str(args.spec), "1.36.0", None, cache=False)
-        bodies = batch_templates(args.spec, args.batch)
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "snoopdb", "--database-url", url, "auditlogger",
-             "--port", str(port), "--log-level", "warning"])
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        else:
-            raise SystemExit("the auditlogger did not become healthy")
+    with scratch_database(args.server_url, "snoopdb_bench") as url:
+        server: subprocess.Popen[bytes] | None = None
+        try:
+            database.migrate(url)
+            with database.connect(url) as conn, tempfile.TemporaryDirectory() as cache:
+                spec.load(conn, Fetcher(Path(cache)), str(args.spec), "1.36.0", None, cache=False)
+            bodies = batch_templates(args.spec, args.batch)
+            port = free_port()
+            server = subprocess.Popen(
+                [sys.executable, "-m", "snoopdb", "--database-url", url, "auditlogger",
+                 "--port", str(port), "--log-level", "warning"])
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(100):
+                try:
+                    if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except requests.ConnectionError:
+                    pass
+                time.sleep(0.1)
+            else:
+                raise SystemExit("the auditlogger did not become healthy")
 
-        deadline = time.monotonic() + args.seconds
-        clients = [Client(n, f"{base}/events", bodies, deadline, args.clients)
-                   for n in range(args.clients)]
-        started = time.monotonic()
-        for client in clients:
-            client.start()
-        for client in clients:
-            client.join()
-        elapsed = time.monotonic() - started
+            deadline = time.monotonic() + args.seconds
+            clients = [Client(n, f"{base}/events", bodies, deadline, args.clients)
+                       for n in range(args.clients)]
+            started = time.monotonic()
+            for client in clients:
+                client.start()
+            for client in clients:
+                client.join()
+            elapsed = time.monotonic() - started
 
-        acknowledged = {s for c in clients for s in c.acknowledged}
-        with database.connect(url) as conn:
-            stored = dict(conn.execute(
-                "SELECT split_part(audit_id, '-', 1), count(*) FROM testing.audit_event"
-                " GROUP BY 1").fetchall())
-        lost = sum(max(0, args.batch - stored.get(f"{s:08x}", 0)) for s in acknowledged)
-        doubled = sum(max(0, n - args.batch) for n in stored.values())
-        unacknowledged = sum(n for s, n in stored.items() if int(s, 16) not in acknowledged)
-        latencies = sorted(t for c in clients for t in c.latencies)
-        failures: dict[str, int] = {}
-        for client in clients:
-            for status, count in client.failures.items():
-                failures[status] = failures.get(status, 0) + count
-        events = len(acknowledged) * args.batch
-        print(f"{args.clients} clients x EventLists of {args.batch} events for {elapsed:.1f} s")
-        print(f"accepted: {events:,} events in {len(acknowledged):,} batches: "
-              f"{events / elapsed:,.0f} events/s")
-        print(f"latency per batch: p50 {statistics.median(latencies) * 1000:.1f} ms, "
-              f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.1f} ms")
-        print(f"events lost (acknowledged, not stored): {lost}; stored twice: {doubled}; "
-              f"stored but not acknowledged: {unacknowledged}; failed requests: "
-              + (", ".join(f"{n} x {s}" for s, n in sorted(failures.items())) or "0"))
-        return 1 if lost or doubled else 0
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        with psycopg.connect(args.server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            acknowledged = {s for c in clients for s in c.acknowledged}
+            with database.connect(url) as conn:
+                stored = dict(conn.execute(
+                    "SELECT split_part(audit_id, '-', 1), count(*) FROM testing.audit_event"
+                    " GROUP BY 1").fetchall())
+            lost = sum(max(0, args.batch - stored.get(f"{s:08x}", 0)) for s in acknowledged)
+            doubled = sum(max(0, n - args.batch) for n in stored.values())
+            unacknowledged = sum(n for s, n in stored.items() if int(s, 16) not in acknowledged)
+            latencies = sorted(t for c in clients for t in c.latencies)
+            failures: dict[str, int] = {}
+            for client in clients:
+                for status, count in client.failures.items():
+                    failures[status] = failures.get(status, 0) + count
+            events = len(acknowledged) * args.batch
+            print(f"{args.clients} clients x EventLists of {args.batch} events for {elapsed:.1f} s")
+            print(f"accepted: {events:,} events in {len(acknowledged):,} batches: "
+                  f"{events / elapsed:,.0f} events/s")
+            print(f"latency per batch: p50 {statistics.median(latencies) * 1000:.1f} ms, "
+                  f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.1f} ms")
+            print(f"events lost (acknowledged, not stored): {lost}; stored twice: {doubled}; "
+                  f"stored but not acknowledged: {unacknowledged}; failed requests: "
+                  + (", ".join(f"{n} x {s}" for s, n in sorted(failures.items())) or "0"))
+            return 1 if lost or doubled else 0
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
 
 
 if __name__ == "__main__":

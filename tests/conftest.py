@@ -3,6 +3,7 @@ loopback HTTP servers serving real files from ../shared/data."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -42,20 +43,27 @@ def _server_url(tmp_root: Path) -> str:
     return database.embedded_url(Settings(data_dir=tmp_root / "embedded"))
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database created for this test session, migrated to head, dropped at the end."""
-    server = _server_url(tmp_path_factory.mktemp("pg"))
-    name = f"snoopdb_test_{uuid.uuid4().hex[:10]}"
+@contextlib.contextmanager
+def scratch_database(server: str, prefix: str = "snoopdb_scratch") -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server of `server` (a URL of any of its
+    databases), dropped on exit, even after a failure; yields its URL.
+    Tests and benchmarks (bench/ imports this module) share it."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    url = psycopg.conninfo.make_conninfo(server, dbname=name)
     try:
-        database.migrate(url)
-        yield url
+        yield psycopg.conninfo.make_conninfo(server, dbname=name)
     finally:
         with psycopg.connect(server, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database created for this test session, migrated to head, dropped at the end."""
+    with scratch_database(_server_url(tmp_path_factory.mktemp("pg")), "snoopdb_test") as url:
+        database.migrate(url)
+        yield url
 
 
 @pytest.fixture

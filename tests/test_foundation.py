@@ -6,6 +6,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import scratch_database
 
 from snoopdb.cli import main
 from snoopdb.errors import InputError, ReleaseError
@@ -215,12 +216,7 @@ def test_migrations_form_one_line_and_downgrade_cleanly(database_url: str) -> No
 
     script = ScriptDirectory(str(resources.files("snoopdb.migrations")))
     assert len(script.get_heads()) == 1
-    scratch = psycopg.conninfo.make_conninfo(database_url, dbname=f"{_dbname(database_url)}_m")
-    admin = psycopg.conninfo.make_conninfo(database_url, dbname="postgres")
-    name = psycopg.conninfo.conninfo_to_dict(scratch)["dbname"]
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with scratch_database(database_url) as scratch:
         database.migrate(scratch)
         database.downgrade(scratch, "base")
         with psycopg.connect(scratch) as conn:
@@ -231,13 +227,6 @@ def test_migrations_form_one_line_and_downgrade_cleanly(database_url: str) -> No
         database.migrate(scratch)
         with psycopg.connect(scratch) as conn:
             assert database.schema_revision(conn) == script.get_current_head()
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _dbname(url: str) -> str:
-    return psycopg.conninfo.conninfo_to_dict(url)["dbname"]
 
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import REPO
+from conftest import REPO, scratch_database
 
 
 @pytest.mark.slow
@@ -27,12 +27,7 @@ def test_wheel_installs_and_initialises(tmp_path: Path, database_url: str) -> No
                               check=True, cwd=tmp_path)
     assert "load" in help_run.stdout and "init" in help_run.stdout
 
-    scratch = psycopg.conninfo.make_conninfo(database_url, dbname=f"{tmp_path.name}_wheel"[-60:])
-    admin = psycopg.conninfo.make_conninfo(database_url, dbname="postgres")
-    name = psycopg.conninfo.conninfo_to_dict(scratch)["dbname"]
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with scratch_database(database_url) as scratch:
         env = {"PATH": str(bin_dir), "HOME": str(tmp_path), "DATABASE_URL": scratch}
         init = subprocess.run([bin_dir / "snoopdb", "init"], capture_output=True, text=True,
                               env=env, cwd=tmp_path)
@@ -63,6 +58,3 @@ def test_wheel_installs_and_initialises(tmp_path: Path, database_url: str) -> No
                 " WHERE schemaname IN ('public', 'conformance', 'testing')")}
         assert {"public.open_api", "public.audit_event", "conformance.test",
                 "conformance.ineligible_endpoint", "testing.audit_event"} <= tables
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
