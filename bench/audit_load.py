@@ -1,8 +1,8 @@
 """Benchmark: `snoopdb load` of a large generated audit log against the `\\copy` floor.
 
-    python bench/audit_load.py [--events 1000000] [--database-url URL] [--logs DIR]
+    python -m bench.audit_load [--events 1000000] [--database-url URL] [--logs DIR]
 
-Generates the log with bench/auditgen.py (reused from --logs when present), loads
+Generates the log with snoopdb.testkit.auditgen (reused from --logs when present), loads
 the 1.36 spec into a scratch database, then measures in one run:
   * `snoopdb load --release 1.36 --only audit --audit-log …` end to end (process
     start, reading, gunzip, parsing, matching, COPY, summary, commit): events/s;
@@ -27,8 +27,8 @@ import psycopg
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"
-sys.path.insert(0, str(REPO / "tests"))
-from conftest import build_raw_mirror, scratch_database
+from snoopdb.testkit.servers import build_raw_mirror
+from snoopdb.testkit.databases import scratch_database
 
 COLUMNS = ("release, release_date, source, audit_id, endpoint, error, useragent, test, "
            "test_hit, conf_test_hit, data")
@@ -45,7 +45,7 @@ print(time.monotonic() - started, resource.getrusage(resource.RUSAGE_CHILDREN).r
 def generate(logs: Path, events: int) -> list[Path]:
     marker = logs / f".complete-{events}"
     if not marker.exists():
-        subprocess.run([sys.executable, str(REPO / "bench" / "auditgen.py"), "--spec",
+        subprocess.run([sys.executable, "-m", "snoopdb.testkit.auditgen", "--spec",
                         str(DATA / "openapi" / "swagger-1.36.json.gz"), "--events", str(events),
                         "--out", str(logs)], check=True)
         marker.touch()

@@ -17,14 +17,13 @@ Median of --runs loads. With --screenshots DIR, also writes a PNG of each page, 
 px wide and at most 1,800 high (the README's docs/screenshots/), through pngquant
 when it is installed (Debian's `pngquant`: a third of the size, the same to the eye).
 
-    python bench/dashboard.py [--database-url URL] [--events 3000000] [--data ../shared/data]
+    python -m bench.dashboard [--database-url URL] [--events 3000000] [--data ../shared/data]
                               [--runs 5] [--screenshots DIR]
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import shutil
 import socket
 import statistics
@@ -41,14 +40,13 @@ from typing import Any
 import psycopg
 import uvicorn
 
-from snoopdb import database
-from snoopdb.dashboard import create_app
-from snoopdb.fetch import Fetcher
+from snoopdb.db import connection, schema
+from snoopdb.web.dashboard import create_app
+from snoopdb.core.fetch import Fetcher
 from snoopdb.loaders import spec
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-views = importlib.import_module("views")  # bench/views.py: the data builder
-scratch_database = views.scratch_database
+from bench import views  # the data builder of the views benchmark
+from snoopdb.testkit.databases import scratch_database
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -174,8 +172,8 @@ def main() -> None:
     args = parser.parse_args()
 
     with scratch_database(args.database_url, "snoopdb_bench_dashboard") as url:
-        database.migrate(url)
-        with database.connect(url) as conn, tempfile.TemporaryDirectory() as cache:
+        schema.migrate(url)
+        with connection.connect(url) as conn, tempfile.TemporaryDirectory() as cache:
             started = time.monotonic()
             fetcher = Fetcher(Path(cache))
             count = load_other_specs(conn, fetcher, args.data)

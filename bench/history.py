@@ -1,7 +1,7 @@
 """Benchmark: `snoopdb load --only history` of a generated folder of apisnoop's
 published coverage files, one per known release (1.5–1.36).
 
-    python bench/history.py [--database-url URL] [--data ../shared/data] [--seed N] [--out DIR]
+    python -m bench.history [--database-url URL] [--data ../shared/data] [--seed N] [--out DIR]
 
 Generates the folder (deterministic for a seed; into a temporary folder unless
 --out), creates a scratch database on the server of --database-url, runs
@@ -72,11 +72,10 @@ import psycopg
 from snoopdb.loaders import conformance, ineligible
 from snoopdb.loaders.conformance import ConformanceTest
 from snoopdb.loaders.spec import Operation, read_operations
-from snoopdb.releases import Release, Releases, parse_release
+from snoopdb.core.releases import Release, Releases, parse_release
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
-from conftest import scratch_database
+from snoopdb.testkit.databases import scratch_database
 
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 DEFAULT_SEED = 20260422

@@ -1,7 +1,7 @@
 """Benchmark: loading all shipped specs (local mirror and loopback HTTP), one spec's
 peak memory, and the wheel install time.
 
-    python bench/specs.py [--database-url URL] [--data ../shared/data] [--skip-wheel]
+    python -m bench.specs [--database-url URL] [--data ../shared/data] [--skip-wheel]
 
 Prints each figure beside its floor (decompressing the same bytes without parsing).
 """
@@ -21,18 +21,18 @@ from pathlib import Path
 import psycopg
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
-from conftest import build_raw_mirror, scratch_database, serve_directory
+from snoopdb.testkit.servers import build_raw_mirror, serve_directory
+from snoopdb.testkit.databases import scratch_database
 
 from snoopdb.loaders.spec import read_operations
 
 ONE_SPEC = """
 import resource, sys
 from pathlib import Path
-from snoopdb import database
-from snoopdb.fetch import Fetcher
+from snoopdb.db import connection, schema
+from snoopdb.core.fetch import Fetcher
 from snoopdb.loaders import spec
-conn = database.connect(sys.argv[1])
+conn = connection.connect(sys.argv[1])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 spec.load(conn, Fetcher(Path(sys.argv[3])), sys.argv[2], "1.36.0", None)
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

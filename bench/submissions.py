@@ -6,7 +6,7 @@ release-1.35 conformance.yaml passed), an e2e.log with STEP lines for every test
 run, PRODUCT.yaml and README.md. The run uses a database created for it and
 dropped afterwards.
 
-    python bench/submissions.py [--count 100] [--server postgresql://postgres@127.0.0.1/postgres]
+    python -m bench.submissions [--count 100] [--server postgresql://postgres@127.0.0.1/postgres]
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ import yaml
 from snoopdb.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
-from conftest import scratch_database
+from snoopdb.testkit.databases import scratch_database
 
 SHARED = Path(os.environ.get("SNOOPDB_SHARED_DATA", REPO.parent / "shared" / "data"))
 CONFORMANCE = SHARED / "conformance" / "conformance-1.35.yaml"

@@ -7,7 +7,7 @@ loaders; four CI runs (two per release) of generated audit events written to
 aggregate of those events (checked); a few thousand live events. Then
 refresh_coverage() and `SELECT * FROM <view>` for each view, median of 5.
 
-    python bench/views.py [--database-url URL] [--events 3000000] [--data ../shared/data]
+    python -m bench.views [--database-url URL] [--events 3000000] [--data ../shared/data]
 
 Tests behave as e2e tests do: each hits a fixed set of endpoints (mostly of one API
 group, plus the namespace/pod/service account calls every test makes), the same in
@@ -34,12 +34,11 @@ from pathlib import Path
 import orjson
 import psycopg
 
-from snoopdb import database
-from snoopdb.fetch import Fetcher
+from snoopdb.db import connection, schema
+from snoopdb.core.fetch import Fetcher
 from snoopdb.loaders import conformance, ineligible, spec
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from conftest import scratch_database
+from snoopdb.testkit.databases import scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -276,8 +275,8 @@ def main() -> None:
     args = parser.parse_args()
 
     with scratch_database(args.database_url, "snoopdb_bench_views") as url:
-        database.migrate(url)
-        with database.connect(url) as conn, tempfile.TemporaryDirectory() as cache:
+        schema.migrate(url)
+        with connection.connect(url) as conn, tempfile.TemporaryDirectory() as cache:
             run(conn, Fetcher(Path(cache)), args.data, args.events)
 
 

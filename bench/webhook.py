@@ -4,12 +4,12 @@ Creates its own database on the server (dropped at the end), loads the 1.36 spec
 starts `snoopdb auditlogger` on a free loopback port, and has CLIENTS threads
 post EventLists of BATCH events for SECONDS, each waiting for its answer before
 sending the next batch, as kube-apiserver's batching webhook backend does. The
-events are realistic (bench/auditgen.py: ResponseComplete events of the spec's
+events are realistic (snoopdb.testkit.auditgen: ResponseComplete events of the spec's
 operations from e2e tests and system components); every batch gets auditIDs of
 its own, so that after the run the database tells exactly which acknowledged
 events are missing (lost) or stored more than once.
 
-    python bench/webhook.py [--clients 8] [--batch 100] [--seconds 30]
+    python -m bench.webhook [--clients 8] [--batch 100] [--seconds 30]
 """
 
 from __future__ import annotations
@@ -28,15 +28,14 @@ from pathlib import Path
 
 import orjson
 import requests
-from auditgen import DEFAULT_CONFORMANCE, AuditLogGenerator, load_tests, release_version
+from snoopdb.testkit.auditgen import DEFAULT_CONFORMANCE, AuditLogGenerator, load_tests, release_version
 
-from snoopdb import database
-from snoopdb.fetch import Fetcher
+from snoopdb.db import connection, schema
+from snoopdb.core.fetch import Fetcher
 from snoopdb.loaders import spec
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
-from conftest import scratch_database
+from snoopdb.testkit.databases import scratch_database
 
 DEFAULT_SPEC = REPO.parent / "shared" / "data" / "openapi" / "swagger-1.36.json.gz"
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -116,8 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     with scratch_database(args.server_url, "snoopdb_bench") as url:
         server: subprocess.Popen[bytes] | None = None
         try:
-            database.migrate(url)
-            with database.connect(url) as conn, tempfile.TemporaryDirectory() as cache:
+            schema.migrate(url)
+            with connection.connect(url) as conn, tempfile.TemporaryDirectory() as cache:
                 spec.load(conn, Fetcher(Path(cache)), str(args.spec), "1.36.0", None, cache=False)
             bodies = batch_templates(args.spec, args.batch)
             port = free_port()
@@ -146,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             elapsed = time.monotonic() - started
 
             acknowledged = {s for c in clients for s in c.acknowledged}
-            with database.connect(url) as conn:
+            with connection.connect(url) as conn:
                 stored = dict(conn.execute(
                     "SELECT split_part(audit_id, '-', 1), count(*) FROM testing.audit_event"
                     " GROUP BY 1").fetchall())

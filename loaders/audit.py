@@ -23,10 +23,16 @@ from typing import IO
 import orjson
 import psycopg
 
-from snoopdb import loadlog
-from snoopdb.attribution import classify, reattribute
-from snoopdb.errors import FetchError, InputError
-from snoopdb.matching import Matcher
+from snoopdb.core import progress
+from snoopdb.core.config import Settings
+from snoopdb.core.errors import FetchError, InputError, NoSpecLoaded
+from snoopdb.core.fetch import Fetcher
+from snoopdb.core.releases import Release, Releases
+from snoopdb.coverage.attribution import classify, reattribute
+from snoopdb.coverage.matching import Matcher
+from snoopdb.db import loadlog
+from snoopdb.loaders import spec
+from snoopdb.loaders.github import KUBERNETES, SPEC_PATH
 
 # Column order chosen so that a row is a constant head, the per-event values, and
 # the cached user-agent part, joined without reshuffling.
@@ -37,6 +43,7 @@ COPY_CHUNK = 1 << 20
 SEND_QUEUE_CHUNKS = 8
 NULL = b"\\N"
 GZIP_MAGIC = b"\x1f\x8b"
+LIVE_RELEASE = "live"
 
 
 def _text(value: str | None) -> bytes:
@@ -293,3 +300,55 @@ def _copy_file(
         report.bytes_read += raw.tell()
         if on_progress:
             on_progress(raw.tell() - reported)
+
+
+def matcher_for(
+    conn: psycopg.Connection, fetcher: Fetcher, settings: Settings, release: str,
+    commit: str | None = None,
+) -> tuple[Matcher, str]:
+    """The matcher of the spec at `commit` (downloaded once, cached), falling back to
+    the loaded spec of `release`; and where that spec came from."""
+    if commit:
+        url = settings.github_raw(KUBERNETES, commit, SPEC_PATH)
+        try:
+            with fetcher.open(url) as stream:
+                operations = [(op.method, op.path, op.endpoint)
+                              for op in spec.read_operations(stream, url)]
+            return Matcher.from_operations(operations), url
+        except (FetchError, InputError):
+            pass  # an abbreviated or unknown commit: the release's spec will do
+    loaded = conn.execute("SELECT 1 FROM open_api WHERE release = %s LIMIT 1",
+                          (release,)).fetchone()
+    if not loaded:
+        raise NoSpecLoaded(release)
+    return Matcher.for_release(conn, release), f"open_api release {release}"
+
+
+def newest_loaded_release(conn: psycopg.Connection) -> str:
+    row = conn.execute(
+        "SELECT release FROM open_api ORDER BY release_key(release) DESC LIMIT 1").fetchone()
+    if row is None:
+        raise NoSpecLoaded()
+    return str(row[0])
+
+
+def store_run(
+    conn: psycopg.Connection, logs: list[LogFile], matcher: Matcher,
+    release: Release | None, releases: Releases, source: str, testing: bool,
+    skip_bad_lines: bool,
+) -> AuditReport:
+    """Load one run's logs as release `release` (`live` with `testing` or no release),
+    with a progress bar over their bytes."""
+    total = sum(log.path.stat().st_size for log in logs)
+    date: str | None
+    if testing or release is None:
+        # as the webhook does: the time received, in epoch milliseconds (apisnoop's
+        # live queries filter on release_date::bigint)
+        name, date = LIVE_RELEASE, str(int(time.time() * 1000))
+    else:
+        known = releases.date(release)
+        name, date = str(release), known.isoformat() if known else None
+    with progress.bar(total=total, desc="audit events", unit="B", unit_scale=True) as bar:
+        return load_run(conn, logs, matcher, release=name, release_date=date,
+                        source=source, testing=testing, skip_bad_lines=skip_bad_lines,
+                        on_progress=bar.update)

@@ -27,15 +27,14 @@ from typing import Any
 import orjson
 import psycopg
 
-from snoopdb import loadlog, progress
-from snoopdb.config import Settings
-from snoopdb.errors import InputError, NotFound, ReleaseError, SnoopError
-from snoopdb.export import render
-from snoopdb.fetch import Fetcher, is_url
-from snoopdb.releases import Release, Releases, normalise_conformance_release, parse_release
+from snoopdb.core import progress
+from snoopdb.db import loadlog
+from snoopdb.core.config import Settings
+from snoopdb.core.errors import InputError, NotFound, ReleaseError, SnoopError
+from snoopdb.core.fetch import Fetcher, is_url
+from snoopdb.core.releases import Release, Releases, normalise_conformance_release, parse_release
 
 COVERAGE_FOLDER = "resources/coverage"
-PROGRESS_FILE = "conformance-progress.json"
 OPEN_API_COLUMNS = (
     "release", "release_date", "endpoint", "level", "category", "path", "k8s_group",
     "k8s_version", "k8s_kind", "k8s_action", "deprecated", "description", "spec", "method",
@@ -67,12 +66,7 @@ ON CONFLICT (codename) DO UPDATE
   WHERE conformance.test.historical
 """
 
-OUR_COVERAGE = """
-SELECT endpoint, tested, conf_tested, tests FROM endpoint_coverage WHERE release = %s
-"""
 
-PROGRESS_TOTALS = ("endpoints", "tested", "new", "new_with_tests", "old_tested", "new_tested",
-                   "still_untested")
 
 
 @dataclass(frozen=True)
@@ -400,81 +394,3 @@ def import_history(
             conn.execute("SELECT refresh_coverage()")
         report.seconds = time.monotonic() - started
     return report
-
-
-@dataclass(frozen=True)
-class EndpointCoverage:
-    tested: bool
-    conf_tested: bool
-    tests: frozenset[str]
-
-
-@dataclass(frozen=True)
-class EndpointDifference:
-    """An endpoint whose coverage differs; None on the side that does not list it."""
-
-    endpoint: str
-    ours: EndpointCoverage | None
-    published: EndpointCoverage | None
-
-
-@dataclass(frozen=True)
-class ReleaseComparison:
-    release: str
-    source: str
-    endpoints: int
-    differences: tuple[EndpointDifference, ...]
-
-
-@dataclass(frozen=True)
-class ProgressDifference:
-    """A conformance-progress total of a release that differs (None: release not listed)."""
-
-    release: str
-    total: str
-    ours: int | None
-    published: int | None
-
-
-def compare_release(conn: psycopg.Connection, coverage: PublishedCoverage,
-                    source: str) -> ReleaseComparison:
-    """Our endpoint_coverage of the file's release against the file, endpoint by endpoint."""
-    ours = {endpoint: EndpointCoverage(tested, conf, frozenset(tests))
-            for endpoint, tested, conf, tests in conn.execute(OUR_COVERAGE, (coverage.release,))}
-    published = {e.endpoint: EndpointCoverage(e.tested, e.conf_tested, frozenset(e.tests))
-                 for e in coverage.endpoints}
-    differences = tuple(
-        EndpointDifference(endpoint, ours.get(endpoint), published.get(endpoint))
-        for endpoint in sorted(ours.keys() | published.keys())
-        if ours.get(endpoint) != published.get(endpoint))
-    return ReleaseComparison(coverage.release, source, len(ours.keys() | published.keys()),
-                             differences)
-
-
-def parse_progress(content: bytes, origin: str) -> dict[str, dict[str, int]]:
-    """conformance-progress.json: release → its totals."""
-    try:
-        entries = orjson.loads(content)
-        return {str(parse_release(e["release"])): {k: int(v) for k, v in e["total"].items()}
-                for e in entries}
-    except (orjson.JSONDecodeError, TypeError, KeyError, ValueError, ReleaseError) as exc:
-        raise InputError(f"{origin}: not a conformance-progress file: {exc}") from exc
-
-
-def compare_progress(conn: psycopg.Connection, published: dict[str, dict[str, int]],
-                     releases: Iterable[str]) -> list[ProgressDifference]:
-    """Our conformance.progress against the published totals, for `releases`: ours
-    read from what `snoopdb export` would write, so both sides share one format."""
-    ours = parse_progress(render(conn)["conformance-progress.json"].encode(),
-                          "conformance-progress.json (this database)")
-    differences = []
-    for release in releases:
-        mine, theirs = ours.get(release), published.get(release)
-        if mine is None and theirs is None:
-            continue
-        for total in PROGRESS_TOTALS:
-            value = None if mine is None else mine[total]
-            other = None if theirs is None else theirs.get(total)
-            if value != other:
-                differences.append(ProgressDifference(release, total, value, other))
-    return differences

@@ -10,9 +10,9 @@ from typing import IO
 import ijson
 import psycopg
 
-from snoopdb import loadlog
-from snoopdb.errors import InputError
-from snoopdb.fetch import Fetcher
+from snoopdb.db import loadlog
+from snoopdb.core.errors import InputError
+from snoopdb.core.fetch import Fetcher
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 # Served under /.well-known/ (a stable-looking path) but beta when they were added.
@@ -115,3 +115,8 @@ def load(
             raise InputError(f"{location}: no operations under `paths`")
         loadlog.record(conn, "spec", release, location, started, count)
     return count
+
+
+def loaded_releases(conn: psycopg.Connection) -> set[str]:
+    """The releases whose spec is in open_api."""
+    return {row[0] for row in conn.execute("SELECT DISTINCT release FROM open_api")}

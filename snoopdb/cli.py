@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import logging
 import sys
@@ -13,19 +14,43 @@ from pathlib import Path
 
 import psycopg
 
-from snoopdb import __version__, database, gate, runs
-from snoopdb.config import Settings
-from snoopdb.errors import ConfigError, InputError, NotFound, ReleaseError, SnoopError
-from snoopdb.export import export
-from snoopdb.fetch import Fetcher
-from snoopdb.load import PARTS, Sources, Step, load_release, loaded_spec_releases
-from snoopdb.loaders import history
+from snoopdb import __version__
+from snoopdb.certification.checks import Verification
+from snoopdb.certification.store import Verifier
+from snoopdb.commands import compare, gate
+from snoopdb.commands.export import export
+from snoopdb.commands.load import (
+    LOAD_PARTS,
+    PARTS,
+    LoadListener,
+    LoadOptions,
+    LoadReport,
+    Step,
+    load,
+)
+from snoopdb.commands.ticket import ticket as mock_ticket
+from snoopdb.core.config import Settings
+from snoopdb.core.errors import (
+    ConfigError,
+    FetchError,
+    InputError,
+    NoSchema,
+    NoSpecLoaded,
+    NotFound,
+    ReleaseError,
+    SchemaOutdated,
+    SnoopError,
+)
+from snoopdb.core.fetch import Fetcher
+from snoopdb.core.releases import Releases
+from snoopdb.db import connection, schema
+from snoopdb.loaders import audit, history
 from snoopdb.loaders.audit import AuditReport
-from snoopdb.loaders.prow import DEFAULT_BUCKET, DEFAULT_JOBS
-from snoopdb.releases import Release, Releases, parse_release
-from snoopdb.submission import Verification
-from snoopdb.submission_store import Verifier
-from snoopdb.ticket import ticket as mock_ticket
+from snoopdb.loaders.ci_runs import DEFAULT_BUCKET, DEFAULT_JOBS
+from snoopdb.loaders.github import Sources
+
+# Exit statuses (README, "Exit codes"): 2 is argparse's for usage errors.
+EXIT_OK, EXIT_FAILED, EXIT_UNDECIDED = 0, 1, 3
 
 
 @dataclass
@@ -40,14 +65,24 @@ class Context:
     @property
     def url(self) -> str:
         if self._url is None:
-            self._url = database.database_url(self.settings, self.url_option)
+            self._url = connection.database_url(self.settings, self.url_option)
         return self._url
 
-    def connect(self, *, migrate: bool = True) -> psycopg.Connection:
-        """A connection to a database whose schema is at head (migrated if needed)."""
+    def connect(self, *, migrate: bool = False) -> psycopg.Connection:
+        """A connection to a database whose schema is at head: migrated first by commands
+        that write (`migrate`), checked by those that only read, which never migrate."""
         if migrate:
-            database.migrate(self.url)
-        return database.connect(self.url)
+            schema.migrate(self.url)
+        conn = connection.connect(self.url)
+        if not migrate:
+            try:
+                schema.require_current(conn)
+            except SchemaOutdated as exc:
+                conn.close()
+                if exc.current is None:
+                    raise NoSchema(connection.redact(self.url)) from None
+                raise
+        return conn
 
     def releases(self) -> Releases:
         return Releases.load(self.releases_file)
@@ -65,14 +100,17 @@ def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
 
     Example: snoopdb init
     """
-    database.migrate(ctx.url)
-    with database.connect(ctx.url) as conn:
-        print(f"schema at revision {database.schema_revision(conn)} in {database.redact(ctx.url)}")
+    schema.migrate(ctx.url)
+    with connection.connect(ctx.url) as conn:
+        print(f"schema at revision {schema.schema_revision(conn)} in "
+              f"{connection.redact(ctx.url)}")
     return 0
 
 
 def cmd_load(args: argparse.Namespace, ctx: Context) -> int:
-    """Load a release: the specs of every release up to it that are not loaded yet,
+    """Load a release's specs, conformance tests, ineligible endpoints and audit events.
+
+    The specs of every release up to it that are not loaded yet,
     its conformance.yaml and ineligible endpoints, and audit events — local logs
     (--audit-log), a named CI run (--job/--build), or, for the newest release, the
     latest successful runs of the default CI jobs. For a past release with no run
@@ -83,108 +121,80 @@ def cmd_load(args: argparse.Namespace, ctx: Context) -> int:
 
     Example: snoopdb load --release 1.20
     """
-    releases = ctx.releases()
     parts = _parts(args.only)
-    asked = args.history or "history" in parts
-    if args.release is None and not asked:
+    if args.release is None and not (args.history or "history" in parts):
         raise ConfigError("--release is required (with --history it defaults to the newest)")
-    release = releases.resolve(args.release) if args.release else releases.newest
-    named_run = bool(args.job or args.audit_log)
-    wants_history = not args.no_history and (
-        asked or ("audit" in parts and release != releases.newest and not named_run))
-    folder = _history_folder(args, ctx) if wants_history else None
-    sources = Sources(ctx.settings, releases, args.from_dir)
-    started = time.monotonic()
-    with ctx.connect() as conn:
-        report = load_release(conn, ctx.fetcher(), sources, release,
-                              tuple(p for p in parts if p in PARTS and p != "audit"),
-                              on_step=_print_step)
-        for warning in report.warnings:
-            say(f"warning: {warning}")
-        rows = sum(step.rows for step in report.steps)
-        print(f"loaded {len(report.steps)} files ({rows} rows) for release {release} "
-              f"in {time.monotonic() - started:.1f}s"
-              + (f"; {len(report.skipped)} specs already loaded" if report.skipped else ""))
-        if folder is not None:
-            _load_history(args, ctx, conn, releases, release, folder)
-        if "audit" in parts:
-            _load_audit(args, ctx, conn, releases, release, folder is not None)
+    if args.testing and not args.audit_log:
+        raise ConfigError("--testing applies to local logs: name them with --audit-log")
+    if args.build and len(args.job or []) != 1:
+        raise ConfigError("--build needs exactly one --job")
+    releases = ctx.releases()
+    options = LoadOptions(
+        release=releases.resolve(args.release) if args.release else None, parts=parts,
+        from_dir=args.from_dir, audit_logs=args.audit_log or (), testing=args.testing,
+        jobs=args.job or (), build=args.build, bucket=args.bucket,
+        skip_bad_lines=args.skip_bad_lines, history=args.history, no_history=args.no_history,
+        history_folder=_history_folder(args))
+    with ctx.connect(migrate=True) as conn:
+        report = load(conn, ctx.fetcher(), ctx.settings, releases, options, _LoadPrinter())
+    if report.no_audit_data:
+        say(f"release {report.release}: CI runs of past releases are gone from the buckets; "
+            "no audit data loaded (name a run with --job/--build, or local logs with "
+            "--audit-log, or leave out --no-history to import apisnoop's published coverage)")
     return 0
 
 
-def _history_folder(args: argparse.Namespace, ctx: Context) -> str:
+def _history_folder(args: argparse.Namespace) -> str | None:
     if args.history_dir is not None:
         if not args.history_dir.is_dir():
             raise ConfigError(f"--history-dir {args.history_dir}: not a directory")
         return str(args.history_dir)
-    return args.history_url or history.default_folder(ctx.settings)
+    return str(args.history_url) if args.history_url else None
 
 
-def _load_history(args: argparse.Namespace, ctx: Context, conn: psycopg.Connection,
-                  releases: Releases, release: Release, folder: str) -> None:
-    # A past release named by the user must have published coverage; the newest may
-    # not have any yet (its coverage comes from CI runs).
-    required = release if args.release and release != releases.newest else None
-    report = history.import_history(conn, ctx.fetcher(), folder, releases, release,
-                                    required=required, on_release=_print_imported)
-    if report.missing:
-        say(f"warning: no published coverage in {folder} for {', '.join(report.missing)}")
-    hits = sum(r.hit_rows for r in report.imported)
-    print(f"history up to {release} from {folder}: {len(report.imported)} releases imported "
-          f"({hits} hit rows), {len(report.raw)} kept their raw audit events, "
-          f"{len(report.missing)} not published; {report.seconds:.1f}s")
-    source = {r.release: r.source for r in report.imported}.get(str(release))
-    if source:
-        print(f"coverage of {release}: apisnoop's published coverage, imported from {source}")
-    elif str(release) in report.raw:
-        print(f"coverage of {release}: its raw audit events, loaded before (they win over "
-              "published coverage)")
+class _LoadPrinter(LoadListener):
+    def step(self, step: Step) -> None:
+        print(f"{step.what} {step.release}: {step.rows} rows from {step.source} "
+              f"({step.seconds:.2f}s)")
 
+    def files(self, report: LoadReport) -> None:
+        for warning in report.warnings:
+            say(f"warning: {warning}")
+        rows = sum(step.rows for step in report.steps)
+        print(f"loaded {len(report.steps)} files ({rows} rows) for release {report.release} "
+              f"in {report.seconds:.1f}s"
+              + (f"; {len(report.skipped)} specs already loaded" if report.skipped else ""))
 
-def _print_imported(imported: history.ImportedRelease) -> None:
-    print(f"history {imported.release}: {imported.endpoints} endpoints, {imported.hit_rows} hit "
-          f"rows, {imported.open_api_rows} open_api rows, {imported.historical_tests} "
-          f"historical tests from {imported.source} ({imported.seconds:.2f}s)")
+    def imported(self, imported: history.ImportedRelease) -> None:
+        print(f"history {imported.release}: {imported.endpoints} endpoints, "
+              f"{imported.hit_rows} hit rows, {imported.open_api_rows} open_api rows, "
+              f"{imported.historical_tests} historical tests from {imported.source} "
+              f"({imported.seconds:.2f}s)")
 
+    def history(self, report: LoadReport) -> None:
+        assert report.history is not None
+        imported, folder, release = report.history, report.history_folder, str(report.release)
+        if imported.missing:
+            say(f"warning: no published coverage in {folder} for {', '.join(imported.missing)}")
+        hits = sum(r.hit_rows for r in imported.imported)
+        print(f"history up to {release} from {folder}: {len(imported.imported)} releases "
+              f"imported ({hits} hit rows), {len(imported.raw)} kept their raw audit events, "
+              f"{len(imported.missing)} not published; {imported.seconds:.1f}s")
+        source = {r.release: r.source for r in imported.imported}.get(release)
+        if source:
+            print(f"coverage of {release}: apisnoop's published coverage, imported from {source}")
+        elif release in imported.raw:
+            print(f"coverage of {release}: its raw audit events, loaded before (they win over "
+                  "published coverage)")
 
-def _load_audit(args: argparse.Namespace, ctx: Context, conn: psycopg.Connection,
-                releases: Releases, release: Release, history_imported: bool) -> None:
-    options = (ctx.fetcher(), ctx.settings, releases)
-    if args.audit_log:
-        _print_audit(runs.load_log_files(conn, *options, args.audit_log, release,
-                                         testing=args.testing,
-                                         skip_bad_lines=args.skip_bad_lines))
-        return
-    if args.testing:
-        raise SnoopError("--testing applies to local logs: name them with --audit-log")
-    jobs = args.job or (list(DEFAULT_JOBS) if release == releases.newest else [])
-    if args.build and len(jobs) != 1:
-        raise SnoopError("--build needs exactly one --job")
-    if not jobs and not history_imported:
-        say(f"release {release}: CI runs of past releases are gone from the buckets; no audit "
-            "data loaded (name a run with --job/--build, or local logs with --audit-log, or "
-            "leave out --no-history to import apisnoop's published coverage)")
-    for job in jobs:
-        _print_audit(runs.load_ci_run(conn, *options, args.bucket, job, args.build,
-                                      skip_bad_lines=args.skip_bad_lines))
-
-
-def _print_audit(report: AuditReport) -> None:
-    unmatched = ", ".join(f"{count} {reason}" for reason, count in report.unmatched.most_common())
-    print(f"audit {report.release} from {report.source}: {report.events} events, "
-          f"{report.matched} matched, {sum(report.unmatched.values())} unmatched"
-          + (f" ({unmatched})" if unmatched else "")
-          + (f", {report.bad_lines} bad lines skipped" if report.bad_lines else "")
-          + f"; {report.seconds:.1f}s, {report.events_per_second:,.0f} events/s")
-
-
-def _print_step(step: Step) -> None:
-    print(f"{step.what} {step.release}: {step.rows} rows from {step.source} "
-          f"({step.seconds:.2f}s)")
-
-
-# `history` is a part only when named: by default a load decides itself (see cmd_load).
-LOAD_PARTS = (*PARTS, "history")
+    def audit(self, report: AuditReport) -> None:
+        unmatched = ", ".join(f"{count} {reason}"
+                              for reason, count in report.unmatched.most_common())
+        print(f"audit {report.release} from {report.source}: {report.events} events, "
+              f"{report.matched} matched, {sum(report.unmatched.values())} unmatched"
+              + (f" ({unmatched})" if unmatched else "")
+              + (f", {report.bad_lines} bad lines skipped" if report.bad_lines else "")
+              + f"; {report.seconds:.1f}s, {report.events_per_second:,.0f} events/s")
 
 
 def _parts(only: str | None) -> tuple[str, ...]:
@@ -193,60 +203,41 @@ def _parts(only: str | None) -> tuple[str, ...]:
     parts = tuple(part.strip() for part in only.split(",") if part.strip())
     unknown = [part for part in parts if part not in LOAD_PARTS]
     if unknown or not parts:
-        raise SnoopError(f"--only: unknown part {', '.join(unknown) or only!r}; "
-                         f"choose from {','.join(LOAD_PARTS)}")
+        raise ConfigError(f"--only: unknown part {', '.join(unknown) or only!r}; "
+                          f"choose from {','.join(LOAD_PARTS)}")
     return parts
 
 
 def cmd_compare_published(args: argparse.Namespace, ctx: Context) -> int:
-    """Compare the coverage in the database with apisnoop's published files, loading
-    nothing: for each release with a loaded spec (or --release), the endpoints whose
+    """Compare the coverage in the database with apisnoop's published files.
+
+    Loads nothing: for each release with a loaded spec (or --release), the endpoints whose
     tested, conf_tested or tests differ from <release>.json, then the conformance
     progress totals that differ from conformance-progress.json. Exit status 1 when
     anything differs, 0 when the database gives the published coverage back.
 
     Example: snoopdb compare-published --release 1.20 --tests
     """
-    releases = ctx.releases()
-    folder = _history_folder(args, ctx)
-    fetcher = ctx.fetcher()
+    folder = _history_folder(args) or history.default_folder(ctx.settings)
     with ctx.connect() as conn:
-        loaded = sorted(parse_release(r) for r in loaded_spec_releases(conn))
-        if args.release:
-            wanted = releases.resolve(args.release)
-            if wanted not in loaded:
-                raise ConfigError(f"release {wanted} is not loaded: nothing to compare")
-            loaded = [wanted]
-        differing = 0
-        for release in loaded:
-            try:
-                # never cached: the point is to compare with what is published now
-                coverage, source = history.fetch(fetcher, folder, release, cache=False)
-            except NotFound as exc:
-                print(f"{release}: not published ({exc})")
-                continue
-            comparison = history.compare_release(conn, coverage, source)
-            differing += bool(comparison.differences)
-            _print_comparison(comparison, args.tests)
-        progress_source = history.location(folder, history.PROGRESS_FILE)
-        try:
-            published = history.parse_progress(fetcher.read_bytes(progress_source, cache=False),
-                                               progress_source)
-        except NotFound:
-            print(f"progress: not published ({progress_source})")
-            published = None
-        progress = ([] if published is None else
-                    history.compare_progress(conn, published, [str(r) for r in loaded]))
-    for name, totals in _group_progress(progress):
+        report = compare.compare_published(conn, ctx.fetcher(), ctx.releases(), folder,
+                                           args.release)
+    for comparison in report.comparisons:
+        _print_comparison(comparison, args.tests)
+    for release, reason in report.not_published.items():
+        print(f"{release}: not published ({reason})")
+    if report.progress_source is None:
+        print(f"progress: not published ({history.location(folder, 'conformance-progress.json')})")
+    for name, totals in _group_progress(report.progress):
         print(f"progress {name}: " + ", ".join(
             f"{d.total} {_count(d.ours)} (published {_count(d.published)})" for d in totals))
-    progress_releases = len({d.release for d in progress})
-    print(f"{differing} of {len(loaded)} releases differ from the published coverage; "
-          f"progress totals differ for {progress_releases} releases")
-    return 1 if differing or progress else 0
+    progress_releases = len({d.release for d in report.progress})
+    print(f"{report.differing} of {len(report.releases)} releases differ from the published "
+          f"coverage; progress totals differ for {progress_releases} releases")
+    return EXIT_OK if report.same else EXIT_FAILED
 
 
-def _print_comparison(comparison: history.ReleaseComparison, tests: bool) -> None:
+def _print_comparison(comparison: compare.ReleaseComparison, tests: bool) -> None:
     if not comparison.differences:
         print(f"{comparison.release}: same as {comparison.source} "
               f"({comparison.endpoints} endpoints)")
@@ -274,9 +265,9 @@ def _print_comparison(comparison: history.ReleaseComparison, tests: bool) -> Non
 
 
 def _group_progress(
-    differences: list[history.ProgressDifference],
-) -> list[tuple[str, list[history.ProgressDifference]]]:
-    grouped: dict[str, list[history.ProgressDifference]] = {}
+    differences: list[compare.ProgressDifference],
+) -> list[tuple[str, list[compare.ProgressDifference]]]:
+    grouped: dict[str, list[compare.ProgressDifference]] = {}
     for d in differences:
         grouped.setdefault(d.release, []).append(d)
     return list(grouped.items())
@@ -295,18 +286,55 @@ def cmd_db_url(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_db_upgrade(args: argparse.Namespace, ctx: Context) -> int:
+    """Upgrade the schema to a revision (default: the newest), as `snoopdb init` does.
+
+    Example: snoopdb db upgrade head
+    """
+    schema.migrate(ctx.url, args.revision)
+    with connection.connect(ctx.url) as conn:
+        print(f"schema at revision {schema.schema_revision(conn)}")
+    return 0
+
+
+def cmd_db_current(args: argparse.Namespace, ctx: Context) -> int:
+    """Print the schema revision of the database and whether it is this snoopdb's newest.
+
+    Example: snoopdb db current
+    """
+    with connection.connect(ctx.url) as conn:
+        current = schema.schema_revision(conn)
+    head = schema.head_revision()
+    state = ("not initialised (run `snoopdb init`)" if current is None else
+             "head" if current == head else f"behind head {head} (run `snoopdb init`)")
+    print(f"{current or 'none'}: {state}")
+    return 0
+
+
+def cmd_db_history(args: argparse.Namespace, ctx: Context) -> int:
+    """List the schema revisions this snoopdb ships, newest first.
+
+    Example: snoopdb db history
+    """
+    for revision, down, title in schema.revisions():
+        print(f"{down or '<base>'} -> {revision}: {title}")
+    return 0
+
+
 def cmd_db_stop(args: argparse.Namespace, ctx: Context) -> int:
     """Stop the embedded PostgreSQL server, if it is running.
 
     Example: snoopdb db stop
     """
-    stopped = database.stop_embedded(ctx.settings)
+    stopped = connection.stop_embedded(ctx.settings)
     print("embedded server stopped" if stopped else "embedded server is not running")
     return 0
 
 
 def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
-    """Check a certification submission folder (vX.Y/<product>/ of cncf/k8s-conformance:
+    """Check a certification submission as the CNCF bot does, and print its labels.
+
+    A submission folder is vX.Y/<product>/ of cncf/k8s-conformance:
     README.md, PRODUCT.yaml, e2e.log, junit_01.xml) the way the CNCF bot does: print
     the checklist and the labels the bot would apply, and keep the results in the
     database (conformance.submission, conformance.submission_missing_test, ...).
@@ -320,7 +348,7 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
     if args.all is not None and args.title is not None:
         raise ConfigError("--title is the title of one submission's pull request, not of --all")
     started = time.monotonic()
-    with ctx.connect() as conn:
+    with ctx.connect(migrate=True) as conn:
         verifier = Verifier(conn, ctx.fetcher(), ctx.settings, ctx.releases(), title=args.title,
                             check_urls=args.check_urls, conformance_file=args.conformance_file)
         try:
@@ -372,34 +400,37 @@ def _summary_table(results: list[Verification]) -> str:
 
 
 def cmd_auditlogger(args: argparse.Namespace, ctx: Context) -> int:
-    """Run the audit webhook server a cluster's API server sends its audit events to: every
-    event is stored in testing.audit_event (release live), mapped against the newest
+    """Run the audit webhook server a cluster's API server sends its audit events to.
+
+    Every event is stored in testing.audit_event (release live), mapped against the newest
     loaded spec, and acknowledged once committed. GET / says hello, GET /healthz reports
     whether the database is reachable; events older than --retain are deleted.
 
     Example: snoopdb auditlogger --host 0.0.0.0 --token-file token --retain 24h
     """
-    from snoopdb import auditlogger  # imported late: only this command needs the web stack
+    # imported late: only the servers need the web stack
+    from snoopdb.web import app, auditlogger
 
     token = auditlogger.read_token(args.token_file) if args.token_file else None
     max_body = auditlogger.parse_size(args.max_body)
     retain = auditlogger.parse_duration(args.retain)
-    with ctx.connect() as conn:
-        release = runs.newest_loaded_release(conn)
+    with ctx.connect(migrate=True) as conn:
+        release = audit.newest_loaded_release(conn)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s:     %(message)s")
     say(f"auditlogger: POST http://{args.host}:{args.port}/events stores into "
-        f"testing.audit_event of {database.redact(ctx.url)}, mapped with the spec of {release}; "
+        f"testing.audit_event of {connection.redact(ctx.url)}, mapped with the spec of {release}; "
         + ("bearer token required" if token else "no token required")
         + f"; bodies up to {max_body} bytes; "
         + (f"events kept for {args.retain}" if retain else "events kept forever"))
-    auditlogger.serve(auditlogger.create_app(ctx.url, token, max_body, retain),
+    app.serve(auditlogger.create_app(ctx.url, token, max_body, retain),
                       args.host, args.port, log_level=args.log_level)
     return 0
 
 
 def cmd_ticket(args: argparse.Namespace, ctx: Context) -> int:
-    """Write the mock test ticket (Markdown) of a test being written against a live cluster:
-    the endpoints its user agent hit and whether CI tests them today, the untested ones
+    """Write the mock test ticket (Markdown) of a test being written against a live cluster.
+
+    It lists the endpoints its user agent hit and whether CI tests them today, the untested ones
     it newly covers, the projected change in coverage, and a test outline for their kinds.
 
     Example: snoopdb ticket --useragent live-test-writing --output ticket.md
@@ -420,7 +451,7 @@ def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
     Fails when a stable, conformance-eligible endpoint new in the release (default: the
     latest loaded) is hit by no conformance test in the release's audit events; those in
     the release's pending_eligible_endpoints.yaml may wait. Prints a verdict and its
-    reason for every new endpoint. Exit status: 0 pass, 1 fail, 2 cannot decide (no
+    reason for every new endpoint. Exit status: 0 pass, 1 fail, 3 cannot decide (no
     spec, no earlier release to compare with, no audit data, no conformance tests).
 
     Example: snoopdb gate --release 1.36 --junit junit_gate.xml
@@ -470,14 +501,14 @@ def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
     Example: snoopdb serve --port 8000
     """
     # imported late: only these commands need the web stack
-    from snoopdb import auditlogger, dashboard
+    from snoopdb.web import app, dashboard
 
     with ctx.connect() as conn:
         loaded = dashboard.releases(conn)
-    say(f"dashboard: http://{args.host}:{args.port}/ over {database.redact(ctx.url)}; "
+    say(f"dashboard: http://{args.host}:{args.port}/ over {connection.redact(ctx.url)}; "
         + (f"releases {loaded[-1]} to {loaded[0]}" if loaded else
            "no spec loaded yet (run `snoopdb load --release X`)"))
-    auditlogger.serve(dashboard.create_app(ctx.url), args.host, args.port,
+    app.serve(dashboard.create_app(ctx.url), args.host, args.port,
                       log_level=args.log_level)
     return 0
 
@@ -502,8 +533,9 @@ _global_options(_COMMON, default=argparse.SUPPRESS)
 
 
 def _command(sub: argparse._SubParsersAction, name: str, handler: Handler) -> argparse.ArgumentParser:
-    doc = handler.__doc__ or ""
-    parser = sub.add_parser(name, help=doc.split("\n")[0], description=doc, parents=[_COMMON],
+    doc = inspect.cleandoc(handler.__doc__ or "")
+    summary = " ".join(doc.split("\n\n")[0].split())
+    parser = sub.add_parser(name, help=summary, description=doc, parents=[_COMMON],
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.set_defaults(handler=handler)
     return parser
@@ -622,11 +654,40 @@ def build_parser() -> argparse.ArgumentParser:
                        choices=("debug", "info", "warning", "error"),
                        help="info logs every request; warning only problems")
 
-    db = sub.add_parser("db", help="the database in use").add_subparsers(
-        dest="db_command", metavar="COMMAND", required=True)
+    db_parser = sub.add_parser(
+        "db", help="The database in use: its URL, schema revision and embedded server.",
+        description="The database in use: its URL, schema revision and embedded server.\n\n"
+                    "Example: snoopdb db current",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    db = db_parser.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
     _command(db, "url", cmd_db_url)
+    upgrade = _command(db, "upgrade", cmd_db_upgrade)
+    upgrade.add_argument("revision", nargs="?", default="head",
+                         help="revision to upgrade to (default: head)")
+    _command(db, "current", cmd_db_current)
+    _command(db, "history", cmd_db_history)
     _command(db, "stop", cmd_db_stop)
     return parser
+
+
+def hint(exc: SnoopError, settings: Settings) -> str | None:
+    """What the user can do about `exc`: the command to run, or the setting that points
+    at an unreachable source and the flag that does without it."""
+    if isinstance(exc, NoSpecLoaded):
+        release = exc.release.rsplit(".", 1)[0] if exc.release else "X"
+        return f": run `snoopdb load --release {release}` first"
+    if isinstance(exc, (NoSchema, SchemaOutdated)):
+        return ": run `snoopdb init`"
+    if isinstance(exc, FetchError) and not isinstance(exc, NotFound):
+        message = str(exc)
+        for prefix, setting, flag in (
+            (settings.apisnoop_raw_url, "SNOOPDB_APISNOOP_RAW_URL", "--no-history"),
+            (settings.gcs_url, "SNOOPDB_GCS_URL", "--audit-log FILE"),
+            (settings.github_raw_url, "SNOOPDB_GITHUB_RAW_URL", "--from DIR"),
+        ):
+            if message.startswith(prefix.rstrip("/")):
+                return f" ({setting} points there: set it to a reachable mirror, or use {flag})"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -638,8 +699,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SnoopError as exc:
         if args.debug:
             raise
-        say(f"snoopdb: error: {exc}")
-        return 1
+        advice = hint(exc, ctx.settings)
+        say(f"snoopdb: error: {exc}{advice or ''}")
+        return EXIT_FAILED
     except KeyboardInterrupt:
         say("snoopdb: interrupted")
         return 130

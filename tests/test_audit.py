@@ -11,15 +11,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from gcs_server import GcsServer
+from snoopdb.testkit.gcs_server import GcsServer
 
 from snoopdb.cli import main
-from snoopdb.config import Settings
-from snoopdb.errors import InputError
-from snoopdb.fetch import Fetcher
+from snoopdb.core.config import Settings
+from snoopdb.core.errors import InputError
+from snoopdb.core.fetch import Fetcher
 from snoopdb.loaders import spec
-from snoopdb.releases import Releases, parse_release
-from snoopdb.runs import load_ci_run, load_log_files
+from snoopdb.core.releases import Releases, parse_release
+from snoopdb.loaders.ci_runs import load_ci_run
+from snoopdb.loaders.local_logs import load_log_files
 
 CONFORMANCE_UA = ("e2e.test/v1.36.0 (linux/amd64) kubernetes/abc1234 -- "
                   "[sig-node] Pods should get a pod [Conformance]")
@@ -285,7 +286,7 @@ def test_kind_job_layout_and_commit_spec(conn, fetcher, settings, spec_1_36, gcs
     raw = tmp_path / "raw" / "kubernetes" / "kubernetes" / ("f" * 40) / "api" / "openapi-spec"
     raw.mkdir(parents=True)
     shutil.copy(shared_data / "openapi" / "swagger-1.35.json.gz", raw / "swagger.json")
-    from conftest import serve_directory
+    from snoopdb.testkit.servers import serve_directory
     url, server = serve_directory(tmp_path / "raw")
     monkeypatch.setenv("SNOOPDB_GITHUB_RAW_URL", url)
     try:

@@ -24,14 +24,14 @@ import uvicorn
 import yaml
 from starlette.applications import Starlette
 
-from snoopdb.auditlogger import create_app, parse_duration, parse_size, read_token
+from snoopdb.web.auditlogger import create_app, parse_duration, parse_size, read_token
 from snoopdb.cli import main
-from snoopdb.config import Settings
-from snoopdb.errors import ConfigError
-from snoopdb.fetch import Fetcher
+from snoopdb.core.config import Settings
+from snoopdb.core.errors import ConfigError
+from snoopdb.core.fetch import Fetcher
 from snoopdb.loaders import spec
-from snoopdb.releases import Releases, parse_release
-from snoopdb.runs import load_log_files
+from snoopdb.core.releases import Releases, parse_release
+from snoopdb.loaders.local_logs import load_log_files
 
 KIND = Path(__file__).resolve().parent.parent / "kind"
 GCE_SAMPLE = "gce-e2e-v1.37-2065053743543488512-sample.log"

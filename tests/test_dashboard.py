@@ -20,7 +20,7 @@ from psycopg.rows import dict_row
 from test_auditlogger import free_port, running, wait_for
 from test_views import C1, C2, CONFORMANCE, ENDPOINTS, N1, A, B, C, D, F, G, H, P, W, insert_dataset
 
-from snoopdb.dashboard import create_app
+from snoopdb.web.dashboard import create_app
 
 
 @pytest.fixture

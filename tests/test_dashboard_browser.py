@@ -17,7 +17,7 @@ import pytest
 from test_auditlogger import running
 from test_views import A, B, C, D, F, G, H, P, insert_dataset
 
-from snoopdb.dashboard import create_app
+from snoopdb.web.dashboard import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from snoopdb.config import PG_VARIABLES
+from snoopdb.core.config import PG_VARIABLES
 
 
 @pytest.mark.slow

@@ -22,8 +22,8 @@ import psycopg
 import pytest
 
 from snoopdb.cli import main
-from snoopdb.errors import ReleaseError
-from snoopdb.export import export
+from snoopdb.core.errors import NoSpecLoaded
+from snoopdb.commands.export import export
 
 POD = "readCoreV1NamespacedPod"
 CREATE = "createWidgetsV1Widget"
@@ -252,10 +252,10 @@ def test_cli(dataset: psycopg.Connection, tmp_path: Path, capsys) -> None:
 def test_cli_release_without_spec(dataset: psycopg.Connection, tmp_path: Path, capsys) -> None:
     assert main(["export", "--release", "1.37", "--out", str(tmp_path)]) == 1
     assert capsys.readouterr() == (
-        "", "snoopdb: error: no spec loaded for release 1.37.0: run `snoopdb load --release 1.37`\n")
+        "", "snoopdb: error: no spec loaded for release 1.37.0: run `snoopdb load --release 1.37` first\n")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_nothing_loaded(conn: psycopg.Connection, tmp_path: Path) -> None:
-    with pytest.raises(ReleaseError, match="^no spec is loaded: run `snoopdb load"):
+    with pytest.raises(NoSpecLoaded, match="^no spec is loaded$"):
         export(conn, tmp_path)

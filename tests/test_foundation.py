@@ -6,13 +6,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import scratch_database
+from snoopdb.testkit.databases import scratch_database
 
 from snoopdb.cli import main
-from snoopdb.errors import InputError, ReleaseError
-from snoopdb.fetch import Fetcher
+from snoopdb.core.errors import InputError, ReleaseError
+from snoopdb.core.fetch import Fetcher
 from snoopdb.loaders import conformance, spec
-from snoopdb.releases import Releases, normalise_conformance_release, parse_release
+from snoopdb.core.releases import Releases, normalise_conformance_release, parse_release
 
 EXEC_ROW = {
     "release": "1.20.0", "endpoint": "connectCoreV1GetNamespacedPodExec", "level": "stable",
@@ -212,21 +212,21 @@ def test_migrations_form_one_line_and_downgrade_cleanly(database_url: str) -> No
 
     from alembic.script import ScriptDirectory
 
-    from snoopdb import database
+    from snoopdb.db import connection, schema
 
     script = ScriptDirectory(str(resources.files("snoopdb.migrations")))
     assert len(script.get_heads()) == 1
     with scratch_database(database_url) as scratch:
-        database.migrate(scratch)
-        database.downgrade(scratch, "base")
+        schema.migrate(scratch)
+        schema.downgrade(scratch, "base")
         with psycopg.connect(scratch) as conn:
             left = conn.execute("SELECT count(*) FROM pg_class WHERE relnamespace::regnamespace"
                                 "::text IN ('public', 'conformance', 'testing')"
                                 " AND relname NOT LIKE 'alembic_version%'").fetchone()
         assert left == (0,)
-        database.migrate(scratch)
+        schema.migrate(scratch)
         with psycopg.connect(scratch) as conn:
-            assert database.schema_revision(conn) == script.get_current_head()
+            assert schema.schema_revision(conn) == script.get_current_head()
 
 
 

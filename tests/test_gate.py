@@ -25,13 +25,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import serve_directory
+from snoopdb.testkit.servers import serve_directory
 
-from snoopdb import gate
+from snoopdb.commands import gate
 from snoopdb.cli import main
-from snoopdb.config import Settings
-from snoopdb.load import Sources
-from snoopdb.releases import Releases
+from snoopdb.core.config import Settings
+from snoopdb.loaders.github import Sources
+from snoopdb.core.releases import Releases
 
 OLD = "readCoreV1NamespacedPod"
 GROUP = "getWidgetsAPIGroup"
@@ -248,19 +248,19 @@ def test_junit(dataset, github, releases_file, tmp_path, capsys) -> None:
 <?xml version="1.0" encoding="UTF-8"?>
 <testsuites name="snoopdb gate" tests="4" failures="1" errors="0" skipped="1">
   <testsuite name="conformance gate 1.36.0" tests="4" failures="1" errors="0" skipped="1">
-    <testcase classname="snoopdb.gate.1.36.0" name="{DELETE}">
+    <testcase classname="snoopdb.commands.gate.1.36.0" name="{DELETE}">
       <failure type="untested" message="no conformance test hit it in the 1.36.0 runs">\
 DELETE /apis/widgets.example.io/v1/widgets/{{name}}</failure>
     </testcase>
-    <testcase classname="snoopdb.gate.1.36.0" name="{READ}">
+    <testcase classname="snoopdb.commands.gate.1.36.0" name="{READ}">
       <skipped message="no conformance test hit it in the 1.36.0 runs; hit only by tests not \
 in conformance.yaml: &quot;{NOT_LISTED}&quot;; pending: allowed to wait for a test" />
     </testcase>
-    <testcase classname="snoopdb.gate.1.36.0" name="{CREATE}">
+    <testcase classname="snoopdb.commands.gate.1.36.0" name="{CREATE}">
       <system-out>tested by "{CREATED}" (Widget create, conformance since 1.36.0) and 1 more \
 conformance test</system-out>
     </testcase>
-    <testcase classname="snoopdb.gate.1.36.0" name="{GROUP}">
+    <testcase classname="snoopdb.commands.gate.1.36.0" name="{GROUP}">
       <system-out>tested by "{DISCOVERY}" (Discovery, validate PreferredVersion, conformance \
 since 1.19.0); API group discovery, stable as widgets.example.io serves v1, v1alpha1\
 </system-out>
@@ -326,14 +326,14 @@ def test_group_first_seen_while_alpha(dataset, fetcher, settings, tmp_path) -> N
 def test_cannot_decide(dataset, github, releases_file, capsys, change, options,
                        message) -> None:
     dataset.execute(change)
-    assert run_gate(releases_file, *options) == 2
+    assert run_gate(releases_file, *options) == 3
     assert capsys.readouterr() == ("", f"snoopdb: gate cannot decide: {message}\n")
 
 
 def test_cannot_decide_without_the_pending_file_named(dataset, github, releases_file,
                                                       tmp_path, capsys) -> None:
     missing = tmp_path / "missing.yaml"
-    assert run_gate(releases_file, "--pending-file", str(missing)) == 2
+    assert run_gate(releases_file, "--pending-file", str(missing)) == 3
     assert capsys.readouterr() == ("", f"snoopdb: gate cannot decide: {missing}: no such file\n")
 
 
@@ -341,7 +341,7 @@ def test_cannot_decide_with_a_malformed_pending_list(dataset, github, releases_f
                                                      capsys) -> None:
     path = publish_pending(github, "v1.36.0", [])
     (github.parent.parent / path).write_text("- endpoint: readWidgetsV1Widget\n")
-    assert run_gate(releases_file) == 2
+    assert run_gate(releases_file) == 3
     assert capsys.readouterr() == ("", (
         f"snoopdb: gate cannot decide: {Settings().github_raw_url}/{path}: expected a list of "
         "endpoint names (operationIds)\n"))

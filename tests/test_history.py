@@ -26,17 +26,17 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import serve_directory
+from snoopdb.testkit.servers import serve_directory
 
 from snoopdb.cli import main
-from snoopdb.config import Settings
-from snoopdb.errors import InputError, SnoopError
-from snoopdb.export import export
-from snoopdb.fetch import Fetcher
+from snoopdb.core.config import Settings
+from snoopdb.core.errors import InputError, SnoopError
+from snoopdb.commands.export import PROGRESS_FILE, export
+from snoopdb.core.fetch import Fetcher
 from snoopdb.loaders import conformance, history, spec
 from snoopdb.loaders.history import PublishedEndpoint
-from snoopdb.releases import KnownRelease, Releases, parse_release
-from snoopdb.runs import load_log_files
+from snoopdb.core.releases import KnownRelease, Releases, parse_release
+from snoopdb.loaders.local_logs import load_log_files
 
 A = "readCoreV1Namespace"
 B = "createAppsV1NamespacedDeployment"
@@ -525,7 +525,7 @@ def test_compare_published(
     published: tuple[Path, str], raw_url: str, releases_file: str, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    (published[0] / history.PROGRESS_FILE).write_text(json.dumps(PROGRESS, indent=4))
+    (published[0] / PROGRESS_FILE).write_text(json.dumps(PROGRESS, indent=4))
     yaml_file = tmp_path / "conformance.yaml"
     yaml_file.write_text(CONFORMANCE_YAML)
     conformance.load(conn, fetcher, str(yaml_file), "1.10.0")
@@ -574,7 +574,7 @@ def test_compare_published_without_files(
     assert main(["compare-published", "--releases-file", releases_file]) == 0
     assert capsys.readouterr().out.splitlines() == [
         f"1.7.0: not published ({raw_url}/1.7.0.json: not found (nor 1.7.json))",
-        f"progress: not published ({raw_url}/{history.PROGRESS_FILE})",
+        f"progress: not published ({raw_url}/{PROGRESS_FILE})",
         ("0 of 1 releases differ from the published coverage; progress totals differ for 0 "
         "releases")]
     assert main(["compare-published", "--release", "1.9", "--releases-file", releases_file]) == 1

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import REPO, scratch_database
+from conftest import REPO
+from snoopdb.testkit.databases import scratch_database
 
 
 @pytest.mark.slow

@@ -1,6 +1,6 @@
-"""Mapping audit events to operations (snoopdb.matching), on the real specs and audit logs.
+"""Mapping audit events to operations (snoopdb.coverage.matching), on the real specs and audit logs.
 
-The round-trip property test builds its requests with bench/auditgen.py's
+The round-trip property test builds its requests with snoopdb.testkit.auditgen's
 `example_request`, the builder of the benchmark logs, so both agree on what an
 API server logs; `request_info` is checked here against every real event.
 """
@@ -12,7 +12,6 @@ import gzip
 import json
 import random
 import re
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,9 +20,9 @@ import psycopg
 import pytest
 from snoopdb.loaders import spec
 
-from snoopdb.errors import DatabaseError
-from snoopdb.fetch import Fetcher
-from snoopdb.matching import (
+from snoopdb.core.errors import DatabaseError
+from snoopdb.core.fetch import Fetcher
+from snoopdb.coverage.matching import (
     IGNORED_PATH,
     NO_METHOD,
     REASONS,
@@ -33,9 +32,7 @@ from snoopdb.matching import (
     Matcher,
 )
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
-sys.path.append(str(BENCH))  # appended: bench modules must not shadow others
-import auditgen
+from snoopdb.testkit import auditgen
 
 SPEC_VERSIONS = tuple(f"1.{minor}" for minor in (*range(8, 23), *range(28, 37)))
 GCE_SAMPLE = "gce-e2e-v1.37-2065053743543488512-sample.log"

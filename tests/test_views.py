@@ -28,7 +28,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from snoopdb.fetch import Fetcher
+from snoopdb.core.fetch import Fetcher
 from snoopdb.loaders import spec
 
 A = "readCoreV1Namespace"

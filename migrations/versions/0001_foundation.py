@@ -6,7 +6,7 @@ Revises:
 
 from alembic import op
 
-from snoopdb.database import run_sql_file
+from snoopdb.db.schema import run_sql_file
 
 revision = "0001"
 down_revision = None
@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    run_sql_file(op.get_bind(), "foundation.sql")
+    run_sql_file(op.get_bind(), "schema/0001_foundation.sql")
 
 
 def downgrade() -> None:

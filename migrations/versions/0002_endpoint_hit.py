@@ -6,7 +6,7 @@ Revises: 0001
 
 from alembic import op
 
-from snoopdb.database import run_sql_file
+from snoopdb.db.schema import run_sql_file
 
 revision = "0002"
 down_revision = "0001"
@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    run_sql_file(op.get_bind(), "endpoint_hit.sql")
+    run_sql_file(op.get_bind(), "schema/0002_endpoint_hit.sql")
 
 
 def downgrade() -> None:

@@ -7,15 +7,15 @@ Revises: 0002
 
 from alembic import op
 
-from snoopdb.database import run_sql_file
+from snoopdb.db.schema import install_view
 
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-# Dependency order: each file uses only objects created by the files before it.
-FILES = (
+# Version 1 of each view, in dependency order: each uses only objects created before it.
+VIEWS = (
     "latest_release",
     "release_endpoint_hit",
     "release_test_hit",
@@ -35,7 +35,7 @@ FILES = (
     "describe",
 )
 
-# The reverse of FILES.
+# The reverse of VIEWS.
 DROPS = (
     ("DROP FUNCTION describe_column(text, text, text), describe_columns(text, text),"
      " describe_relation(text, text), describe_relations()"),
@@ -51,8 +51,8 @@ DROPS = (
 
 
 def upgrade() -> None:
-    for name in FILES:
-        run_sql_file(op.get_bind(), f"views/{name}.sql")
+    for name in VIEWS:
+        install_view(op.get_bind(), name, 1)
 
 
 def downgrade() -> None:

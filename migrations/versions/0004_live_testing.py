@@ -7,7 +7,7 @@ Revises: 0003
 
 from alembic import op
 
-from snoopdb.database import run_sql_file
+from snoopdb.db.schema import run_sql_file
 
 revision = "0004"
 down_revision = "0003"
@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    run_sql_file(op.get_bind(), "live_testing.sql")
+    run_sql_file(op.get_bind(), "schema/0004_live_testing.sql")
 
 
 def downgrade() -> None:

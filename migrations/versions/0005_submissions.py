@@ -7,7 +7,7 @@ Revises: 0004
 
 from alembic import op
 
-from snoopdb.database import run_sql_file
+from snoopdb.db.schema import run_sql_file
 
 revision = "0005"
 down_revision = "0004"
@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    run_sql_file(op.get_bind(), "submission.sql")
+    run_sql_file(op.get_bind(), "schema/0005_submission.sql")
 
 
 def downgrade() -> None:

@@ -6,7 +6,7 @@ Revises: 0005
 
 from alembic import op
 
-from snoopdb.database import run_sql_file
+from snoopdb.db.schema import run_sql_file
 
 revision = "0006"
 down_revision = "0005"
@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    run_sql_file(op.get_bind(), "history.sql")
+    run_sql_file(op.get_bind(), "schema/0006_history.sql")
 
 
 def downgrade() -> None:

@@ -1,0 +1,196 @@
+"""Prow CI runs on GCS: which build to load, where its audit logs are, which version it
+ran, and loading its logs as one run."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import psycopg
+
+from snoopdb.core import progress
+from snoopdb.core.config import Settings
+from snoopdb.core.errors import FetchError, NotFound, SnoopError
+from snoopdb.core.fetch import Fetcher
+from snoopdb.core.releases import Releases, release_of_version
+from snoopdb.loaders import audit
+from snoopdb.loaders.gcs import Blob, Bucket
+
+DEFAULT_BUCKET = "kubernetes-ci-logs"
+DEFAULT_JOBS = (
+    "ci-kubernetes-e2e-gci-gce",
+    "ci-kubernetes-gce-conformance-latest",
+    "ci-kubernetes-audit-kind-conformance",
+)
+PROW_VIEW = "https://prow.k8s.io/view/gs"
+MAX_BUILDS_BACK = 50
+DOWNLOAD_THREADS = 4
+
+
+@dataclass(frozen=True)
+class Run:
+    """One build of a job: its audit logs (oldest first) and the version it tested."""
+
+    bucket: str
+    job: str
+    build: str
+    version: str
+    commit: str | None
+    logs: tuple[Blob, ...]
+
+    @property
+    def source(self) -> str:
+        return f"{PROW_VIEW}/{self.bucket}/logs/{self.job}/{self.build}"
+
+
+def rotation_key(name: str) -> tuple[bool, str]:
+    """Sort key putting rotated logs oldest first: suffixed copies (their timestamps
+    sort as text) before the live file, whose name ends in `.log`."""
+    return name.endswith(".log"), name
+
+
+def rotation_order(blobs: list[Blob]) -> tuple[Blob, ...]:
+    return tuple(sorted(blobs, key=lambda b: rotation_key(b.name)))
+
+
+def _basename(name: str) -> str:
+    return name.rsplit("/", 1)[-1]
+
+
+def _master_dir(bucket: Bucket, prefix: str) -> str:
+    _, dirs = bucket.list(prefix, delimiter="/")
+    masters = [d for d in dirs if "master" in d[len(prefix):]]
+    if not masters:
+        raise NotFound(f"{bucket.url(prefix)}: no directory named like *master* among "
+                       f"{len(dirs)} artifact directories")
+    return min(masters)
+
+
+def _gce_logs(bucket: Bucket, build_prefix: str) -> list[Blob]:
+    blobs, _ = bucket.list(_master_dir(bucket, build_prefix + "artifacts/"))
+    return [b for b in blobs if _basename(b.name).startswith("kube-apiserver-audit.log")]
+
+
+def _gce_conformance_logs(bucket: Bucket, build_prefix: str) -> list[Blob]:
+    blobs, _ = bucket.list(_master_dir(bucket, build_prefix + "artifacts/cluster-logs/"))
+    return [b for b in blobs if "audit.log" in _basename(b.name)]
+
+
+def _kind_logs(bucket: Bucket, build_prefix: str) -> list[Blob]:
+    blobs, _ = bucket.list(build_prefix + "artifacts/audit/")
+    return [b for b in blobs if b.name.endswith(".log")]
+
+
+def _any_audit_logs(bucket: Bucket, build_prefix: str) -> list[Blob]:
+    blobs, _ = bucket.list(build_prefix + "artifacts/")
+    return [b for b in blobs if "audit.log" in _basename(b.name)]
+
+
+LAYOUTS: dict[str, Callable[[Bucket, str], list[Blob]]] = {
+    "ci-kubernetes-e2e-gci-gce": _gce_logs,
+    "ci-kubernetes-gce-conformance-latest": _gce_conformance_logs,
+    "ci-kubernetes-audit-kind-conformance": _kind_logs,
+}
+
+
+def _json(bucket: Bucket, name: str) -> dict:
+    content = bucket.read(name)
+    try:
+        value = orjson.loads(content)
+    except orjson.JSONDecodeError as exc:
+        raise FetchError(f"{bucket.url(name)}: not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise FetchError(f"{bucket.url(name)}: not a JSON object")
+    return value
+
+
+def _version_and_commit(bucket: Bucket, job: str, build_prefix: str) -> tuple[str, str | None]:
+    """The build's version (`v1.37.0-alpha.1.123+1b23e20abc`) and the commit it ran."""
+    if job == "ci-kubernetes-audit-kind-conformance":
+        version = bucket.read(
+            build_prefix + "artifacts/logs/kind-control-plane/kubernetes-version.txt"
+        ).decode().strip()
+        commit: str | None
+        try:
+            commit = _json(bucket, build_prefix + "started.json").get("repo-commit")
+        except NotFound:
+            commit = None
+        return version, commit or _commit_of(version)
+    finished = _json(bucket, build_prefix + "finished.json")
+    metadata = finished.get("metadata") or {}
+    found = metadata.get("job-version") or finished.get("job-version") or finished.get("version")
+    if not found:
+        raise FetchError(f"{bucket.url(build_prefix + 'finished.json')}: no job-version")
+    return str(found), _commit_of(str(found))
+
+
+def _commit_of(version: str) -> str | None:
+    match = re.search(r"\+([0-9a-f]{7,40})$", version)
+    return match.group(1) if match else None
+
+
+def _result(bucket: Bucket, build_prefix: str) -> str | None:
+    try:
+        return _json(bucket, build_prefix + "finished.json").get("result")
+    except NotFound:
+        return None  # still running
+
+
+def latest_successful_build(bucket: Bucket, job: str) -> str:
+    """The newest build of `job` whose finished.json says SUCCESS."""
+    latest = bucket.read(f"logs/{job}/latest-build.txt").decode().strip()
+    if _result(bucket, f"logs/{job}/{latest}/") == "SUCCESS":
+        return latest
+    _, prefixes = bucket.list(f"logs/{job}/", delimiter="/")
+    builds = sorted((int(p.rstrip("/").rsplit("/", 1)[-1]) for p in prefixes
+                     if p.rstrip("/").rsplit("/", 1)[-1].isdigit()), reverse=True)
+    older = [b for b in builds if b < int(latest)] if latest.isdigit() else builds
+    for build in older[:MAX_BUILDS_BACK]:
+        if _result(bucket, f"logs/{job}/{build}/") == "SUCCESS":
+            return str(build)
+    raise SnoopError(f"job {job}: no successful build among the {min(len(older), MAX_BUILDS_BACK) + 1}"
+                     f" newest in gs://{bucket.name}")
+
+
+def resolve_run(bucket: Bucket, job: str, build: str | None = None) -> Run:
+    """The run of `job` at `build` (default: the latest successful one)."""
+    build = build or latest_successful_build(bucket, job)
+    prefix = f"logs/{job}/{build}/"
+    version, commit = _version_and_commit(bucket, job, prefix)
+    logs = LAYOUTS.get(job, _any_audit_logs)(bucket, prefix)
+    if not logs:
+        raise NotFound(f"{bucket.url(prefix)}: no audit logs in the artifacts of this build")
+    return Run(bucket.name, job, build, version, commit, rotation_order(logs))
+
+
+def load_ci_run(
+    conn: psycopg.Connection,
+    fetcher: Fetcher,
+    settings: Settings,
+    releases: Releases,
+    bucket_name: str,
+    job: str,
+    build: str | None = None,
+    *,
+    skip_bad_lines: bool = False,
+) -> audit.AuditReport:
+    """Load one prow run (default: the job's latest successful build); replaces it if loaded."""
+    bucket = Bucket(fetcher, settings.gcs_url, bucket_name)
+    run = resolve_run(bucket, job, build)
+    release = releases.cap(release_of_version(run.version))
+    total = sum(blob.size for blob in run.logs)
+    with progress.bar(total=total, desc=f"download {job}", unit="B", unit_scale=True) as bar, \
+            concurrent.futures.ThreadPoolExecutor(DOWNLOAD_THREADS) as pool:
+        def fetch(blob: Blob) -> Path:
+            path = bucket.download(blob)
+            bar.update(blob.size)
+            return path
+        paths = list(pool.map(fetch, run.logs))
+    matcher, _ = audit.matcher_for(conn, fetcher, settings, str(release), run.commit)
+    logs = [audit.LogFile(path, bucket.url(blob.name)) for path, blob in zip(paths, run.logs)]
+    return audit.store_run(conn, logs, matcher, release, releases, run.source, False,
+                           skip_bad_lines)

@@ -1,0 +1,1 @@
+"""Certification submissions: the CNCF bot's checks and their stored results."""

@@ -1,0 +1,94 @@
+"""`snoopdb export`: the coverage files the apisnoop web app reads (apisnoop's
+resources/coverage/ folder), written from the views by sql/queries/export.sql and
+progress_totals.sql, read in one snapshot.
+
+Output is deterministic: keys sorted, rows in a fixed order, so two exports of the
+same data are byte-identical and diffs between exports show only real changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from psycopg.rows import dict_row
+
+from snoopdb.core.errors import NoSpecLoaded
+from snoopdb.core.releases import parse_release
+from snoopdb.db.queries import query
+
+PROGRESS_FILE = "conformance-progress.json"
+# Files in the order export.sql returns them, after <release>.json.
+JSON_FILES = ("conformance-coverage-per-release.json", "conformance-endpoints.json",
+              "ineligible_endpoints.json")
+UNTESTED_FILE = "untested-endpoints.txt"
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    path: Path
+    bytes: int
+
+
+def render_json(document: Any) -> str:
+    """The text of an exported JSON file: indented as apisnoop's are, keys sorted."""
+    return json.dumps(document, indent=4, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def export(conn: psycopg.Connection, out_dir: Path,
+           release: str | None = None) -> list[ExportedFile]:
+    """Write `<release>.json` (default: the latest loaded release), the conformance
+    files and `untested-endpoints.txt` into `out_dir`; returns what was written.
+
+    Each file appears whole or not at all (written aside, then renamed).
+    """
+    contents = render(conn, release)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [_write(out_dir / file, text) for file, text in contents.items()]
+
+
+def render(conn: psycopg.Connection, release: str | None = None) -> dict[str, str]:
+    """The text of every exported file, by file name, from one snapshot of the views."""
+    wanted = str(parse_release(release)) if release is not None else None
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        row = conn.execute(query("export.sql"), {"release": wanted}).fetchone()
+        progress = progress_totals(conn)
+    assert row is not None  # one row, whatever the data
+    name, has_spec, release_coverage, *documents, untested = row
+    if name is None:
+        raise NoSpecLoaded()
+    if not has_spec:
+        raise NoSpecLoaded(name)
+    contents = {f"{name}.json": render_json(release_coverage)}
+    contents[PROGRESS_FILE] = render_json(
+        [{"release": release, "total": totals} for release, totals in progress.items()])
+    contents.update((file, render_json(document)) for file, document in zip(JSON_FILES, documents))
+    contents[UNTESTED_FILE] = "".join(f"{endpoint}\n" for endpoint in untested)
+    return contents
+
+
+def progress_totals(conn: psycopg.Connection) -> dict[str, dict[str, int]]:
+    """conformance-progress.json's totals by release, oldest first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return {row.pop("release"): row for row in cur.execute(query("progress_totals.sql"))}
+
+
+def _write(path: Path, text: str) -> ExportedFile:
+    data = text.encode()
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.chmod(partial, 0o644)  # mkstemp's 0600 would hide the files from a web server
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    return ExportedFile(path, len(data))

@@ -1,0 +1,278 @@
+"""The release gate: do the stable, conformance-eligible endpoints new in a release
+have a conformance test? The verdicts come from `sql/gate.sql`; this module gathers
+what it needs (the pending list among them) and renders the result as text or JUnit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import psycopg
+import yaml
+
+from snoopdb.db.queries import query
+from snoopdb.core.errors import InputError, NotFound
+from snoopdb.core.fetch import Fetcher
+from snoopdb.loaders.github import Sources
+from snoopdb.core.releases import parse_release
+
+PENDING_PATH = "test/conformance/testdata/pending_eligible_endpoints.yaml"
+# The verdicts of endpoints conformance tests must cover; the others do not count.
+ELIGIBLE = ("untested", "pending", "tested")
+EXIT_CODES = {"pass": 0, "fail": 1, "undecided": 3}
+
+
+@dataclasses.dataclass(frozen=True)
+class ConformanceHit:
+    """A conformance test that hit an endpoint in the release's runs."""
+
+    codename: str
+    testname: str
+    promotion_release: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """The gate's verdict on one new endpoint, and the facts behind it.
+
+    `verdict` is one of untested (fails the gate), pending, tested, ineligible,
+    deprecated, not stable. `api_group` is set for a group's versionless discovery
+    operation, whose `level` is that of the most mature of `group_versions`.
+    """
+
+    endpoint: str
+    method: str
+    path: str
+    level: str
+    verdict: str
+    pending: bool
+    conformance_tests: tuple[ConformanceHit, ...]
+    other_tests: tuple[str, ...]
+    ineligible_reason: str | None
+    ineligible_link: str | None
+    api_group: str | None
+    group_versions: tuple[str, ...]
+
+    @property
+    def eligible(self) -> bool:
+        return self.verdict in ELIGIBLE
+
+    def why(self, release: str) -> str:
+        """One sentence saying why the endpoint got its verdict."""
+        if self.verdict == "not stable":
+            if self.api_group is not None:
+                return (f"API group discovery; {self.api_group} serves only {self.level} "
+                        f"versions ({', '.join(self.group_versions)})")
+            return f"{self.level} (its path says so)"
+        if self.verdict == "deprecated":
+            return "deprecated (its description says so)"
+        if self.verdict == "ineligible":
+            return "ineligible: " + (self.ineligible_reason or "no reason given") + (
+                f" ({self.ineligible_link})" if self.ineligible_link else "")
+        group = (f"; API group discovery, stable as {self.api_group} serves "
+                 f"{', '.join(self.group_versions)}" if self.api_group is not None else "")
+        if self.verdict == "tested":
+            first, more = self.conformance_tests[0], len(self.conformance_tests) - 1
+            return (f'tested by "{first.codename}" ({first.testname}, conformance since '
+                    f"{first.promotion_release})"
+                    + (f" and {_count(more, 'more conformance test')}" if more else "")
+                    + ("; still listed as pending: the entry can go" if self.pending else "")
+                    + group)
+        untested = f"no conformance test hit it in the {release} runs"
+        if self.other_tests:
+            more = len(self.other_tests) - 1
+            untested += (f'; hit only by tests not in conformance.yaml: "{self.other_tests[0]}"'
+                         + (f" and {more} more" if more else ""))
+        if self.verdict == "pending":
+            return f"{untested}; pending: allowed to wait for a test{group}"
+        return untested + group
+
+
+@dataclasses.dataclass(frozen=True)
+class PendingList:
+    """Endpoints allowed to wait for a conformance test, and where the list came from
+    (`found` is false when the release has no such file)."""
+
+    source: str
+    endpoints: frozenset[str]
+    found: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class GateResult:
+    """Everything the gate decided for a release. `problem` says why it could not
+    decide (then `verdicts` is empty)."""
+
+    release: str | None
+    earlier_releases: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    conformance_tests: int = 0
+    pending: PendingList | None = None
+    verdicts: tuple[Verdict, ...] = ()
+    problem: str | None = None
+
+    @property
+    def eligible(self) -> tuple[Verdict, ...]:
+        return tuple(v for v in self.verdicts if v.eligible)
+
+    @property
+    def untested(self) -> tuple[Verdict, ...]:
+        return tuple(v for v in self.verdicts if v.verdict == "untested")
+
+    @property
+    def status(self) -> str:
+        """pass, fail or undecided."""
+        if self.problem is not None:
+            return "undecided"
+        return "fail" if self.untested else "pass"
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+
+def parse_pending(content: bytes, origin: str) -> frozenset[str]:
+    """The endpoints of a pending_eligible_endpoints.yaml: a YAML list of operationIds."""
+    try:
+        entries = yaml.safe_load(content)
+    except yaml.YAMLError as exc:
+        raise InputError(f"{origin}: not YAML: {' '.join(str(exc).split())}") from exc
+    if entries is None:
+        return frozenset()
+    if not isinstance(entries, list) or not all(isinstance(e, str) and e for e in entries):
+        raise InputError(f"{origin}: expected a list of endpoint names (operationIds)")
+    return frozenset(entries)
+
+
+def load_pending(fetcher: Fetcher, sources: Sources, release: str,
+                 pending_file: Path | None = None) -> PendingList:
+    """`pending_file` if given, else the release's pending_eligible_endpoints.yaml from
+    the GitHub raw base URL (or local mirror); a 404 there means nothing is pending."""
+    if pending_file is not None:
+        location = str(pending_file)
+        return PendingList(location, parse_pending(fetcher.read_bytes(location), location), True)
+    rel = parse_release(release)
+    location = sources.location(rel, PENDING_PATH)
+    try:
+        content = fetcher.read_bytes(location, cache=sources.immutable(rel))
+    except NotFound:
+        return PendingList(location, frozenset(), False)
+    return PendingList(location, parse_pending(content, location), True)
+
+
+def run(conn: psycopg.Connection, fetcher: Fetcher, sources: Sources,
+        release: str | None = None, pending_file: Path | None = None) -> GateResult:
+    """Judge every endpoint new in `release` (default: the latest loaded release).
+
+    Undecided (see GateResult.problem) when the release has no spec, no earlier
+    release is loaded to compare it with, it has no audit data, or no conformance
+    test is known.
+    """
+    wanted = str(parse_release(release)) if release is not None else None
+    row = conn.execute(query("gate_context.sql"), {"release": wanted}).fetchone()
+    assert row is not None  # one row, whatever the data
+    name, has_spec, earlier, sources_loaded, tests = row
+    context = GateResult(name, tuple(earlier), tuple(sources_loaded), tests)
+    problem = _problem(context, has_spec)
+    if problem is not None:
+        return dataclasses.replace(context, problem=problem)
+    pending = load_pending(fetcher, sources, name, pending_file)
+    rows = conn.execute(query("gate.sql"),
+                        {"release": name, "pending": sorted(pending.endpoints)}).fetchall()
+    verdicts = tuple(
+        Verdict(endpoint=endpoint, method=method, path=path, level=level, verdict=verdict,
+                pending=is_pending,
+                conformance_tests=tuple(ConformanceHit(*hit) for hit in conformance_tests),
+                other_tests=tuple(other_tests), ineligible_reason=reason,
+                ineligible_link=link, api_group=api_group, group_versions=tuple(versions))
+        for (endpoint, method, path, level, api_group, versions, reason, link, is_pending,
+             conformance_tests, other_tests, verdict) in rows)
+    return dataclasses.replace(context, pending=pending, verdicts=verdicts)
+
+
+def _problem(context: GateResult, has_spec: bool) -> str | None:
+    release = context.release
+    if release is None:
+        return "no spec is loaded: run `snoopdb load --release X` first"
+    load = f"snoopdb load --release {parse_release(release).minor_name}"
+    if not has_spec:
+        return f"no spec loaded for release {release}: run `{load}`"
+    if not context.earlier_releases:
+        return (f"no release before {release} is loaded, so nothing tells which endpoints "
+                f"are new: run `{load} --only spec` (it loads every earlier spec)")
+    if not context.sources:
+        return (f"no audit data for release {release}: load a run "
+                f"(`{load} --only audit` with --job/--build or --audit-log)")
+    if not context.conformance_tests:
+        return f"no conformance tests loaded: run `{load} --only tests`"
+    return None
+
+
+LABELS = {"untested": "UNTESTED", "pending": "PENDING", "tested": "TESTED",
+          "ineligible": "INELIGIBLE", "deprecated": "DEPRECATED", "not stable": "NOT STABLE"}
+
+
+def render(result: GateResult) -> str:
+    """The gate's report for people: context, one line per new endpoint, the verdict."""
+    release = result.release
+    assert release is not None and result.pending is not None, "render a decided result"
+    pending = result.pending
+    compared = result.earlier_releases[-1] + (
+        f" and {_count(len(result.earlier_releases) - 1, 'earlier release')}"
+        if len(result.earlier_releases) > 1 else "")
+    lines = [
+        (f"release {release}: {_count(len(result.verdicts), 'new endpoint')} "
+         f"(compared with {compared})"),
+        (f"audit data: {_count(len(result.sources), 'run')} ({', '.join(result.sources)}); "
+         f"{_count(result.conformance_tests, 'conformance test')}"),
+        f"pending list: {pending.source} "
+        + (f"({_count(len(pending.endpoints), 'endpoint')})" if pending.found
+           else "(none: not found)"),
+    ]
+    width = max((len(LABELS[v.verdict]) for v in result.verdicts), default=0)
+    for v in result.verdicts:
+        lines.append(f"{LABELS[v.verdict].ljust(width)}  {v.endpoint} "
+                     f"({v.method.upper()} {v.path}): {v.why(release)}")
+    eligible = result.eligible
+    counts = ", ".join(f"{n} {verdict}" for verdict in ELIGIBLE
+                       if (n := sum(v.verdict == verdict for v in eligible)))
+    summary = _count(len(eligible), "new eligible endpoint") + (f": {counts}" if counts else "")
+    if result.status == "fail":
+        names = ", ".join(v.endpoint for v in result.untested)
+        lines.append(f"FAIL: {summary}; no conformance test for {names}")
+    else:
+        lines.append(f"PASS: {summary}")
+    return "\n".join(lines)
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'s' * (n != 1)}"
+
+
+def junit(result: GateResult) -> str:
+    """JUnit XML for CI dashboards: one testcase per new eligible endpoint, a failure
+    for each untested one, pending ones skipped."""
+    release = result.release
+    assert release is not None, "JUnit of a decided result"
+    eligible = result.eligible
+    counts = {"tests": str(len(eligible)),
+              "failures": str(sum(v.verdict == "untested" for v in eligible)),
+              "errors": "0",
+              "skipped": str(sum(v.verdict == "pending" for v in eligible))}
+    suites = ET.Element("testsuites", {"name": "snoopdb gate", **counts})
+    suite = ET.SubElement(suites, "testsuite", {"name": f"conformance gate {release}", **counts})
+    for v in eligible:
+        case = ET.SubElement(suite, "testcase", {
+            "classname": f"snoopdb.commands.gate.{release}", "name": v.endpoint})
+        why = v.why(release)
+        if v.verdict == "untested":
+            failure = ET.SubElement(case, "failure", {"type": "untested", "message": why})
+            failure.text = f"{v.method.upper()} {v.path}"
+        elif v.verdict == "pending":
+            ET.SubElement(case, "skipped", {"message": why})
+        else:
+            ET.SubElement(case, "system-out").text = why
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"

@@ -1,0 +1,200 @@
+"""`snoopdb load`: what to load for a release, from where, and in which order —
+specs, conformance tests, ineligible endpoints, published history, audit runs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from snoopdb.core import progress
+from snoopdb.core.config import Settings
+from snoopdb.core.errors import NotFound
+from snoopdb.core.fetch import Fetcher
+from snoopdb.core.releases import Release, Releases
+from snoopdb.loaders import audit, ci_runs, conformance, history, ineligible, local_logs, spec
+from snoopdb.loaders.github import SPEC_PATH, Sources
+
+PARTS = ("spec", "tests", "ineligible", "audit")
+# `history` is a part only when named: by default a load decides itself (see load).
+LOAD_PARTS = (*PARTS, "history")
+
+
+@dataclass
+class Step:
+    """One thing loaded: what, for which release, how many rows, from where, how long."""
+
+    what: str
+    release: str
+    rows: int
+    source: str
+    seconds: float
+
+
+@dataclass
+class LoadOptions:
+    """What `snoopdb load` was asked for; every choice left open is decided by `load`."""
+
+    release: Release | None = None
+    parts: tuple[str, ...] = PARTS
+    from_dir: Path | None = None
+    audit_logs: Sequence[Path] = ()
+    testing: bool = False
+    jobs: Sequence[str] = ()
+    build: str | None = None
+    bucket: str = ci_runs.DEFAULT_BUCKET
+    skip_bad_lines: bool = False
+    history: bool = False
+    no_history: bool = False
+    history_folder: str | None = None
+
+
+class LoadListener:
+    """Hears of a load's progress as it happens; the CLI prints each part. Every method
+    does nothing here."""
+
+    def step(self, step: Step) -> None:
+        """A file was loaded."""
+
+    def files(self, report: LoadReport) -> None:
+        """The release's files are loaded; history and audit events come next."""
+
+    def imported(self, imported: history.ImportedRelease) -> None:
+        """One release's published coverage was imported."""
+
+    def history(self, report: LoadReport) -> None:
+        """The history import ended (report.history)."""
+
+    def audit(self, report: audit.AuditReport) -> None:
+        """One run's audit events were loaded."""
+
+
+@dataclass
+class LoadReport:
+    release: Release | None = None
+    steps: list[Step] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    history_folder: str | None = None
+    history: history.HistoryReport | None = None
+    audits: list[audit.AuditReport] = field(default_factory=list)
+    # the release's CI runs are gone and nothing stands in for them
+    no_audit_data: bool = False
+
+
+def load(
+    conn: psycopg.Connection,
+    fetcher: Fetcher,
+    settings: Settings,
+    releases: Releases,
+    options: LoadOptions,
+    listener: LoadListener | None = None,
+) -> LoadReport:
+    """Load what `options` asks for: the files of the release (default: the newest), then
+    published history where it stands in for gone CI logs, then audit events — local
+    logs, named CI runs, or for the newest release the default CI jobs' latest runs.
+
+    A past release with no run named gets apisnoop's published coverage of it and of
+    every release before it (unless `no_history`); raw events always win over it.
+    """
+    listener = listener or LoadListener()
+    release = options.release or releases.newest
+    started = time.monotonic()
+    named_run = bool(options.jobs or options.audit_logs)
+    asked = options.history or "history" in options.parts
+    wants_history = not options.no_history and (
+        asked or ("audit" in options.parts and release != releases.newest and not named_run))
+    report = load_release(conn, fetcher, Sources(settings, releases, options.from_dir), release,
+                          tuple(p for p in options.parts if p in PARTS and p != "audit"),
+                          on_step=listener.step)
+    report.release = release
+    report.seconds = time.monotonic() - started
+    listener.files(report)
+    if wants_history:
+        folder = options.history_folder or history.default_folder(settings)
+        # A past release named by the user must have published coverage; the newest
+        # may not have any yet (its coverage comes from CI runs).
+        required = release if options.release and release != releases.newest else None
+        report.history_folder = folder
+        report.history = history.import_history(conn, fetcher, folder, releases, release,
+                                                required=required, on_release=listener.imported)
+        listener.history(report)
+    if "audit" in options.parts:
+        report.audits = _load_audit(conn, fetcher, settings, releases, release, options,
+                                    listener)
+        report.no_audit_data = not report.audits and report.history is None
+    return report
+
+
+def _load_audit(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings,
+                releases: Releases, release: Release, options: LoadOptions,
+                listener: LoadListener) -> list[audit.AuditReport]:
+    reports = []
+    if options.audit_logs:
+        reports.append(local_logs.load_log_files(
+            conn, fetcher, settings, releases, options.audit_logs, release,
+            testing=options.testing, skip_bad_lines=options.skip_bad_lines))
+        listener.audit(reports[-1])
+        return reports
+    jobs = options.jobs or (ci_runs.DEFAULT_JOBS if release == releases.newest else ())
+    for job in jobs:
+        reports.append(ci_runs.load_ci_run(conn, fetcher, settings, releases, options.bucket, job,
+                                           options.build, skip_bad_lines=options.skip_bad_lines))
+        listener.audit(reports[-1])
+    return reports
+
+
+def load_release(
+    conn: psycopg.Connection,
+    fetcher: Fetcher,
+    sources: Sources,
+    release: Release,
+    parts: tuple[str, ...] = PARTS,
+    on_step: Callable[[Step], None] | None = None,
+) -> LoadReport:
+    """Load the specs of every release up to `release` not loaded yet, then its
+    conformance.yaml and ineligible endpoints. Each file is its own transaction."""
+    report = LoadReport(release=release)
+
+    def done(what: str, rel: Release, rows: int, source: str, started: float) -> None:
+        step = Step(what, str(rel), rows, source, time.monotonic() - started)
+        report.steps.append(step)
+        if on_step:
+            on_step(step)
+
+    if "spec" in parts:
+        present = spec.loaded_releases(conn)
+        wanted = [r for r in sources.releases.up_to(release) if str(r) not in present]
+        report.skipped += [f"spec {r}: already loaded" for r in sources.releases.up_to(release)
+                           if str(r) in present]
+        with progress.bar(total=len(wanted), desc="specs", unit="spec") as bar:
+            for rel in wanted:
+                location = sources.location(rel, SPEC_PATH)
+                started = time.monotonic()
+                try:
+                    rows = spec.load(conn, fetcher, location, str(rel), sources.releases.date(rel),
+                                     cache=sources.immutable(rel))
+                except NotFound as exc:
+                    if rel == release:
+                        raise NotFound(f"no spec for release {rel}: {exc}") from exc
+                    report.warnings.append(f"no spec for past release {rel}: {exc}")
+                else:
+                    done("spec", rel, rows, location, started)
+                bar.update(1)
+    if "tests" in parts:
+        location = sources.location(release, conformance.PATH)
+        started = time.monotonic()
+        rows = conformance.load(conn, fetcher, location, str(release))
+        done("conformance tests", release, rows, location, started)
+    if "ineligible" in parts:
+        location = sources.location(release, ineligible.PATH)
+        started = time.monotonic()
+        rows, warning = ineligible.load(conn, fetcher, location, str(release))
+        if warning:
+            report.warnings.append(warning)
+        done("ineligible endpoints", release, rows, location, started)
+    return report

@@ -1,0 +1,166 @@
+"""The "mock test ticket" of a test being written against a live cluster, as Markdown.
+
+A test run with a `live…` user agent against a cluster whose audit webhook is
+`snoopdb auditlogger` leaves its events in testing.audit_event; the ticket says
+which endpoints it hit (and whether CI tests them today), which untested ones it
+would newly cover, how coverage would change, and outlines a test of the kinds
+of those endpoints, in the shape of apisnoop's ticket-writing tickets. Everything
+is read from the views (testing.endpoint_hit_by_new_test,
+testing.projected_change_in_coverage, endpoint_coverage, conformance.eligible_endpoint).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+from snoopdb.db.queries import query
+from snoopdb.core.errors import InputError
+
+LIVE_PREFIX = "live"
+
+RELEASE_SQL = "SELECT latest_release()"
+PROJECTED_SQL = "SELECT total_endpoints, old_coverage FROM testing.projected_change_in_coverage"
+
+# The lifecycle every outline walks: (x-kubernetes-action, scenario title,
+# Given/When/Then lines), {kind} filled in; actions the kind lacks are skipped.
+STEPS = (
+    ("post", "create", (
+        "Given the e2e test has a valid {kind} manifest with a label",
+        "When the test creates the {kind}",
+        "Then the requested action is accepted without any error",
+        "And the {kind} is found with the label")),
+    ("patch", "patch", (
+        "Given the e2e test has created a {kind}",
+        "When the test patches the {kind} with a new label",
+        "Then the requested action is accepted without any error",
+        "And the patched label is found")),
+    ("get", "get", (
+        "Given the e2e test has patched the {kind}",
+        "When the test gets the {kind} by name",
+        "Then the requested action is accepted without any error",
+        "And the {kind} has the patched label")),
+    ("list", "list", (
+        "Given the e2e test has created a {kind} with a label",
+        "When the test lists {kind} objects with a label selector",
+        "Then the requested action is accepted without any error",
+        "And exactly one {kind} is found")),
+    ("delete", "delete", (
+        "Given the e2e test has a {kind}",
+        "When the test deletes the {kind}",
+        "Then the requested action is accepted without any error",
+        "And the {kind} is no longer found")),
+)
+LIFECYCLE_ACTIONS = frozenset(action for action, _, _ in STEPS)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """An endpoint the live test hit, from testing.endpoint_hit_by_new_test."""
+
+    endpoint: str
+    tested: bool
+    hits: int
+    path: str
+    kind: str | None
+    group: str | None
+    version: str | None
+    level: str
+    eligible: bool
+
+
+def ticket(conn: psycopg.Connection, useragent: str) -> str:
+    """The Markdown ticket of the live test `useragent` (e.g. live-test-writing).
+
+    InputError when the user agent does not start with `live` (the views see only
+    those) or has no mapped events.
+    """
+    if not useragent.startswith(LIVE_PREFIX):
+        raise InputError(f"user agent {useragent!r}: the testing views follow only user "
+                         f"agents starting with {LIVE_PREFIX!r}, e.g. live-test-writing")
+    hits = [Hit(*row) for row in conn.execute(query("ticket_hits.sql"), (useragent,))]
+    if not hits:
+        raise InputError(f"no live events of user agent {useragent!r} map to an endpoint of "
+                         "the latest release: is the cluster's audit webhook pointing at "
+                         "`snoopdb auditlogger`, and did the test set that user agent?")
+    release = conn.execute(RELEASE_SQL).fetchone()[0]  # type: ignore[index]
+    total, old = conn.execute(PROJECTED_SQL).fetchone()  # type: ignore[misc]
+    new = [hit for hit in hits if not hit.tested]
+
+    lines = [
+        f"# Mock test ticket: {useragent}",
+        "",
+        (f"What the test running as user agent `{useragent}` hit in a live cluster, "
+         f"against the Kubernetes {release} API."),
+        "",
+        "## Endpoints hit",
+        "",
+        "| endpoint | path | hits | tested by CI today |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {h.endpoint} | `{h.path}` | {h.hits} | {'yes' if h.tested else '**no**'} |"
+              for h in hits]
+    lines += ["", "## Untested endpoints it covers", ""]
+    if new:
+        lines += ["| endpoint | path | kind | level | eligible for conformance |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {h.endpoint} | `{h.path}` | {h.kind or ''} | {h.level} | "
+                  f"{'yes' if h.eligible else 'no'} |" for h in new]
+    else:
+        lines.append("None: CI already tests every endpoint this test hit.")
+    lines += ["", "## Projected change in coverage", ""]
+    lines.append(f"If a test with these calls gets merged, **test coverage will go up by "
+                 f"{len(new)} {'endpoint' if len(new) == 1 else 'endpoints'}**: from {old} to "
+                 f"{old + len(new)} of the {total} endpoints of {release} "
+                 f"({_percent(old, total)} to {_percent(old + len(new), total)}).")
+    lines += ["", "## Test outline", ""]
+    kinds = sorted({(h.kind, h.group or "", h.version or "") for h in new if h.kind})
+    if not kinds:
+        lines.append("No untested endpoint of a Kubernetes kind: nothing to outline.")
+    covered = {h.endpoint for h in new}
+    for kind, group, version in kinds:
+        lines += _outline(conn, kind, group, version, covered)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _outline(conn: psycopg.Connection, kind: str, group: str, version: str,
+             covered: set[str]) -> list[str]:
+    """Scenarios for one kind: the create, patch, get, list and delete endpoints of the
+    object itself, then one for each other endpoint of the kind in `covered` (a
+    replace, a subresource such as status or a token)."""
+    lifecycle: dict[str, list[tuple[str, bool]]] = {}
+    others = []
+    for action, endpoint, tested, subresource in conn.execute(query("ticket_kind_endpoints.sql"),
+                                                             (kind, group, version)):
+        if action in LIFECYCLE_ACTIONS and not subresource:
+            lifecycle.setdefault(action, []).append((endpoint, tested))
+        elif endpoint in covered:
+            others.append(endpoint)
+    steps = [(title, lines, lifecycle[action]) for action, title, lines in STEPS
+             if action in lifecycle]
+    api = f"{group or 'core'}/{version}"
+    covers = _and([title for title, _, _ in steps] + others)
+    out = [f"### {kind} ({api})", "", "```", f"Feature: Test {covers} of {kind} ({api})",
+           "```", ""]
+    for title, lines, endpoints in steps:
+        out += [f"- {endpoint}{'' if tested else ' (untested)'}" for endpoint, tested in endpoints]
+        out += ["", "```", f"Scenario: the test can {title} a {kind}"]
+        out += [f"  {line.format(kind=kind)}" for line in lines]
+        out += ["```", ""]
+    for endpoint in others:
+        out += [f"- {endpoint} (untested)", "", "```",
+                f"Scenario: the test calls {endpoint} for a {kind}",
+                f"  Given the e2e test has created what {endpoint} needs",
+                f"  When the test calls {endpoint}",
+                "  Then the requested action is accepted without any error",
+                "```", ""]
+    return out
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.2f}%" if whole else "0.00%"

@@ -1,0 +1,1 @@
+"""The bottom layer every other part uses: errors, settings, releases, downloads, progress."""

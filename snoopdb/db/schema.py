@@ -1,0 +1,118 @@
+"""The schema's life-cycle: Alembic migrations over frozen SQL files, the revision a
+database is at, and the check read-only commands make instead of migrating."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any
+
+import psycopg
+
+from snoopdb.core.errors import DatabaseError, SchemaOutdated
+from snoopdb.db.connection import redact
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Upgrade the schema to `revision` (the newest by default): what `snoopdb init` does."""
+    _alembic(url, "upgrade", revision)
+    with psycopg.connect(url, autocommit=True) as conn:
+        ensure_semver(conn)
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Downgrade the schema to `revision` (`base` removes every snoopdb object)."""
+    _alembic(url, "downgrade", revision)
+
+
+def _config() -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("snoopdb.migrations")))
+    return config
+
+
+def _alembic(url: str, action: str, revision: str) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    config = _config()
+    engine = create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(url))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            getattr(command, action)(config, revision)
+    except Exception as exc:
+        if isinstance(exc, DatabaseError):
+            raise
+        reason = " ".join(str(getattr(exc, "orig", exc)).split())
+        raise DatabaseError(f"{action} of {redact(url)} failed: {reason}") from exc
+    finally:
+        engine.dispose()
+
+
+def head_revision() -> str:
+    """The newest revision this snoopdb ships."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None, "snoopdb ships at least one migration"
+    return head
+
+
+def revisions() -> Iterator[tuple[str, str | None, str]]:
+    """Every shipped revision, newest first: (revision, the one it revises, its title)."""
+    from alembic.script import ScriptDirectory
+
+    for script in ScriptDirectory.from_config(_config()).walk_revisions():
+        down = script.down_revision
+        title = (script.doc or "").strip().splitlines()[0] if script.doc else ""
+        yield script.revision, down if isinstance(down, str) or down is None else ",".join(down), title
+
+
+def schema_revision(conn: psycopg.Connection) -> str | None:
+    """The Alembic revision(s) the database is at, or None when it was never initialised."""
+    row = conn.execute("SELECT to_regclass('public.alembic_version')").fetchone()
+    if row is None or row[0] is None:
+        return None
+    versions = [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")]
+    return ",".join(sorted(versions)) or None
+
+
+def require_current(conn: psycopg.Connection) -> None:
+    """Fail in one line unless the schema is at this snoopdb's head revision: commands
+    that only read never migrate (a read-only role must be able to run them)."""
+    current, head = schema_revision(conn), head_revision()
+    if current != head:
+        raise SchemaOutdated(current, head)
+
+
+def ensure_semver(conn: psycopg.Connection) -> None:
+    """Create pg-semver whenever the server has it, so the seed's `release::semver`
+    queries run; servers without it are served by nothing here (the extension is optional)."""
+    available = conn.execute(
+        "SELECT installed_version IS NULL FROM pg_available_extensions WHERE name = 'semver'"
+    ).fetchone()
+    if available is None or not available[0]:
+        return
+    try:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS semver")
+    except psycopg.errors.InsufficientPrivilege:
+        pass  # available but not installable by this role: the queries without it still run
+
+
+def run_sql_file(bind: Any, name: str) -> None:
+    """Execute a shipped SQL file verbatim on a migration's connection.
+
+    Goes to psycopg directly so that neither SQLAlchemy (`:name`) nor psycopg
+    (`%s`) reads placeholders into the file.
+    """
+    text = resources.files("snoopdb.sql").joinpath(name).read_text()
+    bind.connection.driver_connection.execute(text)
+
+
+def install_view(bind: Any, name: str, version: int) -> None:
+    """Create or replace view `name` (a view, materialized view or function file) at
+    `version`: sql/views/<name>/<version>.sql, frozen once a revision installs it."""
+    run_sql_file(bind, f"views/{name}/{version}.sql")

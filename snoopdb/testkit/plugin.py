@@ -1,0 +1,88 @@
+"""pytest fixtures: a fresh PostgreSQL database per test session, isolated settings, and
+loopback HTTP servers serving real files from ../shared/data (SNOOPDB_SHARED_DATA)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from snoopdb.core.config import Settings
+from snoopdb.core.fetch import Fetcher
+from snoopdb.db import connection, schema
+from snoopdb.testkit.databases import scratch_database, server_url
+from snoopdb.testkit.servers import build_raw_mirror, serve_directory
+
+DATA_SCHEMAS = ("public", "conformance", "testing")
+
+
+@pytest.fixture(scope="session")
+def shared_data(request: pytest.FixtureRequest) -> Path:
+    default = request.config.rootpath.parent / "shared" / "data"
+    path = Path(os.environ.get("SNOOPDB_SHARED_DATA", default))
+    assert path.is_dir(), f"real data not found at {path} (set SNOOPDB_SHARED_DATA)"
+    return path
+
+
+@pytest.fixture(scope="session")
+def database_server(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of a database on the server tests make their databases on."""
+    return server_url(tmp_path_factory.mktemp("pg"))
+
+
+@pytest.fixture(scope="session")
+def database_url(database_server: str) -> Iterator[str]:
+    """A database created for this test session, migrated to head, dropped at the end."""
+    with scratch_database(database_server, "snoopdb_test") as url:
+        schema.migrate(url)
+        yield url
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[psycopg.Connection]:
+    """An autocommit connection to the session database with every data table emptied."""
+    with connection.connect(database_url) as db:
+        tables = db.execute(
+            "SELECT format('%%I.%%I', schemaname, tablename) FROM pg_tables"
+            " WHERE schemaname = ANY(%s) AND tablename <> 'alembic_version'",
+            (list(DATA_SCHEMAS),),
+        ).fetchall()
+        if tables:
+            db.execute(f"TRUNCATE {', '.join(t[0] for t in tables)} RESTART IDENTITY CASCADE")
+        yield db
+
+
+@pytest.fixture(autouse=True)
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Settings:
+    """Settings that never touch the user's own directories or database: applied to
+    every test, so a CLI call in a test can never reach the user's embedded server."""
+    for name in ("DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE",
+                 "PGPASSWORD", "PGSERVICE", "SNOOPDB_GITHUB_RAW_URL", "SNOOPDB_GCS_URL",
+                 "SNOOPDB_APISNOOP_RAW_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SNOOPDB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SNOOPDB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    return Settings()
+
+
+@pytest.fixture
+def fetcher(settings: Settings) -> Fetcher:
+    return Fetcher(settings.cache_dir)
+
+
+@pytest.fixture(scope="session")
+def raw_mirror(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+    return build_raw_mirror(tmp_path_factory.mktemp("raw"), shared_data)
+
+
+@pytest.fixture(scope="session")
+def raw_server(raw_mirror: Path) -> Iterator[str]:
+    """Base URL of a loopback server in the GitHub raw layout (see build_raw_mirror)."""
+    url, server = serve_directory(raw_mirror)
+    yield url
+    server.shutdown()
+    server.server_close()

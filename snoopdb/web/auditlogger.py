@@ -1,0 +1,341 @@
+"""`snoopdb auditlogger`: the HTTP server a cluster's audit webhook backend posts to.
+
+kube-apiserver's webhook backend (`--audit-webhook-config-file`) POSTs batches of
+audit events as one `EventList`. Each batch is parsed and mapped to endpoints
+before a database connection is taken, then written to `testing.audit_event`
+with one COPY in one transaction, and acknowledged only once committed: a 200
+means every event of the batch is stored, any other answer means none is, so the
+API server can send a failed batch again without losing or doubling events.
+
+Events are mapped with the same `Matcher` and `EventRows` as the CI loader,
+against the newest loaded spec; every few seconds a cheap look at `load_log`
+tells whether a spec was loaded since, and the matcher is rebuilt if so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hmac
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from snoopdb.core.errors import ConfigError
+from snoopdb.loaders.audit import EVENT_COLUMNS, LIVE_RELEASE, EventRows
+from snoopdb.coverage.matching import Matcher
+from snoopdb.web.app import DB_TIMEOUT, one_line
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 9900
+DEFAULT_MAX_BODY = 10 * 1024 * 1024
+DEFAULT_RETAIN = dt.timedelta(hours=24)
+# Batches run concurrently on one event loop; a handful of connections keeps
+# COPYs overlapping without crowding a small server (see README, "Measured").
+POOL_SIZE = 4
+SPEC_CHECK_SECONDS = 5.0
+LONGEST_RETENTION_SWEEP = dt.timedelta(minutes=5)
+EVENT_LIST_VERSIONS = ("audit.k8s.io/v1", "audit.k8s.io/v1beta1")
+HELLO = ("snoopdb auditlogger: POST audit.k8s.io EventLists (a kube-apiserver audit webhook) "
+         "to /events; they are stored in testing.audit_event. GET /healthz for the database.")
+
+# A spec load appends to load_log, so its newest id changes exactly when a spec
+# (possibly the newest release's again, from a newer commit) was loaded.
+SPEC_MARKER_SQL = "SELECT max(id) FROM load_log WHERE kind = 'spec'"
+NEWEST_RELEASE_SQL = "SELECT latest_release()"
+OPERATIONS_SQL = "SELECT method, path, endpoint FROM open_api WHERE release = %s"
+COPY_SQL = f"COPY testing.audit_event ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
+RETENTION_SQL = "SELECT delete_older_test_events(%s)"
+
+log = logging.getLogger("snoopdb.web.auditlogger")
+
+
+class BadEventList(ValueError):
+    """A request body that is not an audit.k8s.io EventList (the message is one line)."""
+
+
+class NoSpec(Exception):
+    """No OpenAPI spec is loaded, so live events cannot be mapped yet."""
+
+
+_DURATION = re.compile(r"(\d+)([smhd])")
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_SIZE = re.compile(r"(\d+)\s*([kmg]?)i?b?", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def parse_duration(text: str) -> dt.timedelta | None:
+    """`90s`, `30m`, `24h`, `7d` or a sum such as `1h30m`; `0` means never (None)."""
+    text = text.strip().lower()
+    if text == "0":
+        return None
+    parts = _DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ConfigError(f"--retain: {text!r} is not a duration such as 30m, 24h or 7d "
+                          "(0 keeps events forever)")
+    total = sum((dt.timedelta(**{_DURATION_UNITS[unit]: int(n)}) for n, unit in parts),
+                dt.timedelta())
+    return total or None
+
+
+def parse_size(text: str) -> int:
+    """Bytes in `10MB`, `512KiB`, `1G` or `1048576` (K, M, G are powers of 1024)."""
+    match = _SIZE.fullmatch(text.strip())
+    if match is None or int(match[1]) == 0:
+        raise ConfigError(f"--max-body: {text!r} is not a size such as 10MB or 512KB")
+    return int(match[1]) * _SIZE_UNITS[match[2].lower()]
+
+
+def parse_event_list(body: bytes) -> list[dict[str, Any]]:
+    """The events of an EventList body; BadEventList says in one line why it is not one."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        try:  # orjson checks the encoding first and then reports position 0
+            body.decode()
+        except UnicodeDecodeError as bad:
+            raise BadEventList(f"body is not UTF-8 (byte {bad.start})") from exc
+        raise BadEventList(f"body is not JSON (error at line {exc.lineno}, "
+                           f"column {exc.colno})") from exc
+    if not isinstance(document, dict):
+        raise BadEventList(f"body is a JSON {type(document).__name__}, not an EventList object")
+    kind, version = document.get("kind"), document.get("apiVersion")
+    if kind != "EventList":
+        raise BadEventList(f"kind is {kind!r}, expected 'EventList'")
+    if version not in EVENT_LIST_VERSIONS:
+        raise BadEventList(f"apiVersion is {version!r}, expected one of "
+                           + ", ".join(EVENT_LIST_VERSIONS))
+    items = document.get("items")
+    if items is None:  # Go encodes an empty list as null
+        return []
+    if not isinstance(items, list):
+        raise BadEventList(f"items is a JSON {type(items).__name__}, not a list")
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise BadEventList(f"items[{index}] is a JSON {type(item).__name__}, not an Event")
+    return items
+
+
+def event_rows(events: Iterable[dict[str, Any]], matcher: Matcher, source: str,
+               received: dt.datetime) -> bytes:
+    """The COPY text of `events` for testing.audit_event (release `live`).
+
+    release_date holds the time the batch was received in epoch milliseconds, as
+    apisnoop's live tables do, so its "hit in the last minute" queries
+    (`release_date::bigint > … - 60000`) keep working.
+    """
+    received_ms = str(int(received.timestamp() * 1000))
+    rows = EventRows(matcher, LIVE_RELEASE, received_ms, source)
+    out = []
+    for index, event in enumerate(events):
+        try:
+            out.append(rows.row(orjson.dumps(event), event))
+        except ValueError as exc:
+            raise BadEventList(f"items[{index}]: {exc}") from exc
+    return b"".join(out)
+
+
+class _BearerToken:
+    """ASGI middleware: every HTTP request must carry `Authorization: Bearer <token>`."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            given = dict(scope["headers"]).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                response = PlainTextResponse("missing or wrong bearer token\n", 401,
+                                             headers={"WWW-Authenticate": "Bearer"})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class _AuditLogger:
+    """The server's state: the connection pool and the matcher of the newest spec."""
+
+    def __init__(self, database_url: str, *, max_body: int, retain: dt.timedelta | None,
+                 retention_interval: float | None, pool_size: int, db_timeout: float,
+                 spec_check_interval: float) -> None:
+        self.max_body = max_body
+        self.retain = retain
+        self.retention_interval = None if retain is None else (
+            retention_interval if retention_interval is not None
+            else max(1.0, min(retain / 2, LONGEST_RETENTION_SWEEP).total_seconds()))
+        self.spec_check_interval = spec_check_interval
+        self.pool = AsyncConnectionPool(
+            database_url, min_size=1, max_size=pool_size, open=False, timeout=db_timeout,
+            kwargs={"autocommit": True}, check=AsyncConnectionPool.check_connection,
+            name="auditlogger")
+        self.matcher: Matcher | None = None
+        self.release: str | None = None
+        self._marker: object = None
+        self._next_check = 0.0
+        self._refresh = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        # wait=False: the server starts (and /healthz answers 503) even while the
+        # database is down; the pool keeps trying to connect in the background.
+        await self.pool.open(wait=False)
+        sweeper = (asyncio.create_task(self._sweep_forever(self.retention_interval))
+                   if self.retention_interval is not None else None)
+        try:
+            yield
+        finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+            await self.pool.close()
+
+    async def current_matcher(self) -> Matcher:
+        """The matcher of the newest loaded spec, rebuilt when a spec was loaded since."""
+        if self.matcher is not None and time.monotonic() < self._next_check:
+            return self.matcher
+        async with self._refresh:
+            if self.matcher is not None and time.monotonic() < self._next_check:
+                return self.matcher
+            async with self.pool.connection() as conn:
+                marker = (await (await conn.execute(SPEC_MARKER_SQL)).fetchone() or (None,))[0]
+                if self.matcher is None or marker != self._marker:
+                    row = await (await conn.execute(NEWEST_RELEASE_SQL)).fetchone()
+                    release = row[0] if row else None
+                    if release is None:
+                        raise NoSpec("no spec is loaded: run `snoopdb load --release X "
+                                     "--only spec` so that live events can be mapped")
+                    operations = await (await conn.execute(OPERATIONS_SQL, (release,))).fetchall()
+                    self.matcher = Matcher.from_operations(operations)
+                    if release != self.release:
+                        log.info("mapping live events with the spec of release %s", release)
+                    self.release = release
+                    self._marker = marker
+            self._next_check = time.monotonic() + self.spec_check_interval
+            return self.matcher
+
+    async def store(self, rows: bytes) -> None:
+        """Write one batch's COPY text in one transaction; returns once committed."""
+        async with (self.pool.connection() as conn, conn.transaction(),
+                    conn.cursor().copy(COPY_SQL) as copy):
+            await copy.write(rows)
+
+    async def sweep(self) -> str:
+        """Delete the live events older than --retain; snoopDB's 'N events removed'."""
+        async with self.pool.connection() as conn:
+            row = await (await conn.execute(RETENTION_SQL, (self.retain,))).fetchone()
+        return row[0] if row else ""
+
+    async def _sweep_forever(self, interval: float) -> None:
+        while True:
+            try:
+                message = await self.sweep()
+                log.debug("retention (%s): %s", self.retain, message)
+            except (PoolTimeout, psycopg.Error) as exc:
+                log.warning("retention sweep failed: %s", one_line(exc))
+            await asyncio.sleep(interval)
+
+    async def read_body(self, request: Request) -> bytes | None:
+        """The body, or None when it is larger than max_body (read no further then)."""
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            return None
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def hello(self, request: Request) -> Response:
+        return JSONResponse({"message": HELLO, "release": self.release})
+
+    async def healthz(self, request: Request) -> Response:
+        try:
+            async with self.pool.connection() as conn:
+                await conn.execute("SELECT 1")
+        except (PoolTimeout, psycopg.Error) as exc:
+            return JSONResponse({"database": "unreachable", "error": one_line(exc)}, 503)
+        return JSONResponse({"database": "reachable"})
+
+    async def events(self, request: Request) -> Response:
+        received = dt.datetime.now(dt.timezone.utc)
+        body = await self.read_body(request)
+        if body is None:
+            return PlainTextResponse(f"body larger than the {self.max_body} byte limit\n", 413)
+        try:
+            events = parse_event_list(body)
+            matcher = await self.current_matcher()
+            source = f"webhook {request.client.host if request.client else 'unknown'}"
+            rows = event_rows(events, matcher, source, received)
+            if rows:
+                await self.store(rows)
+        except BadEventList as exc:
+            return PlainTextResponse(f"not an EventList: {exc}\n", 400)
+        except NoSpec as exc:
+            # 503, not 400: the API server retries the batch once a spec is loaded.
+            return PlainTextResponse(f"{exc}\n", 503)
+        except (PoolTimeout, psycopg.OperationalError) as exc:
+            log.warning("batch of %d events not stored: %s", len(events), one_line(exc))
+            return PlainTextResponse(f"database unavailable: {one_line(exc)}\n", 503)
+        log.debug("stored %d events from %s", len(events), source)
+        return JSONResponse({"events": len(events)})
+
+
+def create_app(
+    database_url: str,
+    token: str | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
+    retain: dt.timedelta | None = DEFAULT_RETAIN,
+    *,
+    retention_interval: float | None = None,
+    pool_size: int = POOL_SIZE,
+    db_timeout: float = DB_TIMEOUT,
+    spec_check_interval: float = SPEC_CHECK_SECONDS,
+) -> Starlette:
+    """The auditlogger ASGI app: `GET /`, `GET /healthz`, `POST /events`.
+
+    `token` (when given) is required of every request as a bearer token; bodies
+    over `max_body` bytes get 413; events older than `retain` are deleted every
+    `retention_interval` seconds (default: half of `retain`, at most 5 minutes);
+    None keeps them. A database that does not answer within `db_timeout` seconds
+    gets the request a 503. The newest spec is looked for at most every
+    `spec_check_interval` seconds.
+    """
+    logger = _AuditLogger(database_url, max_body=max_body, retain=retain,
+                          retention_interval=retention_interval, pool_size=pool_size,
+                          db_timeout=db_timeout, spec_check_interval=spec_check_interval)
+    routes = [
+        Route("/", logger.hello, methods=["GET"]),
+        Route("/healthz", logger.healthz, methods=["GET"]),
+        Route("/events", logger.events, methods=["POST"]),
+    ]
+    middleware = [Middleware(_BearerToken, token=token)] if token else []
+    return Starlette(routes=routes, middleware=middleware, lifespan=logger.lifespan)
+
+
+def read_token(path: str) -> str:
+    """The bearer token in file `path` (surrounding whitespace dropped)."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            token = stream.read().strip()
+    except OSError as exc:
+        raise ConfigError(f"--token-file {path}: {exc.strerror}") from exc
+    if not token or any(c.isspace() for c in token):
+        raise ConfigError(f"--token-file {path}: expected one token with no spaces")
+    return token

@@ -1,1 +1,0 @@
-"""The dashboard's queries (`snoopdb serve`), one file each, read from the coverage views."""

@@ -1,1 +1,0 @@
-"""One file per view, named after the view."""
