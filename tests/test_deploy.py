@@ -826,8 +826,78 @@ def shipped_releases() -> list[str]:
 # --- kind --------------------------------------------------------------------
 
 
+# Fields of kind's Cluster (kind.x-k8s.io/v1alpha4) and of kubeadm's v1beta4
+# ClusterConfiguration.apiServer that the config may use.
+KIND_FIELDS = {
+    "cluster": {"kind", "apiVersion", "name", "nodes", "networking", "featureGates",
+                "runtimeConfig", "kubeadmConfigPatches", "kubeadmConfigPatchesJSON6902",
+                "containerdConfigPatches", "containerdConfigPatchesJSON6902"},
+    "networking": {"ipFamily", "apiServerPort", "apiServerAddress", "podSubnet", "serviceSubnet",
+                   "disableDefaultCNI", "kubeProxyMode", "dnsSearch"},
+    "node": {"role", "image", "labels", "extraMounts", "extraPortMappings",
+             "kubeadmConfigPatches", "kubeadmConfigPatchesJSON6902"},
+    "mount": {"containerPath", "hostPath", "readOnly", "selinuxRelabel", "propagation"},
+    "apiServer": {"extraArgs", "extraVolumes", "extraEnvs", "certSANs", "timeoutForControlPlane"},
+    "arg": {"name", "value"},
+    "volume": {"name", "hostPath", "mountPath", "readOnly", "pathType"},
+}
+
+
+def check_kind_cluster(cluster: dict[str, Any]) -> list[str]:
+    """Unknown fields (typos kind and kubeadm would reject or ignore) in a kind cluster
+    config and its kubeadm ClusterConfiguration patches."""
+    def unknown(value: Any, allowed: str, where: str) -> list[str]:
+        if not isinstance(value, dict):
+            return [f"{where}: expected a mapping"]
+        return [f"{where}.{key}: unknown field" for key in value if key not in KIND_FIELDS[allowed]]
+
+    errors = unknown(cluster, "cluster", "cluster")
+    errors += unknown(cluster.get("networking", {}), "networking", "networking")
+    for i, node in enumerate(cluster.get("nodes", [])):
+        errors += unknown(node, "node", f"nodes[{i}]")
+        for j, mount in enumerate(node.get("extraMounts", [])):
+            errors += unknown(mount, "mount", f"nodes[{i}].extraMounts[{j}]")
+        for j, text in enumerate(node.get("kubeadmConfigPatches", [])):
+            patch = yaml.safe_load(text)
+            if patch.get("kind") != "ClusterConfiguration":
+                continue
+            where = f"nodes[{i}].kubeadmConfigPatches[{j}].apiServer"
+            api_server = patch.get("apiServer", {})
+            errors += unknown(api_server, "apiServer", where)
+            if not isinstance(api_server.get("extraArgs", []), list):
+                errors.append(f"{where}.extraArgs: a list of name/value pairs (kubeadm v1beta4)")
+            else:
+                for k, arg in enumerate(api_server.get("extraArgs", [])):
+                    errors += unknown(arg, "arg", f"{where}.extraArgs[{k}]")
+            for k, volume in enumerate(api_server.get("extraVolumes", [])):
+                errors += unknown(volume, "volume", f"{where}.extraVolumes[{k}]")
+    return errors
+
+
+KIND_BREAKS = [
+    ("a misspelt mount field", lambda c: c["nodes"][0]["extraMounts"][0].update(readonly=True),
+     "nodes[0].extraMounts[0].readonly: unknown field"),
+    ("a misspelt networking field", lambda c: c["networking"].update(serviceSubnets="x"),
+     "networking.serviceSubnets: unknown field"),
+    ("v1beta3 extraArgs", lambda c: c["nodes"][0].update(kubeadmConfigPatches=[
+        "kind: ClusterConfiguration\napiServer:\n  extraArgs:\n    audit-policy-file: x\n"]),
+     "extraArgs: a list of name/value pairs"),
+    ("a misspelt volume field", lambda c: c["nodes"][0].update(kubeadmConfigPatches=[
+        c["nodes"][0]["kubeadmConfigPatches"][0].replace("mountPath", "mountpath")]),
+     "extraVolumes[0].mountpath: unknown field"),
+]
+
+
+@pytest.mark.parametrize("what, breaks, error", KIND_BREAKS, ids=[b[0] for b in KIND_BREAKS])
+def test_a_broken_kind_config_is_rejected(what, breaks, error) -> None:
+    (cluster,) = load_yaml(KIND / "cluster.yaml")
+    breaks(cluster)
+    assert any(error in e for e in check_kind_cluster(cluster))
+
+
 def test_kind_cluster_wires_policy_and_generated_webhook_into_the_api_server() -> None:
     (cluster,) = load_yaml(KIND / "cluster.yaml")
+    assert check_kind_cluster(cluster) == []
     assert (cluster["kind"], cluster["apiVersion"]) == ("Cluster", "kind.x-k8s.io/v1alpha4")
     (node,) = cluster["nodes"]
     assert node["role"] == "control-plane"
