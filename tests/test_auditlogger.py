@@ -21,7 +21,6 @@ import psycopg
 import pytest
 import requests
 import uvicorn
-import yaml
 from starlette.applications import Starlette
 
 from snoopdb.web.auditlogger import create_app, parse_duration, parse_size, read_token
@@ -33,7 +32,6 @@ from snoopdb.loaders import spec
 from snoopdb.core.releases import Releases, parse_release
 from snoopdb.loaders.local_logs import load_log_files
 
-KIND = Path(__file__).resolve().parent.parent / "kind"
 GCE_SAMPLE = "gce-e2e-v1.37-2065053743543488512-sample.log"
 V1BETA1_SAMPLE = "apisnoop-example-user-agent-v1beta1.log"
 SOURCE = "webhook 127.0.0.1"
@@ -441,41 +439,3 @@ def test_parse_duration_and_size() -> None:
     for bad in ("0", "MB", "1T", "-5"):
         with pytest.raises(ConfigError):
             parse_size(bad)
-
-
-def test_kind_example_wires_policy_and_webhook_into_the_api_server(conn, database_url, spec_1_36,
-                                                                   gce) -> None:
-    cluster = yaml.safe_load((KIND / "cluster.yaml").read_text())
-    assert (cluster["kind"], cluster["apiVersion"]) == ("Cluster", "kind.x-k8s.io/v1alpha4")
-    (node,) = cluster["nodes"]
-    assert node["role"] == "control-plane"
-    # kind/ is mounted in the node, and from there into the kube-apiserver pod
-    assert node["extraMounts"] == [{"hostPath": "./kind", "containerPath": "/etc/kubernetes/snoopdb",
-                                    "readOnly": True}]
-    (patch,) = [yaml.safe_load(text) for text in node["kubeadmConfigPatches"]]
-    assert patch["kind"] == "ClusterConfiguration"
-    args = {arg["name"]: arg["value"] for arg in patch["apiServer"]["extraArgs"]}
-    assert args == {"audit-policy-file": "/etc/kubernetes/snoopdb/audit-policy.yaml",
-                    "audit-webhook-config-file": "/etc/kubernetes/snoopdb/audit-webhook.kubeconfig",
-                    "audit-webhook-batch-max-wait": "1s"}
-    assert [(v["hostPath"], v["mountPath"]) for v in patch["apiServer"]["extraVolumes"]] == [
-        ("/etc/kubernetes/snoopdb", "/etc/kubernetes/snoopdb")]
-    for flag in ("audit-policy-file", "audit-webhook-config-file"):
-        assert (KIND / Path(args[flag]).name).is_file()
-
-    policy = yaml.safe_load((KIND / "audit-policy.yaml").read_text())
-    assert policy == {"apiVersion": "audit.k8s.io/v1", "kind": "Policy",
-                      "omitStages": ["RequestReceived"], "rules": [{"level": "Metadata"}]}
-
-    webhook = yaml.safe_load((KIND / "audit-webhook.kubeconfig").read_text())
-    contexts = {c["name"]: c["context"] for c in webhook["contexts"]}
-    context = contexts[webhook["current-context"]]
-    server = {c["name"]: c["cluster"] for c in webhook["clusters"]}[context["cluster"]]["server"]
-    token = {u["name"]: u["user"] for u in webhook["users"]}[context["user"]]["token"]
-    assert server == "http://172.18.0.1:9900/events"
-    # the webhook's token is the one `snoopdb auditlogger --token-file kind/auditlogger-token` wants
-    app = create_app(database_url, token=read_token(str(KIND / "auditlogger-token")))
-    with running(app) as url:
-        response = requests.post(url + server.split(":9900")[1], data=event_list(gce[:1]),
-                                 headers={"Authorization": f"Bearer {token}"}, timeout=10)
-    assert response.status_code == 200
