@@ -960,7 +960,7 @@ def test_webhook_script_generates_a_secret_token_and_its_kubeconfig(tmp_path: Pa
 
 def test_generated_token_is_the_one_the_auditlogger_wants(conn, database_url, shared_data,
                                                          fetcher, tmp_path) -> None:
-    from snoopdb.auditlogger import create_app, read_token
+    from snoopdb.web.auditlogger import create_app, read_token
     from snoopdb.loaders import spec
     from test_auditlogger import GCE_SAMPLE, event_list, real_events, running
 
