@@ -25,10 +25,11 @@ from pathlib import Path
 
 import psycopg
 
+from snoopdb.testkit.databases import scratch_database
+from snoopdb.testkit.servers import build_raw_mirror
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"
-from snoopdb.testkit.servers import build_raw_mirror
-from snoopdb.testkit.databases import scratch_database
 
 COLUMNS = ("release, release_date, source, audit_id, endpoint, error, useragent, test, "
            "test_hit, conf_test_hit, data")

@@ -39,14 +39,13 @@ from typing import Any
 
 import psycopg
 import uvicorn
-
-from snoopdb.db import connection, schema
-from snoopdb.web.dashboard import create_app
-from snoopdb.core.fetch import Fetcher
 from snoopdb.loaders import spec
 
 from bench import views  # the data builder of the views benchmark
+from snoopdb.core.fetch import Fetcher
+from snoopdb.db import connection, schema
 from snoopdb.testkit.databases import scratch_database
+from snoopdb.web.dashboard import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -148,7 +147,7 @@ def measure(database_url: str, pages: list[tuple[str, str]], runs: int,
         for name, path in pages:
             timings = [(*t, max(t[1:])) for t in (load_page(browser, base + path)
                                                   for _ in range(runs))]
-            medians = [statistics.median(column) for column in zip(*timings)]
+            medians = [statistics.median(column) for column in zip(*timings, strict=False)]
             print(f"| {name} `{path}` | " + " | ".join(f"{ms:.0f} ms" for ms in medians) + " |")
         if screenshots is not None:
             screenshots.mkdir(parents=True, exist_ok=True)

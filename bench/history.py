@@ -68,14 +68,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-
 from snoopdb.loaders import conformance, ineligible
 from snoopdb.loaders.conformance import ConformanceTest
 from snoopdb.loaders.spec import Operation, read_operations
+
 from snoopdb.core.releases import Release, Releases, parse_release
+from snoopdb.testkit.databases import scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
-from snoopdb.testkit.databases import scratch_database
 
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 DEFAULT_SEED = 20260422

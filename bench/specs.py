@@ -19,12 +19,13 @@ import venv
 from pathlib import Path
 
 import psycopg
+from snoopdb.loaders.spec import read_operations
+
+from snoopdb.testkit.databases import scratch_database
+from snoopdb.testkit.servers import build_raw_mirror, serve_directory
 
 REPO = Path(__file__).resolve().parent.parent
-from snoopdb.testkit.servers import build_raw_mirror, serve_directory
-from snoopdb.testkit.databases import scratch_database
 
-from snoopdb.loaders.spec import read_operations
 
 ONE_SPEC = """
 import resource, sys

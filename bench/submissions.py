@@ -22,9 +22,9 @@ from pathlib import Path
 import yaml
 
 from snoopdb.cli import main
+from snoopdb.testkit.databases import scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
-from snoopdb.testkit.databases import scratch_database
 
 SHARED = Path(os.environ.get("SNOOPDB_SHARED_DATA", REPO.parent / "shared" / "data"))
 CONFORMANCE = SHARED / "conformance" / "conformance-1.35.yaml"

@@ -33,11 +33,10 @@ from pathlib import Path
 
 import orjson
 import psycopg
-
-from snoopdb.db import connection, schema
-from snoopdb.core.fetch import Fetcher
 from snoopdb.loaders import conformance, ineligible, spec
 
+from snoopdb.core.fetch import Fetcher
+from snoopdb.db import connection, schema
 from snoopdb.testkit.databases import scratch_database
 
 REPO = Path(__file__).resolve().parent.parent

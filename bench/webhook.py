@@ -28,14 +28,19 @@ from pathlib import Path
 
 import orjson
 import requests
-from snoopdb.testkit.auditgen import DEFAULT_CONFORMANCE, AuditLogGenerator, load_tests, release_version
-
-from snoopdb.db import connection, schema
-from snoopdb.core.fetch import Fetcher
 from snoopdb.loaders import spec
 
-REPO = Path(__file__).resolve().parent.parent
+from snoopdb.core.fetch import Fetcher
+from snoopdb.db import connection, schema
+from snoopdb.testkit.auditgen import (
+    DEFAULT_CONFORMANCE,
+    AuditLogGenerator,
+    load_tests,
+    release_version,
+)
 from snoopdb.testkit.databases import scratch_database
+
+REPO = Path(__file__).resolve().parent.parent
 
 DEFAULT_SPEC = REPO.parent / "shared" / "data" / "openapi" / "swagger-1.36.json.gz"
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -22,6 +22,8 @@ from typing import IO
 
 import orjson
 import psycopg
+from snoopdb.loaders import spec
+from snoopdb.loaders.github import KUBERNETES, SPEC_PATH
 
 from snoopdb.core import progress
 from snoopdb.core.config import Settings
@@ -31,8 +33,6 @@ from snoopdb.core.releases import Release, Releases
 from snoopdb.coverage.attribution import classify, reattribute
 from snoopdb.coverage.matching import Matcher
 from snoopdb.db import loadlog
-from snoopdb.loaders import spec
-from snoopdb.loaders.github import KUBERNETES, SPEC_PATH
 
 # Column order chosen so that a row is a constant head, the per-event values, and
 # the cached user-agent part, joined without reshuffling.
@@ -185,7 +185,8 @@ def load_run(
     rows = EventRows(matcher, release, release_date, source)
     report = rows.report
     with conn.transaction():
-        conn.execute(f"DELETE FROM {table} WHERE source = %s", (source,))
+        # table is one of two constant names, never input
+        conn.execute(f"DELETE FROM {table} WHERE source = %s", (source,))  # noqa: S608
         if not testing:
             conn.execute("DELETE FROM endpoint_hit WHERE source = %s", (source,))
             # Raw events win: the release's imported published coverage goes.

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import orjson
 import psycopg
+from snoopdb.loaders import audit
+from snoopdb.loaders.gcs import Blob, Bucket
 
 from snoopdb.core import progress
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import FetchError, NotFound, SnoopError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Releases, release_of_version
-from snoopdb.loaders import audit
-from snoopdb.loaders.gcs import Blob, Bucket
 
 DEFAULT_BUCKET = "kubernetes-ci-logs"
 DEFAULT_JOBS = (
@@ -152,7 +152,8 @@ def latest_successful_build(bucket: Bucket, job: str) -> str:
     for build in older[:MAX_BUILDS_BACK]:
         if _result(bucket, f"logs/{job}/{build}/") == "SUCCESS":
             return str(build)
-    raise SnoopError(f"job {job}: no successful build among the {min(len(older), MAX_BUILDS_BACK) + 1}"
+    searched = min(len(older), MAX_BUILDS_BACK) + 1
+    raise SnoopError(f"job {job}: no successful build among the {searched}"
                      f" newest in gs://{bucket.name}")
 
 
@@ -191,6 +192,7 @@ def load_ci_run(
             return path
         paths = list(pool.map(fetch, run.logs))
     matcher, _ = audit.matcher_for(conn, fetcher, settings, str(release), run.commit)
-    logs = [audit.LogFile(path, bucket.url(blob.name)) for path, blob in zip(paths, run.logs)]
+    logs = [audit.LogFile(path, bucket.url(blob.name))
+            for path, blob in zip(paths, run.logs, strict=True)]
     return audit.store_run(conn, logs, matcher, release, releases, run.source, False,
                            skip_bad_lines)

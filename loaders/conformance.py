@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import psycopg
 import yaml
 
-from snoopdb.db import loadlog
 from snoopdb.core.errors import InputError, ReleaseError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import normalise_conformance_release
+from snoopdb.db import loadlog
 
 PATH = "test/conformance/testdata/conformance.yaml"
 

@@ -20,7 +20,7 @@ import datetime as dt
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,11 +28,11 @@ import orjson
 import psycopg
 
 from snoopdb.core import progress
-from snoopdb.db import loadlog
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import InputError, NotFound, ReleaseError, SnoopError
 from snoopdb.core.fetch import Fetcher, is_url
 from snoopdb.core.releases import Release, Releases, normalise_conformance_release, parse_release
+from snoopdb.db import loadlog
 
 COVERAGE_FOLDER = "resources/coverage"
 OPEN_API_COLUMNS = (

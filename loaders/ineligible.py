@@ -7,9 +7,9 @@ import datetime as dt
 import psycopg
 import yaml
 
-from snoopdb.db import loadlog
 from snoopdb.core.errors import InputError, NotFound
 from snoopdb.core.fetch import Fetcher
+from snoopdb.db import loadlog
 
 PATH = "test/conformance/testdata/ineligible_endpoints.yaml"
 

@@ -10,9 +10,9 @@ from typing import IO
 import ijson
 import psycopg
 
-from snoopdb.db import loadlog
 from snoopdb.core.errors import InputError
 from snoopdb.core.fetch import Fetcher
+from snoopdb.db import loadlog
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 # Served under /.well-known/ (a stable-looking path) but beta when they were added.

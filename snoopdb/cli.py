@@ -341,7 +341,7 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
     Exit status: 0 when every check passed, 1 when one failed, 2 when a submission
     cannot be processed (unknown release, unreadable junit_01.xml, no conformance list).
 
-    Example: snoopdb verify-submission v1.35/coolkube --title "Conformance results for v1.35/coolkube"
+    Example: snoopdb verify-submission v1.35/coolkube --title "Conformance results for v1.35/cool"
     """
     if (args.dir is None) == (args.all is None):
         raise ConfigError("give either a submission folder DIR or --all ROOT")
@@ -390,7 +390,8 @@ def _summary_table(results: list[Verification]) -> str:
         failed = r.error or ", ".join(c.name for c in r.checks if not c.passed)
         rows.append((r.submission.name, r.result, f"{r.passed_checks}/{len(r.checks)}", failed))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+             + "  " + row[3]
              for row in rows]
     counts = {result: sum(r.result == result for r in results)
               for result in ("passed", "failed", "unprocessable")}
@@ -532,7 +533,8 @@ _COMMON = argparse.ArgumentParser(add_help=False)
 _global_options(_COMMON, default=argparse.SUPPRESS)
 
 
-def _command(sub: argparse._SubParsersAction, name: str, handler: Handler) -> argparse.ArgumentParser:
+def _command(sub: argparse._SubParsersAction, name: str,
+             handler: Handler) -> argparse.ArgumentParser:
     doc = inspect.cleandoc(handler.__doc__ or "")
     summary = " ".join(doc.split("\n\n")[0].split())
     parser = sub.add_parser(name, help=summary, description=doc, parents=[_COMMON],
@@ -627,7 +629,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ticket = _command(sub, "ticket", cmd_ticket)
     ticket.add_argument("--useragent", required=True,
-                        help="the live test's user agent (starts with live), e.g. live-test-writing")
+                        help="the live test's user agent (starts with live), "
+                             "e.g. live-test-writing")
     ticket.add_argument("--output", type=Path, metavar="FILE",
                         help="write the Markdown to FILE instead of standard output")
 

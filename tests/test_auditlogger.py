@@ -21,16 +21,16 @@ import psycopg
 import pytest
 import requests
 import uvicorn
+from snoopdb.loaders import spec
+from snoopdb.loaders.local_logs import load_log_files
 from starlette.applications import Starlette
 
-from snoopdb.web.auditlogger import create_app, parse_duration, parse_size, read_token
 from snoopdb.cli import main
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import ConfigError
 from snoopdb.core.fetch import Fetcher
-from snoopdb.loaders import spec
 from snoopdb.core.releases import Releases, parse_release
-from snoopdb.loaders.local_logs import load_log_files
+from snoopdb.web.auditlogger import create_app, parse_duration, parse_size
 
 GCE_SAMPLE = "gce-e2e-v1.37-2065053743543488512-sample.log"
 V1BETA1_SAMPLE = "apisnoop-example-user-agent-v1beta1.log"

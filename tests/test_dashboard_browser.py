@@ -293,7 +293,7 @@ def test_live_testing_refreshes_on_demand(coverage, screen: Screen) -> None:
                                ).fetchone()
         assert row is not None
         return dict(zip(("total_endpoints", "old_coverage", "new_coverage",
-                         "change_in_number"), row))
+                         "change_in_number"), row, strict=False))
 
     assert projected() == in_database() == {
         "total_endpoints": 8, "old_coverage": 4, "new_coverage": 7, "change_in_number": 3}

@@ -22,7 +22,6 @@ import shlex
 import stat
 import subprocess
 import sys
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 
 import pytest
 import requests
+import tomllib
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -960,9 +960,10 @@ def test_webhook_script_generates_a_secret_token_and_its_kubeconfig(tmp_path: Pa
 
 def test_generated_token_is_the_one_the_auditlogger_wants(conn, database_url, shared_data,
                                                          fetcher, tmp_path) -> None:
-    from snoopdb.web.auditlogger import create_app, read_token
     from snoopdb.loaders import spec
     from test_auditlogger import GCE_SAMPLE, event_list, real_events, running
+
+    from snoopdb.web.auditlogger import create_app, read_token
 
     spec.load(conn, fetcher, str(shared_data / "openapi" / "swagger-1.36.json.gz"), "1.36.0", None)
     server, token = webhook_target(run_webhook_script(tmp_path / "generated"))

@@ -22,8 +22,8 @@ import psycopg
 import pytest
 
 from snoopdb.cli import main
-from snoopdb.core.errors import NoSpecLoaded
 from snoopdb.commands.export import export
+from snoopdb.core.errors import NoSpecLoaded
 
 POD = "readCoreV1NamespacedPod"
 CREATE = "createWidgetsV1Widget"

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from snoopdb.testkit.databases import scratch_database
+from snoopdb.loaders import conformance, spec
 
 from snoopdb.cli import main
 from snoopdb.core.errors import InputError, ReleaseError
 from snoopdb.core.fetch import Fetcher
-from snoopdb.loaders import conformance, spec
 from snoopdb.core.releases import Releases, normalise_conformance_release, parse_release
+from snoopdb.testkit.databases import scratch_database
 
 EXEC_ROW = {
     "release": "1.20.0", "endpoint": "connectCoreV1GetNamespacedPodExec", "level": "stable",
@@ -93,7 +93,7 @@ def test_spec_1_20_loads_one_row_per_operation(
     columns = ", ".join(EXEC_ROW)
     row = conn.execute(f"SELECT {columns} FROM open_api WHERE endpoint = %s",
                        (EXEC_ROW["endpoint"],)).fetchone()
-    assert dict(zip(EXEC_ROW, row)) == EXEC_ROW
+    assert dict(zip(EXEC_ROW, row, strict=False)) == EXEC_ROW
     assert rows(conn, "SELECT level, count(*) FROM open_api GROUP BY 1 ORDER BY 1") == [
         ("alpha", 124), ("beta", 337), ("stable", 602)]
     assert rows(conn, "SELECT category, k8s_group, k8s_kind, k8s_action, deprecated FROM open_api"
@@ -212,7 +212,7 @@ def test_migrations_form_one_line_and_downgrade_cleanly(database_url: str) -> No
 
     from alembic.script import ScriptDirectory
 
-    from snoopdb.db import connection, schema
+    from snoopdb.db import schema
 
     script = ScriptDirectory(str(resources.files("snoopdb.migrations")))
     assert len(script.get_heads()) == 1

@@ -25,13 +25,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from snoopdb.testkit.servers import serve_directory
-
-from snoopdb.commands import gate
-from snoopdb.cli import main
-from snoopdb.core.config import Settings
 from snoopdb.loaders.github import Sources
+
+from snoopdb.cli import main
+from snoopdb.commands import gate
+from snoopdb.core.config import Settings
 from snoopdb.core.releases import Releases
+from snoopdb.testkit.servers import serve_directory
 
 OLD = "readCoreV1NamespacedPod"
 GROUP = "getWidgetsAPIGroup"

@@ -26,17 +26,17 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from snoopdb.testkit.servers import serve_directory
-
-from snoopdb.cli import main
-from snoopdb.core.config import Settings
-from snoopdb.core.errors import InputError, SnoopError
-from snoopdb.commands.export import PROGRESS_FILE, export
-from snoopdb.core.fetch import Fetcher
 from snoopdb.loaders import conformance, history, spec
 from snoopdb.loaders.history import PublishedEndpoint
-from snoopdb.core.releases import KnownRelease, Releases, parse_release
 from snoopdb.loaders.local_logs import load_log_files
+
+from snoopdb.cli import main
+from snoopdb.commands.export import PROGRESS_FILE, export
+from snoopdb.core.config import Settings
+from snoopdb.core.errors import InputError, SnoopError
+from snoopdb.core.fetch import Fetcher
+from snoopdb.core.releases import KnownRelease, Releases, parse_release
+from snoopdb.testkit.servers import serve_directory
 
 A = "readCoreV1Namespace"
 B = "createAppsV1NamespacedDeployment"

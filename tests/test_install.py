@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import REPO
+
 from snoopdb.testkit.databases import scratch_database
 
 

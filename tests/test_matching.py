@@ -31,7 +31,6 @@ from snoopdb.coverage.matching import (
     UNKNOWN_VERB,
     Matcher,
 )
-
 from snoopdb.testkit import auditgen
 
 SPEC_VERSIONS = tuple(f"1.{minor}" for minor in (*range(8, 23), *range(28, 37)))

@@ -13,12 +13,12 @@ from pathlib import Path
 import psycopg
 import pytest
 import yaml
-from snoopdb.testkit.servers import serve_directory
 
-from snoopdb.cli import main
-from snoopdb.core.errors import InputError
 from snoopdb.certification.checks import Testcase as Case  # a Test* name would be collected
 from snoopdb.certification.checks import read_junit
+from snoopdb.cli import main
+from snoopdb.core.errors import InputError
+from snoopdb.testkit.servers import serve_directory
 
 SKIPPED = 3000
 MISSING = "[sig-node] Pods should delete a collection of pods [Conformance]"

@@ -8,8 +8,8 @@ import psycopg
 import pytest
 
 from snoopdb.cli import main
-from snoopdb.core.errors import InputError
 from snoopdb.commands.ticket import ticket
+from snoopdb.core.errors import InputError
 
 CM = "/api/v1/namespaces/{namespace}/configmaps"
 DEPLOYMENTS = "/apis/apps/v1/namespaces/{namespace}/deployments"

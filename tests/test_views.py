@@ -27,9 +27,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from snoopdb.loaders import spec
 
 from snoopdb.core.fetch import Fetcher
-from snoopdb.loaders import spec
 
 A = "readCoreV1Namespace"
 B = "createAppsV1NamespacedDeployment"

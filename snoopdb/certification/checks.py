@@ -21,8 +21,8 @@ import requests
 import yaml
 
 from snoopdb.core.errors import InputError, ReleaseError
-from snoopdb.loaders import conformance
 from snoopdb.core.releases import Release, parse_release
+from snoopdb.loaders import conformance
 
 FILES = ("README.md", "PRODUCT.yaml", "e2e.log", "junit_01.xml")
 PRODUCT_FIELDS = ("vendor", "name", "version", "type", "description", "website_url",
@@ -195,7 +195,7 @@ def parse_release_tests(content: bytes, origin: str) -> list[ReleaseTest]:
     tests = conformance.parse(content, origin)
     entries = yaml.load(content, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     result = []
-    for number, (test, entry) in enumerate(zip(tests, entries), 1):
+    for number, (test, entry) in enumerate(zip(tests, entries, strict=False), 1):
         try:
             first = _first_release(entry.get("release"))
         except ReleaseError as exc:

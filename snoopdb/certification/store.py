@@ -13,13 +13,6 @@ from pathlib import Path
 
 import psycopg
 
-from snoopdb.db import loadlog
-from snoopdb.core.config import Settings
-from snoopdb.core.errors import ConfigError, FetchError, InputError, ReleaseError
-from snoopdb.core.fetch import Fetcher
-from snoopdb.loaders.github import KUBERNETES
-from snoopdb.loaders import conformance
-from snoopdb.core.releases import Release, Releases, parse_release
 from snoopdb.certification.checks import (
     ReleaseTest,
     Submission,
@@ -29,6 +22,13 @@ from snoopdb.certification.checks import (
     parse_release_tests,
     verify,
 )
+from snoopdb.core.config import Settings
+from snoopdb.core.errors import ConfigError, FetchError, InputError, ReleaseError
+from snoopdb.core.fetch import Fetcher
+from snoopdb.core.releases import Release, Releases, parse_release
+from snoopdb.db import loadlog
+from snoopdb.loaders import conformance
+from snoopdb.loaders.github import KUBERNETES
 
 SELECT_RELEASE_TESTS = """
 SELECT codename, testname, first_release, last_release, description, file

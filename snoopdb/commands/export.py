@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-
 from psycopg.rows import dict_row
 
 from snoopdb.core.errors import NoSpecLoaded
@@ -69,7 +68,8 @@ def render(conn: psycopg.Connection, release: str | None = None) -> dict[str, st
     contents = {f"{name}.json": render_json(release_coverage)}
     contents[PROGRESS_FILE] = render_json(
         [{"release": release, "total": totals} for release, totals in progress.items()])
-    contents.update((file, render_json(document)) for file, document in zip(JSON_FILES, documents))
+    contents.update((file, render_json(document))
+                    for file, document in zip(JSON_FILES, documents, strict=True))
     contents[UNTESTED_FILE] = "".join(f"{endpoint}\n" for endpoint in untested)
     return contents
 

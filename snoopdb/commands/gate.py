@@ -12,11 +12,11 @@ from pathlib import Path
 import psycopg
 import yaml
 
-from snoopdb.db.queries import query
 from snoopdb.core.errors import InputError, NotFound
 from snoopdb.core.fetch import Fetcher
-from snoopdb.loaders.github import Sources
 from snoopdb.core.releases import parse_release
+from snoopdb.db.queries import query
+from snoopdb.loaders.github import Sources
 
 PENDING_PATH = "test/conformance/testdata/pending_eligible_endpoints.yaml"
 # The verdicts of endpoints conformance tests must cover; the others do not count.

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import psycopg
 
-from snoopdb.db.queries import query
 from snoopdb.core.errors import InputError
+from snoopdb.db.queries import query
 
 LIVE_PREFIX = "live"
 

@@ -53,7 +53,7 @@ class Fetcher:
         except OSError as exc:
             raise FetchError(f"{location}: {exc.strerror}") from exc
         with raw:
-            if raw.peek(2)[:2] == GZIP_MAGIC:  # type: ignore[attr-defined]
+            if raw.peek(2)[:2] == GZIP_MAGIC:
                 with gzip.open(raw) as unzipped:
                     yield unzipped  # type: ignore[misc]
             else:

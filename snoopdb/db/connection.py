@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import urllib.parse
 import warnings
-from importlib import resources
 from pathlib import Path
 from typing import Any
 

@@ -68,7 +68,8 @@ def revisions() -> Iterator[tuple[str, str | None, str]]:
     for script in ScriptDirectory.from_config(_config()).walk_revisions():
         down = script.down_revision
         title = (script.doc or "").strip().splitlines()[0] if script.doc else ""
-        yield script.revision, down if isinstance(down, str) or down is None else ",".join(down), title
+        down_name = down if isinstance(down, str) or down is None else ",".join(down)
+        yield script.revision, down_name, title
 
 
 def schema_revision(conn: psycopg.Connection) -> str | None:

@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 import yaml
+
 from snoopdb.loaders.spec import Operation, read_operations
 
 REPO = Path(__file__).resolve().parent.parent

@@ -35,8 +35,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from snoopdb.core.errors import ConfigError
-from snoopdb.loaders.audit import EVENT_COLUMNS, LIVE_RELEASE, EventRows
 from snoopdb.coverage.matching import Matcher
+from snoopdb.loaders.audit import EVENT_COLUMNS, LIVE_RELEASE, EventRows
 from snoopdb.web.app import DB_TIMEOUT, one_line
 
 DEFAULT_HOST = "127.0.0.1"

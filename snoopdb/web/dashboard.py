@@ -38,9 +38,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from snoopdb import __version__
-from snoopdb.db.queries import query
 from snoopdb.core.errors import InputError, ReleaseError
 from snoopdb.core.releases import parse_release
+from snoopdb.db.queries import query
 from snoopdb.web.app import DB_TIMEOUT, one_line
 
 # Pages are a few milliseconds of SQL each; a handful of connections serves many
