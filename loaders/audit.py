@@ -80,6 +80,8 @@ class AuditReport:
     bytes_read: int = 0
     seconds: float = 0.0
     summary_seconds: float = 0.0
+    # where the release's open_api spec came from (CI runs: loaded for it if need be)
+    spec: str = ""
 
     @property
     def events_per_second(self) -> float:

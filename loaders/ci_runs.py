@@ -4,21 +4,21 @@ ran, and loading its logs as one run."""
 from __future__ import annotations
 
 import concurrent.futures
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 import psycopg
-from snoopdb.loaders import audit
+from snoopdb.loaders import audit, spec
 from snoopdb.loaders.gcs import Blob, Bucket
+from snoopdb.loaders.github import KUBERNETES, SPEC_PATH, Sources
 
 from snoopdb.core import progress
 from snoopdb.core.config import Settings
-from snoopdb.core.errors import FetchError, NotFound, SnoopError
+from snoopdb.core.errors import FetchError, NoSpecLoaded, NotFound, SnoopError
 from snoopdb.core.fetch import Fetcher
-from snoopdb.core.releases import Releases, release_of_version
+from snoopdb.core.releases import Release, Releases, commit_of_version, release_of_version
 
 DEFAULT_BUCKET = "kubernetes-ci-logs"
 DEFAULT_JOBS = (
@@ -119,18 +119,13 @@ def _version_and_commit(bucket: Bucket, job: str, build_prefix: str) -> tuple[st
             commit = _json(bucket, build_prefix + "started.json").get("repo-commit")
         except NotFound:
             commit = None
-        return version, commit or _commit_of(version)
+        return version, commit or commit_of_version(version)
     finished = _json(bucket, build_prefix + "finished.json")
     metadata = finished.get("metadata") or {}
     found = metadata.get("job-version") or finished.get("job-version") or finished.get("version")
     if not found:
         raise FetchError(f"{bucket.url(build_prefix + 'finished.json')}: no job-version")
-    return str(found), _commit_of(str(found))
-
-
-def _commit_of(version: str) -> str | None:
-    match = re.search(r"\+([0-9a-f]{7,40})$", version)
-    return match.group(1) if match else None
+    return str(found), commit_of_version(str(found))
 
 
 def _result(bucket: Bucket, build_prefix: str) -> str | None:
@@ -179,10 +174,15 @@ def load_ci_run(
     *,
     skip_bad_lines: bool = False,
 ) -> audit.AuditReport:
-    """Load one prow run (default: the job's latest successful build); replaces it if loaded."""
+    """Load one prow run (default: the job's latest successful build); replaces it if loaded.
+
+    The run counts towards the X.Y.0 of its version, never an older release: a run of a
+    release no list names yet is a run of the release in development, whose spec is
+    loaded (from the run's commit, else master) if it is not loaded yet.
+    """
     bucket = Bucket(fetcher, settings.gcs_url, bucket_name)
     run = resolve_run(bucket, job, build)
-    release = releases.cap(release_of_version(run.version))
+    release = release_of_version(run.version)
     total = sum(blob.size for blob in run.logs)
     with progress.bar(total=total, desc=f"download {job}", unit="B", unit_scale=True) as bar, \
             concurrent.futures.ThreadPoolExecutor(DOWNLOAD_THREADS) as pool:
@@ -191,8 +191,35 @@ def load_ci_run(
             bar.update(blob.size)
             return path
         paths = list(pool.map(fetch, run.logs))
+    release_spec = ensure_spec(conn, fetcher, Sources(settings, releases), release, run.commit)
     matcher, _ = audit.matcher_for(conn, fetcher, settings, str(release), run.commit)
     logs = [audit.LogFile(path, bucket.url(blob.name))
             for path, blob in zip(paths, run.logs, strict=True)]
-    return audit.store_run(conn, logs, matcher, release, releases, run.source, False,
-                           skip_bad_lines)
+    report = audit.store_run(conn, logs, matcher, release, releases, run.source, False,
+                             skip_bad_lines)
+    report.spec = release_spec
+    return report
+
+
+def ensure_spec(conn: psycopg.Connection, fetcher: Fetcher, sources: Sources,
+                release: Release, commit: str | None) -> str:
+    """Where open_api's spec of `release` comes from, loading it first when it is not
+    loaded: a release in development from the run's commit, else its usual place
+    (`master` in development, the release's tag once released)."""
+    row = conn.execute("SELECT min(spec) FROM open_api WHERE release = %s",
+                       (str(release),)).fetchone()
+    if row is not None and row[0] is not None:
+        return str(row[0])
+    candidates = [sources.location(release, SPEC_PATH)]
+    if commit and sources.releases.in_development(release):
+        candidates.insert(0, sources.settings.github_raw(KUBERNETES, commit, SPEC_PATH))
+    failures = []
+    for location in candidates:
+        try:
+            spec.load(conn, fetcher, location, str(release), sources.releases.date(release),
+                      cache=location != candidates[-1] or sources.immutable(release))
+        except FetchError as exc:
+            failures.append(str(exc))
+            continue
+        return location
+    raise NoSpecLoaded(str(release), "; ".join(failures))

@@ -117,6 +117,21 @@ def load(
     return count
 
 
+def date_releases(conn: psycopg.Connection,
+                  dates: dict[str, dt.date]) -> list[tuple[str, dt.date]]:
+    """Give the loaded releases that have no release_date (loaded while in development)
+    the date the releases list now gives them; returns the releases dated."""
+    dated = []
+    with conn.transaction():
+        for release, date in dates.items():
+            updated = conn.execute("UPDATE open_api SET release_date = %s"
+                                   " WHERE release = %s AND release_date IS NULL",
+                                   (date, release)).rowcount
+            if updated:
+                dated.append((release, date))
+    return dated
+
+
 def loaded_releases(conn: psycopg.Connection) -> set[str]:
     """The releases whose spec is in open_api."""
     return {row[0] for row in conn.execute("SELECT DISTINCT release FROM open_api")}

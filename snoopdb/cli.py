@@ -61,6 +61,7 @@ class Context:
     url_option: str | None = None
     releases_file: Path | None = None
     _url: str | None = field(default=None, repr=False)
+    _releases: Releases | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -85,7 +86,14 @@ class Context:
         return conn
 
     def releases(self) -> Releases:
-        return Releases.load(self.releases_file)
+        """apisnoop's releases list (or --releases-file), read once per command; says on
+        stderr when it falls back to a cached or the shipped copy."""
+        if self._releases is None:
+            self._releases = Releases.upstream(self.fetcher(), self.settings.apisnoop_raw_url,
+                                              self.settings.cache_dir, self.releases_file)
+            if self._releases.warning:
+                say(f"warning: {self._releases.warning}")
+        return self._releases
 
     def fetcher(self) -> Fetcher:
         return Fetcher(self.settings.cache_dir)
@@ -129,8 +137,12 @@ def cmd_load(args: argparse.Namespace, ctx: Context) -> int:
     if args.build and len(args.job or []) != 1:
         raise ConfigError("--build needs exactly one --job")
     releases = ctx.releases()
+    release = releases.resolve(args.release) if args.release else None
+    if release is not None and release > releases.newest:
+        say(f"note: release {release.minor_name} is newer than every release {releases.origin}"
+            f" lists: loading it as the release in development (its files at master)")
     options = LoadOptions(
-        release=releases.resolve(args.release) if args.release else None, parts=parts,
+        release=release, parts=parts,
         from_dir=args.from_dir, audit_logs=args.audit_log or (), testing=args.testing,
         jobs=args.job or (), build=args.build, bucket=args.bucket,
         skip_bad_lines=args.skip_bad_lines, history=args.history, no_history=args.no_history,
@@ -161,6 +173,8 @@ class _LoadPrinter(LoadListener):
         for warning in report.warnings:
             say(f"warning: {warning}")
         rows = sum(step.rows for step in report.steps)
+        for release, date in report.dated:
+            print(f"spec {release}: released on {date}; its release_date is filled in")
         print(f"loaded {len(report.steps)} files ({rows} rows) for release {report.release} "
               f"in {report.seconds:.1f}s"
               + (f"; {len(report.skipped)} specs already loaded" if report.skipped else ""))
@@ -193,6 +207,7 @@ class _LoadPrinter(LoadListener):
         print(f"audit {report.release} from {report.source}: {report.events} events, "
               f"{report.matched} matched, {sum(report.unmatched.values())} unmatched"
               + (f" ({unmatched})" if unmatched else "")
+              + (f", mapped with the spec from {report.spec}" if report.spec else "")
               + (f", {report.bad_lines} bad lines skipped" if report.bad_lines else "")
               + f"; {report.seconds:.1f}s, {report.events_per_second:,.0f} events/s")
 
@@ -522,7 +537,9 @@ def _global_options(parser: argparse.ArgumentParser, default: object = None) -> 
                         help="PostgreSQL URL (default: DATABASE_URL, PG* variables, else an "
                              "embedded server under the user's data directory)")
     parser.add_argument("--releases-file", type=Path, default=default,
-                        help="releases.yaml to use instead of the shipped one")
+                        help="releases.yaml to use instead of apisnoop's list (read from "
+                             "SNOOPDB_APISNOOP_RAW_URL, cached for a day; offline: the cached "
+                             "copy, else the one shipped with snoopdb)")
     parser.add_argument("--debug", action="store_true", default=default or False,
                         help="show tracebacks on errors")
 

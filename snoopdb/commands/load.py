@@ -3,6 +3,7 @@ specs, conformance tests, ineligible endpoints, published history, audit runs.""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -78,6 +79,8 @@ class LoadReport:
     steps: list[Step] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # releases loaded while in development that the releases list now dates
+    dated: list[tuple[str, dt.date]] = field(default_factory=list)
     seconds: float = 0.0
     history_folder: str | None = None
     history: history.HistoryReport | None = None
@@ -96,18 +99,19 @@ def load(
 ) -> LoadReport:
     """Load what `options` asks for: the files of the release (default: the newest), then
     published history where it stands in for gone CI logs, then audit events — local
-    logs, named CI runs, or for the newest release the default CI jobs' latest runs.
+    logs, named CI runs, or for the current release (the one in development, else the
+    newest) the default CI jobs' latest runs.
 
     A past release with no run named gets apisnoop's published coverage of it and of
     every release before it (unless `no_history`); raw events always win over it.
     """
     listener = listener or LoadListener()
-    release = options.release or releases.newest
+    release = options.release or releases.current
     started = time.monotonic()
     named_run = bool(options.jobs or options.audit_logs)
     asked = options.history or "history" in options.parts
     wants_history = not options.no_history and (
-        asked or ("audit" in options.parts and release != releases.newest and not named_run))
+        asked or ("audit" in options.parts and releases.past(release) and not named_run))
     report = load_release(conn, fetcher, Sources(settings, releases, options.from_dir), release,
                           tuple(p for p in options.parts if p in PARTS and p != "audit"),
                           on_step=listener.step)
@@ -116,9 +120,9 @@ def load(
     listener.files(report)
     if wants_history:
         folder = options.history_folder or history.default_folder(settings)
-        # A past release named by the user must have published coverage; the newest
-        # may not have any yet (its coverage comes from CI runs).
-        required = release if options.release and release != releases.newest else None
+        # A past release named by the user must have published coverage; the current
+        # one may not have any yet (its coverage comes from CI runs).
+        required = release if options.release and releases.past(release) else None
         report.history_folder = folder
         report.history = history.import_history(conn, fetcher, folder, releases, release,
                                                 required=required, on_release=listener.imported)
@@ -140,7 +144,7 @@ def _load_audit(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings,
             testing=options.testing, skip_bad_lines=options.skip_bad_lines))
         listener.audit(reports[-1])
         return reports
-    jobs = options.jobs or (ci_runs.DEFAULT_JOBS if release == releases.newest else ())
+    jobs = options.jobs or (() if releases.past(release) else ci_runs.DEFAULT_JOBS)
     for job in jobs:
         reports.append(ci_runs.load_ci_run(conn, fetcher, settings, releases, options.bucket, job,
                                            options.build, skip_bad_lines=options.skip_bad_lines))
@@ -156,8 +160,9 @@ def load_release(
     parts: tuple[str, ...] = PARTS,
     on_step: Callable[[Step], None] | None = None,
 ) -> LoadReport:
-    """Load the specs of every release up to `release` not loaded yet, then its
-    conformance.yaml and ineligible endpoints. Each file is its own transaction."""
+    """Load the specs of every release up to `release` not loaded yet (dating those loaded
+    while in development that the list now dates), then its conformance.yaml and
+    ineligible endpoints. Each file is its own transaction."""
     report = LoadReport(release=release)
 
     def done(what: str, rel: Release, rows: int, source: str, started: float) -> None:
@@ -185,6 +190,9 @@ def load_release(
                 else:
                     done("spec", rel, rows, location, started)
                 bar.update(1)
+        report.dated = spec.date_releases(
+            conn, {str(r): d for r in sources.releases.up_to(release)
+                   if (d := sources.releases.date(r)) is not None})
     if "tests" in parts:
         location = sources.location(release, conformance.PATH)
         started = time.monotonic()

@@ -1,19 +1,28 @@
-"""Kubernetes release names: parsing, ordering and the list of known releases."""
+"""Kubernetes release names: parsing and ordering (with the `semver` package), and
+the list of known releases — apisnoop's, read at run time and cached for a day,
+with the copy shipped here as the offline fallback."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
+import os
+import tempfile
+import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import semver
 import yaml
 
-from snoopdb.core.errors import ReleaseError
+from snoopdb.core.errors import FetchError, ReleaseError
+from snoopdb.core.fetch import Fetcher
 
-_RELEASE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
-_VERSION_PREFIX = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
+# Releases before this one have no OpenAPI spec in kubernetes/kubernetes.
+OLDEST = (1, 5)
+UPSTREAM_PATH = "resources/coverage/releases.yaml"
+CACHE_NAME = "releases.yaml"
+CACHE_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True, order=True)
@@ -38,21 +47,43 @@ class Release:
         return f"v{self}"
 
 
+def _semver(text: str) -> semver.Version | None:
+    """`text` without its leading `v` as a semantic version (`1.20` → 1.20.0); None if it is
+    not one. At least major.minor: a bare `1` names no Kubernetes release."""
+    bare = text.strip().removeprefix("v")
+    if "." not in bare:
+        return None
+    try:
+        return semver.Version.parse(bare, optional_minor_and_patch=True)
+    except ValueError:
+        return None
+
+
 def parse_release(text: str) -> Release:
     """Parse `1.20`, `1.20.0` or `v1.20.0`; anything else is a ReleaseError."""
-    match = _RELEASE.match(text.strip())
-    if not match:
+    version = _semver(text)
+    if version is None or version.prerelease or version.build:
         raise ReleaseError(f"bad release {text!r}: expected 1.20, 1.20.0 or v1.20.0")
-    major, minor, patch = match.groups()
-    return Release(int(major), int(minor), int(patch or 0))
+    return Release(version.major, version.minor, version.patch)
 
 
 def release_of_version(version: str) -> Release:
-    """The X.Y.Z before the first `-` of a build version (`v1.37.0-alpha.1.5+abc` → 1.37.0)."""
-    match = _VERSION_PREFIX.match(version.strip())
-    if not match:
+    """The release a build version counts towards: the X.Y.0 of its version
+    (`v1.38.0-alpha.2.41+abc` → 1.38.0, `v1.36.2` → 1.36.0)."""
+    parsed = _semver(version)
+    if parsed is None:
         raise ReleaseError(f"cannot read a release from version {version!r}")
-    return Release(*(int(part) for part in match.groups()))
+    return Release(parsed.major, parsed.minor)
+
+
+def commit_of_version(version: str) -> str | None:
+    """The commit a build version names after its `+` (`v1.38.0-alpha.2.41+1b23e20` →
+    1b23e20); None when its build metadata is not a commit hash (`+abc-dirty`)."""
+    parsed = _semver(version)
+    build = parsed.build if parsed is not None else None
+    if build and 7 <= len(build) <= 40 and all(c in "0123456789abcdef" for c in build):
+        return build
+    return None
 
 
 def normalise_conformance_release(value: object) -> str:
@@ -74,17 +105,8 @@ class KnownRelease:
     date: dt.date | None
 
 
-def load_known_releases(path: Path | None = None) -> list[KnownRelease]:
-    """The releases file (the shipped one unless `path`), newest first."""
-    if path is None:
-        text = resources.files("snoopdb.core").joinpath("releases.yaml").read_text()
-        origin = "releases.yaml (shipped)"
-    else:
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise ReleaseError(f"{path}: {exc.strerror}") from exc
-        origin = str(path)
+def parse_known_releases(text: str, origin: str) -> list[KnownRelease]:
+    """A releases.yaml (apisnoop's format: a list of {version, release_date}), newest first."""
     try:
         entries = yaml.safe_load(text)
         known = [
@@ -98,6 +120,24 @@ def load_known_releases(path: Path | None = None) -> list[KnownRelease]:
     return sorted(known, key=lambda k: k.release, reverse=True)
 
 
+def load_known_releases(path: Path | None = None) -> list[KnownRelease]:
+    """The releases file (the shipped one unless `path`), newest first."""
+    if path is None:
+        return parse_known_releases(_shipped_text(), SHIPPED)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ReleaseError(f"{path}: {exc.strerror}") from exc
+    return parse_known_releases(text, str(path))
+
+
+SHIPPED = "releases.yaml (shipped)"
+
+
+def _shipped_text() -> str:
+    return resources.files("snoopdb.core").joinpath("releases.yaml").read_text()
+
+
 def _date(value: object) -> dt.date | None:
     if value in (None, ""):
         return None
@@ -107,40 +147,133 @@ def _date(value: object) -> dt.date | None:
 
 
 class Releases:
-    """The known releases, newest first, with look-ups by release."""
+    """The known releases, newest first, with look-ups by release.
 
-    def __init__(self, known: list[KnownRelease]):
+    A release no list names yet but newer than every listed one (a CI run of the next
+    release, `--release` of the branch being developed) is a release in development:
+    no date, its files read at `master`. `origin` says where the list came from and
+    `warning`, when set, why it is not the upstream list.
+    """
+
+    def __init__(self, known: list[KnownRelease], origin: str = SHIPPED,
+                 warning: str | None = None):
         self.known = known
+        self.origin = origin
+        self.warning = warning
         self._by_release = {k.release: k for k in known}
 
     @classmethod
     def load(cls, path: Path | None = None) -> Releases:
-        return cls(load_known_releases(path))
+        """The list in `path`, else the shipped copy; nothing is downloaded."""
+        return cls(load_known_releases(path), str(path) if path else SHIPPED)
+
+    @classmethod
+    def upstream(cls, fetcher: Fetcher, apisnoop_raw_url: str, cache_dir: Path,
+                path: Path | None = None) -> Releases:
+        """apisnoop's list as it is today (`path` overrides it): read from
+        `{apisnoop_raw_url}/resources/coverage/releases.yaml` at most once a day (kept
+        under `cache_dir`); offline, the cached copy, else the shipped one, with a warning."""
+        if path is not None:
+            return cls.load(path)
+        url = f"{apisnoop_raw_url.rstrip('/')}/{UPSTREAM_PATH}"
+        cached = cache_dir / CACHE_NAME
+        age = _age(cached)
+        if age is not None and age < CACHE_SECONDS:
+            try:
+                return cls(parse_known_releases(cached.read_text(), f"{url} (cached)"),
+                           f"{url} (cached)")
+            except (OSError, ReleaseError):
+                pass  # a damaged cache: read the list again
+        try:
+            text = fetcher.read_bytes(url, cache=False).decode()
+            known = parse_known_releases(text, url)
+        except (FetchError, ReleaseError, UnicodeDecodeError) as exc:
+            return cls._fallback(cached, age, f"{exc}".splitlines()[0])
+        _write_cache(cached, text)
+        return cls(known, url)
+
+    @classmethod
+    def _fallback(cls, cached: Path, age: float | None, reason: str) -> Releases:
+        if age is not None:
+            try:
+                known = parse_known_releases(cached.read_text(), str(cached))
+            except (OSError, ReleaseError):
+                pass
+            else:
+                day = dt.datetime.fromtimestamp(time.time() - age).date()
+                return cls(known, str(cached),
+                           f"{reason}; using the releases list cached on {day} ({cached})")
+        shipped = load_known_releases()
+        return cls(shipped, SHIPPED, f"{reason}; using the releases list shipped with snoopdb"
+                                     f" (newest {shipped[0].release.minor_name})")
 
     @property
     def newest(self) -> Release:
+        """The newest listed release (the one in development when the list has one)."""
         return self.known[0].release
 
+    @property
+    def development(self) -> Release | None:
+        """The listed release in development (empty release_date), if any."""
+        return next((k.release for k in self.known if k.date is None), None)
+
+    @property
+    def current(self) -> Release:
+        """The release today's CI runs count towards: the one in development, else the
+        newest listed."""
+        return self.development or self.newest
+
+    def in_development(self, release: Release) -> bool:
+        """Not released yet: listed without a date, or newer than every listed release."""
+        return self.date(release) is None
+
+    def past(self, release: Release) -> bool:
+        """Older than the current release: its CI runs are gone from the buckets."""
+        return Release(release.major, release.minor) < self.current
+
     def resolve(self, text: str) -> Release:
-        """Parse a release named by the user and check it is known (patch level ignored)."""
+        """Parse a release named by the user (patch level ignored): a listed release, or
+        one newer than all of them (in development)."""
         wanted = parse_release(text)
         minor = Release(wanted.major, wanted.minor)
-        if minor not in self._by_release:
+        if (minor.major, minor.minor) < OLDEST:
             raise ReleaseError(
-                f"unknown release {text!r}: known releases are "
-                f"{self.known[-1].release.minor_name} to {self.newest.minor_name}"
-            )
+                f"release {text!r} is before 1.5, the oldest with an OpenAPI spec")
+        if minor not in self._by_release and minor < self.newest:
+            raise ReleaseError(
+                f"unknown release {text!r}: {self.origin} does not list it "
+                f"(it lists {self.known[-1].release.minor_name} to {self.newest.minor_name})")
         return minor
 
-    def cap(self, release: Release) -> Release:
-        """Runs of an unreleased branch count towards the newest known release."""
-        minor = Release(release.major, release.minor)
-        return min(minor, self.newest)
-
     def date(self, release: Release) -> dt.date | None:
-        known = self._by_release.get(release)
+        known = self._by_release.get(Release(release.major, release.minor))
         return known.date if known else None
 
     def up_to(self, release: Release) -> list[Release]:
-        """Every known release up to and including `release`, oldest first."""
-        return sorted(k.release for k in self.known if k.release <= release)
+        """Every known release up to and including `release` (listed or not), oldest first."""
+        listed = {k.release for k in self.known if k.release <= release}
+        return sorted(listed | {Release(release.major, release.minor)})
+
+
+def _age(path: Path) -> float | None:
+    """Seconds since `path` was written; None when it does not exist."""
+    try:
+        return max(0.0, time.time() - path.stat().st_mtime)
+    except OSError:
+        return None
+
+
+def _write_cache(path: Path, text: str) -> None:
+    """Keep the list read from upstream, whole or not at all."""
+    partial = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+        os.replace(partial, path)
+    except OSError:
+        pass  # a read-only cache directory: the list is read again next time
+    finally:
+        if partial is not None and os.path.exists(partial):
+            os.unlink(partial)

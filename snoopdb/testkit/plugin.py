@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from snoopdb.core import releases
 from snoopdb.core.config import Settings
 from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection, schema
@@ -66,6 +68,11 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str)
     monkeypatch.setenv("SNOOPDB_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SNOOPDB_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("DATABASE_URL", database_url)
+    # A fresh cached copy of apisnoop's releases list (the shipped one), so that CLI
+    # calls in tests neither reach GitHub nor depend on what it lists today.
+    (tmp_path / "cache").mkdir(exist_ok=True)
+    (tmp_path / "cache" / releases.CACHE_NAME).write_text(
+        resources.files("snoopdb.core").joinpath("releases.yaml").read_text())
     return Settings()
 
 
