@@ -11,7 +11,7 @@ import yaml
 from snoopdb.core.errors import InputError, ReleaseError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import normalise_conformance_release
-from snoopdb.db import loadlog
+from snoopdb.db import loadlog, refresh
 
 PATH = "test/conformance/testdata/conformance.yaml"
 
@@ -72,4 +72,5 @@ def load(conn: psycopg.Connection, fetcher: Fetcher, location: str, release: str
             for t in tests:
                 copy.write_row((t.testname, t.codename, t.release, t.description, t.file))
         loadlog.record(conn, "conformance", release, location, started, len(tests))
+        refresh.eligible_coverage(conn)
     return len(tests)

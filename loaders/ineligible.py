@@ -9,7 +9,7 @@ import yaml
 
 from snoopdb.core.errors import InputError, NotFound
 from snoopdb.core.fetch import Fetcher
-from snoopdb.db import loadlog
+from snoopdb.db import loadlog, refresh
 
 PATH = "test/conformance/testdata/ineligible_endpoints.yaml"
 
@@ -55,4 +55,5 @@ def load(
             for row in rows:
                 copy.write_row(row)
         loadlog.record(conn, "ineligible", release, location, started, len(rows))
+        refresh.eligible_coverage(conn)
     return len(rows), warning

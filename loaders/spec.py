@@ -12,7 +12,7 @@ import psycopg
 
 from snoopdb.core.errors import InputError
 from snoopdb.core.fetch import Fetcher
-from snoopdb.db import loadlog
+from snoopdb.db import loadlog, refresh
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 # Served under /.well-known/ (a stable-looking path) but beta when they were added.
@@ -114,6 +114,7 @@ def load(
         if count == 0:
             raise InputError(f"{location}: no operations under `paths`")
         loadlog.record(conn, "spec", release, location, started, count)
+        refresh.eligible_coverage(conn)
     return count
 
 

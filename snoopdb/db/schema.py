@@ -11,6 +11,7 @@ import psycopg
 
 from snoopdb.core.errors import DatabaseError, SchemaOutdated
 from snoopdb.db.connection import redact
+from snoopdb.db.queries import query
 
 
 def migrate(url: str, revision: str = "head") -> None:
@@ -89,18 +90,70 @@ def require_current(conn: psycopg.Connection) -> None:
         raise SchemaOutdated(current, head)
 
 
-def ensure_semver(conn: psycopg.Connection) -> None:
-    """Create pg-semver whenever the server has it, so the seed's `release::semver`
-    queries run; servers without it are served by nothing here (the extension is optional)."""
-    available = conn.execute(
-        "SELECT installed_version IS NULL FROM pg_available_extensions WHERE name = 'semver'"
-    ).fetchone()
-    if available is None or not available[0]:
-        return
+def ensure_semver(conn: psycopg.Connection, *, extension: bool | None = None) -> str:
+    """Give the server a `semver` type so that the seed's `release::semver` queries run:
+    pg-semver where the server has it — replacing snoopdb's stand-in if an earlier run
+    created one — else the stand-in (sql/queries/semver_fallback.sql). Returns what
+    the server has now: `extension`, `fallback` or `none` (no privilege for either,
+    or something of the user's uses the stand-in).
+
+    `extension=False` acts as if the server had no pg-semver (tests of the stand-in);
+    None looks in pg_available_extensions.
+    """
+    if extension is None:
+        extension = conn.execute(
+            "SELECT EXISTS (SELECT FROM pg_available_extensions WHERE name = 'semver')"
+        ).fetchone() == (True,)
+    installed = conn.execute(
+        "SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'semver')").fetchone()
+    if installed == (True,):
+        return "extension"
+    fallback = _semver_fallback_present(conn)
     try:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS semver")
+        with conn.transaction():
+            if extension:
+                if fallback and not _drop_semver_fallback(conn):
+                    return "fallback"
+                conn.execute("CREATE EXTENSION semver")
+                return "extension"
+            if not fallback:
+                conn.execute(query("semver_fallback.sql"))
+            return "fallback"
     except psycopg.errors.InsufficientPrivilege:
-        pass  # available but not installable by this role: the queries without it still run
+        # available but not installable by this role (the stand-in's base type needs a
+        # superuser too): queries without semver still run
+        return "fallback" if fallback else "none"
+
+
+def _semver_fallback_present(conn: psycopg.Connection) -> bool:
+    return conn.execute(
+        "SELECT EXISTS (SELECT FROM pg_proc WHERE proname = 'semver_fallback_cmp')"
+    ).fetchone() == (True,)
+
+
+# What depends on the stand-in's type other than its own parts: a user's column,
+# view or function using it keeps the stand-in (dropping it would drop theirs).
+_SEMVER_FALLBACK_USERS = """
+SELECT count(*)
+FROM pg_depend d
+WHERE d.refobjid = 'semver'::regtype
+  AND d.deptype = 'n'
+  AND NOT (d.classid = 'pg_proc'::regclass
+           AND (SELECT proname ~ '^semver_fallback_' OR proname IN ('min', 'max')
+                FROM pg_proc WHERE oid = d.objid))
+  AND d.classid NOT IN ('pg_operator'::regclass, 'pg_opclass'::regclass,
+                        'pg_opfamily'::regclass, 'pg_cast'::regclass, 'pg_amop'::regclass,
+                        'pg_amproc'::regclass)
+"""
+
+
+def _drop_semver_fallback(conn: psycopg.Connection) -> bool:
+    """Drop the stand-in unless something of the user's uses it; True when dropped."""
+    used = conn.execute(_SEMVER_FALLBACK_USERS).fetchone()
+    if used is None or used[0]:
+        return False
+    conn.execute("DROP TYPE semver CASCADE")
+    return True
 
 
 def run_sql_file(bind: Any, name: str) -> None:
