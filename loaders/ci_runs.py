@@ -204,20 +204,22 @@ def load_ci_run(
 def ensure_spec(conn: psycopg.Connection, fetcher: Fetcher, sources: Sources,
                 release: Release, commit: str | None) -> str:
     """Where open_api's spec of `release` comes from, loading it first when it is not
-    loaded: a release in development from the run's commit, else its usual place
-    (`master` in development, the release's tag once released)."""
+    loaded: a release in development from the run's commit, else `master`; a released
+    one from its tag, else the run's commit."""
     row = conn.execute("SELECT min(spec) FROM open_api WHERE release = %s",
                        (str(release),)).fetchone()
     if row is not None and row[0] is not None:
         return str(row[0])
-    candidates = [sources.location(release, SPEC_PATH)]
-    if commit and sources.releases.in_development(release):
-        candidates.insert(0, sources.settings.github_raw(KUBERNETES, commit, SPEC_PATH))
+    usual = sources.location(release, SPEC_PATH)
+    at_commit = sources.settings.github_raw(KUBERNETES, commit, SPEC_PATH) if commit else None
+    # in development, the run's own commit is nearer than master; once released, the
+    # release's tag is what open_api holds for every release, the commit a fallback
+    candidates = [usual, at_commit] if sources.immutable(release) else [at_commit, usual]
     failures = []
-    for location in candidates:
+    for location in filter(None, candidates):
         try:
             spec.load(conn, fetcher, location, str(release), sources.releases.date(release),
-                      cache=location != candidates[-1] or sources.immutable(release))
+                      cache=location == at_commit or sources.immutable(release))
         except FetchError as exc:
             failures.append(str(exc))
             continue

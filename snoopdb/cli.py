@@ -207,7 +207,7 @@ class _LoadPrinter(LoadListener):
         print(f"audit {report.release} from {report.source}: {report.events} events, "
               f"{report.matched} matched, {sum(report.unmatched.values())} unmatched"
               + (f" ({unmatched})" if unmatched else "")
-              + (f", mapped with the spec from {report.spec}" if report.spec else "")
+              + (f"; release spec from {report.spec}" if report.spec else "")
               + (f", {report.bad_lines} bad lines skipped" if report.bad_lines else "")
               + f"; {report.seconds:.1f}s, {report.events_per_second:,.0f} events/s")
 

@@ -224,7 +224,29 @@ def finished(result: str, version: str = f"v1.37.0-alpha.1.5+{COMMIT}") -> str:
 
 
 @pytest.fixture
-def gcs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[GcsServer]:
+def raw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings,
+        shared_data: Path) -> Iterator[str]:
+    """A loopback GitHub raw server with the spec at COMMIT and at master (the v1.37
+    alpha runs' own specs; 1.36's real spec stands in for them)."""
+    from snoopdb.testkit.servers import serve_directory
+    for ref in (COMMIT, "master"):
+        path = tmp_path / "raw" / "kubernetes" / "kubernetes" / ref / "api" / "openapi-spec"
+        path.mkdir(parents=True)
+        (path / "swagger.json").symlink_to(shared_data / "openapi" / "swagger-1.36.json.gz")
+    url, server = serve_directory(tmp_path / "raw")
+    monkeypatch.setenv("SNOOPDB_GITHUB_RAW_URL", url)
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+def spec_at(raw_url: str, ref: str) -> str:
+    return f"{raw_url}/kubernetes/kubernetes/{ref}/api/openapi-spec/swagger.json"
+
+
+@pytest.fixture
+def gcs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings,
+        raw: str) -> Iterator[GcsServer]:
     root = tmp_path / "gcs"
     logs = f"logs/{JOB}"
     put(root, f"{logs}/latest-build.txt", "1003")
@@ -244,11 +266,18 @@ def gcs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings) -> 
     server.close()
 
 
-def test_latest_successful_run(conn, fetcher, settings, spec_1_36, gcs) -> None:
+def test_latest_successful_run(conn, fetcher, settings, spec_1_36, gcs, raw) -> None:
     report = load_ci_run(conn, fetcher, Settings(), Releases.load(), "kubernetes-ci-logs", JOB)
     assert report.source == f"https://prow.k8s.io/view/gs/kubernetes-ci-logs/logs/{JOB}/1002"
     assert events_of(conn) == EXPECTED_EVENTS
-    assert conn.execute("SELECT DISTINCT release FROM audit_event").fetchall() == [("1.36.0",)]
+    # v1.37.0-alpha.1.5+COMMIT: release 1.37.0, not folded into 1.36 (the newest listed);
+    # in development, so no date, and its spec is the run's commit's
+    assert conn.execute("SELECT DISTINCT release, release_date FROM audit_event").fetchall() \
+        == [("1.37.0", None)]
+    assert report.spec == spec_at(raw, COMMIT)
+    assert conn.execute("SELECT DISTINCT release, release_date, spec FROM open_api"
+                        " WHERE release = '1.37.0'").fetchall() == [
+        ("1.37.0", None, spec_at(raw, COMMIT))]
     assert hits_of(conn) == EXPECTED_HITS
     # a second load downloads nothing again and replaces the run
     before = sum(gcs.requests.values())
@@ -299,7 +328,8 @@ def test_kind_job_layout_and_commit_spec(conn, fetcher, settings, spec_1_36, gcs
         ("1.35.0", "2025-12-17")]
 
 
-def test_cli_loads_default_jobs_for_newest_release(conn, settings, spec_1_36, gcs, capsys) -> None:
+def test_cli_loads_default_jobs_for_newest_release(conn, settings, spec_1_36, gcs, raw,
+                                                   capsys) -> None:
     for job in ("ci-kubernetes-gce-conformance-latest", "ci-kubernetes-audit-kind-conformance"):
         put(gcs.root, f"logs/{job}/latest-build.txt", "5")
         put(gcs.root, f"logs/{job}/5/finished.json", finished("SUCCESS", "v1.36.1"))
@@ -311,9 +341,10 @@ def test_cli_loads_default_jobs_for_newest_release(conn, settings, spec_1_36, gc
         json.dumps(EVENTS[2]) + "\n")
     assert main(["load", "--release", "1.36", "--only", "audit"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[-3].startswith(f"audit 1.36.0 from https://prow.k8s.io/view/gs/kubernetes-ci-logs/"
+    assert out[-3].startswith(f"audit 1.37.0 from https://prow.k8s.io/view/gs/kubernetes-ci-logs/"
                               f"logs/{JOB}/1002: 10 events, 8 matched, 2 unmatched "
-                              "(1 ignored path, 1 unknown API group); ")
+                              "(1 ignored path, 1 unknown API group); release spec from "
+                              f"{spec_at(raw, COMMIT)}; ")
     assert " 1 events, 1 matched, 0 unmatched; " in out[-2]
     assert conn.execute("SELECT source, count(*) FROM audit_event GROUP BY 1 ORDER BY 1"
                         ).fetchall() == [
@@ -353,3 +384,46 @@ def test_unknown_job_takes_every_audit_log_under_artifacts(conn, fetcher, settin
     report = load_ci_run(conn, fetcher, Settings(), Releases.load(), "kubernetes-ci-logs", job)
     assert (report.release, report.files, report.events) == ("1.36.0", 2, 2)
     assert [row[0] for row in events_of(conn)] == ["a1", "a2"]
+
+
+def test_run_of_a_release_no_list_names(conn, fetcher, settings, spec_1_36, gcs, raw) -> None:
+    # v1.38.0-alpha.2: 1.38 is in no list and its commit is not on the raw server:
+    # release 1.38.0, in development, its spec read at master
+    job = "ci-next-release-e2e"
+    put(gcs.root, f"logs/{job}/latest-build.txt", "3")
+    put(gcs.root, f"logs/{job}/3/finished.json",
+        finished("SUCCESS", "v1.38.0-alpha.2.41+0123456789abcdef"))
+    put(gcs.root, f"logs/{job}/3/artifacts/kube-apiserver-audit.log",
+        "".join(json.dumps(e) + "\n" for e in EVENTS[:3]))
+    report = load_ci_run(conn, fetcher, Settings(), Releases.load(), "kubernetes-ci-logs", job)
+    assert (report.release, report.events, report.spec) == ("1.38.0", 3, spec_at(raw, "master"))
+    assert conn.execute("SELECT DISTINCT release, release_date FROM audit_event").fetchall() == [
+        ("1.38.0", None)]
+    assert conn.execute("SELECT release, count(*) > 0 FROM open_api GROUP BY 1 ORDER BY 1"
+                        ).fetchall() == [("1.36.0", True), ("1.38.0", True)]
+
+
+def test_cli_development_release_then_dated(conn, settings, raw, shared_data, capsys) -> None:
+    sample = shared_data / "audit" / "gce-e2e-v1.37-2065053743543488512-sample.log"
+    assert main(["load", "--release", "1.37", "--only", "spec,audit",
+                 "--audit-log", str(sample)]) == 0
+    # (the raw server has no past specs: each is a warning)
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "note: release 1.37 is newer than every release https://raw.githubusercontent.com/"
+        "kubernetes-sigs/apisnoop/main/resources/coverage/releases.yaml (cached) lists: loading"
+        " it as the release in development (its files at master)")
+    assert conn.execute("SELECT DISTINCT release_date, spec FROM open_api"
+                        " WHERE release = '1.37.0'").fetchall() == [(None, spec_at(raw, "master"))]
+    assert conn.execute("SELECT release, count(*) FROM audit_event GROUP BY 1").fetchall() == [
+        ("1.37.0", 12)]
+    # a list that dates 1.37 fills its release_date in, loading nothing again
+    listed = settings.data_dir / "releases.yaml"
+    listed.parent.mkdir(parents=True, exist_ok=True)
+    listed.write_text("- {version: 1.38.0, release_date: ''}\n"
+                      "- {version: 1.37.0, release_date: '2026-08-26'}\n")
+    assert main(["load", "--release", "1.37", "--only", "spec",
+                 "--releases-file", str(listed)]) == 0
+    assert "spec 1.37.0: released on 2026-08-26; its release_date is filled in" in \
+        capsys.readouterr().out
+    assert conn.execute("SELECT DISTINCT release_date::date::text FROM open_api"
+                        " WHERE release = '1.37.0'").fetchall() == [("2026-08-26",)]

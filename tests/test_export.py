@@ -250,10 +250,12 @@ def test_cli(dataset: psycopg.Connection, tmp_path: Path, capsys) -> None:
 
 
 def test_cli_release_without_spec(dataset: psycopg.Connection, tmp_path: Path, capsys) -> None:
-    assert main(["export", "--release", "1.37", "--out", str(tmp_path)]) == 1
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["export", "--release", "1.37", "--out", str(out)]) == 1
     assert capsys.readouterr() == (
         "", "snoopdb: error: no spec loaded for release 1.37.0: run `snoopdb load --release 1.37` first\n")
-    assert list(tmp_path.iterdir()) == []
+    assert list(out.iterdir()) == []
 
 
 def test_nothing_loaded(conn: psycopg.Connection, tmp_path: Path) -> None:

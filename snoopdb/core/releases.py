@@ -238,7 +238,7 @@ class Releases:
         minor = Release(wanted.major, wanted.minor)
         if (minor.major, minor.minor) < OLDEST:
             raise ReleaseError(
-                f"release {text!r} is before 1.5, the oldest with an OpenAPI spec")
+                f"unknown release {text!r}: releases before 1.5 have no OpenAPI spec")
         if minor not in self._by_release and minor < self.newest:
             raise ReleaseError(
                 f"unknown release {text!r}: {self.origin} does not list it "
