@@ -1,0 +1,150 @@
+"""The releases list: apisnoop's, read from a loopback server in its layout, cached for
+a day, with the cached and then the shipped copy as offline fallbacks."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from snoopdb.cli import main
+from snoopdb.core.config import Settings
+from snoopdb.core.errors import ReleaseError
+from snoopdb.core.fetch import Fetcher
+from snoopdb.core.releases import (
+    SHIPPED,
+    UPSTREAM_PATH,
+    Releases,
+    commit_of_version,
+    parse_release,
+    release_of_version,
+)
+from snoopdb.testkit.servers import serve_directory
+
+UPSTREAM = ("- version: 1.38.0\n  release_date: ''\n"
+            "- version: 1.37.0\n  release_date: '2026-08-26'\n"
+            "- version: 1.36.0\n  release_date: '2026-04-22'\n")
+
+
+@pytest.fixture
+def apisnoop(tmp_path: Path):
+    """A loopback server in apisnoop's raw layout holding UPSTREAM; yields (url, file)."""
+    listed = tmp_path / "apisnoop" / UPSTREAM_PATH
+    listed.parent.mkdir(parents=True)
+    listed.write_text(UPSTREAM)
+    url, server = serve_directory(tmp_path / "apisnoop")
+    yield url, listed
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def cache(settings: Settings) -> Path:
+    """The cache directory without the test plugin's fresh cached list."""
+    (settings.cache_dir / "releases.yaml").unlink()
+    return settings.cache_dir
+
+
+def upstream(fetcher: Fetcher, url: str, cache: Path) -> Releases:
+    return Releases.upstream(fetcher, url, cache)
+
+
+def test_upstream_list_read_then_cached_for_a_day(fetcher, apisnoop, cache) -> None:
+    url, listed = apisnoop
+    releases = upstream(fetcher, url, cache)
+    assert (releases.origin, releases.warning) == (f"{url}/{UPSTREAM_PATH}", None)
+    assert [str(k.release) for k in releases.known] == ["1.38.0", "1.37.0", "1.36.0"]
+    assert (str(releases.development), str(releases.current)) == ("1.38.0", "1.38.0")
+    assert (cache / "releases.yaml").read_text() == UPSTREAM
+    # within the day the cached copy answers, whatever upstream says now
+    listed.write_text("- {version: 1.39.0, release_date: ''}\n")
+    assert str(upstream(fetcher, url, cache).newest) == "1.38.0"
+    # a day later upstream is read again
+    day_ago = time.time() - 24 * 3600 - 1
+    os.utime(cache / "releases.yaml", (day_ago, day_ago))
+    assert str(upstream(fetcher, url, cache).newest) == "1.39.0"
+
+
+def test_offline_falls_back_to_cached_then_shipped(fetcher, apisnoop, cache) -> None:
+    url, _ = apisnoop
+    upstream(fetcher, url, cache)
+    stale = time.time() - 3 * 24 * 3600
+    os.utime(cache / "releases.yaml", (stale, stale))
+    offline = "http://127.0.0.1:9"  # discard port: nothing listens
+    releases = upstream(fetcher, offline, cache)
+    assert str(releases.newest) == "1.38.0" and releases.origin == str(cache / "releases.yaml")
+    assert releases.warning is not None
+    assert releases.warning.startswith(f"{offline}/{UPSTREAM_PATH}: ")
+    assert releases.warning.endswith(
+        f"; using the releases list cached on {time.strftime('%Y-%m-%d', time.localtime(stale))}"
+        f" ({cache / 'releases.yaml'})")
+    (cache / "releases.yaml").unlink()
+    releases = upstream(fetcher, offline, cache)
+    assert (str(releases.newest), releases.origin) == ("1.36.0", SHIPPED)
+    assert releases.warning is not None and releases.warning.endswith(
+        "; using the releases list shipped with snoopdb (newest 1.36)")
+
+
+def test_malformed_upstream_list_falls_back(fetcher, apisnoop, cache) -> None:
+    url, listed = apisnoop
+    listed.write_text("<html>rate limited</html>\n")
+    releases = upstream(fetcher, url, cache)
+    assert releases.origin == SHIPPED and releases.warning is not None
+    assert releases.warning.startswith(f"{url}/{UPSTREAM_PATH}: not a list of")
+    assert not (cache / "releases.yaml").exists()
+
+
+def test_releases_file_overrides(fetcher, apisnoop, cache, tmp_path) -> None:
+    own = tmp_path / "mine.yaml"
+    own.write_text("- {version: 1.30.0, release_date: '2024-04-17'}\n")
+    releases = Releases.upstream(fetcher, apisnoop[0], cache, own)
+    assert (str(releases.newest), releases.origin, releases.warning) == ("1.30.0", str(own), None)
+
+
+def test_cli_warns_once_offline(settings, cache, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("SNOOPDB_APISNOOP_RAW_URL", "http://127.0.0.1:9")
+    assert main(["load", "--release", "1.3"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("warning: http://127.0.0.1:9/resources/coverage/releases.yaml: ")
+    assert err[0].endswith("; using the releases list shipped with snoopdb (newest 1.36)")
+    assert err[1:] == ["snoopdb: error: unknown release '1.3': releases before 1.5 have no"
+                       " OpenAPI spec"]
+
+
+def test_resolve() -> None:
+    releases = Releases.load()
+    assert [str(releases.resolve(t)) for t in ("1.20", "v1.36.0", "1.36.3", "1.38")] == [
+        "1.20.0", "1.36.0", "1.36.0", "1.38.0"]
+    for text, message in (("1.4", "unknown release '1.4': releases before 1.5"),
+                          ("1.38.0-alpha.1", "bad release"), ("1.x", "bad release")):
+        with pytest.raises(ReleaseError, match=message):
+            releases.resolve(text)
+
+
+
+def test_resolve_release_missing_from_the_list(tmp_path) -> None:
+    listed = tmp_path / "releases.yaml"
+    listed.write_text("- {version: 1.36.0, release_date: '2026-04-22'}\n"
+                      "- {version: 1.34.0, release_date: '2025-08-27'}\n")
+    with pytest.raises(ReleaseError, match=rf"^unknown release '1.35': {listed} does not list it"
+                                           r" \(it lists 1.34 to 1.36\)$"):
+        Releases.load(listed).resolve("1.35")
+
+
+@pytest.mark.parametrize("version, release, commit", [
+    ("v1.38.0-alpha.2.41+0123456789abcdef", "1.38.0", "0123456789abcdef"),
+    ("v1.37.0-alpha.1.123+1b23e20abc", "1.37.0", "1b23e20abc"),
+    ("v1.36.2", "1.36.0", None),
+    ("v1.36.0-rc.0.12+abc-dirty", "1.36.0", None),
+])
+def test_job_versions(version: str, release: str, commit: str | None) -> None:
+    assert str(release_of_version(version)) == release
+    assert commit_of_version(version) == commit
+    assert str(parse_release(release)) == release
+
+
+def test_unreadable_job_version() -> None:
+    with pytest.raises(ReleaseError, match="cannot read a release from version 'latest'"):
+        release_of_version("latest")
