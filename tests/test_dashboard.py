@@ -138,8 +138,8 @@ def test_progress_is_the_views_row_for_row(coverage, url) -> None:
     document = get(url, "/api/progress")
     assert document["progress"] == view(coverage, "SELECT * FROM conformance.progress")
     assert [tuple(row.values()) for row in document["progress"]] == [
-        ("1.9.0", 2, 2, 1, 1, 0, 1, 4, 2, 0),
-        ("1.10.0", 2, 2, 0, 0, 1, 1, 6, 4, 1),
+        ("1.9.0", 2, 2, 0, 0, 0, 1, 4, 1, 1),
+        ("1.10.0", 2, 2, 0, 0, 1, 1, 6, 3, 1),
     ]
     assert [tuple(row.values()) for row in document["coverage_per_release"]] == [
         tuple(row) for row in coverage.execute("SELECT * FROM conformance.coverage_per_release")]
@@ -148,9 +148,25 @@ def test_progress_is_the_views_row_for_row(coverage, url) -> None:
         "total_endpoints"]
     assert [tuple(row.values()) for row in document["coverage_per_release"]] == [
         ("1.7.0", 2, 1, 1, 1, 1, 2),
-        ("1.9.0", 2, 2, 0, 3, 1, 4),
-        ("1.10.0", 2, 1, 1, 4, 2, 6),
+        ("1.9.0", 2, 1, 1, 2, 2, 4),
+        ("1.10.0", 2, 1, 1, 3, 3, 6),
     ]
+
+
+def test_release_without_coverage_says_no_data(coverage, url) -> None:
+    # 1.11.0's spec is loaded (1.10.0's endpoints), with no run and no published file
+    coverage.execute("INSERT INTO open_api SELECT '1.11.0', release_date, endpoint, level,"
+                     " category, path, k8s_group, k8s_version, k8s_kind, k8s_action,"
+                     " deprecated, description, spec, method FROM open_api"
+                     " WHERE release = '1.10.0'")
+    coverage.execute("SELECT refresh_coverage()")
+    document = get(url, "/api/overview")
+    assert (document["release"], document["coverage"]) == ("1.11.0", "no data")
+    assert document["totals"] == {"total": 8, "tested": 0, "conf_tested": 0}
+    page = requests.get(f"{url}/", timeout=10).text
+    assert 'id="no-data"' in page and ">no data</div>" in page
+    assert get(url, "/api/overview?release=1.10.0")["coverage"] == "audit events"
+    assert 'id="no-data"' not in requests.get(f"{url}/?release=1.10.0", timeout=10).text
 
 
 def endpoint_row(endpoint: str, state: str, tests: int, eligible: bool = True,

@@ -30,6 +30,9 @@ import pytest
 from snoopdb.loaders import spec
 
 from snoopdb.core.fetch import Fetcher
+from snoopdb.db import connection
+from snoopdb.db.schema import ensure_semver, migrate
+from snoopdb.testkit.databases import scratch_database
 
 A = "readCoreV1Namespace"
 B = "createAppsV1NamespacedDeployment"
@@ -274,6 +277,51 @@ def test_new_endpoint(coverage: psycopg.Connection) -> None:
     ]
 
 
+def test_older_history_does_not_change_progress(coverage: psycopg.Connection) -> None:
+    # More coverage of older releases (an imported 1.7.0 file naming C3 on G, a 1.9.0
+    # run hitting P's neighbour B with C3): apisnoop's published figures count the
+    # newest release's coverage only, so none of the conformance views move.
+    views = ("conformance.progress", "conformance.coverage_per_release",
+             "conformance.eligible_endpoint_coverage", "conformance.new_endpoint")
+    before = {view: rows(coverage, f"SELECT * FROM {view}") for view in views}
+    coverage.execute(
+        "INSERT INTO endpoint_hit (release, source, endpoint, test, test_hit, conf_test_hit,"
+        " hits, imported) VALUES ('1.7.0', %s, %s, %s, true, true, 0, true),"
+        " ('1.9.0', %s, %s, %s, true, true, 1, false)", (IMPORTED_17, G, C3, RUN_19, B, C3))
+    coverage.execute("SELECT refresh_coverage()")
+    assert {view: rows(coverage, f"SELECT * FROM {view}") for view in views} == before
+    assert rows(coverage, "SELECT coverage_release()") == [("1.10.0",)]
+    # apisnoop's own note: refresh the materialized view by hand
+    coverage.execute("refresh materialized view conformance.eligible_endpoint_coverage")
+    assert rows(coverage, "SELECT * FROM conformance.progress") == before["conformance.progress"]
+
+
+def test_release_without_coverage_says_no_data(coverage: psycopg.Connection) -> None:
+    # 1.11.0's spec is loaded (as 1.10.0's), no run, no published file
+    coverage.execute("INSERT INTO open_api SELECT '1.11.0', release_date, endpoint, level,"
+                     " category, path, k8s_group, k8s_version, k8s_kind, k8s_action,"
+                     " deprecated, description, spec, method FROM open_api"
+                     " WHERE release = '1.10.0'")
+    coverage.execute("SELECT refresh_coverage()")
+    assert rows(coverage, "SELECT * FROM release_coverage") == [
+        ("1.7.0", "published coverage", False), ("1.9.0", "audit events", False),
+        ("1.10.0", "audit events", True), ("1.11.0", "no data", False)]
+    assert rows(coverage, "SELECT DISTINCT tested, conf_tested, tests FROM endpoint_coverage"
+                          " WHERE release = '1.11.0'") == [(None, None, [])]
+    # the conformance views still count 1.10.0's coverage, the newest there is
+    assert rows(coverage, "SELECT release, total_tested_endpoints FROM conformance.progress"
+                ) == [("1.9.0", 1), ("1.10.0", 3), ("1.11.0", 3)]
+    # no coverage at all: tested counts unknown, not 0
+    coverage.execute("TRUNCATE endpoint_hit")
+    coverage.execute("SELECT refresh_coverage()")
+    assert rows(coverage, "SELECT DISTINCT coverage FROM release_coverage") == [("no data",)]
+    assert rows(coverage, "SELECT * FROM conformance.progress WHERE release = '1.11.0'") == [
+        ("1.11.0", 0, 0, None, None, None, None, 6, None, None)]
+    assert rows(coverage, "SELECT * FROM conformance.coverage_per_release") == [
+        ("1.7.0", 2, None, None, None, None, 2), ("1.9.0", 2, None, None, None, None, 4),
+        ("1.10.0", 2, None, None, None, None, 6), ("1.11.0", 0, None, None, None, None, 6)]
+
+
 def test_untested_stable_endpoint(coverage: psycopg.Connection) -> None:
     # H was tested in 1.9.0 but not in the latest release's runs; G only by kubelet.
     assert rows(coverage, "SELECT * FROM testing.untested_stable_endpoint") == [
@@ -387,7 +435,8 @@ def test_seed_queries(coverage: psycopg.Connection) -> None:
 
 
 # The talk's "Newly Stable Endpoints" query and the README's variant: ad-hoc
-# queries written with release::semver, which needs the pg-semver extension.
+# queries written with release::semver: pg-semver's type, or snoopdb's stand-in
+# where the server does not have the extension (ensure_semver).
 TALK_NEWLY_STABLE = """with endpoint_and_first_release as (
  select endpoint, level,
  (array_agg(release order by release::semver))[1]
@@ -405,9 +454,13 @@ group by endpoint order by first_release desc, endpoint limit 20;"""
 def test_seed_newly_stable_endpoints(
     conn: psycopg.Connection, fetcher: Fetcher, shared_data: Path
 ) -> None:
-    if not rows(conn, "SELECT 1 FROM pg_extension WHERE extname = 'semver'"):
-        pytest.skip("the pg-semver extension is not installed on this server"
-                    " (apt-get install postgresql-15-semver); release::semver needs it")
+    if rows(conn, "SELECT to_regtype('semver')") == [(None,)]:
+        pytest.skip("no semver type: neither pg-semver nor a superuser to create the stand-in")
+    assert_seed_semver_queries(conn, fetcher, shared_data)
+
+
+def assert_seed_semver_queries(conn: psycopg.Connection, fetcher: Fetcher,
+                               shared_data: Path) -> None:
     for minor in (19, 20):
         spec.load(conn, fetcher, str(shared_data / "openapi" / f"swagger-1.{minor}.json.gz"),
                   f"1.{minor}.0", None)
@@ -427,6 +480,40 @@ def test_seed_newly_stable_endpoints(
         "connectCoreV1GetNamespacedPodExec", "connectCoreV1GetNamespacedPodPortforward"]
     assert rows(conn, README_NEWLY_STABLE) == (
         [(e, "1.20.0") for e in new_in_1_20] + [(e, "1.19.0") for e in in_1_19])
+
+
+def test_seed_semver_queries_without_pg_semver(database_server: str, fetcher: Fetcher,
+                                              shared_data: Path) -> None:
+    """On a server without pg-semver (simulated in a scratch database: the extension
+    dropped, ensure_semver told it is missing), the stand-in runs the seed's queries
+    verbatim; once the extension is there, ensure_semver swaps it in."""
+    with scratch_database(database_server, "snoopdb_semver") as url:
+        migrate(url)
+        with connection.connect(url) as db:
+            db.execute("DROP EXTENSION IF EXISTS semver")
+            assert ensure_semver(db, extension=False) == "fallback"
+            assert ensure_semver(db, extension=False) == "fallback"  # idempotent
+            assert rows(db, "SELECT v::semver, min(v::semver) OVER (), max(v::semver) OVER ()"
+                            " FROM unnest(ARRAY['1.10.0', '1.9.0', '1.20.0-alpha.1', '1.20.0'])"
+                            " AS v ORDER BY v::semver DESC") == [
+                (v, "1.9.0", "1.20.0") for v in ("1.20.0", "1.20.0-alpha.1", "1.10.0", "1.9.0")]
+            assert rows(db, "SELECT '1.10.0'::semver > '1.9.0'::semver,"
+                            " ARRAY['1.8.0'::semver] @> ARRAY['1.8.0'::semver]") == [(True, True)]
+            assert_seed_semver_queries(db, fetcher, shared_data)
+            # the extension is available on this server: the stand-in makes way for it
+            if ensure_semver(db) != "extension":
+                pytest.fail("pg-semver is installed on the test server; the stand-in must yield")
+            assert rows(db, "SELECT count(*) FROM pg_proc WHERE proname ~ '^semver_fallback_'"
+                        ) == [(0,)]
+            assert rows(db, "SELECT extname FROM pg_extension WHERE extname = 'semver'") == [
+                ("semver",)]
+            assert_seed_semver_queries(db, fetcher, shared_data)
+            # a stand-in something of the user's uses stays
+            db.execute("DROP EXTENSION semver")
+            assert ensure_semver(db, extension=False) == "fallback"
+            db.execute("CREATE TABLE my_versions (v semver)")
+            assert ensure_semver(db) == "fallback"
+            assert rows(db, "SELECT to_regtype('semver')::text") == [("semver",)]
 
 
 # --- describe_* ------------------------------------------------------------------

@@ -104,7 +104,10 @@ def _node(node_type: str, name: str | None, row: Mapping[str, Any]) -> dict[str,
 def overview(conn: psycopg.Connection, release: str | None = None) -> dict[str, Any]:
     """The release overview of `release` (default: the newest loaded).
 
-    `totals`, `by_level` and `by_category` count endpoint_coverage rows (total,
+    `coverage` says where the release's coverage comes from (`audit events`,
+    `published coverage`, or `no data`: then tested and conf_tested count nothing
+    and the page says so). `totals`, `by_level` and `by_category` count
+    endpoint_coverage rows (total,
     tested, conf_tested); `sunburst` nests the same counts level → category →
     kind → endpoint, each node `{"type", "name", "total", "tested", "conf_tested",
     "states", "children"}`: `states` splits total by colour (conformance, tested,
@@ -128,8 +131,10 @@ def overview(conn: psycopg.Connection, release: str | None = None) -> dict[str, 
         node = _node(_NODE_TYPES[depth], key[-1], row)
         nodes[key[:-1]]["children"].append(node)
         nodes[key] = node
-    return {"release": chosen, "releases": known, "totals": _counts(rows[0]),
-            "by_level": by_level, "by_category": by_category, "sunburst": root}
+    coverage = _rows(conn, "release_coverage", release=chosen)[0]["coverage"]
+    return {"release": chosen, "releases": known, "coverage": coverage,
+            "totals": _counts(rows[0]), "by_level": by_level, "by_category": by_category,
+            "sunburst": root}
 
 
 def progress(conn: psycopg.Connection) -> dict[str, Any]:

@@ -312,7 +312,8 @@
     const script = document.getElementById("page-data");
     const data = script ? JSON.parse(script.textContent) : null;
     const redraws = [];
-    if (data && data.sunburst) {
+    // no sunburst where the release has no coverage data: every ring would be empty
+    if (data && data.sunburst && data.coverage !== "no data") {
       sunburst(document.getElementById("sunburst"), document.getElementById("sunburst-focus"),
                data.sunburst);
     }
