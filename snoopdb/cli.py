@@ -227,8 +227,9 @@ def cmd_compare_published(args: argparse.Namespace, ctx: Context) -> int:
     """Compare the coverage in the database with apisnoop's published files.
 
     Loads nothing: for each release with a loaded spec (or --release), the endpoints whose
-    tested, conf_tested or tests differ from <release>.json, then the conformance
-    progress totals that differ from conformance-progress.json. Exit status 1 when
+    tested, conf_tested or tests differ from <release>.json, then the totals that differ
+    from conformance-progress.json and conformance-coverage-per-release.json (releases
+    whose earlier specs are missing are named as not comparable). Exit status 1 when
     anything differs, 0 when the database gives the published coverage back.
 
     Example: snoopdb compare-published --release 1.20 --tests
@@ -241,14 +242,19 @@ def cmd_compare_published(args: argparse.Namespace, ctx: Context) -> int:
         _print_comparison(comparison, args.tests)
     for release, reason in report.not_published.items():
         print(f"{release}: not published ({reason})")
-    if report.progress_source is None:
-        print(f"progress: not published ({history.location(folder, 'conformance-progress.json')})")
-    for name, totals in _group_progress(report.progress):
-        print(f"progress {name}: " + ", ".join(
+    for name, source in ((compare.PROGRESS_FILE, report.progress_source),
+                         (compare.PER_RELEASE_FILE, report.per_release_source)):
+        if source is None:
+            print(f"{name}: not published ({history.location(folder, name)})")
+    for (name, release), totals in _group_progress(report.progress):
+        print(f"{name} {release}: " + ", ".join(
             f"{d.total} {_count(d.ours)} (published {_count(d.published)})" for d in totals))
+    for release, reason in report.not_comparable.items():
+        print(f"totals {release}: not comparable ({reason})")
     progress_releases = len({d.release for d in report.progress})
     print(f"{report.differing} of {len(report.releases)} releases differ from the published "
-          f"coverage; progress totals differ for {progress_releases} releases")
+          f"coverage; progress and per-release totals: {len(report.totals_same)} releases same, "
+          f"{progress_releases} differ, {len(report.not_comparable)} not comparable")
     return EXIT_OK if report.same else EXIT_FAILED
 
 
@@ -281,10 +287,10 @@ def _print_comparison(comparison: compare.ReleaseComparison, tests: bool) -> Non
 
 def _group_progress(
     differences: list[compare.ProgressDifference],
-) -> list[tuple[str, list[compare.ProgressDifference]]]:
-    grouped: dict[str, list[compare.ProgressDifference]] = {}
+) -> list[tuple[tuple[str, str], list[compare.ProgressDifference]]]:
+    grouped: dict[tuple[str, str], list[compare.ProgressDifference]] = {}
     for d in differences:
-        grouped.setdefault(d.release, []).append(d)
+        grouped.setdefault((d.file, d.release), []).append(d)
     return list(grouped.items())
 
 

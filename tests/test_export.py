@@ -191,7 +191,8 @@ CONFORMANCE_ENDPOINTS = [
 INELIGIBLE_ENDPOINTS = [{"endpoint": STATUS, "reason": "pending deprecation",
                          "link": "https://github.com/kubernetes/kubernetes/pull/1"}]
 FILES = ["1.36.0.json", "conformance-progress.json", "conformance-coverage-per-release.json",
-         "conformance-endpoints.json", "ineligible_endpoints.json", "untested-endpoints.txt"]
+         "conformance-endpoints.json", "ineligible_endpoints.json", "new-endpoints.json",
+         "releases.yaml", "untested-endpoints.txt"]
 
 
 def formatted(document: object) -> str:
@@ -214,6 +215,13 @@ def test_files_content(dataset: psycopg.Connection, tmp_path: Path) -> None:
     assert (folder / "ineligible_endpoints.json").read_text() == formatted(INELIGIBLE_ENDPOINTS)
     assert (folder / "untested-endpoints.txt").read_text() == f"{DELETE}\n"
     assert "— gently" in (folder / "1.36.0.json").read_text()
+    # every level, deprecated ones too, in the release whose spec first has them
+    assert (folder / "new-endpoints.json").read_text() == formatted([
+        {"release": "1.35.0", "endpoints": [STATUS, GONE, POD]},
+        {"release": "1.36.0", "endpoints": [CREATE, DELETE, ALPHA, WATCH]}])
+    assert (folder / "releases.yaml").read_text() == (
+        '- release_date: "2026-04-22"\n  version: 1.36.0\n'
+        '- release_date: "2025-12-17"\n  version: 1.35.0\n')
 
 
 def test_older_release(dataset: psycopg.Connection, tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from snoopdb.loaders.history import PublishedEndpoint
 from snoopdb.loaders.local_logs import load_log_files
 
 from snoopdb.cli import main
+from snoopdb.commands.compare import PER_RELEASE_FILE
 from snoopdb.commands.export import PROGRESS_FILE, export
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import InputError, SnoopError
@@ -536,8 +537,9 @@ def test_compare_published(
         f"1.8.0: same as {raw_url}/1.8.0.json (5 endpoints)",
         f"1.9.0: same as {raw_url}/1.9.0.json (6 endpoints)",
         f"1.10.0: same as {raw_url}/1.10.0.json (6 endpoints)",
-        ("0 of 4 releases differ from the published coverage; progress totals differ for 0 "
-        "releases")]
+        f"{PER_RELEASE_FILE}: not published ({raw_url}/{PER_RELEASE_FILE})",
+        ("0 of 4 releases differ from the published coverage; progress and per-release totals:"
+         " 3 releases same, 0 differ, 0 not comparable")]
 
     # raw events of 1.10.0 replace its published coverage: one conformance hit of A
     log = tmp_path / "audit.log"
@@ -560,9 +562,68 @@ def test_compare_published(
         f"  {G}: tested False (published True)",
         f"  {A}: tests +0 -1",
         f"    - {N2}",
-        "progress 1.10.0: tested 1 (published 3), old_tested 0 (published 1)",
-        ("1 of 1 releases differ from the published coverage; progress totals differ for 1 "
-        "releases")]
+        f"{PER_RELEASE_FILE}: not published ({raw_url}/{PER_RELEASE_FILE})",
+        f"{PROGRESS_FILE} 1.10.0: tested 1 (published 3), old_tested 0 (published 1)",
+        ("1 of 1 releases differ from the published coverage; progress and per-release totals:"
+         " 0 releases same, 1 differ, 0 not comparable")]
+
+
+# The same files, but in 1.9.0 the conformance test C_NEW also hit G, which no test
+# hits in 1.10.0. apisnoop computes its totals from the newest release's coverage,
+# so G stays untested; counting every imported release's hits (as snoopdb did) would
+# call G tested from 1.7.0 on. Worked out by hand: eligible A B E G V (J is beta);
+# in 1.10.0's coverage A and E are hit by C_NEW (promoted 1.7.0), B by C_DEP (1.10.0);
+# first releases A G V 1.7.0, E 1.8.0, B 1.9.0.
+PER_RELEASE = [
+    {"release": "1.7.0", "new endpoints": 3, "tested": 1, "untested": 2, "total tested": 1,
+     "total untested": 2, "total endpoints": 3},
+    {"release": "1.8.0", "new endpoints": 1, "tested": 1, "untested": 0, "total tested": 2,
+     "total untested": 2, "total endpoints": 4},
+    {"release": "1.9.0", "new endpoints": 1, "tested": 1, "untested": 0, "total tested": 3,
+     "total untested": 2, "total endpoints": 5},
+    {"release": "1.10.0", "new endpoints": 0, "tested": 0, "untested": 0, "total tested": 3,
+     "total untested": 2, "total endpoints": 5},
+]
+
+
+def test_compare_published_totals_from_the_newest_release(
+    conn: psycopg.Connection, fetcher: Fetcher, published: tuple[Path, str], raw_url: str,
+    releases_file: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = published[0]
+    release_19 = coverage_file("1.9.0")
+    for entry in release_19["endpoints"]:
+        if entry["endpoint"] == G:
+            entry.update(tested=True, conf_tested=True, tests=[C_NEW])
+    release_19["tests"].append({"file": NAMED_TESTS[C_NEW][1], "test": C_NEW,
+                                "release": "1.9.0", "testname": NAMED_TESTS[C_NEW][0],
+                                "conformance_test": True, "promotion_release": "1.7.0"})
+    (folder / "1.9.0.json").write_text(json.dumps(release_19, indent=4))
+    (folder / PROGRESS_FILE).write_text(json.dumps(PROGRESS, indent=4))
+    (folder / PER_RELEASE_FILE).write_text(json.dumps(PER_RELEASE, indent=4))
+    yaml_file = tmp_path / "conformance.yaml"
+    yaml_file.write_text(CONFORMANCE_YAML)
+    conformance.load(conn, fetcher, str(yaml_file), "1.10.0")
+    import_all(conn, fetcher, raw_url)
+    assert dict(table(conn, "SELECT endpoint, first_conformance_test FROM"
+                            " conformance.eligible_endpoint_coverage")) == {
+        A: "1.7.0", B: "1.10.0", E: "1.7.0", G: None, V: None}
+    assert main(["compare-published", "--releases-file", releases_file]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "0 of 4 releases differ from the published coverage; progress and per-release totals:"
+        " 4 releases same, 0 differ, 0 not comparable")
+    # without 1.7.0's spec, what 1.8.0 and later added cannot be told apart
+    conn.execute("DELETE FROM open_api WHERE release = '1.7.0'")
+    conn.execute("SELECT refresh_coverage()")
+    assert main(["compare-published", "--releases-file", releases_file]) == 0
+    reason = ("no spec of 1.7.0 loaded or imported: the endpoints those releases added cannot"
+              " be told apart")
+    assert capsys.readouterr().out.splitlines()[-4:] == [
+        f"totals 1.8.0: not comparable ({reason})",
+        f"totals 1.9.0: not comparable ({reason})",
+        f"totals 1.10.0: not comparable ({reason})",
+        ("0 of 3 releases differ from the published coverage; progress and per-release totals:"
+         " 0 releases same, 0 differ, 3 not comparable")]
 
 
 def test_compare_published_without_files(
@@ -574,9 +635,10 @@ def test_compare_published_without_files(
     assert main(["compare-published", "--releases-file", releases_file]) == 0
     assert capsys.readouterr().out.splitlines() == [
         f"1.7.0: not published ({raw_url}/1.7.0.json: not found (nor 1.7.json))",
-        f"progress: not published ({raw_url}/{PROGRESS_FILE})",
-        ("0 of 1 releases differ from the published coverage; progress totals differ for 0 "
-        "releases")]
+        f"{PROGRESS_FILE}: not published ({raw_url}/{PROGRESS_FILE})",
+        f"{PER_RELEASE_FILE}: not published ({raw_url}/{PER_RELEASE_FILE})",
+        ("0 of 1 releases differ from the published coverage; progress and per-release totals:"
+         " 0 releases same, 0 differ, 0 not comparable")]
     assert main(["compare-published", "--release", "1.9", "--releases-file", releases_file]) == 1
     assert capsys.readouterr().err == "snoopdb: error: release 1.9.0 is not loaded: nothing to compare\n"
 
@@ -625,5 +687,5 @@ def test_export_round_trip(
     assert main(["compare-published", "--history-dir", str(exported),
                  "--releases-file", releases_file]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == (
-        "0 of 4 releases differ from the published coverage; progress totals differ for 0 "
-        "releases")
+        "0 of 4 releases differ from the published coverage; progress and per-release totals:"
+        " 4 releases same, 0 differ, 0 not comparable")

@@ -25,7 +25,8 @@ from snoopdb.db.queries import query
 PROGRESS_FILE = "conformance-progress.json"
 # Files in the order export.sql returns them, after <release>.json.
 JSON_FILES = ("conformance-coverage-per-release.json", "conformance-endpoints.json",
-              "ineligible_endpoints.json")
+              "ineligible_endpoints.json", "new-endpoints.json")
+RELEASES_FILE = "releases.yaml"
 UNTESTED_FILE = "untested-endpoints.txt"
 
 
@@ -43,7 +44,8 @@ def render_json(document: Any) -> str:
 def export(conn: psycopg.Connection, out_dir: Path,
            release: str | None = None) -> list[ExportedFile]:
     """Write `<release>.json` (default: the latest loaded release), the conformance
-    files and `untested-endpoints.txt` into `out_dir`; returns what was written.
+    files, `new-endpoints.json`, `releases.yaml` and `untested-endpoints.txt` into
+    `out_dir`; returns what was written.
 
     Each file appears whole or not at all (written aside, then renamed).
     """
@@ -60,7 +62,7 @@ def render(conn: psycopg.Connection, release: str | None = None) -> dict[str, st
         row = conn.execute(query("export.sql"), {"release": wanted}).fetchone()
         progress = progress_totals(conn)
     assert row is not None  # one row, whatever the data
-    name, has_spec, release_coverage, *documents, untested = row
+    name, has_spec, release_coverage, *documents, releases, untested = row
     if name is None:
         raise NoSpecLoaded()
     if not has_spec:
@@ -70,8 +72,16 @@ def render(conn: psycopg.Connection, release: str | None = None) -> dict[str, st
         [{"release": release, "total": totals} for release, totals in progress.items()])
     contents.update((file, render_json(document))
                     for file, document in zip(JSON_FILES, documents, strict=True))
+    contents[RELEASES_FILE] = render_releases(releases)
     contents[UNTESTED_FILE] = "".join(f"{endpoint}\n" for endpoint in untested)
     return contents
+
+
+def render_releases(releases: list[dict[str, str | None]]) -> str:
+    """releases.yaml as apisnoop writes it: newest first, `release_date` quoted and
+    empty for the release in development."""
+    return "".join(f'- release_date: "{r["release_date"] or ""}"\n  version: {r["version"]}\n'
+                   for r in releases)
 
 
 def progress_totals(conn: psycopg.Connection) -> dict[str, dict[str, int]]:

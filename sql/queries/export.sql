@@ -24,7 +24,8 @@ WITH target AS (
   FROM conformance.coverage_per_release cpr
   JOIN target t ON cpr.release = t.release
 ), conformance_hit AS (
-  -- snoopDB lists every conformance test that hit the endpoint in any release's runs.
+  -- the conformance tests that hit the endpoint in the newest release's coverage
+  -- (endpoint_test_hit), as apisnoop's published file lists them
   SELECT h.endpoint,
          json_agg(json_build_object('testname', ct.testname, 'codename', ct.codename,
                                     'file', ct.file, 'release', ct.release)
@@ -99,6 +100,28 @@ SELECT
             'endpoint', i.endpoint, 'reason', i.reason, 'link', i.link)
           ORDER BY i.endpoint COLLATE "C"), '[]')
    FROM conformance.ineligible_endpoint i) AS ineligible_endpoints,
+
+  -- new-endpoints.json: per loaded release, oldest first, the endpoints its spec
+  -- added (in no earlier loaded release's spec), every level, as apisnoop's file
+  -- lists them; endpoints sorted.
+  (SELECT coalesce(json_agg(json_build_object('release', n.release, 'endpoints', n.endpoints)
+                            ORDER BY n.sort_key), '[]')
+   FROM (SELECT f.release, r.sort_key,
+                array_agg(f.endpoint ORDER BY f.endpoint COLLATE "C") AS endpoints
+         FROM (SELECT o.endpoint, (array_agg(o.release ORDER BY r.sort_key))[1] AS release
+               FROM open_api o JOIN release_order r ON r.release = o.release
+               GROUP BY o.endpoint) AS f
+         JOIN release_order r ON r.release = f.release
+         GROUP BY f.release, r.sort_key) AS n) AS new_endpoints,
+
+  -- releases.yaml: every loaded release, newest first, with its date (none while
+  -- in development), rendered as YAML by export.py.
+  (SELECT coalesce(json_agg(json_build_object('version', d.release,
+                                              'release_date', d.release_date::date)
+                            ORDER BY d.sort_key DESC), '[]')
+   FROM (SELECT o.release, r.sort_key, min(o.release_date) AS release_date
+         FROM open_api o JOIN release_order r ON r.release = o.release
+         GROUP BY o.release, r.sort_key) AS d) AS releases,
 
   -- untested-endpoints.txt: eligible endpoints new in the release that no
   -- conformance test hits.
