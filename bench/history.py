@@ -9,7 +9,10 @@ Generates the folder (deterministic for a seed; into a temporary folder unless
 and peak RSS, the rows it produced (endpoint_hit, open_api, historical
 conformance.test), the releases conformance.progress and
 conformance.coverage_per_release cover, and the time of importing the same folder
-again. The database is dropped at the end.
+again. Then it loads the conformance.yaml and ineligible list the summaries were
+computed with and prints what `snoopdb compare-published` says of the folder (every
+release the same, when the views compute the totals as apisnoop does). The
+database is dropped at the end.
 
 The generated folder looks like apisnoop's resources/coverage/:
 
@@ -72,6 +75,7 @@ from snoopdb.loaders import conformance, ineligible
 from snoopdb.loaders.conformance import ConformanceTest
 from snoopdb.loaders.spec import Operation, read_operations
 
+from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases, parse_release
 from snoopdb.testkit.databases import scratch_database
 
@@ -400,7 +404,8 @@ class Generated:
     listed: dict[str, set[str]] = field(default_factory=dict)  # release → its endpoints
     levels: dict[str, str] = field(default_factory=dict)  # endpoint → level when last listed
     first_release: dict[str, str] = field(default_factory=dict)  # endpoint → release
-    test_releases: dict[str, set[Release]] = field(default_factory=dict)  # conformance hits
+    # endpoint → promotion releases of the conformance tests hitting it when last listed
+    test_releases: dict[str, set[Release]] = field(default_factory=dict)
 
 
 def endpoint_entry(operation: Operation, release: str, cover: Listing,
@@ -459,8 +464,9 @@ def write_folder(out: Path, inputs: Inputs, seed: int) -> Generated:
             entries.append(endpoint_entry(operation, str(release), cover, old_form))
             generated.first_release.setdefault(operation.endpoint, str(release))
             generated.levels[operation.endpoint] = operation.level
-            generated.test_releases.setdefault(operation.endpoint, set()).update(
-                parse_release(t.release) for t in cover.conformance.values())
+            # the newest listing wins: apisnoop's totals count the newest release's hits
+            generated.test_releases[operation.endpoint] = {
+                parse_release(t.release) for t in cover.conformance.values()}
             generated.test_entries += sum(1 for t in cover.tests if t is not None)
         generated.listed[str(release)] = {op.endpoint for op in operations[spec]}
         day = (date or dt.date(2026, 4, 22)).isoformat()
@@ -503,7 +509,8 @@ def sources(rng: random.Random, release: Release) -> list[str]:
 def write_summaries(out: Path, inputs: Inputs, generated: Generated) -> None:
     """conformance-progress.json and conformance-coverage-per-release.json (with the
     definitions of the views conformance.progress and coverage_per_release, over the
-    endpoints eligible in the newest release), and ineligible_endpoints.json."""
+    endpoints eligible in the newest release and the conformance tests hitting them in
+    the newest release's file, as apisnoop computes them), and ineligible_endpoints.json."""
     newest = str(inputs.releases[-1][0])
     excluded = {endpoint for endpoint, _, _ in inputs.ineligible}
     eligible = {e for e in generated.listed[newest]
@@ -635,6 +642,26 @@ def run(args: argparse.Namespace, folder: Path) -> None:
               f" ({'the same rows' if same else 'ROWS DIFFER'})")
         if not same:
             raise SystemExit("the re-import changed the row counts")
+        print(compared(snoopdb, folder, args.data, url, env))
+
+
+def compared(snoopdb: str, folder: Path, data: Path, url: str, env: dict[str, str]) -> str:
+    """`snoopdb compare-published` of the folder once the conformance.yaml and ineligible
+    list the summaries were computed with are loaded, as apisnoop had them: its summary
+    and the releases it could not compare."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        fetcher = Fetcher(Path(env["SNOOPDB_CACHE_DIR"]))
+        conformance.load(conn, fetcher, str(data / "conformance" / "conformance-1.36.yaml"),
+                         "1.36.0")
+        ineligible.load(conn, fetcher, str(data / "conformance" / "ineligible_endpoints.yaml"),
+                        "1.36.0")
+    result = subprocess.run([snoopdb, "compare-published", "--history-dir", str(folder)],
+                            env=env, capture_output=True, text=True)
+    lines = result.stdout.strip().splitlines()
+    differing = [line for line in lines if line.startswith(("conformance-", "totals "))
+                 or " endpoints differ from " in line]
+    return "\n".join(["compare-published after conformance-1.36.yaml and the ineligible list"
+                      f" (exit {result.returncode}):", *differing, lines[-1]])
 
 
 def main() -> None:

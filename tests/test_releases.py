@@ -124,6 +124,14 @@ def test_resolve() -> None:
 
 
 
+def test_releases_before_1_5_are_listed_but_never_loaded(tmp_path) -> None:
+    listed = tmp_path / "releases.yaml"
+    listed.write_text("".join(f"- {{version: 1.{m}.0, release_date: '2016-0{m + 1}-01'}}\n"
+                              for m in range(7, -1, -1)))
+    releases = Releases.load(listed)
+    assert [str(r) for r in releases.up_to(parse_release("1.7"))] == ["1.5.0", "1.6.0", "1.7.0"]
+
+
 def test_resolve_release_missing_from_the_list(tmp_path) -> None:
     listed = tmp_path / "releases.yaml"
     listed.write_text("- {version: 1.36.0, release_date: '2026-04-22'}\n"

@@ -250,8 +250,9 @@ class Releases:
         return known.date if known else None
 
     def up_to(self, release: Release) -> list[Release]:
-        """Every known release up to and including `release` (listed or not), oldest first."""
-        listed = {k.release for k in self.known if k.release <= release}
+        """Every known release from 1.5 (apisnoop's list goes back to 1.0.0, which has no
+        spec) up to and including `release` (listed or not), oldest first."""
+        listed = {k.release for k in self.known if Release(*OLDEST) <= k.release <= release}
         return sorted(listed | {Release(release.major, release.minor)})
 
 
