@@ -294,6 +294,13 @@ def test_older_history_does_not_change_progress(coverage: psycopg.Connection) ->
     # apisnoop's own note: refresh the materialized view by hand
     coverage.execute("refresh materialized view conformance.eligible_endpoint_coverage")
     assert rows(coverage, "SELECT * FROM conformance.progress") == before["conformance.progress"]
+    # PostgreSQL 17+ refreshes with search_path = pg_catalog, pg_temp: the functions the
+    # materialized views call must find their tables without it
+    coverage.execute("SET search_path = pg_catalog, pg_temp")
+    coverage.execute("REFRESH MATERIALIZED VIEW public.endpoint_test_hit")
+    coverage.execute("REFRESH MATERIALIZED VIEW conformance.eligible_endpoint_coverage")
+    coverage.execute("RESET search_path")
+    assert rows(coverage, "SELECT * FROM conformance.progress") == before["conformance.progress"]
 
 
 def test_release_without_coverage_says_no_data(coverage: psycopg.Connection) -> None:

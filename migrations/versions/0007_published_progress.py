@@ -27,6 +27,7 @@ def upgrade() -> None:
         op.execute(statement)
     op.execute("DROP VIEW conformance.eligible_endpoint_coverage")
     op.execute("DROP MATERIALIZED VIEW endpoint_test_hit")
+    install_view(bind, "latest_release", 2)
     install_view(bind, "coverage_release", 1)
     install_view(bind, "endpoint_test_hit", 2)
     install_view(bind, "conformance.eligible_endpoint_coverage", 2)
@@ -54,6 +55,7 @@ def downgrade() -> None:
     op.execute("DROP MATERIALIZED VIEW endpoint_test_hit")
     op.execute("DROP FUNCTION refresh_coverage()")
     op.execute("DROP FUNCTION coverage_release()")
+    op.execute("ALTER FUNCTION latest_release() RESET search_path")
     for name in ("endpoint_test_hit", "refresh_coverage", "conformance.eligible_endpoint_coverage",
                  "conformance.progress", "conformance.coverage_per_release",
                  "conformance.new_endpoint"):

@@ -3,13 +3,15 @@
 -- the newest release with coverage data (raw audit events or an imported published
 -- file), whatever history is loaded besides. Reads release_endpoint_hit, so it
 -- follows refresh_coverage().
+-- Names are schema-qualified: materialized views call it (endpoint_test_hit), and
+-- PostgreSQL 17 and later refresh those with search_path = pg_catalog, pg_temp.
 
 CREATE FUNCTION coverage_release() RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT release
-  FROM (SELECT DISTINCT release FROM release_endpoint_hit) AS covered
-  WHERE release_key(release) IS NOT NULL
-  ORDER BY release_key(release) DESC
+  FROM (SELECT DISTINCT release FROM public.release_endpoint_hit) AS covered
+  WHERE public.release_key(release) IS NOT NULL
+  ORDER BY public.release_key(release) DESC
   LIMIT 1
 $$;
 COMMENT ON FUNCTION coverage_release() IS
