@@ -41,19 +41,24 @@ def test_wheel_installs_and_initialises(tmp_path: Path, database_url: str) -> No
         assert where.stdout.startswith(str(env_dir))
         # the dashboard's package data: a template, its script and one of its queries
         look = ("from importlib.resources import files; "
-                "print(files('snoopdb') / 'templates' / 'overview.html'); "
-                "print((files('snoopdb') / 'static' / 'dashboard.js').is_file(), "
-                "(files('snoopdb.sql') / 'dashboard' / 'overview.sql').is_file())")
+                "print(files('snoopdb.web') / 'templates' / 'overview.html'); "
+                "print((files('snoopdb.web') / 'static' / 'dashboard.js').is_file(), "
+                "(files('snoopdb.sql') / 'queries' / 'dashboard' / 'overview.sql').is_file())")
         shipped = subprocess.run([bin_dir / "python", "-c", look], capture_output=True, text=True,
                                  check=True, env=env, cwd=tmp_path)
         template, data_files = shipped.stdout.splitlines()
         assert template.startswith(str(env_dir)) and Path(template).is_file()
         assert data_files == "True True"
-        releases = subprocess.run([bin_dir / "snoopdb", "load", "--release", "1.99"],
-                                  capture_output=True, text=True, env=env, cwd=tmp_path)
+        # offline (nothing listens on the discard port), the shipped releases list answers
+        releases = subprocess.run([bin_dir / "snoopdb", "load", "--release", "1.4"],
+                                  capture_output=True, text=True, cwd=tmp_path,
+                                  env={**env, "SNOOPDB_APISNOOP_RAW_URL": "http://127.0.0.1:9"})
         assert releases.returncode == 1
-        assert releases.stderr.strip() == (
-            "snoopdb: error: unknown release '1.99': known releases are 1.5 to 1.36")
+        warning, error = releases.stderr.strip().splitlines()
+        assert warning.startswith("warning: http://127.0.0.1:9/resources/coverage/releases.yaml")
+        assert warning.endswith("; using the releases list shipped with snoopdb (newest 1.36)")
+        assert error == ("snoopdb: error: unknown release '1.4': releases before 1.5 have no"
+                         " OpenAPI spec")
         with psycopg.connect(scratch) as conn:
             tables = {r[0] for r in conn.execute(
                 "SELECT schemaname || '.' || tablename FROM pg_tables"
