@@ -130,8 +130,9 @@ class Verifier:
         self._tests: dict[Release, list[ReleaseTest]] = {}
 
     def tests(self, release: Release) -> list[ReleaseTest]:
-        """`release`'s conformance list (ReleaseError for an unknown release)."""
-        self.releases.resolve(release.minor_name)
+        """`release`'s conformance list (ReleaseError for a release the list does not
+        name: a distribution cannot be certified for a release not yet listed)."""
+        self.releases.require_listed(release.minor_name)
         if release not in self._tests:
             if self.conformance_file is None:
                 stored = stored_release_tests(self.conn, release)

@@ -240,10 +240,20 @@ class Releases:
             raise ReleaseError(
                 f"unknown release {text!r}: releases before 1.5 have no OpenAPI spec")
         if minor not in self._by_release and minor < self.newest:
-            raise ReleaseError(
-                f"unknown release {text!r}: {self.origin} does not list it "
-                f"(it lists {self.known[-1].release.minor_name} to {self.newest.minor_name})")
+            raise self._unknown(text)
         return minor
+
+    def _unknown(self, text: str) -> ReleaseError:
+        oldest = max(self.known[-1].release, Release(*OLDEST))
+        return ReleaseError(f"unknown release {text!r}: known releases are "
+                            f"{oldest.minor_name} to {self.newest.minor_name}")
+
+    def require_listed(self, text: str) -> Release:
+        """`resolve`, but only a listed release: one newer than all of them is an error."""
+        release = self.resolve(text)
+        if release not in self._by_release:
+            raise self._unknown(text)
+        return release
 
     def date(self, release: Release) -> dt.date | None:
         known = self._by_release.get(Release(release.major, release.minor))
