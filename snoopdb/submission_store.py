@@ -106,9 +106,11 @@ def save(conn: psycopg.Connection, result: Verification) -> int:
 
 
 def stable_release(releases: Releases) -> Release:
-    """The newest release out (it has a release date), what the bot's stable.txt names;
-    the newest listed when none has a date."""
-    return next((k.release for k in releases.known if k.date is not None), releases.newest)
+    """The newest release out (dated, not in the future), what the bot's stable.txt names;
+    the newest listed when none is out."""
+    today = dt.date.today()
+    return next((k.release for k in releases.known if k.date is not None and k.date <= today),
+                releases.newest)
 
 
 class Verifier:
