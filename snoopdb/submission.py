@@ -1100,8 +1100,12 @@ def _e2e_checks(result: Verification, entry: Entry | None) -> list[Check]:
                       True),
                 Check("e2e-success", success_title, False, "e2e.log is missing or empty", (),
                       True)]
-    with entry.open() as stream:
-        log = read_e2e_log(stream)
+    try:
+        with entry.open() as stream:
+            log = read_e2e_log(stream)
+    except InputError as exc:
+        return [Check("e2e-version", version_title, False, str(exc), (), True),
+                Check("e2e-success", success_title, False, str(exc), (), True)]
     result.apiserver_version = log.apiserver_version
     if log.apiserver_minor is None:
         version_hint = "e2e.log has no 'kube-apiserver version:' line"

@@ -22,8 +22,8 @@ from conftest import serve_directory
 from snoopdb.cli import main
 from snoopdb.errors import InputError
 from snoopdb.safeyaml import load_bounded
+from snoopdb.submission import Entry, email_problem, read_junit, refused_address, url_problem
 from snoopdb.submission import Testcase as Case  # a Test* name would be collected
-from snoopdb.submission import email_problem, read_junit, refused_address, url_problem
 
 SKIPPED = 3000
 MISSING = "[sig-node] Pods should delete a collection of pods [Conformance]"
@@ -844,3 +844,11 @@ def test_read_junit_streams_and_decodes(tmp_path: Path) -> None:
     path.write_text('<!DOCTYPE t [<!ENTITY a "aaaa">]><testsuites/>')
     with pytest.raises(InputError, match=r"declares the XML entity 'a'"):
         list(read_junit(path))
+
+
+
+def test_a_file_swapped_for_a_fifo_after_listing_is_not_read(tmp_path: Path) -> None:
+    # listed as a regular file, a FIFO by the time it is opened: refused, never waited on
+    os.mkfifo(tmp_path / "e2e.log")
+    with pytest.raises(InputError, match=r"e2e.log: not a regular file$"):
+        Entry(tmp_path / "e2e.log", "file", 10).open()
