@@ -33,11 +33,9 @@ from snoopdb.core.config import Settings
 from snoopdb.core.errors import (
     ConfigError,
     FetchError,
-    InputError,
     NoSchema,
     NoSpecLoaded,
     NotFound,
-    ReleaseError,
     SchemaOutdated,
     SnoopError,
 )
@@ -338,8 +336,10 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
     README.md, PRODUCT.yaml, e2e.log, junit_01.xml) the way the CNCF bot does: print
     the checklist and the labels the bot would apply, and keep the results in the
     database (conformance.submission, conformance.submission_missing_test, ...).
-    Exit status: 0 when every check passed, 1 when one failed, 2 when a submission
-    cannot be processed (unknown release, unreadable junit_01.xml, no conformance list).
+    Checks the bot does not make are marked "beyond the bot"; they fail the run only
+    with --strict. Exit status: 0 passed, 1 a check failed, 3 cannot be processed
+    (the bot's unable-to-process: release out of the supported window, no conformance
+    list for the release, a title that is not a submission's; or a download failed).
 
     Example: snoopdb verify-submission v1.35/coolkube --title "Conformance results for v1.35/cool"
     """
@@ -350,15 +350,13 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
     started = time.monotonic()
     with ctx.connect(migrate=True) as conn:
         verifier = Verifier(conn, ctx.fetcher(), ctx.settings, ctx.releases(), title=args.title,
-                            check_urls=args.check_urls, conformance_file=args.conformance_file)
-        try:
-            if args.all is None:
-                results = [verifier.verify_folder(args.dir, args.release)]
-            else:
-                results = list(verifier.verify_all(args.all, args.release))
-        except (ReleaseError, InputError) as exc:
-            say(f"snoopdb: error: {exc}")
-            return 2
+                            check_urls=args.check_urls,
+                            allow_private_urls=args.allow_private_urls,
+                            conformance_file=args.conformance_file)
+        if args.all is None:
+            results = [verifier.verify_folder(args.dir, args.release)]
+        else:
+            results = list(verifier.verify_all(args.all, args.release))
     if args.json:
         documents = [r.to_dict() for r in results]
         print(json.dumps(documents[0] if args.all is None else documents, indent=2))
@@ -367,13 +365,16 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
     else:
         print(_summary_table(results))
         say(f"verified {len(results)} submissions in {time.monotonic() - started:.1f}s")
-    return max((r.exit_code for r in results), default=0)
+    return max((r.exit_status(args.strict) for r in results), default=0)
 
 
 def _checklist(result: Verification) -> str:
     name = result.submission.name
     if result.error is not None:
-        return f"{name}: cannot be processed: {result.error}"
+        lines = [f"{name}: cannot be processed: {result.error}"]
+        if result.labels:
+            lines.append(f"labels: {', '.join(result.labels)}")
+        return "\n".join(lines)
     lines = [f"{name}: {result.passed_checks} of {len(result.checks)} requirements have passed"]
     for check in result.checks:
         lines.append(f"[{'PASS' if check.passed else 'FAIL'}] {check.title}")
@@ -608,7 +609,13 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--title", help="the pull request's title, checked when given")
     verify.add_argument("--json", action="store_true", help="print the results as JSON")
     verify.add_argument("--check-urls", action="store_true",
-                        help="also request PRODUCT.yaml's URLs and expect HTML pages")
+                        help="also request PRODUCT.yaml's URLs and expect HTML pages (public "
+                             "addresses only, no proxy)")
+    verify.add_argument("--allow-private-urls", action="store_true",
+                        help="with --check-urls, also request loopback, link-local and "
+                             "private addresses (a mirror on your network, tests)")
+    verify.add_argument("--strict", action="store_true",
+                        help="exit 1 when a check beyond the bot fails too")
     verify.add_argument("--conformance-file", type=Path, metavar="FILE",
                         help="the release's conformance.yaml (default: the release-X.Y branch's, "
                              "from the GitHub raw base URL); replaces the stored list")
