@@ -345,6 +345,9 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
         raise ConfigError("give either a submission folder DIR or --all ROOT")
     if args.all is not None and args.title is not None:
         raise ConfigError("--title is the title of one submission's pull request, not of --all")
+    if args.all is not None and args.conformance_file is not None and args.release is None:
+        raise ConfigError("--conformance-file with --all needs --release: a conformance"
+                          " list belongs to one release")
     with ctx.connect(migrate=True) as conn:
         report = verify_submission(
             conn, ctx.fetcher(), ctx.settings, ctx.releases(), folder=args.dir, root=args.all,

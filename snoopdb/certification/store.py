@@ -195,7 +195,7 @@ class Verifier:
             parsed = parse_release(release)
             wanted = Release(parsed.major, parsed.minor)
         elif self.conformance_file is not None:
-            raise ConfigError("--conformance-file with --all needs --release: a conformance"
-                              " list belongs to one release")
+            raise ConfigError("a conformance list belongs to one release: verifying every "
+                              "release's submissions with one needs that release named")
         for submission in find_submissions(root, wanted):
             yield self.verify(submission)

@@ -34,7 +34,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from snoopdb.core.errors import ConfigError
+from snoopdb.core.errors import ConfigError, NoSpecLoaded
 from snoopdb.coverage.matching import Matcher
 from snoopdb.loaders.audit import EVENT_COLUMNS, LIVE_RELEASE, EventRows
 from snoopdb.web.app import DB_TIMEOUT, one_line
@@ -65,10 +65,6 @@ log = logging.getLogger("snoopdb.web.auditlogger")
 
 class BadEventList(ValueError):
     """A request body that is not an audit.k8s.io EventList (the message is one line)."""
-
-
-class NoSpec(Exception):
-    """No OpenAPI spec is loaded, so live events cannot be mapped yet."""
 
 
 _DURATION = re.compile(r"(\d+)([smhd])")
@@ -217,8 +213,7 @@ class _AuditLogger:
                     row = await (await conn.execute(NEWEST_RELEASE_SQL)).fetchone()
                     release = row[0] if row else None
                     if release is None:
-                        raise NoSpec("no spec is loaded: run `snoopdb load --release X "
-                                     "--only spec` so that live events can be mapped")
+                        raise NoSpecLoaded()
                     operations = await (await conn.execute(OPERATIONS_SQL, (release,))).fetchall()
                     self.matcher = Matcher.from_operations(operations)
                     if release != self.release:
@@ -287,9 +282,10 @@ class _AuditLogger:
                 await self.store(rows)
         except BadEventList as exc:
             return PlainTextResponse(f"not an EventList: {exc}\n", 400)
-        except NoSpec as exc:
+        except NoSpecLoaded as exc:
             # 503, not 400: the API server retries the batch once a spec is loaded.
-            return PlainTextResponse(f"{exc}\n", 503)
+            return PlainTextResponse(f"{exc}: run `snoopdb load --release X --only spec` so "
+                                     "that live events can be mapped\n", 503)
         except (PoolTimeout, psycopg.OperationalError) as exc:
             log.warning("batch of %d events not stored: %s", len(events), one_line(exc))
             return PlainTextResponse(f"database unavailable: {one_line(exc)}\n", 503)

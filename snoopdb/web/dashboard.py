@@ -38,7 +38,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from snoopdb import __version__
-from snoopdb.core.errors import InputError, ReleaseError
+from snoopdb.core.errors import InputError, NoSpecLoaded, ReleaseError
 from snoopdb.core.releases import parse_release
 from snoopdb.db.queries import query
 from snoopdb.web.app import DB_TIMEOUT, one_line
@@ -80,7 +80,7 @@ def _resolve(conn: psycopg.Connection, release: str | None) -> tuple[str, list[s
     """(`release` as X.Y.Z, default the newest loaded; every loaded release)."""
     known = releases(conn)
     if not known:
-        raise ReleaseError("no spec is loaded: run `snoopdb load --release X` first")
+        raise NoSpecLoaded()
     if release is None:
         return known[0], known
     wanted = str(parse_release(release))
@@ -263,6 +263,8 @@ class _Dashboard:
             try:
                 with self.snapshot() as conn:
                     document = load(request, conn)
+            except NoSpecLoaded as exc:
+                return self._error(template, 404, f"{exc}: run `snoopdb load --release X` first")
             except ReleaseError as exc:
                 return self._error(template, 404, str(exc))
             except InputError as exc:
