@@ -18,14 +18,11 @@ import psycopg
 import pytest
 import yaml
 
-from snoopdb.certification.checks import (
-    Entry,
-    email_problem,
-    read_junit,
-    refused_address,
-    url_problem,
-)
-from snoopdb.certification.checks import Testcase as Case  # a Test* name would be collected
+from snoopdb.certification.files import Entry
+from snoopdb.certification.goparse import email_problem, url_problem
+from snoopdb.certification.junit import read_junit
+from snoopdb.certification.pages import refused_address
+from snoopdb.certification.submission import Testcase as Case  # a Test* name would be collected
 from snoopdb.cli import main
 from snoopdb.core.errors import InputError
 from snoopdb.core.safeyaml import load_bounded

@@ -13,17 +13,15 @@ from pathlib import Path
 
 import psycopg
 
-from snoopdb.certification.checks import (
+from snoopdb.certification.checks import precheck, unable, verify
+from snoopdb.certification.pages import url_session
+from snoopdb.certification.submission import (
     ReleaseTest,
     Submission,
     Verification,
     find_submissions,
     locate,
     parse_release_tests,
-    precheck,
-    unable,
-    url_session,
-    verify,
     version_name,
 )
 from snoopdb.core.config import Settings

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import psycopg
 
-from snoopdb.certification.checks import Verification
 from snoopdb.certification.store import Verifier
+from snoopdb.certification.submission import Verification
 from snoopdb.core.config import Settings
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Releases
