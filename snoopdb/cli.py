@@ -190,10 +190,11 @@ class _LoadPrinter(LoadListener):
     def audit(self, report: AuditReport) -> None:
         unmatched = ", ".join(f"{count} {reason}"
                               for reason, count in report.unmatched.most_common())
+        bad = "; ".join(f"{count} {reason}" for reason, count in report.bad_reasons.most_common())
         print(f"audit {report.release} from {report.source}: {report.events} events, "
               f"{report.matched} matched, {sum(report.unmatched.values())} unmatched"
               + (f" ({unmatched})" if unmatched else "")
-              + (f", {report.bad_lines} bad lines skipped" if report.bad_lines else "")
+              + (f", {report.bad_lines} bad lines skipped ({bad})" if report.bad_lines else "")
               + f"; {report.seconds:.1f}s, {report.events_per_second:,.0f} events/s")
 
 
@@ -413,6 +414,9 @@ def cmd_auditlogger(args: argparse.Namespace, ctx: Context) -> int:
     from snoopdb.web import app, auditlogger
 
     token = auditlogger.read_token(args.token_file) if args.token_file else None
+    exposure = auditlogger.token_file_exposure(args.token_file) if args.token_file else None
+    if exposure:
+        say(f"snoopdb: warning: {exposure}")
     max_body = auditlogger.parse_size(args.max_body)
     retain = auditlogger.parse_duration(args.retain)
     with ctx.connect(migrate=True) as conn:

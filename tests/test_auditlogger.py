@@ -292,7 +292,8 @@ def test_one_bad_event_rejects_the_whole_batch(conn, database_url, spec_1_36, gc
         answers = [requests.post(f"{url}/events", data=event_list(items), timeout=10)
                    for items in ([gce[0], no_verb, gce[2]], [gce[0], "text", gce[2]])]
     assert [(a.status_code, a.text) for a in answers] == [
-        (400, "not an EventList: items[1]: not an audit event: no verb or requestURI\n"),
+        (400, "items[1] is not a usable audit event: no verb; nothing of this batch was "
+              "stored\n"),
         (400, "not an EventList: items[1] is a JSON str, not an Event\n")]
     assert conn.execute("SELECT count(*) FROM testing.audit_event").fetchone() == (0,)
 
