@@ -383,6 +383,7 @@ def test_concurrent_batches_each_stored_exactly_once(conn, database_url, spec_1_
 def test_cli_serves_until_terminated(conn, database_url, spec_1_36, gce, tmp_path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("t0ken\n")
+    token_file.chmod(0o640)  # readable by its group: warned about
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url}
     server = subprocess.Popen(
@@ -408,7 +409,9 @@ def test_cli_serves_until_terminated(conn, database_url, spec_1_36, gce, tmp_pat
     assert response.status_code == 200
     # uvicorn shuts down gracefully, then re-raises the signal for the exit status
     assert server.returncode == -signal.SIGTERM
-    assert stderr.splitlines() == [(
+    assert stderr.splitlines() == [
+        f"snoopdb: warning: --token-file {token_file} is readable by its group or others "
+        "(mode 640): anyone who reads it can post events; chmod 600 it", (
         f"auditlogger: POST http://127.0.0.1:{port}/events stores into testing.audit_event of "
         f"{database_url}, mapped with the spec of 1.36.0; bearer token required; bodies up to "
         "10485760 bytes; events kept for 7d")]
