@@ -88,7 +88,7 @@ class Context:
         return Releases.load(self.releases_file)
 
     def fetcher(self) -> Fetcher:
-        return Fetcher(self.settings.cache_dir)
+        return Fetcher(self.settings.cache_dir, self.settings.deadlines)
 
 
 def say(message: str) -> None:
