@@ -25,8 +25,8 @@ class GcsServer:
     `faults[name]` are answers (testkit.faultserver) given to its next downloads
     in turn, before the object itself. Listings carry each object's size, MD5 and
     CRC-32C as GCS lists them (`md5Hash` is left out of objects named in
-    `composite`, as GCS does for composite objects; `crc32c` only given for those). `requests` counts downloads
-    per object name.
+    `composite`, as GCS does for composite objects; `crc32c` only given for
+    those). `requests` counts downloads per object name.
     """
 
     def __init__(self, root: Path):
