@@ -42,6 +42,8 @@ def parse(content: bytes, origin: str) -> list[ConformanceTest]:
             if not isinstance(entry.get(name) or "", str):
                 raise InputError(f"{origin}: test #{number}: {name} is a "
                                  f"{type(entry[name]).__name__}, not text")
+            if "\x00" in (entry.get(name) or ""):
+                raise InputError(f"{origin}: test #{number}: {name} holds a NUL character")
         if not isinstance(entry.get("release") or "", (str, int, float)):
             raise InputError(f"{origin}: test #{number}: release is a "
                              f"{type(entry['release']).__name__}, not text")

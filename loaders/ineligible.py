@@ -27,6 +27,8 @@ def parse(content: bytes, origin: str) -> list[tuple[str, str, str]]:
             if not isinstance(entry.get(name) or "", str):
                 raise InputError(f"{origin}: entry #{number}: {name} is a "
                                  f"{type(entry[name]).__name__}, not text")
+            if "\x00" in (entry.get(name) or ""):
+                raise InputError(f"{origin}: entry #{number}: {name} holds a NUL character")
         rows[entry["endpoint"]] = (
             entry["endpoint"], str(entry.get("reason") or ""), str(entry.get("link") or "")
         )

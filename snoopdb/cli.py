@@ -709,6 +709,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         advice = hint(exc, ctx.settings)
         say(f"snoopdb: error: {exc}{advice or ''}")
         return EXIT_FAILED
+    except psycopg.Error as exc:
+        if args.debug:
+            raise
+        say(f"snoopdb: error: {connection.describe(exc)}")
+        return EXIT_FAILED
+    except OSError as exc:  # a local file or the disk, outside what the library names
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        say(f"snoopdb: error: {where}{exc.strerror or exc}")
+        return EXIT_FAILED
     except KeyboardInterrupt:
         say("snoopdb: interrupted")
         return 130

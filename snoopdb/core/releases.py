@@ -63,8 +63,10 @@ def normalise_conformance_release(value: object) -> str:
     text = "" if value is None else str(value).strip()
     if not text:
         return "1.9.0"
-    last = [part for part in text.split(",") if part.strip()][-1]
-    return str(parse_release(last))
+    listed = [part for part in text.split(",") if part.strip()]
+    if not listed:
+        raise ReleaseError(f"cannot read a release from {text!r}")
+    return str(parse_release(listed[-1]))
 
 
 @dataclass(frozen=True)

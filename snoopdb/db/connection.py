@@ -116,3 +116,16 @@ def redact(url: str) -> str:
     return (f"{parts.scheme}://{parts.netloc}{parts.path}"
             + (f"?{parts.query}" if parts.query else "")
             + (f"#{parts.fragment}" if parts.fragment else ""))
+
+
+def describe(exc: psycopg.Error) -> str:
+    """One line on a database error that reached the top: what happened to the
+    work, and what the server said."""
+    said = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, (psycopg.errors.UniqueViolation, psycopg.errors.SerializationFailure,
+                        psycopg.errors.DeadlockDetected)):
+        return ("another snoopdb wrote the same rows at the same time, so this step was "
+                f"rolled back; run it again ({said})")
+    if isinstance(exc, psycopg.OperationalError):
+        return f"the database connection failed; the unfinished step was rolled back ({said})"
+    return f"database error: {said}"
