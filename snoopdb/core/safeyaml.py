@@ -65,8 +65,10 @@ def load_bounded(text: str | bytes, *, source: str, max_bytes: int = MAX_BYTES,
     if size > max_bytes:
         raise InputError(f"{source}: {size} bytes, more than the {max_bytes} byte limit "
                          "for a YAML file")
-    loader = _BoundedLoader(text, max_nodes)
+    loader = None
     try:
+        # the reader decodes the first bytes already: a bad encoding raises here
+        loader = _BoundedLoader(text, max_nodes)
         return loader.get_single_data()
     except _TooLarge:
         raise InputError(f"{source}: expands to more than {max_nodes} YAML nodes "
@@ -80,4 +82,5 @@ def load_bounded(text: str | bytes, *, source: str, max_bytes: int = MAX_BYTES,
     except RecursionError:
         raise InputError(f"{source}: YAML nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
