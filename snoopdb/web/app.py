@@ -40,7 +40,8 @@ class Limits:
 
     # seconds a client has to send its request line and headers
     header_timeout: float = 10.0
-    # open connections at most; further ones are closed at once, unanswered
+    # open connections at most; past it a new one evicts the slowest still sending
+    # its headers, or is closed at once when every connection is busy
     max_connections: int = 1000
     # seconds an idle keep-alive connection stays open
     keep_alive: int = 5
@@ -49,18 +50,31 @@ class Limits:
 
 
 def guarded_protocol(limits: Limits) -> type[H11Protocol]:
-    """uvicorn's h11 protocol with `limits`' header deadline and connection cap."""
+    """uvicorn's h11 protocol with `limits`' header deadline and connection cap.
+
+    At the cap, a new connection evicts the one that has waited longest for its
+    headers to end (a slow client, or one that sent nothing): so slow clients
+    cannot keep a valid one out, they only ever shorten each other's time. Only
+    when every connection is busy with a request is the new one refused."""
     refused = {"count": 0, "logged": 0.0}
+    # connections whose request line and headers are not all in yet, oldest first
+    waiting: dict[H11Protocol, None] = {}
 
     class GuardedH11(H11Protocol):
         _header_timer: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             if len(self.connections) >= limits.max_connections:
-                self.transport = transport
-                transport.abort()
-                _note_refused(refused, limits)
-                return
+                if waiting:
+                    oldest = next(iter(waiting))
+                    waiting.pop(oldest)
+                    oldest.transport.abort()
+                    _note_refused(refused, limits, "slowest connection closed")
+                else:
+                    self.transport = transport
+                    transport.abort()
+                    _note_refused(refused, limits, "connection refused")
+                    return
             super().connection_made(transport)
             self._arm_header_timer()
 
@@ -77,28 +91,31 @@ def guarded_protocol(limits: Limits) -> type[H11Protocol]:
 
         def _arm_header_timer(self) -> None:
             self._header_timer = self.loop.call_later(limits.header_timeout, self._too_slow)
+            waiting[self] = None
 
         def _disarm_header_timer(self) -> None:
+            waiting.pop(self, None)
             if self._header_timer is not None:
                 self._header_timer.cancel()
                 self._header_timer = None
 
         def _too_slow(self) -> None:
             self._header_timer = None
+            waiting.pop(self, None)
             if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
                 self.transport.abort()
 
     return GuardedH11
 
 
-def _note_refused(refused: dict[str, float], limits: Limits) -> None:
-    """Count a refused connection; log the count at most once a minute, so that an
-    attack makes a line a minute, not a line per connection."""
+def _note_refused(refused: dict[str, float], limits: Limits, what: str) -> None:
+    """Count a connection dropped at the cap; log the count at most once a minute, so
+    that an attack makes a line a minute, not a line per connection."""
     refused["count"] += 1
     now = time.monotonic()
     if now - refused["logged"] >= 60:
-        log.warning("%d connections refused: %d open, the limit", refused["count"],
-                    limits.max_connections)
+        log.warning("%d connections dropped at the limit of %d open (the last: %s)",
+                    refused["count"], limits.max_connections, what)
         refused["count"], refused["logged"] = 0, now
 
 
