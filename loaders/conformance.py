@@ -11,7 +11,7 @@ from snoopdb.core.errors import InputError, ReleaseError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import normalise_conformance_release
 from snoopdb.core.safeyaml import load_bounded
-from snoopdb.db import loadlog
+from snoopdb.db import loadlog, locks
 
 PATH = "test/conformance/testdata/conformance.yaml"
 
@@ -75,6 +75,7 @@ def load(conn: psycopg.Connection, fetcher: Fetcher, location: str, release: str
     started = dt.datetime.now(dt.timezone.utc)
     tests = parse(fetcher.read_bytes(location, cache=False), location)
     with conn.transaction():
+        locks.serialise(conn, "conformance")
         conn.execute("DELETE FROM conformance.test WHERE NOT historical OR codename = ANY(%s)",
                      ([t.codename for t in tests],))
         with conn.cursor().copy(

@@ -9,7 +9,7 @@ import psycopg
 from snoopdb.core.errors import InputError, NotFound
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.safeyaml import load_bounded
-from snoopdb.db import loadlog
+from snoopdb.db import loadlog, locks
 
 PATH = "test/conformance/testdata/ineligible_endpoints.yaml"
 
@@ -51,6 +51,7 @@ def load(
         rows = []
         warning = f"{location}: not found; release {release} has no ineligible endpoints list"
     with conn.transaction():
+        locks.serialise(conn, "ineligible")
         conn.execute("DELETE FROM conformance.ineligible_endpoint")
         with conn.cursor().copy(
             "COPY conformance.ineligible_endpoint (endpoint, reason, link) FROM STDIN"

@@ -12,7 +12,7 @@ import psycopg
 
 from snoopdb.core.errors import InputError
 from snoopdb.core.fetch import Fetcher
-from snoopdb.db import loadlog
+from snoopdb.db import loadlog, locks
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 # Served under /.well-known/ (a stable-looking path) but beta when they were added.
@@ -143,6 +143,7 @@ def load(
     """
     started = dt.datetime.now(dt.timezone.utc)
     with conn.transaction(), fetcher.open(location, cache=cache) as stream:
+        locks.serialise(conn, f"spec {release}")
         conn.execute("DELETE FROM open_api WHERE release = %s", (release,))
         count = 0
         with conn.cursor().copy(f"COPY open_api ({', '.join(COLUMNS)}) FROM STDIN") as copy:

@@ -700,6 +700,11 @@ def hint(exc: SnoopError, settings: Settings) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not args.debug:
+        # psycopg logs a warning when it abandons a COPY on a lost connection; the
+        # error that follows says it in one line
+        logging.getLogger("psycopg").addHandler(logging.NullHandler())
+        logging.getLogger("psycopg").propagate = False
     ctx = Context(Settings(), args.database_url, args.releases_file)
     try:
         return args.handler(args, ctx)
