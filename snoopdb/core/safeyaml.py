@@ -38,7 +38,7 @@ class _BoundedLoader(yaml.SafeLoader):
         self.expanded = 0
         self.weights: dict[int, int] = {}
 
-    def compose_node(self, parent: Node | None, index: object) -> Node:
+    def compose_node(self, parent: Node | None, index: object) -> Node | None:
         if self.check_event(AliasEvent):
             node = super().compose_node(parent, index)  # type: ignore[arg-type]
             # an alias of a node still being composed (a recursive structure) counts 1
