@@ -84,7 +84,7 @@ class Context:
         return Releases.load(self.releases_file)
 
     def fetcher(self) -> Fetcher:
-        return Fetcher(self.settings.cache_dir)
+        return Fetcher(self.settings.cache_dir, self.settings.deadlines)
 
 
 def say(message: str) -> None:
@@ -186,10 +186,11 @@ class _LoadPrinter(LoadListener):
     def audit(self, report: AuditReport) -> None:
         unmatched = ", ".join(f"{count} {reason}"
                               for reason, count in report.unmatched.most_common())
+        bad = "; ".join(f"{count} {reason}" for reason, count in report.bad_reasons.most_common())
         print(f"audit {report.release} from {report.source}: {report.events} events, "
               f"{report.matched} matched, {sum(report.unmatched.values())} unmatched"
               + (f" ({unmatched})" if unmatched else "")
-              + (f", {report.bad_lines} bad lines skipped" if report.bad_lines else "")
+              + (f", {report.bad_lines} bad lines skipped ({bad})" if report.bad_lines else "")
               + f"; {report.seconds:.1f}s, {report.events_per_second:,.0f} events/s")
 
 
@@ -411,6 +412,9 @@ def cmd_auditlogger(args: argparse.Namespace, ctx: Context) -> int:
     from snoopdb.web import app, auditlogger
 
     token = auditlogger.read_token(args.token_file) if args.token_file else None
+    exposure = auditlogger.token_file_exposure(args.token_file) if args.token_file else None
+    if exposure:
+        say(f"snoopdb: warning: {exposure}")
     max_body = auditlogger.parse_size(args.max_body)
     retain = auditlogger.parse_duration(args.retain)
     with ctx.connect(migrate=True) as conn:
@@ -700,6 +704,11 @@ def hint(exc: SnoopError, settings: Settings) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not args.debug:
+        # psycopg logs a warning when it abandons a COPY on a lost connection; the
+        # error that follows says it in one line
+        logging.getLogger("psycopg").addHandler(logging.NullHandler())
+        logging.getLogger("psycopg").propagate = False
     ctx = Context(Settings(), args.database_url, args.releases_file)
     try:
         return args.handler(args, ctx)
@@ -708,6 +717,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         advice = hint(exc, ctx.settings)
         say(f"snoopdb: error: {exc}{advice or ''}")
+        return EXIT_FAILED
+    except psycopg.Error as exc:
+        if args.debug:
+            raise
+        say(f"snoopdb: error: {connection.describe(exc)}")
+        return EXIT_FAILED
+    except OSError as exc:  # a local file or the disk, outside what the library names
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        say(f"snoopdb: error: {where}{exc.strerror or exc}")
         return EXIT_FAILED
     except KeyboardInterrupt:
         say("snoopdb: interrupted")

@@ -700,9 +700,9 @@ def test_alias_bomb_in_product_yaml_is_refused_fast(
     hint = "PRODUCT.yaml: more than 10000 YAML nodes once aliases are expanded (an alias bomb?)"
     assert (code, out[4:10]) == (1, [*fail(3, hint), *fail(4, hint), *fail(5, hint)])
     assert time.monotonic() - started < 10  # 9**9 nodes once expanded: never built
-    with pytest.raises(InputError, match=r"^x.yaml: more than 100000 YAML nodes"):
+    with pytest.raises(InputError, match=r"^x.yaml: more than 1000000 YAML nodes"):
         load_bounded(BOMB, source="x.yaml")
-    with pytest.raises(InputError, match=r"^x.yaml: 12 bytes, more than the 10 accepted$"):
+    with pytest.raises(InputError, match=r"^x.yaml: 12 bytes, more than the 10 byte limit for a YAML file$"):
         load_bounded(b"vendor: Cool", source="x.yaml", max_bytes=10)
     with pytest.raises(InputError, match=r"^x.yaml: a YAML alias refers to a node that"):
         load_bounded("a: &a [*a]", source="x.yaml")

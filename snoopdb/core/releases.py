@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
-from snoopdb.core.errors import ReleaseError
+from snoopdb.core.errors import InputError, ReleaseError
+from snoopdb.core.safeyaml import load_bounded
 
 _RELEASE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
 _VERSION_PREFIX = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
@@ -64,8 +63,10 @@ def normalise_conformance_release(value: object) -> str:
     text = "" if value is None else str(value).strip()
     if not text:
         return "1.9.0"
-    last = [part for part in text.split(",") if part.strip()][-1]
-    return str(parse_release(last))
+    listed = [part for part in text.split(",") if part.strip()]
+    if not listed:
+        raise ReleaseError(f"cannot read a release from {text!r}")
+    return str(parse_release(listed[-1]))
 
 
 @dataclass(frozen=True)
@@ -86,12 +87,15 @@ def load_known_releases(path: Path | None = None) -> list[KnownRelease]:
             raise ReleaseError(f"{path}: {exc.strerror}") from exc
         origin = str(path)
     try:
-        entries = yaml.safe_load(text)
+        entries = load_bounded(text, source=origin)
+    except InputError as exc:
+        raise ReleaseError(str(exc)) from exc
+    try:
         known = [
             KnownRelease(parse_release(str(e["version"])), _date(e.get("release_date")))
             for e in entries
         ]
-    except (yaml.YAMLError, TypeError, KeyError, ValueError, ReleaseError) as exc:
+    except (TypeError, KeyError, ValueError, ReleaseError) as exc:
         raise ReleaseError(f"{origin}: not a list of {{version, release_date}}: {exc}") from exc
     if not known:
         raise ReleaseError(f"{origin}: no releases listed")

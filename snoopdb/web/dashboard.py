@@ -261,6 +261,7 @@ class _Dashboard:
 
         def handle(request: Request) -> Response:
             try:
+                check_parameters(request)
                 with self.snapshot() as conn:
                     document = load(request, conn)
             except NoSpecLoaded as exc:
@@ -269,6 +270,8 @@ class _Dashboard:
                 return self._error(template, 404, str(exc))
             except InputError as exc:
                 return self._error(template, 400, str(exc))
+            except psycopg.DataError as exc:  # a value PostgreSQL cannot take as given
+                return self._error(template, 400, f"unusable parameter: {one_line(exc)}")
             except (PoolTimeout, psycopg.OperationalError) as exc:
                 return self._error(template, 503, f"database unavailable: {one_line(exc)}")
             if document is None:  # only an endpoint's page can find nothing
@@ -293,6 +296,15 @@ class _Dashboard:
         except (PoolTimeout, psycopg.Error) as exc:
             return JSONResponse({"database": "unreachable", "error": one_line(exc)}, 503)
         return JSONResponse({"database": "reachable"})
+
+
+def check_parameters(request: Request) -> None:
+    """InputError for a query or path parameter no page can use: one holding a NUL
+    character (PostgreSQL text cannot hold it) or another control character."""
+    values = [*request.query_params.multi_items(), *request.path_params.items()]
+    for name, value in values:
+        if any(ord(c) < 32 and c not in "\t" for c in str(value)):
+            raise InputError(f"parameter {name!r} holds a control character")
 
 
 def render(template: str, document: dict[str, Any], request: Request) -> str:
