@@ -1,12 +1,19 @@
-"""Benchmark `snoopdb verify-submission --all` on 100 generated certification submissions.
+"""Benchmark `snoopdb verify-submission` on generated certification submissions.
 
-Each submission is what a vendor sends for v1.35: a junit_01.xml of about 7,000
-Ginkgo v2 testcases (2–3 MB, mostly skipped, every conformance test of the real
-release-1.35 conformance.yaml passed), an e2e.log with STEP lines for every test
-run, PRODUCT.yaml and README.md. The run uses a database created for it and
-dropped afterwards.
+`--all` on 100 submissions (the default): each is what a vendor sends for v1.35: a
+junit_01.xml of about 7,000 Ginkgo v2 testcases (2–3 MB, mostly skipped, every
+conformance test of the real release-1.35 conformance.yaml passed), an e2e.log with
+STEP lines for every test run, PRODUCT.yaml and README.md.
+
+`--testcases N`: the peak RSS of one `snoopdb verify-submission` process (a child, so
+nothing of the generator counts) on a junit_01.xml of N testcases, beside the same
+run on 7,000; it fails (exit 1) when the large run's peak exceeds the small one's by
+more than --max-growth MB: memory must stay flat in the number of testcases.
+
+Runs use a database created for them and dropped afterwards.
 
     python -m bench.submissions [--count 100] [--server postgresql://postgres@127.0.0.1/postgres]
+    python -m bench.submissions --testcases 1000000 [--max-growth 50]
 """
 
 from __future__ import annotations
@@ -14,9 +21,12 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -54,24 +64,32 @@ def escape(text: str) -> str:
     return text
 
 
-def junit(conformance: list[str], rng: random.Random) -> str:
-    skipped = {f"[sig-{rng.choice(SIGS)}] {rng.choice(SUBJECTS)} {rng.choice(PATTERNS)}"
-               f" {rng.choice(ACTIONS)}"
-               f" {rng.choice(OBJECTS)} #{n}" for n in range(TESTCASES - len(conformance))}
-    cases = sorted([(name, True) for name in conformance] + [(name, False) for name in skipped])
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           (f'  <testsuites tests="{len(cases)}" disabled="{len(skipped)}" errors="0"'
-            ' failures="0" time="11492.672089172">'),
-           (f'      <testsuite name="Kubernetes e2e suite" package="/usr/local/bin"'
-            f' tests="{len(cases)}" skipped="{len(skipped)}" errors="0" failures="0">')]
-    for name, passed in cases:
-        head = (f'          <testcase name="{escape("[It] " + name)}" classname="Kubernetes e2e'
-                f' suite" status="{"passed" if passed else "skipped"}"')
-        out.append(f'{head} time="{rng.uniform(0.1, 120):.9f}"></testcase>' if passed else
-                   f'{head} time="0">\n              <skipped message="skipped"></skipped>\n'
-                   "          </testcase>")
-    out += ["      </testsuite>", "  </testsuites>", ""]
-    return "\n".join(out)
+def junit_lines(conformance: list[str], rng: random.Random, testcases: int) -> Iterator[str]:
+    """The junit_01.xml, a line at a time (a million testcases never sit in memory whole:
+    the skipped ones are numbered in order, the conformance ones spread among them)."""
+    skipped = testcases - len(conformance)
+    every = max(skipped // max(len(conformance), 1), 1)
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n'
+    yield (f'  <testsuites tests="{testcases}" disabled="{skipped}" errors="0"'
+           ' failures="0" time="11492.672089172">\n')
+    yield (f'      <testsuite name="Kubernetes e2e suite" package="/usr/local/bin"'
+           f' tests="{testcases}" skipped="{skipped}" errors="0" failures="0">\n')
+    pending = list(conformance)
+    for n in range(skipped):
+        if n % every == 0 and pending:
+            name = pending.pop()
+            yield (f'          <testcase name="{escape("[It] " + name)}" classname="Kubernetes'
+                   f' e2e suite" status="passed" time="{rng.uniform(0.1, 120):.9f}">'
+                   "</testcase>\n")
+        name = (f"[sig-{rng.choice(SIGS)}] {rng.choice(SUBJECTS)} {rng.choice(PATTERNS)}"
+                f" {rng.choice(ACTIONS)} {rng.choice(OBJECTS)} #{n}")
+        yield (f'          <testcase name="{escape("[It] " + name)}" classname="Kubernetes e2e'
+               ' suite" status="skipped" time="0">\n              <skipped message="skipped">'
+               "</skipped>\n          </testcase>\n")
+    for name in pending:
+        yield (f'          <testcase name="{escape("[It] " + name)}" classname="Kubernetes e2e'
+               f' suite" status="passed" time="1.0"></testcase>\n')
+    yield "      </testsuite>\n  </testsuites>\n"
 
 
 def e2e_log(conformance: list[str], skipped: int) -> str:
@@ -88,7 +106,7 @@ def e2e_log(conformance: list[str], skipped: int) -> str:
     return "\n".join(out)
 
 
-def generate(root: Path, count: int) -> int:
+def generate(root: Path, count: int, testcases: int = TESTCASES) -> int:
     """`count` submissions under root/v1.35/; returns the bytes of junit written."""
     conformance = [t["codename"] for t in yaml.safe_load(CONFORMANCE.read_bytes())]
     log = e2e_log(conformance, TESTCASES - len(conformance))
@@ -104,10 +122,48 @@ def generate(root: Path, count: int) -> int:
             "documentation_url": f"https://product-{n}.example.com/docs",
             "contact_email_address": f"conformance@product-{n}.example.com"}))
         (folder / "e2e.log").write_text(log)
-        content = junit(conformance, random.Random(n))
-        (folder / "junit_01.xml").write_text(content)
-        size += len(content)
+        with (folder / "junit_01.xml").open("w") as out:
+            out.writelines(junit_lines(conformance, random.Random(n), testcases))
+            size += out.tell()
     return size
+
+
+def peak_rss(url: str, folder: Path, cache: Path) -> tuple[float, int, float]:
+    """(peak RSS in MB, exit status, seconds) of one verify-submission process on `folder`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "snoopdb", "--database-url", url, "verify-submission",
+         str(folder), "--conformance-file", str(CONFORMANCE)],
+        env=dict(os.environ, SNOOPDB_CACHE_DIR=str(cache)), capture_output=True, check=False)
+    seconds = time.monotonic() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if peak <= before:
+        raise SystemExit("cannot tell the child's peak RSS: run a smaller one first")
+    return peak / 1024, done.returncode, seconds
+
+
+def bench_memory(server: str, testcases: int, max_growth: float) -> None:
+    with scratch_database(server, "snoopdb_bench") as url, \
+            tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        if main(["--database-url", url, "init"]) != 0:
+            raise SystemExit("snoopdb init failed")
+        small_size = generate(root / "small", 1)
+        large_size = generate(root / "large", 1, testcases)
+        # the small run first: RUSAGE_CHILDREN keeps the largest child's peak
+        small = peak_rss(url, root / "small" / "v1.35" / "product-000", root / "cache")
+        large = peak_rss(url, root / "large" / "v1.35" / "product-000", root / "cache")
+    print(f"{TESTCASES:>9,} testcases ({small_size / 1e6:6.1f} MB junit): peak RSS"
+          f" {small[0]:6.1f} MB, {small[2]:5.1f}s (exit {small[1]})")
+    print(f"{testcases:>9,} testcases ({large_size / 1e6:6.1f} MB junit): peak RSS"
+          f" {large[0]:6.1f} MB, {large[2]:5.1f}s (exit {large[1]})")
+    growth = large[0] - small[0]
+    if small[1] != 0 or large[1] != 0:
+        raise SystemExit("a verification did not pass")
+    if growth > max_growth:
+        raise SystemExit(f"peak RSS grew by {growth:.1f} MB (more than {max_growth} MB)")
+    print(f"growth {growth:.1f} MB: flat (limit {max_growth} MB)")
 
 
 def bench(server: str, count: int) -> None:
@@ -131,7 +187,14 @@ def bench(server: str, count: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--testcases", type=int,
+                        help="measure peak RSS on one junit_01.xml of this many testcases")
+    parser.add_argument("--max-growth", type=float, default=50.0,
+                        help="with --testcases: MB the peak RSS may grow over 7,000 testcases")
     parser.add_argument("--server", default=os.environ.get(
         "SNOOPDB_BENCH_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres"))
     options = parser.parse_args()
-    bench(options.server, options.count)
+    if options.testcases:
+        bench_memory(options.server, options.testcases, options.max_growth)
+    else:
+        bench(options.server, options.count)

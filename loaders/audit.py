@@ -56,9 +56,38 @@ def _text(value: str | None) -> bytes:
     return value.encode()
 
 
+class BadEvent(ValueError):
+    """A JSON object that is not a usable audit event; the message is the reason."""
+
+
+_JSON_TYPES = {dict: "an object", list: "an array", int: "a number", float: "a number",
+               bool: "a boolean"}
+
+
+def _text_field(event: dict, name: str, *, required: bool) -> str | None:
+    """Field `name` of an event as text; None when absent (or null) and not required.
+
+    These fields become columns of their own: a value of another JSON type, or
+    one holding a NUL character (PostgreSQL text cannot hold it, and no API server
+    writes one into a verb, URI, user agent or audit ID), makes the line bad."""
+    value = event.get(name)
+    if value is None:
+        if required:
+            raise BadEvent(f"no {name}")
+        return None
+    if not isinstance(value, str):
+        raise BadEvent(f"{name} is {_JSON_TYPES.get(type(value), 'not text')}, not a string")
+    if "\x00" in value:
+        raise BadEvent(f"{name} holds a NUL character")
+    return value
+
+
 def _json_text(line: bytes) -> bytes:
-    """A JSON line as a COPY text value for a jsonb column."""
-    if b"\\u0000" in line:  # jsonb cannot hold NUL; keep the event, mark the character
+    """A JSON line as a COPY text value for a jsonb column.
+
+    NUL characters elsewhere in the event (a request body may hold one) are kept
+    as U+FFFD: jsonb cannot hold NUL, and the rest of the event is worth keeping."""
+    if b"\\u0000" in line:
         line = line.replace(b"\\u0000", b"\\ufffd")
     line = line.replace(b"\\", b"\\\\")
     if b"\t" in line:
@@ -76,6 +105,8 @@ class AuditReport:
     matched: int = 0
     unmatched: Counter[str] = field(default_factory=Counter)
     bad_lines: int = 0
+    # why lines were skipped (with skip_bad_lines): reason → count
+    bad_reasons: Counter[str] = field(default_factory=Counter)
     files: int = 0
     bytes_read: int = 0
     seconds: float = 0.0
@@ -103,11 +134,11 @@ class EventRows:
 
     def row(self, line: bytes, event: dict) -> bytes:
         """The COPY row of one parsed event (`line` is its JSON text)."""
-        verb = event.get("verb")
-        uri = event.get("requestURI")
-        if not isinstance(uri, str) or not isinstance(verb, str):
-            raise ValueError("not an audit event: no verb or requestURI")
-        useragent = event.get("userAgent")
+        verb = _text_field(event, "verb", required=True)
+        uri = _text_field(event, "requestURI", required=True)
+        useragent = _text_field(event, "userAgent", required=False)
+        audit_id = _text_field(event, "auditID", required=False)
+        assert verb is not None and uri is not None  # required fields
         agent = self._agents.get(useragent)
         if agent is None:
             test, test_hit, conf = classify(useragent)
@@ -127,9 +158,8 @@ class EventRows:
                 encoded_agent = b"\t".join((_text(useragent), _text(test), b"t",
                                             b"t" if conf else b"f"))
             self.hits[(endpoint, test, test_hit, conf)] += 1
-        audit_id = event.get("auditID")
         return b"".join((
-            self._head, _text(audit_id if isinstance(audit_id, str) else None), b"\t",
+            self._head, _text(audit_id), b"\t",
             _text(endpoint), b"\t", _text(error), b"\t", encoded_agent, b"\t",
             _json_text(line), b"\n",
         ))
@@ -204,6 +234,7 @@ def load_run(
                         if not skip_bad_lines:
                             raise
                         report.bad_lines += 1  # the rest of a truncated file is lost
+                        report.bad_reasons["truncated or corrupt gzip"] += 1
             finally:
                 sender.close()
         if not testing:
@@ -218,7 +249,8 @@ def load_run(
         loadlog.record(conn, "testing-audit" if testing else "audit", release, source,
                        started_at, report.events, {
                            "matched": report.matched, "unmatched": dict(report.unmatched),
-                           "bad_lines": report.bad_lines, "files": report.files,
+                           "bad_lines": report.bad_lines,
+                           "bad_reasons": dict(report.bad_reasons), "files": report.files,
                            "summary_seconds": round(report.summary_seconds, 3),
                        })
     report.seconds = time.monotonic() - started
@@ -280,13 +312,22 @@ def _copy_file(
                 continue
             try:
                 event = orjson.loads(line)
-                if not isinstance(event, dict):
-                    raise ValueError("not a JSON object")
-                row = rows.row(line, event)
-            except ValueError as exc:
+            except orjson.JSONDecodeError as exc:
+                reason, detail = "not JSON", str(exc)
+            else:
+                try:
+                    if not isinstance(event, dict):
+                        raise BadEvent("not a JSON object")
+                    row = rows.row(line, event)
+                except BadEvent as exc:
+                    reason = detail = str(exc)
+                else:
+                    reason = ""
+            if reason:
                 if not skip_bad_lines:
-                    raise InputError(f"{log.name}:{number}: malformed audit event: {exc}") from exc
+                    raise InputError(f"{log.name}:{number}: malformed audit event: {detail}")
                 report.bad_lines += 1
+                report.bad_reasons[reason] += 1
                 continue
             buffer.append(row)
             size += len(row)

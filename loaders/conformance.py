@@ -6,12 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 import psycopg
-import yaml
 
 from snoopdb.core.errors import InputError, ReleaseError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import normalise_conformance_release
-from snoopdb.db import loadlog, refresh
+from snoopdb.core.safeyaml import load_bounded
+from snoopdb.db import loadlog, locks, refresh
 
 PATH = "test/conformance/testdata/conformance.yaml"
 
@@ -26,33 +26,44 @@ class ConformanceTest:
 
 
 def parse(content: bytes, origin: str) -> list[ConformanceTest]:
-    """The tests of a conformance.yaml, releases normalised (see normalise_conformance_release)."""
-    try:
-        entries = yaml.safe_load(content)
-    except yaml.YAMLError as exc:
-        raise InputError(f"{origin}: not YAML: {_one_line(exc)}") from exc
+    """The tests of a conformance.yaml, releases normalised (see normalise_conformance_release).
+
+    Every field is text (a release may also be written as a number, `1.9`); a
+    codename listed twice is an error, since codename is the table's key."""
+    entries = load_bounded(content, source=origin)
     if not isinstance(entries, list):
         raise InputError(f"{origin}: expected a list of tests")
     tests = []
+    seen: dict[str, int] = {}
     for number, entry in enumerate(entries, 1):
         if not isinstance(entry, dict) or not entry.get("codename"):
             raise InputError(f"{origin}: test #{number} has no codename")
+        for name in ("testname", "codename", "description", "file"):
+            if not isinstance(entry.get(name) or "", str):
+                raise InputError(f"{origin}: test #{number}: {name} is a "
+                                 f"{type(entry[name]).__name__}, not text")
+            if "\x00" in (entry.get(name) or ""):
+                raise InputError(f"{origin}: test #{number}: {name} holds a NUL character")
+        if not isinstance(entry.get("release") or "", (str, int, float)):
+            raise InputError(f"{origin}: test #{number}: release is a "
+                             f"{type(entry['release']).__name__}, not text")
+        codename = entry["codename"].strip()
+        if codename in seen:
+            raise InputError(f"{origin}: test #{number}: codename {codename!r} is already "
+                             f"test #{seen[codename]}'s")
+        seen[codename] = number
         try:
             release = normalise_conformance_release(entry.get("release"))
         except ReleaseError as exc:
             raise InputError(f"{origin}: test #{number}: {exc}") from exc
         tests.append(ConformanceTest(
-            testname=str(entry.get("testname") or ""),
-            codename=str(entry["codename"]).strip(),
+            testname=entry.get("testname") or "",
+            codename=codename,
             release=release,
-            description=str(entry.get("description") or "").strip(),
-            file=str(entry.get("file") or ""),
+            description=(entry.get("description") or "").strip(),
+            file=entry.get("file") or "",
         ))
     return tests
-
-
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())
 
 
 def load(conn: psycopg.Connection, fetcher: Fetcher, location: str, release: str) -> int:
@@ -64,6 +75,7 @@ def load(conn: psycopg.Connection, fetcher: Fetcher, location: str, release: str
     started = dt.datetime.now(dt.timezone.utc)
     tests = parse(fetcher.read_bytes(location, cache=False), location)
     with conn.transaction():
+        locks.serialise(conn, "conformance")
         conn.execute("DELETE FROM conformance.test WHERE NOT historical OR codename = ANY(%s)",
                      ([t.codename for t in tests],))
         with conn.cursor().copy(

@@ -10,16 +10,22 @@ from pathlib import Path
 import orjson
 
 from snoopdb.core.errors import FetchError
-from snoopdb.core.fetch import Fetcher
+from snoopdb.core.fetch import Expected, Fetcher
+
+# A listing of one build's artifacts is a few pages; a bucket prefix listed by a
+# loop that never ends is a server fault, not a big folder.
+MAX_PAGES = 10_000
 
 
 @dataclass(frozen=True)
 class Blob:
-    """An object of a bucket: its name, size and generation (which changes on rewrite)."""
+    """An object of a bucket: its name, size, generation (which changes on rewrite),
+    and what its download must be (listed size and checksums)."""
 
     name: str
     size: int
     generation: str
+    expected: Expected = Expected()
 
 
 class Bucket:
@@ -35,14 +41,21 @@ class Bucket:
         blobs: list[Blob] = []
         prefixes: list[str] = []
         for page in self._pages(prefix, delimiter):
-            for item in page.get("items", []):
-                blobs.append(Blob(item["name"], int(item.get("size", 0)),
-                                  str(item.get("generation", ""))))
-            prefixes += page.get("prefixes", [])
+            for item in page.get("items") or []:
+                if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                    raise FetchError(f"{self.url(prefix)}: a listing item has no name")
+                expected = Expected.from_gcs(item)
+                blobs.append(Blob(item["name"], expected.size or 0,
+                                  str(item.get("generation", "")), expected))
+            listed = page.get("prefixes") or []
+            if not isinstance(listed, list) or not all(isinstance(p, str) for p in listed):
+                raise FetchError(f"{self.url(prefix)}: listing prefixes are not names")
+            prefixes += listed
         return blobs, prefixes
 
     def _pages(self, prefix: str, delimiter: str | None) -> Iterator[dict]:
         token = None
+        seen: set[str] = set()
         while True:
             query = {"prefix": prefix}
             if delimiter:
@@ -56,10 +69,16 @@ class Bucket:
                 page = orjson.loads(content)
             except orjson.JSONDecodeError as exc:
                 raise FetchError(f"{url}: not a JSON object listing: {exc}") from exc
+            if not isinstance(page, dict):
+                raise FetchError(f"{url}: not a JSON object listing")
             yield page
             token = page.get("nextPageToken")
             if not token:
                 return
+            if not isinstance(token, str) or token in seen or len(seen) >= MAX_PAGES:
+                raise FetchError(f"{url}: the listing repeats page token {token!r} "
+                                 "(or pages without end); refusing to loop")
+            seen.add(token)
 
     def url(self, name: str) -> str:
         """The media download URL of object `name`."""
@@ -72,4 +91,4 @@ class Bucket:
     def download(self, blob: Blob) -> Path:
         """A local copy of `blob`, cached by bucket, name and generation."""
         key = f"gcs:{self.name}/{blob.name}#{blob.generation}"
-        return self.fetcher.download(self.url(blob.name), key=key)
+        return self.fetcher.download(self.url(blob.name), key=key, expected=blob.expected)

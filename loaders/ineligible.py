@@ -5,27 +5,30 @@ from __future__ import annotations
 import datetime as dt
 
 import psycopg
-import yaml
 
 from snoopdb.core.errors import InputError, NotFound
 from snoopdb.core.fetch import Fetcher
-from snoopdb.db import loadlog, refresh
+from snoopdb.core.safeyaml import load_bounded
+from snoopdb.db import loadlog, locks, refresh
 
 PATH = "test/conformance/testdata/ineligible_endpoints.yaml"
 
 
 def parse(content: bytes, origin: str) -> list[tuple[str, str, str]]:
     """(endpoint, reason, link) for each entry."""
-    try:
-        entries = yaml.safe_load(content) or []
-    except yaml.YAMLError as exc:
-        raise InputError(f"{origin}: not YAML: {' '.join(str(exc).split())}") from exc
+    entries = load_bounded(content, source=origin) or []
     if not isinstance(entries, list):
         raise InputError(f"{origin}: expected a list of {{endpoint, reason, link}}")
     rows = {}
     for number, entry in enumerate(entries, 1):
         if not isinstance(entry, dict) or not entry.get("endpoint"):
             raise InputError(f"{origin}: entry #{number} has no endpoint")
+        for name in ("endpoint", "reason", "link"):
+            if not isinstance(entry.get(name) or "", str):
+                raise InputError(f"{origin}: entry #{number}: {name} is a "
+                                 f"{type(entry[name]).__name__}, not text")
+            if "\x00" in (entry.get(name) or ""):
+                raise InputError(f"{origin}: entry #{number}: {name} holds a NUL character")
         rows[entry["endpoint"]] = (
             entry["endpoint"], str(entry.get("reason") or ""), str(entry.get("link") or "")
         )
@@ -48,6 +51,7 @@ def load(
         rows = []
         warning = f"{location}: not found; release {release} has no ineligible endpoints list"
     with conn.transaction():
+        locks.serialise(conn, "ineligible")
         conn.execute("DELETE FROM conformance.ineligible_endpoint")
         with conn.cursor().copy(
             "COPY conformance.ineligible_endpoint (endpoint, reason, link) FROM STDIN"

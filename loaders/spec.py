@@ -12,7 +12,7 @@ import psycopg
 
 from snoopdb.core.errors import InputError
 from snoopdb.core.fetch import Fetcher
-from snoopdb.db import loadlog, refresh
+from snoopdb.db import loadlog, locks, refresh
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 # Served under /.well-known/ (a stable-looking path) but beta when they were added.
@@ -53,24 +53,66 @@ def level_of(endpoint: str, path: str) -> str:
 
 
 def read_operations(stream: IO[bytes], origin: str) -> Iterator[Operation]:
-    """Every operation under `paths`, one path item in memory at a time."""
+    """Every operation under `paths`, one path item in memory at a time; InputError
+    (one line) for a document that is not JSON, a field of the wrong type, or an
+    operationId used twice (it is open_api's key within a release)."""
+    seen: dict[str, str] = {}
     try:
         for path, item in ijson.kvitems(stream, "paths", use_float=True):
+            if not isinstance(item, dict):
+                raise InputError(f"{origin}: path {path} is {_kind(item)}, not an object")
             for method, op in item.items():
                 if method not in HTTP_METHODS:
                     continue  # `parameters` and vendor extensions are not operations
-                yield _operation(path, method, op, origin)
+                operation = _operation(path, method, op, origin)
+                where = f"{method.upper()} {path}"
+                if operation.endpoint in seen:
+                    raise InputError(f"{origin}: operationId {operation.endpoint} of {where} "
+                                     f"is also {seen[operation.endpoint]}'s")
+                seen[operation.endpoint] = where
+                yield operation
     except ijson.JSONError as exc:
-        raise InputError(f"{origin}: not a JSON OpenAPI document: {exc}") from exc
+        raise InputError(f"{origin}: not a JSON OpenAPI document: "
+                         f"{' '.join(str(exc).split())}") from exc
+    except (UnicodeDecodeError, RecursionError) as exc:
+        raise InputError(f"{origin}: not a JSON OpenAPI document: {type(exc).__name__}") from exc
+    except (EOFError, OSError) as exc:  # gzip.BadGzipFile is an OSError
+        raise InputError(f"{origin}: truncated or corrupt gzip: {exc}") from exc
 
 
-def _operation(path: str, method: str, op: dict, origin: str) -> Operation:
+_KINDS = {dict: "an object", list: "an array", str: "a string", int: "a number",
+          float: "a number", bool: "a boolean", type(None): "null"}
+
+
+def _kind(value: object) -> str:
+    return _KINDS.get(type(value), type(value).__name__)
+
+
+def _operation(path: str, method: str, op: object, origin: str) -> Operation:
+    where = f"{origin}: {method.upper()} {path}"
+    if not isinstance(op, dict):
+        raise InputError(f"{where} is {_kind(op)}, not an operation object")
     endpoint = op.get("operationId")
     if not endpoint:
-        raise InputError(f"{origin}: {method.upper()} {path} has no operationId")
+        raise InputError(f"{where} has no operationId")
     tags = op.get("tags") or []
     gvk = op.get("x-kubernetes-group-version-kind") or {}
     description = op.get("description") or ""
+    for name, value, kind in (("operationId", endpoint, str), ("tags", tags, list),
+                              ("x-kubernetes-group-version-kind", gvk, dict),
+                              ("description", description, str),
+                              ("x-kubernetes-action", op.get("x-kubernetes-action") or "", str)):
+        if not isinstance(value, kind):
+            raise InputError(f"{where}: {name} is {_kind(value)}, not {_kind(kind())}")
+    texts = (path, endpoint, description, *tags[:1], *gvk.values())
+    if any(isinstance(text, str) and "\x00" in text for text in texts):
+        raise InputError(f"{where}: holds a NUL character")
+    if tags and not isinstance(tags[0], str):
+        raise InputError(f"{where}: tags[0] is {_kind(tags[0])}, not a string")
+    for key in ("group", "version", "kind"):
+        if not isinstance(gvk.get(key) or "", str):
+            raise InputError(f"{where}: x-kubernetes-group-version-kind.{key} is "
+                             f"{_kind(gvk[key])}, not a string")
     return Operation(
         endpoint=endpoint,
         method=method,
@@ -101,6 +143,7 @@ def load(
     """
     started = dt.datetime.now(dt.timezone.utc)
     with conn.transaction(), fetcher.open(location, cache=cache) as stream:
+        locks.serialise(conn, f"spec {release}")
         conn.execute("DELETE FROM open_api WHERE release = %s", (release,))
         count = 0
         with conn.cursor().copy(f"COPY open_api ({', '.join(COLUMNS)}) FROM STDIN") as copy:

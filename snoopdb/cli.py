@@ -7,7 +7,6 @@ import inspect
 import json
 import logging
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +14,6 @@ from pathlib import Path
 import psycopg
 
 from snoopdb import __version__
-from snoopdb.certification.checks import Verification
-from snoopdb.certification.store import Verifier
 from snoopdb.commands import compare, gate
 from snoopdb.commands.export import export
 from snoopdb.commands.load import (
@@ -29,15 +26,14 @@ from snoopdb.commands.load import (
     load,
 )
 from snoopdb.commands.ticket import ticket as mock_ticket
+from snoopdb.commands.verify import Verification, verify_submission
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import (
     ConfigError,
     FetchError,
-    InputError,
     NoSchema,
     NoSpecLoaded,
     NotFound,
-    ReleaseError,
     SchemaOutdated,
     SnoopError,
 )
@@ -96,7 +92,7 @@ class Context:
         return self._releases
 
     def fetcher(self) -> Fetcher:
-        return Fetcher(self.settings.cache_dir)
+        return Fetcher(self.settings.cache_dir, self.settings.deadlines)
 
 
 def say(message: str) -> None:
@@ -204,11 +200,12 @@ class _LoadPrinter(LoadListener):
     def audit(self, report: AuditReport) -> None:
         unmatched = ", ".join(f"{count} {reason}"
                               for reason, count in report.unmatched.most_common())
+        bad = "; ".join(f"{count} {reason}" for reason, count in report.bad_reasons.most_common())
         print(f"audit {report.release} from {report.source}: {report.events} events, "
               f"{report.matched} matched, {sum(report.unmatched.values())} unmatched"
               + (f" ({unmatched})" if unmatched else "")
               + (f"; release spec from {report.spec}" if report.spec else "")
-              + (f", {report.bad_lines} bad lines skipped" if report.bad_lines else "")
+              + (f", {report.bad_lines} bad lines skipped ({bad})" if report.bad_lines else "")
               + f"; {report.seconds:.1f}s, {report.events_per_second:,.0f} events/s")
 
 
@@ -355,12 +352,14 @@ def cmd_db_stop(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
     """Check a certification submission as the CNCF bot does, and print its labels.
 
-    A submission folder is vX.Y/<product>/ of cncf/k8s-conformance:
-    README.md, PRODUCT.yaml, e2e.log, junit_01.xml) the way the CNCF bot does: print
-    the checklist and the labels the bot would apply, and keep the results in the
-    database (conformance.submission, conformance.submission_missing_test, ...).
-    Exit status: 0 when every check passed, 1 when one failed, 2 when a submission
-    cannot be processed (unknown release, unreadable junit_01.xml, no conformance list).
+    A submission folder is vX.Y/<product>/ of cncf/k8s-conformance (README.md,
+    PRODUCT.yaml, e2e.log, junit_01.xml). Prints the checklist and the labels the bot
+    would apply, and keeps the results in the database (conformance.submission,
+    conformance.submission_missing_test, ...).
+    Checks the bot does not make are marked "beyond the bot"; they fail the run only
+    with --strict. Exit status: 0 passed, 1 a check failed, 3 cannot be processed
+    (the bot's unable-to-process: release out of the supported window, no conformance
+    list for the release, a title that is not a submission's; or a download failed).
 
     Example: snoopdb verify-submission v1.35/coolkube --title "Conformance results for v1.35/cool"
     """
@@ -368,18 +367,15 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
         raise ConfigError("give either a submission folder DIR or --all ROOT")
     if args.all is not None and args.title is not None:
         raise ConfigError("--title is the title of one submission's pull request, not of --all")
-    started = time.monotonic()
+    if args.all is not None and args.conformance_file is not None and args.release is None:
+        raise ConfigError("--conformance-file with --all needs --release: a conformance"
+                          " list belongs to one release")
     with ctx.connect(migrate=True) as conn:
-        verifier = Verifier(conn, ctx.fetcher(), ctx.settings, ctx.releases(), title=args.title,
-                            check_urls=args.check_urls, conformance_file=args.conformance_file)
-        try:
-            if args.all is None:
-                results = [verifier.verify_folder(args.dir, args.release)]
-            else:
-                results = list(verifier.verify_all(args.all, args.release))
-        except (ReleaseError, InputError) as exc:
-            say(f"snoopdb: error: {exc}")
-            return 2
+        report = verify_submission(
+            conn, ctx.fetcher(), ctx.settings, ctx.releases(), folder=args.dir, root=args.all,
+            release=args.release, title=args.title, check_urls=args.check_urls,
+            allow_private_urls=args.allow_private_urls, conformance_file=args.conformance_file)
+    results = report.results
     if args.json:
         documents = [r.to_dict() for r in results]
         print(json.dumps(documents[0] if args.all is None else documents, indent=2))
@@ -387,14 +383,17 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
         print(_checklist(results[0]))
     else:
         print(_summary_table(results))
-        say(f"verified {len(results)} submissions in {time.monotonic() - started:.1f}s")
-    return max((r.exit_code for r in results), default=0)
+        say(f"verified {len(results)} submissions in {report.seconds:.1f}s")
+    return report.exit_status(args.strict)
 
 
 def _checklist(result: Verification) -> str:
     name = result.submission.name
     if result.error is not None:
-        return f"{name}: cannot be processed: {result.error}"
+        lines = [f"{name}: cannot be processed: {result.error}"]
+        if result.labels:
+            lines.append(f"labels: {', '.join(result.labels)}")
+        return "\n".join(lines)
     lines = [f"{name}: {result.passed_checks} of {len(result.checks)} requirements have passed"]
     for check in result.checks:
         lines.append(f"[{'PASS' if check.passed else 'FAIL'}] {check.title}")
@@ -434,6 +433,9 @@ def cmd_auditlogger(args: argparse.Namespace, ctx: Context) -> int:
     from snoopdb.web import app, auditlogger
 
     token = auditlogger.read_token(args.token_file) if args.token_file else None
+    exposure = auditlogger.token_file_exposure(args.token_file) if args.token_file else None
+    if exposure:
+        say(f"snoopdb: warning: {exposure}")
     max_body = auditlogger.parse_size(args.max_body)
     retain = auditlogger.parse_duration(args.retain)
     with ctx.connect(migrate=True) as conn:
@@ -485,7 +487,7 @@ def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
     except SnoopError as exc:
         if args.debug:
             raise
-        say(f"snoopdb: gate cannot decide: {exc}")
+        say(f"snoopdb: gate cannot decide: {exc}{hint(exc, ctx.settings) or ''}")
         return gate.EXIT_CODES["undecided"]
     if result.problem is not None:
         say(f"snoopdb: gate cannot decide: {result.problem}")
@@ -631,7 +633,13 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--title", help="the pull request's title, checked when given")
     verify.add_argument("--json", action="store_true", help="print the results as JSON")
     verify.add_argument("--check-urls", action="store_true",
-                        help="also request PRODUCT.yaml's URLs and expect HTML pages")
+                        help="also request PRODUCT.yaml's URLs and expect HTML pages (public "
+                             "addresses only, no proxy)")
+    verify.add_argument("--allow-private-urls", action="store_true",
+                        help="with --check-urls, also request loopback, link-local and "
+                             "private addresses (a mirror on your network, tests)")
+    verify.add_argument("--strict", action="store_true",
+                        help="exit 1 when a check beyond the bot fails too")
     verify.add_argument("--conformance-file", type=Path, metavar="FILE",
                         help="the release's conformance.yaml (default: the release-X.Y branch's, "
                              "from the GitHub raw base URL); replaces the stored list")
@@ -719,6 +727,11 @@ def hint(exc: SnoopError, settings: Settings) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not args.debug:
+        # psycopg logs a warning when it abandons a COPY on a lost connection; the
+        # error that follows says it in one line
+        logging.getLogger("psycopg").addHandler(logging.NullHandler())
+        logging.getLogger("psycopg").propagate = False
     ctx = Context(Settings(), args.database_url, args.releases_file)
     try:
         return args.handler(args, ctx)
@@ -727,6 +740,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         advice = hint(exc, ctx.settings)
         say(f"snoopdb: error: {exc}{advice or ''}")
+        return EXIT_FAILED
+    except psycopg.Error as exc:
+        if args.debug:
+            raise
+        say(f"snoopdb: error: {connection.describe(exc)}")
+        return EXIT_FAILED
+    except OSError as exc:  # a local file or the disk, outside what the library names
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        say(f"snoopdb: error: {where}{exc.strerror or exc}")
         return EXIT_FAILED
     except KeyboardInterrupt:
         say("snoopdb: interrupted")

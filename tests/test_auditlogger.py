@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import signal
 import socket
@@ -30,6 +31,7 @@ from snoopdb.core.config import Settings
 from snoopdb.core.errors import ConfigError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Releases, parse_release
+from snoopdb.web.app import Limits, server_config
 from snoopdb.web.auditlogger import create_app, parse_duration, parse_size
 
 GCE_SAMPLE = "gce-e2e-v1.37-2065053743543488512-sample.log"
@@ -292,7 +294,8 @@ def test_one_bad_event_rejects_the_whole_batch(conn, database_url, spec_1_36, gc
         answers = [requests.post(f"{url}/events", data=event_list(items), timeout=10)
                    for items in ([gce[0], no_verb, gce[2]], [gce[0], "text", gce[2]])]
     assert [(a.status_code, a.text) for a in answers] == [
-        (400, "not an EventList: items[1]: not an audit event: no verb or requestURI\n"),
+        (400, "items[1] is not a usable audit event: no verb; nothing of this batch was "
+              "stored\n"),
         (400, "not an EventList: items[1] is a JSON str, not an Event\n")]
     assert conn.execute("SELECT count(*) FROM testing.audit_event").fetchone() == (0,)
 
@@ -382,6 +385,7 @@ def test_concurrent_batches_each_stored_exactly_once(conn, database_url, spec_1_
 def test_cli_serves_until_terminated(conn, database_url, spec_1_36, gce, tmp_path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("t0ken\n")
+    token_file.chmod(0o640)  # readable by its group: warned about
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url}
     server = subprocess.Popen(
@@ -407,7 +411,9 @@ def test_cli_serves_until_terminated(conn, database_url, spec_1_36, gce, tmp_pat
     assert response.status_code == 200
     # uvicorn shuts down gracefully, then re-raises the signal for the exit status
     assert server.returncode == -signal.SIGTERM
-    assert stderr.splitlines() == [(
+    assert stderr.splitlines() == [
+        f"snoopdb: warning: --token-file {token_file} is readable by its group or others "
+        "(mode 640): anyone who reads it can post events; chmod 600 it", (
         f"auditlogger: POST http://127.0.0.1:{port}/events stores into testing.audit_event of "
         f"{database_url}, mapped with the spec of 1.36.0; bearer token required; bodies up to "
         "10485760 bytes; events kept for 7d")]
@@ -439,3 +445,103 @@ def test_parse_duration_and_size() -> None:
     for bad in ("0", "MB", "1T", "-5"):
         with pytest.raises(ConfigError):
             parse_size(bad)
+
+
+def nested(depth: int) -> Any:
+    value: Any = "x"
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    ({"userAgent": 123}, "userAgent is a number, not a string"),
+    ({"userAgent": ["e2e.test"]}, "userAgent is an array, not a string"),
+    ({"auditID": "a\u0000b"}, "auditID holds a NUL character"),
+    ({"userAgent": "kubectl\u0000"}, "userAgent holds a NUL character"),
+    ({"verb": {"get": 1}}, "verb is an object, not a string"),
+    ({"requestURI": None}, "no requestURI"),
+    ({"requestObject": nested(300)}, "cannot be stored as JSON: Recursion limit reached"),
+])
+def test_a_batch_with_an_unusable_event_is_400_naming_it(conn, database_url, spec_1_36, gce,
+                                                          change, reason) -> None:
+    bad = {**gce[2], **change}
+    with running(create_app(database_url)) as url:
+        # stdlib json: orjson, like the server, writes no more than 254 levels
+        batch = json.dumps({"kind": "EventList", "apiVersion": "audit.k8s.io/v1",
+                            "items": [gce[0], gce[1], bad, gce[3]]}).encode()
+        answer = requests.post(f"{url}/events", data=batch, timeout=10)
+        # NUL elsewhere in an event is kept, as U+FFFD (jsonb cannot hold NUL)
+        kept = {**gce[4], "requestObject": {"data": "a\u0000b"}}
+        assert requests.post(f"{url}/events", data=event_list([kept]), timeout=10).status_code \
+            == 200
+    assert (answer.status_code, answer.text) == (
+        400, f"items[2] is not a usable audit event: {reason}; nothing of this batch was stored\n")
+    assert conn.execute("SELECT data->'requestObject'->>'data' FROM testing.audit_event"
+                        ).fetchall() == [("a\ufffdb",)]
+
+
+@contextlib.contextmanager
+def guarded(app: Starlette, limits: Limits) -> Iterator[tuple[str, int]]:
+    """`app` served as `snoopdb auditlogger` serves it (server_config), on a free port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(server_config(app, limits, log_level="warning"))
+    server.config.log_config = None
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started)
+    port = sock.getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", port
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def slow_client(port: int) -> socket.socket:
+    """A client that has sent one header line of a request and then nothing."""
+    client = socket.create_connection(("127.0.0.1", port))
+    client.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\n")
+    return client
+
+
+def closed_by_server(client: socket.socket, seconds: float) -> bool:
+    client.settimeout(seconds)
+    try:
+        return client.recv(1) == b""
+    except (TimeoutError, ConnectionResetError):
+        return isinstance(sys.exc_info()[1], ConnectionResetError)
+
+
+def test_slow_clients_are_cut_off_and_the_connection_count_capped(conn, database_url, spec_1_36,
+                                                                   gce) -> None:
+    limits = Limits(header_timeout=2.0, max_connections=20)
+    with guarded(create_app(database_url), limits) as (url, port):
+        session = requests.Session()
+        assert session.post(f"{url}/events", data=event_list(gce[:2]), timeout=10).ok
+        slow = [slow_client(port) for _ in range(40)]
+        # past the cap, each new connection evicts the one waiting longest for its headers
+        assert all(closed_by_server(client, 1) for client in slow[:20])
+        # a new client is served though slow ones fill the cap, and so is the kept-alive one
+        assert requests.post(f"{url}/events", data=event_list(gce[4:6]), timeout=10).ok
+        assert session.post(f"{url}/events", data=event_list(gce[2:4]), timeout=10).ok
+        # the rest are cut off when their headers are late
+        assert all(closed_by_server(client, 4) for client in slow[21:])
+        for client in slow:
+            client.close()
+    assert conn.execute("SELECT count(*) FROM testing.audit_event").fetchone() == (6,)
+
+
+def test_a_body_dripped_slower_than_the_body_timeout_is_408(conn, database_url,
+                                                            spec_1_36, gce) -> None:
+    with guarded(create_app(database_url, body_timeout=0.5), Limits()) as (url, port):
+        body = event_list(gce[:2])
+        client = socket.create_connection(("127.0.0.1", port))
+        client.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                       + str(len(body)).encode() + b"\r\n\r\n" + body[:10])
+        client.settimeout(5)
+        assert client.recv(100).startswith(b"HTTP/1.1 408 ")
+        client.close()
+    assert conn.execute("SELECT count(*) FROM testing.audit_event").fetchone() == (0,)

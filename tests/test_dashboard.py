@@ -249,6 +249,26 @@ def test_endpoint_table_rejects_unknown_filters(coverage, url, query: str, error
     assert get(url, f"/api/endpoints?{query}", 400) == {"error": error}
 
 
+@pytest.mark.parametrize(("path", "name"), [
+    ("/api/endpoints?q=%00", "q"), ("/endpoints?q=a%00b", "q"),
+    ("/api/endpoints?category=%00", "category"), ("/api/overview?release=1.%00", "release"),
+    ("/api/endpoints/%00", "name"), ("/endpoints/read%00Pod", "name"),
+    ("/api/endpoints?kind=%01", "kind"),
+])
+def test_parameters_with_control_characters_are_400(coverage, url, path: str, name: str) -> None:
+    response = requests.get(f"{url}{path}", timeout=10)
+    assert response.status_code == 400
+    if path.startswith("/api/"):
+        assert response.json() == {"error": f"parameter {name!r} holds a control character"}
+
+
+@pytest.mark.parametrize("query", ["release=1.99999999999999999999999", "release=%ff%fe",
+                                   "release=" + "9" * 5000, "q=" + "%" * 3, "q=" + "x" * 20000])
+def test_odd_parameters_are_never_a_500(coverage, url, query: str) -> None:
+    for page in ("/api/overview", "/api/endpoints", "/endpoints"):
+        assert requests.get(f"{url}{page}?{query}", timeout=10).status_code in (200, 400, 404)
+
+
 def test_endpoint_page(coverage, url) -> None:
     assert get(url, f"/api/endpoints/{A}") == {
         "endpoint": A, "level": "stable", "category": "core", "path": "/api/v1/namespaces/{name}",

@@ -39,16 +39,22 @@ def test_wheel_installs_and_initialises(tmp_path: Path, database_url: str) -> No
                                 "snoopdb.sql; print(snoopdb.__file__)"],
                                capture_output=True, text=True, check=True, env=env, cwd=tmp_path)
         assert where.stdout.startswith(str(env_dir))
-        # the dashboard's package data: a template, its script and one of its queries
+        # package data from every mapped folder: a template and its script, a query, a
+        # frozen schema file, a view version, the releases list, Alembic's template
         look = ("from importlib.resources import files; "
                 "print(files('snoopdb.web') / 'templates' / 'overview.html'); "
-                "print((files('snoopdb.web') / 'static' / 'dashboard.js').is_file(), "
-                "(files('snoopdb.sql') / 'queries' / 'dashboard' / 'overview.sql').is_file())")
+                "print(*[(files(package) / name).is_file() for package, name in ["
+                "('snoopdb.web', 'static/dashboard.js'), "
+                "('snoopdb.sql', 'queries/dashboard/overview.sql'), "
+                "('snoopdb.sql', 'schema/0001_foundation.sql'), "
+                "('snoopdb.sql', 'views/endpoint_coverage/1.sql'), "
+                "('snoopdb.core', 'releases.yaml'), "
+                "('snoopdb.migrations', 'script.py.mako')]])")
         shipped = subprocess.run([bin_dir / "python", "-c", look], capture_output=True, text=True,
                                  check=True, env=env, cwd=tmp_path)
         template, data_files = shipped.stdout.splitlines()
         assert template.startswith(str(env_dir)) and Path(template).is_file()
-        assert data_files == "True True"
+        assert data_files == " ".join(["True"] * 6)
         # offline (nothing listens on the discard port), the shipped releases list answers
         releases = subprocess.run([bin_dir / "snoopdb", "load", "--release", "1.4"],
                                   capture_output=True, text=True, cwd=tmp_path,

@@ -89,7 +89,7 @@ def test_offline_falls_back_to_cached_then_shipped(fetcher, apisnoop, cache) -> 
 
 def test_malformed_upstream_list_falls_back(fetcher, apisnoop, cache) -> None:
     url, listed = apisnoop
-    listed.write_text("<html>rate limited</html>\n")
+    listed.write_text("rate limited\n")
     releases = upstream(fetcher, url, cache)
     assert releases.origin == SHIPPED and releases.warning is not None
     assert releases.warning.startswith(f"{url}/{UPSTREAM_PATH}: not a list of")
@@ -139,9 +139,6 @@ def test_resolve_release_missing_from_the_list(tmp_path) -> None:
     with pytest.raises(ReleaseError, match=r"^unknown release '1.35': known releases are 1.34"
                                            r" to 1.36$"):
         Releases.load(listed).resolve("1.35")
-    # certification needs a listed release: one in development is not enough
-    with pytest.raises(ReleaseError, match=r"^unknown release '1.37': known releases are"):
-        Releases.load(listed).require_listed("1.37")
 
 
 @pytest.mark.parametrize("version, release, commit", [

@@ -1,12 +1,16 @@
 """`snoopdb verify-submission` on submissions generated from the real conformance.yaml of
-release 1.35 (441 tests), served by a loopback server in the GitHub raw layout."""
+release 1.35 (441 tests), served by a loopback server in the GitHub raw layout.
+The labels expected are the CNCF bot's (kubernetes-sigs/verify-conformance, suite.go and
+plugin.go), one test per case where snoopdb used to differ."""
 
 from __future__ import annotations
 
 import functools
 import http.server
 import json
+import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,10 +18,14 @@ import psycopg
 import pytest
 import yaml
 
-from snoopdb.certification.checks import Testcase as Case  # a Test* name would be collected
-from snoopdb.certification.checks import read_junit
+from snoopdb.certification.files import Entry
+from snoopdb.certification.goparse import email_problem, url_problem
+from snoopdb.certification.junit import read_junit
+from snoopdb.certification.pages import refused_address
+from snoopdb.certification.submission import Testcase as Case  # a Test* name would be collected
 from snoopdb.cli import main
 from snoopdb.core.errors import InputError
+from snoopdb.core.safeyaml import load_bounded
 from snoopdb.testkit.servers import serve_directory
 
 SKIPPED = 3000
@@ -36,17 +44,21 @@ PRODUCT = {
 CHECKS = [
     "[PASS] the submission has README.md, PRODUCT.yaml, e2e.log and junit_01.xml, none empty",
     "[PASS] the submission has no other files",
+    "[PASS] the submission's files are regular files (beyond the bot)",
     "[PASS] PRODUCT.yaml has every required field",
-    "[PASS] PRODUCT.yaml type is one of: distribution, hosted platform, installer",
+    ("[PASS] PRODUCT.yaml type is one of: distribution, hosted platform, installer (beyond the"
+    " bot)"),
     "[PASS] PRODUCT.yaml URLs and e-mail address are well-formed",
-    "[PASS] the release is supported for certification (v1.34 to v1.36)",
-    "[PASS] e2e.log: the kube-apiserver version is v1.35",
-    "[PASS] e2e.log: the run ended with SUCCESS! and 0 Failed, 0 Pending",
-    "[PASS] junit_01.xml: all 441 required conformance tests of v1.35 passed",
+    "[PASS] e2e.log: the kube-apiserver version is v1.35 (beyond the bot)",
+    "[PASS] e2e.log: the run ended with SUCCESS! and 0 Failed, 0 Pending (beyond the bot)",
+    ("[PASS] junit_01.xml: all 441 required conformance tests of v1.35 are there, none skipped"
+     " or failed"),
     "[PASS] junit_01.xml: no [Conformance] test failed or errored",
 ]
-PASSED_LABELS = "labels: no-failed-tests-v1.35, release-documents-checked, release-v1.35," \
-    " tests-verified-v1.35"
+SUBMITTED = "conformance-product-submission"
+PASSED_LABELS = f"labels: {SUBMITTED}, no-failed-tests-v1.35, release-documents-checked," \
+    " release-v1.35, tests-verified-v1.35"
+UNABLE_LABELS = f"labels: {SUBMITTED}, unable-to-process"
 
 
 def codenames(path: Path) -> list[str]:
@@ -185,12 +197,17 @@ def fail(index: int, hint: str, *details: str) -> list[str]:
             *(f"    - {d}" for d in details)]
 
 
+def labels_line(*labels: str) -> str:
+    return "labels: " + ", ".join(sorted([SUBMITTED, *labels]))
+
+
 def test_passing_submission_fetches_the_release_list(
     conn: psycopg.Connection, github: str, tests_1_35: list[str], tmp_path: Path,
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     folder = make_submission(tmp_path, tests_1_35)
     code, out = run(capsys, str(folder))
+    # every verdict carries conformance-product-submission, as the bot's suite starts with it
     assert (code, out) == (0, ["v1.35/coolkube: 10 of 10 requirements have passed", *CHECKS,
                                PASSED_LABELS])
     location = f"{github}/kubernetes/kubernetes/release-1.35/test/conformance/testdata/" \
@@ -206,7 +223,7 @@ def test_passing_submission_fetches_the_release_list(
                 " checks_total, labels, error, vendor, product_name, product_version,"
                 " product_type, apiserver_version FROM conformance.submission") == [
         ("v1.35/coolkube", "1.35.0", "coolkube", str(folder), None, "passed", 10, 10,
-         ["no-failed-tests-v1.35", "release-documents-checked", "release-v1.35",
+         [SUBMITTED, "no-failed-tests-v1.35", "release-documents-checked", "release-v1.35",
           "tests-verified-v1.35"], None, "Cool Corp", "CoolKube", "v1.35.1", "distribution",
          "v1.35.0")]
     assert rows(conn, "SELECT status, conformance, count(*) FROM conformance.submission_testcase"
@@ -231,48 +248,54 @@ def test_passing_submission_fetches_the_release_list(
     assert rows(conn, "SELECT count(*) FROM load_log") == [(1,)]
 
 
+NOT_THERE = "1 of 441 required tests missing, skipped or failed"
+ONE_FAILED = "1 [Conformance] testcase(s) failed or errored"
 FAILED_RUN = "e2e.log ends with 'FAIL! -- {} Passed | 1 Failed | 0 Pending | 3000 Skipped'"
-NOT_PASSED = "1 of 441 required tests missing or not passed"
-ONE_FAILED = "1 [Conformance] test(s) failed or errored"
 
 
 @pytest.mark.parametrize("kwargs, code, failed, labels, view", [
     pytest.param(
-        {"omit": (MISSING,)}, 1, {8: (NOT_PASSED, MISSING)},
-        "labels: no-failed-tests-v1.35, not-verifiable, release-v1.35, required-tests-missing",
+        {"omit": (MISSING,)}, 1, {8: (NOT_THERE, MISSING)},
+        labels_line("no-failed-tests-v1.35", "not-verifiable", "release-v1.35",
+                    "required-tests-missing"),
         [(MISSING, "missing")], id="one required test missing"),
     pytest.param(
         {"status": {QUOTED: "failed"}}, 1,
-        {7: (FAILED_RUN.format(440),), 8: (NOT_PASSED, QUOTED), 9: (ONE_FAILED, QUOTED)},
-        "labels: evidence-missing, not-verifiable, release-v1.35, required-tests-missing",
+        {7: (FAILED_RUN.format(440),), 8: (NOT_THERE, QUOTED), 9: (ONE_FAILED, QUOTED)},
+        labels_line("evidence-missing", "not-verifiable", "release-v1.35",
+                    "required-tests-missing"),
         [(QUOTED, "failed")], id="one failed"),
+    # the bot counts an errored test as there (tests-verified) but not as passed
     pytest.param(
         {"status": {ROLLOVER: "errored"}}, 1,
-        {7: (FAILED_RUN.format(440),), 8: (NOT_PASSED, ROLLOVER), 9: (ONE_FAILED, ROLLOVER)},
-        "labels: evidence-missing, not-verifiable, release-v1.35, required-tests-missing",
+        {7: (FAILED_RUN.format(440),), 9: (ONE_FAILED, ROLLOVER)},
+        labels_line("evidence-missing", "not-verifiable", "release-v1.35",
+                    "tests-verified-v1.35"),
         [(ROLLOVER, "errored")], id="one errored"),
     pytest.param(
-        {"status": {ROLLOVER: "skipped"}}, 1, {8: (NOT_PASSED, ROLLOVER)},
-        "labels: no-failed-tests-v1.35, not-verifiable, release-v1.35, required-tests-missing",
+        {"status": {ROLLOVER: "skipped"}}, 1, {8: (NOT_THERE, ROLLOVER)},
+        labels_line("no-failed-tests-v1.35", "not-verifiable", "release-v1.35",
+                    "required-tests-missing"),
         [(ROLLOVER, "skipped")], id="one skipped"),
     pytest.param({"extra": (EXTRA,)}, 0, {}, PASSED_LABELS, [], id="an extra test"),
     pytest.param(
         {"extra": (EXTRA,), "status": {EXTRA: "failed"}}, 1,
         {7: (FAILED_RUN.format(441),), 9: (ONE_FAILED, EXTRA)},
-        "labels: evidence-missing, not-verifiable, release-v1.35, tests-verified-v1.35",
+        labels_line("evidence-missing", "not-verifiable", "release-v1.35",
+                    "tests-verified-v1.35"),
         [], id="an extra test failed"),
     pytest.param({"prefix": ""}, 0, {}, PASSED_LABELS, [], id="names without [It]"),
+    # beyond the bot: reported, but the labels and the exit status are the bot's
     pytest.param(
-        {"apiserver": "v1.34.2-eks-d96d92f"}, 1,
+        {"apiserver": "v1.34.2-eks-d96d92f"}, 0,
         {6: ("e2e.log: kube-apiserver version v1.34.2-eks-d96d92f is not v1.35",)},
-        "labels: no-failed-tests-v1.35, not-verifiable, release-v1.35, tests-verified-v1.35",
-        [], id="mismatched e2e.log version"),
+        PASSED_LABELS, [], id="mismatched e2e.log version"),
     pytest.param(
         {"without": ("e2e.log",)}, 1,
         {0: ("missing: e2e.log",), 6: ("e2e.log is missing or empty",),
          7: ("e2e.log is missing or empty",)},
-        "labels: missing-file-e2e.log, no-failed-tests-v1.35, not-verifiable, release-v1.35,"
-        " tests-verified-v1.35", [], id="missing e2e.log"),
+        labels_line("missing-file-e2e.log", "no-failed-tests-v1.35", "not-verifiable",
+                    "release-v1.35", "tests-verified-v1.35"), [], id="missing e2e.log"),
 ])
 def test_variants(
     conn: psycopg.Connection, github: str, tests_1_35: list[str], tmp_path: Path,
@@ -288,7 +311,7 @@ def test_variants(
     assert rows(conn, "SELECT codename, status FROM conformance.submission_missing_test") == view
 
 
-def test_missing_junit_and_empty_readme(
+def test_missing_junit_gives_no_test_labels(
     conn: psycopg.Connection, github: str, tests_1_35: list[str], tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -296,19 +319,45 @@ def test_missing_junit_and_empty_readme(
     (folder / "README.md").write_text("")
     (folder / "notes.txt").write_text("extra")
     (folder / "logs").mkdir()
+    no_junit = "junit_01.xml is missing or empty"
     assert run(capsys, str(folder)) == (1, [
         "v1.35/coolkube: 6 of 10 requirements have passed",
         *fail(0, "missing: junit_01.xml; empty: README.md"),
         *fail(1, "remove 2 other file(s): logs, notes.txt"),
         *CHECKS[2:8],
-        *fail(8, "junit_01.xml is missing or empty: none of the 441 required tests can be"
-                 " verified"),
-        *fail(9, "junit_01.xml is missing or empty"),
-        ("labels: evidence-missing, missing-file-junit_01.xml, not-verifiable, release-v1.35,"
-         " required-tests-missing")])
+        *fail(8, f"{no_junit}: none of the 441 required tests can be verified"),
+        *fail(9, no_junit),
+        labels_line("missing-file-junit_01.xml", "not-verifiable", "release-v1.35")])
     # with no junit, every required test is missing
     assert rows(conn, "SELECT status, count(*) FROM conformance.submission_missing_test"
                 " GROUP BY 1") == [("missing", 441)]
+
+
+@pytest.mark.parametrize("content, hint", [
+    # an empty file is in the pull request's file list: no missing-file label
+    pytest.param("", "junit_01.xml is missing or empty", id="empty"),
+    pytest.param(None, "the bot cannot read junit_01.xml: junit_01.xml: not well-formed XML:"
+                 " unclosed token: line 26, column 10", id="malformed"),
+    pytest.param('<?xml version="1.0"?>\n<testsuite name="e2e"><testcase name="a"/>'
+                 "</testsuite>\n", "the bot cannot read junit_01.xml: junit_01.xml: expected"
+                 " element type <testsuites> but have <testsuite>", id="no testsuites root"),
+])
+def test_empty_or_unreadable_junit_gives_no_test_labels(
+    conn: psycopg.Connection, github: str, tests_1_35: list[str], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], content: str | None, hint: str,
+) -> None:
+    folder = make_submission(tmp_path, tests_1_35)
+    junit = folder / "junit_01.xml"
+    junit.write_text(junit.read_text()[:5000] if content is None else content)
+    code, out = run(capsys, str(folder))
+    empty = content == ""
+    assert (code, out[-5:]) == (1, [
+        *fail(8, hint if not empty else f"{hint}: none of the 441 required tests can be"
+              " verified"),
+        *fail(9, hint), labels_line("not-verifiable", "release-v1.35")])
+    assert out[1:3] == (fail(0, "empty: junit_01.xml") if empty else CHECKS[:2])
+    assert rows(conn, "SELECT result, labels, error FROM conformance.submission") == [
+        ("failed", [SUBMITTED, "not-verifiable", "release-v1.35"], None)]
 
 
 def test_bad_product_yaml(
@@ -316,35 +365,72 @@ def test_bad_product_yaml(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     product = dict(PRODUCT, type="managed service", website_url="coolkube.example.com",
-                   contact_email_address="support at coolkube", description="  ",
+                   contact_email_address="support at coolkube", description=None,
                    repo_url="git@github.com:cool/kube.git")
     del product["documentation_url"]
     folder = make_submission(tmp_path, tests_1_35, product_yaml=product)
+    formats = ("website_url 'coolkube.example.com' is not a URL (invalid URI for request);"
+               " repo_url 'git@github.com:cool/kube.git' is not a URL (invalid URI for"
+               " request); contact_email_address 'support at coolkube' is not an e-mail"
+               " address (no angle-addr)")
     assert run(capsys, str(folder)) == (1, [
         "v1.35/coolkube: 7 of 10 requirements have passed",
-        *CHECKS[:2],
-        *fail(2, "missing or empty: description, documentation_url"),
-        *fail(3, "type 'managed service' is not one of: distribution, hosted platform,"
+        *CHECKS[:3],
+        *fail(3, "missing or null: description, documentation_url"),
+        *fail(4, "type 'managed service' is not one of: distribution, hosted platform,"
                  " installer"),
-        *fail(4, "website_url 'coolkube.example.com' is not an http(s) URL; repo_url"
-                 " 'git@github.com:cool/kube.git' is not an http(s) URL; contact_email_address"
-                 " 'support at coolkube' is not an e-mail address"),
-        *CHECKS[5:],
-        "labels: no-failed-tests-v1.35, not-verifiable, release-v1.35, tests-verified-v1.35"])
+        *fail(5, formats),
+        *CHECKS[6:],
+        labels_line("no-failed-tests-v1.35", "not-verifiable", "release-v1.35",
+                    "tests-verified-v1.35")])
     assert rows(conn, "SELECT name, hint FROM conformance.submission_check WHERE NOT passed"
                 " ORDER BY position") == [
-        ("product-fields", "missing or empty: description, documentation_url"),
+        ("product-fields", "missing or null: description, documentation_url"),
         ("product-type",
          "type 'managed service' is not one of: distribution, hosted platform, installer"),
-        ("product-format",
-         ("website_url 'coolkube.example.com' is not an http(s) URL; repo_url"
-          " 'git@github.com:cool/kube.git' is not an http(s) URL; contact_email_address"
-          " 'support at coolkube' is not an e-mail address"))]
+        ("product-format", formats)]
+
+
+def test_product_checks_as_the_bot_makes_them(
+    conn: psycopg.Connection, github: str, tests_1_35: list[str], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # vendor "" is there (only a missing or null field fails); a type outside the list
+    # never fails the bot (its step never matches); a URL may be any absolute URI or path
+    # and an address needs no dot in its domain, as Go's parsers have it
+    product = dict(PRODUCT, vendor="", type="managed service", website_url="ftp://example",
+                   documentation_url="/docs", repo_url="https://x.example/a b",
+                   contact_email_address="support@localhost")
+    folder = make_submission(tmp_path, tests_1_35, product_yaml=product)
+    code, out = run(capsys, str(folder))
+    assert (code, out[0], out[5:7], out[-1]) == (
+        0, "v1.35/coolkube: 9 of 10 requirements have passed",
+        fail(4, "type 'managed service' is not one of: distribution, hosted platform,"
+                " installer"), PASSED_LABELS)
+    assert run(capsys, str(folder), "--strict")[0] == 1
+    assert rows(conn, "SELECT result, vendor FROM conformance.submission") == [("passed", None)]
+
+
+def test_e2e_log_without_version_or_summary_passes_the_bot(
+    conn: psycopg.Connection, github: str, tests_1_35: list[str], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = make_submission(tmp_path, tests_1_35)
+    (folder / "e2e.log").write_text("the bot only checks that e2e.log is not empty\n")
+    code, out = run(capsys, str(folder))
+    assert (code, out) == (0, [
+        "v1.35/coolkube: 8 of 10 requirements have passed", *CHECKS[:6],
+        *fail(6, "e2e.log has no 'kube-apiserver version:' line"),
+        *fail(7, "e2e.log has no final 'SUCCESS! -- N Passed | 0 Failed | 0 Pending"
+                 " | M Skipped' line"),
+        *CHECKS[8:], PASSED_LABELS])
+    assert run(capsys, str(folder), "--strict")[0] == 1
+    assert rows(conn, "SELECT result FROM conformance.submission") == [("passed",)]
 
 
 @pytest.mark.parametrize("content, hint", [
     ("vendor: [unclosed",
-     "PRODUCT.yaml is not YAML: expected ',' or ']', but got '<stream end>' (line 1, column 18)"),
+     "PRODUCT.yaml: not YAML: did not find expected ',' or ']' (line 2, column 1)"),
     ("- just\n- a list\n", "PRODUCT.yaml is not a mapping of fields"),
 ])
 def test_unreadable_product_yaml_fails_every_product_check(
@@ -354,63 +440,149 @@ def test_unreadable_product_yaml_fails_every_product_check(
     folder = make_submission(tmp_path, tests_1_35)
     (folder / "PRODUCT.yaml").write_text(content)
     code, out = run(capsys, str(folder))
-    assert (code, out[0], out[3:9]) == (1, "v1.35/coolkube: 7 of 10 requirements have passed",
-                                        [*fail(2, hint), *fail(3, hint), *fail(4, hint)])
+    assert (code, out[0], out[4:10]) == (1, "v1.35/coolkube: 7 of 10 requirements have passed",
+                                         [*fail(3, hint), *fail(4, hint), *fail(5, hint)])
 
 
-def test_unsupported_release_uses_first_listed_release(
+def test_release_out_of_the_window_is_not_processed(
+    conn: psycopg.Connection, settings: object, tests_1_35: list[str], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # newest released 1.36: 1.34 is the oldest accepted; nothing is checked, nor fetched
+    monkeypatch.setenv("SNOOPDB_GITHUB_RAW_URL", "http://127.0.0.1:9/unreachable")
+    folder = make_submission(tmp_path, tests_1_35, version="v1.33", apiserver="v1.33.1")
+    assert run(capsys, str(folder)) == (3, [
+        ("v1.33/coolkube: cannot be processed: v1.33 is older than v1.34, the oldest release"
+         " still accepted (newest v1.36 minus 2)"), UNABLE_LABELS])
+    assert rows(conn, "SELECT result, checks_total, labels FROM conformance.submission") == [
+        ("unprocessable", 0, [SUBMITTED, "unable-to-process"])]
+
+
+def test_release_with_no_conformance_list(
+    conn: psycopg.Connection, github: str, shared_data: Path, tests_1_35: list[str],
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # no release-1.34 list on the server
+    folder = make_submission(tmp_path, tests_1_35, version="v1.34", apiserver="v1.34.1")
+    assert run(capsys, str(folder)) == (3, [
+        (f"v1.34/coolkube: cannot be processed: no conformance list for v1.34: {github}/"
+         "kubernetes/kubernetes/release-1.34/test/conformance/testdata/conformance.yaml: not"
+         " found (404)"), UNABLE_LABELS])
+    # a release snoopdb does not know yet is verified with the list given
+    newer = make_submission(tmp_path, tests_1_35, version="v1.37", apiserver="v1.37.0")
+    listing = shared_data / "conformance" / "conformance-1.35.yaml"
+    code, out = run(capsys, str(newer), "--conformance-file", str(listing))
+    assert (code, out[0], out[-1]) == (
+        0, "v1.37/coolkube: 10 of 10 requirements have passed",
+        PASSED_LABELS.replace("v1.35", "v1.37"))
+
+
+def test_requires_tests_from_the_first_release_they_list(
     conn: psycopg.Connection, settings: object, shared_data: Path, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # a 1.31 submission checked against 1.34's list: tests first listed after 1.31 are
-    # not required (they are left out of the junit), "v1.9, v1.18" ones count from 1.9
-    listing = shared_data / "conformance" / "conformance-1.34.yaml"
+    # a 1.34 submission checked against 1.35's list: tests first listed in 1.35 are not
+    # required (they are left out of the junit); "v1.21, v1.35" ones count from 1.21
+    listing = shared_data / "conformance" / "conformance-1.35.yaml"
     entries = yaml.safe_load(listing.read_bytes())
     old = [t["codename"] for t in entries
-           if int(str(t.get("release") or "v1.9").split(",")[0].strip().split(".")[1]) <= 31]
-    assert (len(entries), len(old)) == (424, 404)
-    folder = make_submission(tmp_path, old, version="v1.31", apiserver="v1.31.4")
+           if int(str(t.get("release") or "v1.9").split(",")[0].strip().split(".")[1]) <= 34]
+    assert (len(entries), len(old)) == (441, 427)
+    folder = make_submission(tmp_path, old, version="v1.34", apiserver="v1.34.4")
     code, out = run(capsys, str(folder), "--conformance-file", str(listing),
-                    "--title", "Conformance results for v1.31/coolkube")
-    assert (code, out) == (1, [
-        "v1.31/coolkube: 11 of 12 requirements have passed",
-        *CHECKS[:5],
-        "[FAIL] the release is supported for certification (v1.34 to v1.36)",
-        "  - v1.31 is older than v1.34, the oldest supported release (newest v1.36 minus 2)",
-        "[PASS] the title contains 'Conformance results for'",
+                    "--title", "Conformance results for v1.34/coolkube")
+    assert (code, out) == (0, [
+        "v1.34/coolkube: 12 of 12 requirements have passed",
+        *CHECKS[:6],
+        "[PASS] the title reads like 'Conformance results for vX.Y/<product>'",
         "[PASS] the title names the folder's release",
-        "[PASS] e2e.log: the kube-apiserver version is v1.31",
+        "[PASS] e2e.log: the kube-apiserver version is v1.34 (beyond the bot)",
         CHECKS[7],
-        "[PASS] junit_01.xml: all 404 required conformance tests of v1.31 passed",
+        ("[PASS] junit_01.xml: all 427 required conformance tests of v1.34 are there, none"
+         " skipped or failed"),
         CHECKS[9],
-        "labels: no-failed-tests-v1.31, not-verifiable, release-v1.31, tests-verified-v1.31"])
-    assert rows(conn, "SELECT count(*) FROM conformance.release_test WHERE release = '1.31.0'") \
-        == [(424,)]
+        PASSED_LABELS.replace("v1.35", "v1.34")])
+    assert rows(conn, "SELECT count(*) FROM conformance.release_test WHERE release = '1.34.0'") \
+        == [(441,)]
     assert rows(conn, "SELECT count(*) FROM conformance.submission_missing_test") == [(0,)]
 
 
-@pytest.mark.parametrize("title, expected", [
-    ("Conformance results for v1.35/coolkube", []),
-    ("Conformance results for v1.34/CoolKube",
-     ["[PASS] the title contains 'Conformance results for'",
+@pytest.mark.parametrize("title, code, expected", [
+    ("Conformance results for v1.35/coolkube", 0, []),
+    ("Conformance results for v1.35 CoolKube", 0, []),
+    ("conformance results for v1.34/CoolKube", 1,
+     ["[PASS] the title reads like 'Conformance results for vX.Y/<product>'",
       "[FAIL] the title names the folder's release",
       "  - the title names v1.34, the folder v1.35"]),
-    ("CoolKube 1.35 results",
-     ["[FAIL] the title contains 'Conformance results for'",
+    ("Conformance results for v1.35-coolkube", 1,
+     ["[FAIL] the title reads like 'Conformance results for vX.Y/<product>'",
       "  - the title should read 'Conformance results for v1.35/coolkube'",
-      "[FAIL] the title names the folder's release", "  - the title names no release (vX.Y)"]),
+      "[FAIL] the title names the folder's release",
+      "  - the title names no release (v1.NN followed by a space or /)"]),
 ])
 def test_title(
     conn: psycopg.Connection, github: str, tests_1_35: list[str], tmp_path: Path,
-    capsys: pytest.CaptureFixture[str], title: str, expected: list[str],
+    capsys: pytest.CaptureFixture[str], title: str, code: int, expected: list[str],
 ) -> None:
     folder = make_submission(tmp_path, tests_1_35)
-    code, out = run(capsys, str(folder), "--title", title)
-    assert code == (1 if expected else 0)
-    assert [line for line in out if "title" in line or line.startswith("  - the title")] == (
-        expected or ["[PASS] the title contains 'Conformance results for'",
+    result, out = run(capsys, str(folder), "--title", title)
+    assert result == code
+    assert [line for line in out if "title" in line] == (
+        expected or ["[PASS] the title reads like 'Conformance results for vX.Y/<product>'",
                      "[PASS] the title names the folder's release"])
     assert rows(conn, "SELECT title FROM conformance.submission") == [(title,)]
+
+
+def test_title_of_no_submission_is_not_processed(
+    conn: psycopg.Connection, github: str, tests_1_35: list[str], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = make_submission(tmp_path, tests_1_35)
+    assert run(capsys, str(folder), "--title", "CoolKube 1.35 results") == (3, [
+        ("v1.35/coolkube: cannot be processed: the title does not contain 'Conformance results"
+         " for': not a conformance results submission"),
+        "labels: not-conformance-product-submission, unable-to-process"])
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("https://coolkube.example.com/docs", None),
+    ("ftp://example", None),
+    ("/docs", None),
+    ("mailto:someone", None),
+    ("https://x.example/a b", None),
+    ("https://[::1]:8443/", None),
+    ("coolkube.example.com", "invalid URI for request"),
+    ("", "empty url"),
+    (":x", "missing protocol scheme"),
+    ("https://exa mple.com/", "invalid character ' ' in host name"),
+    ("https://example.com#top", "invalid character '#' in host name"),
+    ("https://example.com:8o/", "invalid port ':8o' after host"),
+    ("https://example.com/%zz", "invalid URL escape '%zz'"),
+    ("https://example.com/\x7f", "invalid control character in URL"),
+])
+def test_urls_as_go_parse_request_uri_reads_them(value: str, problem: str | None) -> None:
+    assert url_problem(value) == problem
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("support@coolkube.example.com", None),
+    ("Cool Support <support@coolkube.example.com>", None),
+    ('"Cool, Support" <support@localhost>', None),
+    ("support@localhost (Cool Support)", None),
+    ("team: support@coolkube.example.com;", None),
+    ("support@[192.0.2.1]", None),
+    ("support at coolkube", "no angle-addr"),
+    ("support", "missing '@' or angle-addr"),
+    ("Cool Support", "no angle-addr"),
+    # the addr-spec's own error is dropped: Go then reads a name and wants <address>
+    ("support@coolkube..example", "missing '@' or angle-addr"),
+    ("a@b, c@d", "expected single address, got ', c@d'"),
+    ("<support@coolkube.example.com", "unclosed angle-addr"),
+    ("<support@[not-an-ip]>", "invalid IP address in domain-literal: 'not-an-ip'"),
+    ("<support@coolkube..example>", "double dot in atom"),
+])
+def test_addresses_as_go_parse_address_reads_them(value: str, problem: str | None) -> None:
+    assert email_problem(value) == problem
 
 
 def test_check_urls_asks_each_page(
@@ -427,19 +599,51 @@ def test_check_urls_asks_each_page(
         product = dict(PRODUCT, website_url=f"{url}/", documentation_url=f"{url}/docs/",
                        product_logo_url=f"{url}/logo.png")
         good = make_submission(tmp_path, tests_1_35, product_yaml=product)
-        code, out = run(capsys, str(good), "--check-urls")
-        assert (code, out[0], out[6]) == (0, "v1.35/coolkube: 11 of 11 requirements have passed",
-                                          "[PASS] PRODUCT.yaml URLs lead to HTML pages")
+        code, out = run(capsys, str(good), "--check-urls", "--allow-private-urls")
+        assert (code, out[0], out[7:9]) == (
+            0, "v1.35/coolkube: 12 of 12 requirements have passed",
+            ["[PASS] PRODUCT.yaml URLs lead to HTML pages",
+             "[PASS] PRODUCT.yaml URLs answer 200 (beyond the bot)"])
+        # the bot fails a page on its content type only; a 404 page is HTML
         product.update(documentation_url=f"{url}/logo.png", repo_url=f"{url}/nowhere")
         bad = make_submission(tmp_path / "bad", tests_1_35, product_yaml=product)
-        code, out = run(capsys, str(bad), "--check-urls")
-        assert (code, out[6:8]) == (1, [
+        code, out = run(capsys, str(bad), "--check-urls", "--allow-private-urls")
+        assert (code, out[7:11]) == (1, [
             "[FAIL] PRODUCT.yaml URLs lead to HTML pages",
-            (f"  - documentation_url {url}/logo.png: content type image/png, not text/html;"
-             f" repo_url {url}/nowhere: HTTP 404")])
+            f"  - documentation_url {url}/logo.png: content type image/png, not text/html",
+            "[FAIL] PRODUCT.yaml URLs answer 200 (beyond the bot)",
+            f"  - repo_url {url}/nowhere: HTTP 404"])
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_check_urls_refuses_private_addresses(
+    conn: psycopg.Connection, github: str, tests_1_35: list[str], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<html><body>secret</body></html>")
+    url, server = serve_directory(site)
+    try:
+        product = dict(PRODUCT, website_url=f"{url}/", documentation_url=f"{url}/")
+        folder = make_submission(tmp_path, tests_1_35, product_yaml=product)
+        code, out = run(capsys, str(folder), "--check-urls")
+        # not asked: what the bot sees as an unanswered URL (it passes), snoopdb reports it
+        assert (code, out[7:10]) == (0, [
+            "[PASS] PRODUCT.yaml URLs lead to HTML pages",
+            "[FAIL] PRODUCT.yaml URLs answer 200 (beyond the bot)",
+            (f"  - website_url {url}/: refused: loopback address 127.0.0.1; documentation_url"
+             f" {url}/: refused: loopback address 127.0.0.1")])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [refused_address(a) for a in ("169.254.169.254", "10.1.2.3", "::1", "fe80::1",
+                                         "::ffff:192.168.0.1", "8.8.8.8")] == [
+        "link-local address 169.254.169.254", "private address 10.1.2.3",
+        "loopback address ::1", "link-local address fe80::1", "private address 192.168.0.1",
+        None]
 
 
 class _NoHead(http.server.SimpleHTTPRequestHandler):
@@ -466,47 +670,89 @@ def test_check_urls_falls_back_to_get_when_head_is_refused(
     try:
         product = dict(PRODUCT, website_url=f"{url}/", documentation_url=f"{url}/missing")
         folder = make_submission(tmp_path, tests_1_35, product_yaml=product)
-        code, out = run(capsys, str(folder), "--check-urls")
-        assert (code, out[6:8]) == (1, ["[FAIL] PRODUCT.yaml URLs lead to HTML pages",
-                                        f"  - documentation_url {url}/missing: HTTP 404"])
+        code, out = run(capsys, str(folder), "--check-urls", "--allow-private-urls",
+                        "--strict")
+        assert (code, out[7:10]) == (1, [
+            "[PASS] PRODUCT.yaml URLs lead to HTML pages",
+            "[FAIL] PRODUCT.yaml URLs answer 200 (beyond the bot)",
+            f"  - documentation_url {url}/missing: HTTP 404"])
     finally:
         server.shutdown()
         server.server_close()
 
 
-def test_unprocessable_submissions_exit_2(
+BOMB = "\n".join(
+    [f'{chr(97)}: &{chr(97)} [{", ".join(["lol"] * 9)}]']
+    + [f"{chr(97 + n)}: &{chr(97 + n)} [{', '.join([f'*{chr(96 + n)}'] * 9)}]"
+       for n in range(1, 9)]
+    + ["vendor: *i", ""])
+
+
+def test_alias_bomb_in_product_yaml_is_refused_fast(
     conn: psycopg.Connection, github: str, tests_1_35: list[str], tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    unknown = make_submission(tmp_path, tests_1_35, version="v1.99")
-    assert run(capsys, str(unknown)) == (2, [
-        ("v1.99/coolkube: cannot be processed: unknown release '1.99': known releases are 1.5"
-         " to 1.36")])
-    # no release-1.34 list on the server
-    no_list = make_submission(tmp_path, tests_1_35, version="v1.34", apiserver="v1.34.1")
-    code, out = run(capsys, str(no_list))
-    assert (code, out) == (2, [
-        (f"v1.34/coolkube: cannot be processed: {github}/kubernetes/kubernetes/release-1.34/"
-         "test/conformance/testdata/conformance.yaml: not found (404)")])
-    broken = make_submission(tmp_path, tests_1_35)
-    junit = broken / "junit_01.xml"
-    junit.write_text(junit.read_text()[:5000])
-    code, out = run(capsys, str(broken))
-    assert (code, out) == (2, [(f"v1.35/coolkube: cannot be processed: {junit}: not well-formed"
-                                " XML: unclosed token: line 26, column 10")])
-    assert rows(conn, "SELECT name, result, checks_total, labels, error IS NOT NULL FROM"
-                " conformance.submission ORDER BY name") == [
-        ("v1.34/coolkube", "unprocessable", 0, [], True),
-        ("v1.35/coolkube", "unprocessable", 0, [], True),
-        ("v1.99/coolkube", "unprocessable", 0, [], True)]
-    assert rows(conn, "SELECT count(*) FROM conformance.submission_missing_test") == [(0,)]
-    # a folder whose parent names no release, without --release: nothing to store
-    stray = tmp_path / "stray"
-    stray.mkdir()
-    assert main(["verify-submission", str(stray)]) == 2
-    assert capsys.readouterr().err == (f"snoopdb: error: {stray}: the parent folder"
-                                       f" '{tmp_path.name}' names no release (vX.Y); give"
-                                       " --release\n")
+    assert len(BOMB) < 600
+    folder = make_submission(tmp_path, tests_1_35)
+    (folder / "PRODUCT.yaml").write_text(BOMB)
+    started = time.monotonic()
+    code, out = run(capsys, str(folder))
+    hint = "PRODUCT.yaml: more than 10000 YAML nodes once aliases are expanded (an alias bomb?)"
+    assert (code, out[4:10]) == (1, [*fail(3, hint), *fail(4, hint), *fail(5, hint)])
+    assert time.monotonic() - started < 10  # 9**9 nodes once expanded: never built
+    with pytest.raises(InputError, match=r"^x.yaml: more than 1000000 YAML nodes"):
+        load_bounded(BOMB, source="x.yaml")
+    with pytest.raises(InputError, match=r"^x.yaml: 12 bytes, more than the 10 byte limit for a YAML file$"):
+        load_bounded(b"vendor: Cool", source="x.yaml", max_bytes=10)
+    with pytest.raises(InputError, match=r"^x.yaml: a YAML alias refers to a node that"):
+        load_bounded("a: &a [*a]", source="x.yaml")
+
+
+def test_symbolic_links_are_not_followed(
+    conn: psycopg.Connection, github: str, tests_1_35: list[str], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    secret = tmp_path / "secret.yaml"
+    secret.write_text(yaml.safe_dump(dict(PRODUCT, vendor="Secret Vendor")))
+    folder = make_submission(tmp_path, tests_1_35)
+    (folder / "PRODUCT.yaml").unlink()
+    (folder / "PRODUCT.yaml").symlink_to(secret)
+    code, out = run(capsys, str(folder))
+    # git keeps a link as its target's path: that is what the bot, and snoopdb, read
+    hint = "PRODUCT.yaml is not a mapping of fields"
+    assert (code, out[3:11]) == (1, [
+        *fail(2, "not followed nor opened: PRODUCT.yaml (symbolic link)"),
+        *fail(3, hint), *fail(4, hint), *fail(5, hint)])
+    assert out[-1] == labels_line("no-failed-tests-v1.35", "not-verifiable", "release-v1.35",
+                                  "tests-verified-v1.35")
+    assert rows(conn, "SELECT vendor FROM conformance.submission") == [(None,)]
+
+    # --all: a product folder that is a link is not entered
+    elsewhere = make_submission(tmp_path / "elsewhere", tests_1_35, product="real")
+    root = tmp_path / "checkout"
+    (root / "v1.35").mkdir(parents=True)
+    (root / "v1.35" / "linked").symlink_to(elsewhere)
+    code, out = run(capsys, "--all", str(root))
+    assert (code, out[1]) == (1, ("v1.35/linked  failed  1/10    files, regular-files,"
+                                  " product-fields, product-type, product-format, e2e-version,"
+                                  " e2e-success, required-tests, no-failed-tests"))
+    assert rows(conn, "SELECT labels FROM conformance.submission WHERE product = 'linked'") == [
+        ([SUBMITTED, "missing-file-PRODUCT.yaml", "missing-file-README.md",
+          "missing-file-e2e.log", "missing-file-junit_01.xml", "not-verifiable",
+          "release-v1.35"],)]
+
+
+def test_a_fifo_is_never_opened(
+    conn: psycopg.Connection, github: str, tests_1_35: list[str], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = make_submission(tmp_path, tests_1_35, without=("e2e.log",))
+    os.mkfifo(folder / "e2e.log")  # opening it to read would wait for a writer forever
+    code, out = run(capsys, str(folder))
+    assert (code, out[4:6], out[-1]) == (
+        1, fail(2, "not followed nor opened: e2e.log (not a regular file)"),
+        labels_line("missing-file-e2e.log", "no-failed-tests-v1.35", "not-verifiable",
+                    "release-v1.35", "tests-verified-v1.35"))
 
 
 def test_release_option_and_json(
@@ -521,13 +767,14 @@ def test_release_option_and_json(
     assert {k: v for k, v in document.items() if k != "checks"} == {
         "submission": "v1.35/coolkube", "path": str(folder), "release": "v1.35",
         "product": "coolkube", "result": "failed", "passed_checks": 9, "total_checks": 10,
-        "labels": ["no-failed-tests-v1.35", "not-verifiable", "release-v1.35",
+        "labels": [SUBMITTED, "no-failed-tests-v1.35", "not-verifiable", "release-v1.35",
                    "required-tests-missing"], "error": None}
     assert document["checks"][8] == {
         "name": "required-tests",
-        "title": "junit_01.xml: all 441 required conformance tests of v1.35 passed",
-        "passed": False, "hint": "1 of 441 required tests missing or not passed",
-        "details": [MISSING]}
+        "title": ("junit_01.xml: all 441 required conformance tests of v1.35 are there, none"
+                  " skipped or failed"),
+        "passed": False, "hint": NOT_THERE, "details": [MISSING], "beyond_the_bot": False}
+    assert document["checks"][6]["beyond_the_bot"] is True
 
 
 def test_all_prints_a_summary_and_fills_the_missing_test_view(
@@ -537,15 +784,15 @@ def test_all_prints_a_summary_and_fills_the_missing_test_view(
     make_submission(tmp_path, tests_1_35, product="alpha")
     make_submission(tmp_path, tests_1_35, product="beta", omit=(MISSING, ROLLOVER))
     make_submission(tmp_path, tests_1_35, product="gamma", status={QUOTED: "failed"})
-    make_submission(tmp_path, tests_1_35, product="old", version="v1.99")
+    make_submission(tmp_path, tests_1_35, product="old", version="v1.30")
     (tmp_path / "docs").mkdir()
-    assert run(capsys, "--all", str(tmp_path)) == (2, [
+    assert run(capsys, "--all", str(tmp_path)) == (3, [
         "SUBMISSION   RESULT         CHECKS  FAILED CHECKS / ERROR",
+        ("v1.30/old    unprocessable  0/0     v1.30 is older than v1.34, the oldest release still"
+        " accepted (newest v1.36 minus 2)"),
         "v1.35/alpha  passed         10/10",
         "v1.35/beta   failed         9/10    required-tests",
         "v1.35/gamma  failed         7/10    e2e-success, required-tests, no-failed-tests",
-        ("v1.99/old    unprocessable  0/0     unknown release '1.99': known releases are 1.5"
-         " to 1.36"),
         "4 submissions: 1 passed, 2 failed, 1 unprocessable"])
     assert rows(conn, "SELECT submission, codename, status FROM"
                 " conformance.submission_missing_test ORDER BY 1, 2") == [
@@ -553,8 +800,19 @@ def test_all_prints_a_summary_and_fills_the_missing_test_view(
         ("v1.35/gamma", QUOTED, "failed")]
     assert run(capsys, "--all", str(tmp_path), "--release", "v1.35")[0] == 1
     assert rows(conn, "SELECT count(*) FROM conformance.submission") == [(4,)]
-    assert main(["verify-submission", "--all", str(tmp_path), "--release", "v1.30"]) == 2
-    assert capsys.readouterr().err == f"snoopdb: error: {tmp_path}: no v1.30/<product> folders\n"
+    assert main(["verify-submission", "--all", str(tmp_path), "--release", "v1.31"]) == 1
+    assert capsys.readouterr().err == f"snoopdb: error: {tmp_path}: no v1.31/<product> folders\n"
+
+
+def test_folder_naming_no_release(
+    settings: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stray = tmp_path / "stray"
+    stray.mkdir()
+    assert main(["verify-submission", str(stray)]) == 1
+    assert capsys.readouterr().err == (f"snoopdb: error: {stray}: the parent folder"
+                                       f" '{tmp_path.name}' names no release (vX.Y); give"
+                                       " --release\n")
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -581,3 +839,19 @@ def test_read_junit_streams_and_decodes(tmp_path: Path) -> None:
     path.write_text("<testsuites><testcase name='a'>")
     with pytest.raises(InputError, match=r"not well-formed XML: no element found: line 1"):
         list(read_junit(path))
+    # what follows the root element is never read, as by the bot's Go decoder
+    path.write_text("<testsuites><testsuite><testcase name='a'/></testsuite></testsuites>"
+                    "<junk")
+    assert list(read_junit(path)) == [Case("a", "passed")]
+    # entities are refused, so no "billion laughs"
+    path.write_text('<!DOCTYPE t [<!ENTITY a "aaaa">]><testsuites/>')
+    with pytest.raises(InputError, match=r"declares the XML entity 'a'"):
+        list(read_junit(path))
+
+
+
+def test_a_file_swapped_for_a_fifo_after_listing_is_not_read(tmp_path: Path) -> None:
+    # listed as a regular file, a FIFO by the time it is opened: refused, never waited on
+    os.mkfifo(tmp_path / "e2e.log")
+    with pytest.raises(InputError, match=r"e2e.log: not a regular file$"):
+        Entry(tmp_path / "e2e.log", "file", 10).open()

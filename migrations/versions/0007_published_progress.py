@@ -21,8 +21,20 @@ DROP_DEPENDENTS = (
 )
 
 
+# endpoint_test_hit (version 2) reads release_endpoint_hit, which a database restored
+# from a schema-only dump has never populated: populate it first.
+POPULATE_RELEASE_ENDPOINT_HIT = """
+DO $$ BEGIN
+  IF NOT (SELECT relispopulated FROM pg_class WHERE oid = 'release_endpoint_hit'::regclass) THEN
+    REFRESH MATERIALIZED VIEW release_endpoint_hit;
+  END IF;
+END $$
+"""
+
+
 def upgrade() -> None:
     bind = op.get_bind()
+    op.execute(POPULATE_RELEASE_ENDPOINT_HIT)
     for statement in DROP_DEPENDENTS:
         op.execute(statement)
     op.execute("DROP VIEW conformance.eligible_endpoint_coverage")

@@ -13,17 +13,19 @@ from pathlib import Path
 
 import psycopg
 
-from snoopdb.certification.checks import (
+from snoopdb.certification.checks import precheck, unable, verify
+from snoopdb.certification.pages import url_session
+from snoopdb.certification.submission import (
     ReleaseTest,
     Submission,
     Verification,
     find_submissions,
     locate,
     parse_release_tests,
-    verify,
+    version_name,
 )
 from snoopdb.core.config import Settings
-from snoopdb.core.errors import ConfigError, FetchError, InputError, ReleaseError
+from snoopdb.core.errors import ConfigError, FetchError, InputError, NotFound
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases, parse_release
 from snoopdb.db import loadlog
@@ -84,13 +86,13 @@ def save(conn: psycopg.Connection, result: Verification) -> int:
         )).fetchone()
         assert row is not None
         submission_id: int = row[0]
-        with conn.cursor().copy(
-            "COPY conformance.submission_testcase (submission_id, position, name, status,"
-            " conformance) FROM STDIN"
-        ) as copy:
-            for position, case in enumerate(result.testcases, 1):
-                copy.write_row((submission_id, position, case.name, case.status,
-                                case.conformance))
+        if result.testcases is not None:
+            with conn.cursor().copy(
+                "COPY conformance.submission_testcase (submission_id, position, name, status,"
+                " conformance) FROM STDIN"
+            ) as copy:
+                for chunk in result.testcases.copy_data(f"{submission_id}\t".encode()):
+                    copy.write(chunk)
         with conn.cursor().copy(
             "COPY conformance.submission_check (submission_id, position, name, title, passed,"
             " hint, details) FROM STDIN"
@@ -101,12 +103,22 @@ def save(conn: psycopg.Connection, result: Verification) -> int:
     return submission_id
 
 
+def stable_release(releases: Releases) -> Release:
+    """The newest release out (dated, not in the future), what the bot's stable.txt names;
+    the newest listed when none is out."""
+    today = dt.date.today()
+    return next((k.release for k in releases.known if k.date is not None and k.date <= today),
+                releases.newest)
+
+
 class Verifier:
     """Verifies submission folders and stores each result.
 
-    `conformance_file` replaces the stored list of the release it is used for;
-    otherwise a release's list is read from the database, or fetched (and cached)
-    from the GitHub raw base URL the first time.
+    `conformance_file` replaces the stored list of the release it is used for (any
+    release, known or not); otherwise a release's list is read from the database, or
+    fetched (and cached) from the GitHub raw base URL the first time. A release with no
+    list there cannot be processed (the bot's `unable-to-process`). `check_urls` asks
+    PRODUCT.yaml's URLs, public addresses only unless `allow_private_urls`.
     """
 
     def __init__(
@@ -118,6 +130,7 @@ class Verifier:
         *,
         title: str | None = None,
         check_urls: bool = False,
+        allow_private_urls: bool = False,
         conformance_file: Path | None = None,
     ):
         self.conn = conn
@@ -125,14 +138,12 @@ class Verifier:
         self.settings = settings
         self.releases = releases
         self.title = title
-        self.http = fetcher.session if check_urls else None
+        self.http = url_session(allow_private_urls) if check_urls else None
         self.conformance_file = conformance_file
         self._tests: dict[Release, list[ReleaseTest]] = {}
 
     def tests(self, release: Release) -> list[ReleaseTest]:
-        """`release`'s conformance list (ReleaseError for a release the list does not
-        name: a distribution cannot be certified for a release not yet listed)."""
-        self.releases.require_listed(release.minor_name)
+        """`release`'s conformance list (NotFound when there is none to be had)."""
         if release not in self._tests:
             if self.conformance_file is None:
                 stored = stored_release_tests(self.conn, release)
@@ -146,13 +157,28 @@ class Verifier:
         return self._tests[release]
 
     def verify(self, submission: Submission) -> Verification:
-        """Check one submission and store the result, unprocessable ones included."""
+        """Check one submission and store the result, unprocessable ones included: with
+        the bot's labels when the bot would not process it either (release out of the
+        window, no conformance list, not a submission), with none when only snoopdb
+        could not (a download failed, the list is not YAML)."""
+        stable = stable_release(self.releases)
+        result = precheck(submission, stable, self.title)
+        if result is None:
+            try:
+                tests = self.tests(submission.release)
+            except NotFound as exc:
+                result = unable(submission, f"no conformance list for"
+                                f" {version_name(submission.release)}: {exc}", title=self.title)
+            except (InputError, FetchError) as exc:
+                result = unable(submission, str(exc), title=self.title, labels=())
+            else:
+                result = verify(submission, tests, stable, title=self.title, http=self.http)
         try:
-            result = verify(submission, self.tests(submission.release), self.releases.newest,
-                            title=self.title, http=self.http)
-        except (ReleaseError, InputError, FetchError) as exc:
-            result = Verification(submission, title=self.title, error=str(exc))
-        save(self.conn, result)
+            save(self.conn, result)
+        finally:
+            if result.testcases is not None:
+                result.testcases.close()
+                result.testcases = None
         return result
 
     def verify_folder(self, path: Path, release: str | None = None) -> Verification:
@@ -161,16 +187,13 @@ class Verifier:
 
     def verify_all(self, root: Path, release: str | None = None) -> Iterator[Verification]:
         """Verify every `vX.Y/<product>` folder under `root` (only `release`'s when given),
-        yielding each result once stored, its testcases dropped: a hundred submissions'
-        testcases would hold hundreds of thousands of objects in memory for nothing."""
+        yielding each result once stored."""
         wanted = None
         if release is not None:
             parsed = parse_release(release)
             wanted = Release(parsed.major, parsed.minor)
         elif self.conformance_file is not None:
-            raise ConfigError("--conformance-file with --all needs --release: a conformance"
-                              " list belongs to one release")
+            raise ConfigError("a conformance list belongs to one release: verifying every "
+                              "release's submissions with one needs that release named")
         for submission in find_submissions(root, wanted):
-            result = self.verify(submission)
-            result.testcases = []
-            yield result
+            yield self.verify(submission)

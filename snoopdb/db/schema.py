@@ -34,6 +34,10 @@ def _config() -> Any:
     return config
 
 
+# pg_advisory_xact_lock key held while migrating ("snoopdb" in ASCII)
+MIGRATION_LOCK = 0x736E6F6F706462
+
+
 def _alembic(url: str, action: str, revision: str) -> None:
     from alembic import command
     from sqlalchemy import create_engine
@@ -42,6 +46,10 @@ def _alembic(url: str, action: str, revision: str) -> None:
     engine = create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(url))
     try:
         with engine.begin() as connection:
+            # Two first loads (or inits) at once: the second waits for the first's
+            # migration and then finds the schema at head, instead of colliding
+            # with it on every CREATE.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             config.attributes["connection"] = connection
             getattr(command, action)(config, revision)
     except Exception as exc:

@@ -42,7 +42,7 @@ import yaml
 
 from snoopdb.loaders.spec import Operation, read_operations
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]  # snoopdb/testkit/auditgen.py → the repository
 DEFAULT_CONFORMANCE = REPO.parent / "shared" / "data" / "conformance" / "conformance.yaml"
 LOG_NAME = "kube-apiserver-audit.log"
 START = dt.datetime(2026, 6, 11, 12, 53, 54, tzinfo=dt.timezone.utc)

@@ -3,6 +3,8 @@ directory laid out as a bucket (`ROOT/<bucket>/<object name>`)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.server
 import json
 import threading
@@ -10,19 +12,29 @@ import urllib.parse
 from collections import Counter
 from pathlib import Path
 
+from snoopdb.core.crc32c import crc32c
+from snoopdb.testkit.faultserver import Answer, send
+
 PAGE_SIZE = 2  # small, so every listing exercises nextPageToken
 
 
 class GcsServer:
     """Serves listings (`/storage/v1/b/<bucket>/o`) and media (`/<bucket>/<object>`).
 
-    `fail_first[name] = n` makes the first n downloads of object `name` answer 500.
-    `requests` counts downloads per object name.
+    `fail_first[name] = n` makes the first n downloads of object `name` answer 500;
+    `faults[name]` are answers (testkit.faultserver) given to its next downloads
+    in turn, before the object itself. Listings carry each object's size, MD5 and
+    CRC-32C as GCS lists them (`md5Hash` is left out of objects named in
+    `composite`, as GCS does for composite objects; `crc32c` only given for
+    those). `requests` counts downloads per object name.
     """
 
     def __init__(self, root: Path):
         self.root = root
         self.fail_first: dict[str, int] = {}
+        self.faults: dict[str, list[Answer]] = {}
+        self.composite: set[str] = set()
+        self.stop = threading.Event()
         self.requests: Counter[str] = Counter()
         server = self
 
@@ -39,6 +51,9 @@ class GcsServer:
                     return
                 bucket, name = parts[1], urllib.parse.unquote("/".join(parts[2:]))
                 server.requests[name] += 1
+                if server.faults.get(name):
+                    send(self, server.faults[name].pop(0), server.stop)
+                    return
                 if server.fail_first.get(name, 0) > 0:
                     server.fail_first[name] -= 1
                     self._send(500, b"try again")
@@ -77,9 +92,7 @@ class GcsServer:
         start = int(query.get("pageToken", "0"))
         page = entries[start:start + PAGE_SIZE]
         result: dict = {"kind": "storage#objects"}
-        items = [{"name": n, "bucket": bucket, "size": str((base / n).stat().st_size),
-                  "generation": str((base / n).stat().st_mtime_ns)} for n, is_prefix in page
-                 if not is_prefix]
+        items = [self._item(bucket, base, n) for n, is_prefix in page if not is_prefix]
         prefixes = [n for n, is_prefix in page if is_prefix]
         if items:
             result["items"] = items
@@ -89,6 +102,20 @@ class GcsServer:
             result["nextPageToken"] = str(start + PAGE_SIZE)
         return result
 
+    def _item(self, bucket: str, base: Path, name: str) -> dict:
+        content = (base / name).read_bytes()
+        item = {"name": name, "bucket": bucket, "size": str(len(content)),
+                "generation": str((base / name).stat().st_mtime_ns)}
+        if name in self.composite:
+            # GCS lists a CRC-32C for every object; computed here only where the
+            # client needs it (pure Python, slow on the larger samples)
+            item["crc32c"] = base64.b64encode(crc32c(content).to_bytes(4, "big")).decode()
+        else:
+            digest = hashlib.md5(content, usedforsecurity=False).digest()
+            item["md5Hash"] = base64.b64encode(digest).decode()
+        return item
+
     def close(self) -> None:
+        self.stop.set()
         self.httpd.shutdown()
         self.httpd.server_close()

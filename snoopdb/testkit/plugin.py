@@ -78,7 +78,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str)
 
 @pytest.fixture
 def fetcher(settings: Settings) -> Fetcher:
-    return Fetcher(settings.cache_dir)
+    return Fetcher(settings.cache_dir, settings.deadlines)
 
 
 @pytest.fixture(scope="session")

@@ -2,16 +2,148 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
+import logging
+import resource
 import socket
+import time
+from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 
+import h11
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from snoopdb.core.errors import ConfigError
 
 # How long a request waits for a database connection, and shutdown for requests in flight.
 DB_TIMEOUT = 10.0
+
+
+# File descriptors kept free beyond the connection limit: the database pool, logs,
+# the listening socket.
+SPARE_DESCRIPTORS = 64
+
+log = logging.getLogger("snoopdb.web")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one client may hold of a server (README, "Limits").
+
+    uvicorn has no deadline for a request's headers and accepts connections until
+    the process runs out of file descriptors (then logs a traceback per accept):
+    a few thousand clients sending one header line every few seconds would starve
+    everyone else. These bound both."""
+
+    # seconds a client has to send its request line and headers
+    header_timeout: float = 10.0
+    # open connections at most; past it a new one evicts the slowest still sending
+    # its headers, or is closed at once when every connection is busy
+    max_connections: int = 1000
+    # seconds an idle keep-alive connection stays open
+    keep_alive: int = 5
+    # bytes of request line and headers at most (h11 answers 400 beyond)
+    max_header_bytes: int = 16 * 1024
+
+
+def guarded_protocol(limits: Limits) -> type[H11Protocol]:
+    """uvicorn's h11 protocol with `limits`' header deadline and connection cap.
+
+    At the cap, a new connection evicts the one that has waited longest for its
+    headers to end (a slow client, or one that sent nothing): so slow clients
+    cannot keep a valid one out, they only ever shorten each other's time. Only
+    when every connection is busy with a request is the new one refused."""
+    refused = {"count": 0, "logged": 0.0}
+    # connections whose request line and headers are not all in yet, oldest first
+    waiting: dict[H11Protocol, None] = {}
+
+    class GuardedH11(H11Protocol):
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            if len(self.connections) >= limits.max_connections:
+                if waiting:
+                    oldest = next(iter(waiting))
+                    waiting.pop(oldest)
+                    oldest.transport.abort()
+                    _note_refused(refused, limits, "slowest connection closed")
+                else:
+                    self.transport = transport
+                    transport.abort()
+                    _note_refused(refused, limits, "connection refused")
+                    return
+            super().connection_made(transport)
+            self._arm_header_timer()
+
+        def data_received(self, data: bytes) -> None:
+            if self.conn.their_state is h11.IDLE and self._header_timer is None:
+                self._arm_header_timer()  # the next request on a kept-alive connection
+            super().data_received(data)
+            if self.conn.their_state is not h11.IDLE:
+                self._disarm_header_timer()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm_header_timer()
+            super().connection_lost(exc)
+
+        def _arm_header_timer(self) -> None:
+            self._header_timer = self.loop.call_later(limits.header_timeout, self._too_slow)
+            waiting[self] = None
+
+        def _disarm_header_timer(self) -> None:
+            waiting.pop(self, None)
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _too_slow(self) -> None:
+            self._header_timer = None
+            waiting.pop(self, None)
+            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+                self.transport.abort()
+
+    return GuardedH11
+
+
+def _note_refused(refused: dict[str, float], limits: Limits, what: str) -> None:
+    """Count a connection dropped at the cap; log the count at most once a minute, so
+    that an attack makes a line a minute, not a line per connection."""
+    refused["count"] += 1
+    now = time.monotonic()
+    if now - refused["logged"] >= 60:
+        log.warning("%d connections dropped at the limit of %d open (the last: %s)",
+                    refused["count"], limits.max_connections, what)
+        refused["count"], refused["logged"] = 0, now
+
+
+def allow_descriptors(limits: Limits) -> Limits:
+    """`limits` with max_connections lowered to what the process's file descriptor
+    limit allows (raising the soft limit towards the hard one first)."""
+    needed = limits.max_connections + SPARE_DESCRIPTORS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (ValueError, OSError):
+            pass
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        return dataclass_replace(limits, max_connections=max(1, soft - SPARE_DESCRIPTORS))
+    return limits
+
+
+def server_config(app: Starlette, limits: Limits, *, host: str = "127.0.0.1", port: int = 0,
+                  log_level: str = "info") -> uvicorn.Config:
+    """The uvicorn configuration snoopdb's servers run with, `limits` enforced."""
+    return uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, ws="none", lifespan="on",
+        timeout_graceful_shutdown=int(DB_TIMEOUT), http=guarded_protocol(limits),
+        timeout_keep_alive=limits.keep_alive,
+        h11_max_incomplete_event_size=limits.max_header_bytes)
 
 
 def one_line(exc: BaseException) -> str:
@@ -31,10 +163,11 @@ def check_port(host: str, port: int) -> None:
         raise ConfigError(f"cannot listen on {host}:{port}: {reason}") from exc
 
 
-def serve(app: Starlette, host: str, port: int, *, log_level: str = "info") -> None:
+def serve(app: Starlette, host: str, port: int, *, log_level: str = "info",
+          limits: Limits = Limits()) -> None:
     """Run `app` with uvicorn until interrupted (SIGINT/SIGTERM stop it cleanly);
     `info` logs every request, `warning` only problems."""
     check_port(host, port)
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, ws="none",
-                            lifespan="on", timeout_graceful_shutdown=int(DB_TIMEOUT))
+    config = server_config(app, allow_descriptors(limits), host=host, port=port,
+                           log_level=log_level)
     uvicorn.Server(config).run()

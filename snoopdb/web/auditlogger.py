@@ -19,7 +19,9 @@ import contextlib
 import datetime as dt
 import hmac
 import logging
+import os
 import re
+import stat
 import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
@@ -29,20 +31,23 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from snoopdb.core.errors import ConfigError
+from snoopdb.core.errors import ConfigError, NoSpecLoaded
 from snoopdb.coverage.matching import Matcher
-from snoopdb.loaders.audit import EVENT_COLUMNS, LIVE_RELEASE, EventRows
+from snoopdb.loaders.audit import EVENT_COLUMNS, LIVE_RELEASE, BadEvent, EventRows
 from snoopdb.web.app import DB_TIMEOUT, one_line
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9900
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 DEFAULT_RETAIN = dt.timedelta(hours=24)
+# seconds a client has to send a whole body once its headers are in (a webhook
+# batch is sent at once; a body dripped slower than this is an attack or a fault)
+DEFAULT_BODY_TIMEOUT = 30.0
 # Batches run concurrently on one event loop; a handful of connections keeps
 # COPYs overlapping without crowding a small server (see README, "Measured").
 POOL_SIZE = 4
@@ -67,8 +72,16 @@ class BadEventList(ValueError):
     """A request body that is not an audit.k8s.io EventList (the message is one line)."""
 
 
-class NoSpec(Exception):
-    """No OpenAPI spec is loaded, so live events cannot be mapped yet."""
+class BadBatch(ValueError):
+    """An EventList one of whose events cannot be stored: the whole batch is refused.
+
+    All or nothing, because the API server resends a refused batch whole: storing
+    the good events of a batch and refusing it would store them again on every
+    resend, and answering 200 would hide the bad event from whoever sent it."""
+
+    def __init__(self, index: int, reason: str) -> None:
+        super().__init__(f"items[{index}] is not a usable audit event: {reason}; "
+                         "nothing of this batch was stored")
 
 
 _DURATION = re.compile(r"(\d+)([smhd])")
@@ -143,8 +156,10 @@ def event_rows(events: Iterable[dict[str, Any]], matcher: Matcher, source: str,
     for index, event in enumerate(events):
         try:
             out.append(rows.row(orjson.dumps(event), event))
-        except ValueError as exc:
-            raise BadEventList(f"items[{index}]: {exc}") from exc
+        except BadEvent as exc:
+            raise BadBatch(index, str(exc)) from exc
+        except orjson.JSONEncodeError as exc:  # nested deeper than orjson writes
+            raise BadBatch(index, f"cannot be stored as JSON: {exc}") from exc
     return b"".join(out)
 
 
@@ -171,8 +186,9 @@ class _AuditLogger:
 
     def __init__(self, database_url: str, *, max_body: int, retain: dt.timedelta | None,
                  retention_interval: float | None, pool_size: int, db_timeout: float,
-                 spec_check_interval: float) -> None:
+                 spec_check_interval: float, body_timeout: float) -> None:
         self.max_body = max_body
+        self.body_timeout = body_timeout
         self.retain = retain
         self.retention_interval = None if retain is None else (
             retention_interval if retention_interval is not None
@@ -217,8 +233,7 @@ class _AuditLogger:
                     row = await (await conn.execute(NEWEST_RELEASE_SQL)).fetchone()
                     release = row[0] if row else None
                     if release is None:
-                        raise NoSpec("no spec is loaded: run `snoopdb load --release X "
-                                     "--only spec` so that live events can be mapped")
+                        raise NoSpecLoaded()
                     operations = await (await conn.execute(OPERATIONS_SQL, (release,))).fetchall()
                     self.matcher = Matcher.from_operations(operations)
                     if release != self.release:
@@ -250,16 +265,20 @@ class _AuditLogger:
             await asyncio.sleep(interval)
 
     async def read_body(self, request: Request) -> bytes | None:
-        """The body, or None when it is larger than max_body (read no further then)."""
+        """The body, or None when it is larger than max_body (read no further then).
+
+        TimeoutError when it takes longer than body_timeout; ClientDisconnect when
+        the client goes away first."""
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
             return None
         chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > self.max_body:
-                return None
-            chunks.append(chunk)
+        async with asyncio.timeout(self.body_timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > self.max_body:
+                    return None
+                chunks.append(chunk)
         return b"".join(chunks)
 
     async def hello(self, request: Request) -> Response:
@@ -275,7 +294,13 @@ class _AuditLogger:
 
     async def events(self, request: Request) -> Response:
         received = dt.datetime.now(dt.timezone.utc)
-        body = await self.read_body(request)
+        try:
+            body = await self.read_body(request)
+        except TimeoutError:
+            return PlainTextResponse(f"body not received within {self.body_timeout:g} "
+                                     "seconds\n", 408, headers={"Connection": "close"})
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is left to read it
         if body is None:
             return PlainTextResponse(f"body larger than the {self.max_body} byte limit\n", 413)
         try:
@@ -287,9 +312,12 @@ class _AuditLogger:
                 await self.store(rows)
         except BadEventList as exc:
             return PlainTextResponse(f"not an EventList: {exc}\n", 400)
-        except NoSpec as exc:
+        except BadBatch as exc:
+            return PlainTextResponse(f"{exc}\n", 400)
+        except NoSpecLoaded as exc:
             # 503, not 400: the API server retries the batch once a spec is loaded.
-            return PlainTextResponse(f"{exc}\n", 503)
+            return PlainTextResponse(f"{exc}: run `snoopdb load --release X --only spec` so "
+                                     "that live events can be mapped\n", 503)
         except (PoolTimeout, psycopg.OperationalError) as exc:
             log.warning("batch of %d events not stored: %s", len(events), one_line(exc))
             return PlainTextResponse(f"database unavailable: {one_line(exc)}\n", 503)
@@ -307,6 +335,7 @@ def create_app(
     pool_size: int = POOL_SIZE,
     db_timeout: float = DB_TIMEOUT,
     spec_check_interval: float = SPEC_CHECK_SECONDS,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
 ) -> Starlette:
     """The auditlogger ASGI app: `GET /`, `GET /healthz`, `POST /events`.
 
@@ -315,11 +344,13 @@ def create_app(
     `retention_interval` seconds (default: half of `retain`, at most 5 minutes);
     None keeps them. A database that does not answer within `db_timeout` seconds
     gets the request a 503. The newest spec is looked for at most every
-    `spec_check_interval` seconds.
+    `spec_check_interval` seconds. A body not received within `body_timeout`
+    seconds gets 408.
     """
     logger = _AuditLogger(database_url, max_body=max_body, retain=retain,
                           retention_interval=retention_interval, pool_size=pool_size,
-                          db_timeout=db_timeout, spec_check_interval=spec_check_interval)
+                          db_timeout=db_timeout, spec_check_interval=spec_check_interval,
+                          body_timeout=body_timeout)
     routes = [
         Route("/", logger.hello, methods=["GET"]),
         Route("/healthz", logger.healthz, methods=["GET"]),
@@ -339,3 +370,15 @@ def read_token(path: str) -> str:
     if not token or any(c.isspace() for c in token):
         raise ConfigError(f"--token-file {path}: expected one token with no spaces")
     return token
+
+
+def token_file_exposure(path: str) -> str | None:
+    """Why the token file at `path` is readable by others than its owner, or None."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # read_token says why it cannot be read
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        return (f"--token-file {path} is readable by its group or others (mode "
+                f"{stat.S_IMODE(mode):o}): anyone who reads it can post events; chmod 600 it")
+    return None

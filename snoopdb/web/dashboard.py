@@ -38,7 +38,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from snoopdb import __version__
-from snoopdb.core.errors import InputError, ReleaseError
+from snoopdb.core.errors import InputError, NoSpecLoaded, ReleaseError
 from snoopdb.core.releases import parse_release
 from snoopdb.db.queries import query
 from snoopdb.web.app import DB_TIMEOUT, one_line
@@ -80,7 +80,7 @@ def _resolve(conn: psycopg.Connection, release: str | None) -> tuple[str, list[s
     """(`release` as X.Y.Z, default the newest loaded; every loaded release)."""
     known = releases(conn)
     if not known:
-        raise ReleaseError("no spec is loaded: run `snoopdb load --release X` first")
+        raise NoSpecLoaded()
     if release is None:
         return known[0], known
     wanted = str(parse_release(release))
@@ -266,12 +266,17 @@ class _Dashboard:
 
         def handle(request: Request) -> Response:
             try:
+                check_parameters(request)
                 with self.snapshot() as conn:
                     document = load(request, conn)
+            except NoSpecLoaded as exc:
+                return self._error(template, 404, f"{exc}: run `snoopdb load --release X` first")
             except ReleaseError as exc:
                 return self._error(template, 404, str(exc))
             except InputError as exc:
                 return self._error(template, 400, str(exc))
+            except psycopg.DataError as exc:  # a value PostgreSQL cannot take as given
+                return self._error(template, 400, f"unusable parameter: {one_line(exc)}")
             except (PoolTimeout, psycopg.OperationalError) as exc:
                 return self._error(template, 503, f"database unavailable: {one_line(exc)}")
             if document is None:  # only an endpoint's page can find nothing
@@ -296,6 +301,15 @@ class _Dashboard:
         except (PoolTimeout, psycopg.Error) as exc:
             return JSONResponse({"database": "unreachable", "error": one_line(exc)}, 503)
         return JSONResponse({"database": "reachable"})
+
+
+def check_parameters(request: Request) -> None:
+    """InputError for a query or path parameter no page can use: one holding a NUL
+    character (PostgreSQL text cannot hold it) or another control character."""
+    values = [*request.query_params.multi_items(), *request.path_params.items()]
+    for name, value in values:
+        if any(ord(c) < 32 and c not in "\t" for c in str(value)):
+            raise InputError(f"parameter {name!r} holds a control character")
 
 
 def render(template: str, document: dict[str, Any], request: Request) -> str:

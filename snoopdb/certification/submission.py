@@ -1,0 +1,254 @@
+"""A certification submission and its verdict, as data: the folder `vX.Y/<product>/`
+(`locate`, `find_submissions`), its release's conformance list (`parse_release_tests`,
+`required_tests`), the testcases read from its junit_01.xml (`Testcase`, kept in a
+`TestcaseSpool`) and the outcome of checking it (`Check`, `Verification`).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import yaml
+
+from snoopdb.core.errors import InputError, ReleaseError
+from snoopdb.core.releases import Release, parse_release
+from snoopdb.loaders import conformance
+
+_FOLDER_RELEASE = re.compile(r"^v(\d+)\.(\d+)$")
+
+
+@dataclass(frozen=True)
+class ReleaseTest:
+    """A test of a release's conformance.yaml; required from `first_release` on."""
+
+    codename: str
+    testname: str
+    first_release: Release
+    last_release: Release
+    description: str
+    file: str
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A submission folder and the release it is for."""
+
+    path: Path
+    release: Release
+    product: str
+
+    @property
+    def name(self) -> str:
+        """`v1.35/coolkube`, its place in cncf/k8s-conformance."""
+        return f"{version_name(self.release)}/{self.product}"
+
+
+class Testcase(NamedTuple):
+    """A junit_01.xml testcase: name without a leading `[It] `, and how it ended.
+    (A tuple: thousands are made per submission, and tuples are the cheapest to make.)"""
+
+    name: str
+    status: str  # passed | skipped | failed | errored
+
+    @property
+    def conformance(self) -> bool:
+        return "[Conformance]" in self.name
+
+
+class TestcaseSpool:
+    """The testcases of one junit_01.xml, kept in an anonymous temporary file as rows
+    of COPY text (`position, name, status, conformance`), so memory stays flat however
+    many testcases a junit_01.xml holds. Close it (or let it be collected) to free the file."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 (owned until close())
+        self._pending: list[bytes] = []
+        self.count = 0
+
+    def add(self, case: Testcase) -> None:
+        self.count += 1
+        self._pending.append(
+            f"{self.count}\t{_copy_text(case.name)}\t{case.status}\t"
+            f"{'t' if case.conformance else 'f'}\n".encode())
+        if len(self._pending) >= 1024:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._file.writelines(self._pending)
+        self._pending.clear()
+
+    def copy_data(self, prefix: bytes) -> Iterator[bytes]:
+        """The rows as COPY text chunks, each row starting with `prefix` (`id\\t`)."""
+        self._flush()
+        self._file.seek(0)
+        rest = b""
+        while chunk := self._file.read(1 << 20):
+            chunk = rest + chunk
+            cut = chunk.rfind(b"\n") + 1
+            body, rest = chunk[:cut], chunk[cut:]
+            if body:
+                yield prefix + body[:-1].replace(b"\n", b"\n" + prefix) + b"\n"
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _copy_text(value: str) -> str:
+    return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+            .replace("\r", "\\r"))
+
+
+@dataclass(frozen=True)
+class Check:
+    """One requirement: whether it passed, a one-line hint when not, and the names
+    behind the hint (missing tests, failed tests). `beyond` marks a check the bot does
+    not make: it never changes the labels."""
+
+    name: str
+    title: str
+    passed: bool
+    hint: str = ""
+    details: tuple[str, ...] = ()
+    beyond: bool = False
+
+
+@dataclass
+class Verification:
+    """The outcome for one submission. `error` is set, and `checks` empty, when it
+    could not be processed (a release outside the supported window, no conformance list,
+    not a conformance pull request); `labels` are then the bot's, or empty when the bot
+    would have processed it and only snoopdb could not (a download failed)."""
+
+    submission: Submission
+    checks: list[Check] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    testcases: TestcaseSpool | None = None
+    product: dict[str, str] = field(default_factory=dict)
+    apiserver_version: str | None = None
+    title: str | None = None
+    error: str | None = None
+
+    @property
+    def result(self) -> str:
+        """passed, failed or unprocessable; only the bot's checks count."""
+        if self.error is not None:
+            return "unprocessable"
+        return "passed" if all(c.passed for c in self.checks if not c.beyond) else "failed"
+
+    @property
+    def beyond_failed(self) -> bool:
+        """A check beyond the bot failed."""
+        return any(not c.passed for c in self.checks if c.beyond)
+
+    def exit_status(self, strict: bool = False) -> int:
+        """0 passed, 1 a check failed (with `strict`, a check beyond the bot too),
+        3 cannot be processed."""
+        if self.result == "unprocessable":
+            return 3
+        return 1 if self.result == "failed" or (strict and self.beyond_failed) else 0
+
+    @property
+    def passed_checks(self) -> int:
+        return sum(c.passed for c in self.checks)
+
+    def check(self, name: str) -> Check | None:
+        return next((c for c in self.checks if c.name == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (testcases left out: the database keeps them)."""
+        return {
+            "submission": self.submission.name,
+            "path": str(self.submission.path),
+            "release": version_name(self.submission.release),
+            "product": self.submission.product,
+            "result": self.result,
+            "passed_checks": self.passed_checks,
+            "total_checks": len(self.checks),
+            "checks": [{"name": c.name, "title": c.title, "passed": c.passed, "hint": c.hint,
+                        "details": list(c.details), "beyond_the_bot": c.beyond}
+                       for c in self.checks],
+            "labels": self.labels,
+            "error": self.error,
+        }
+
+
+def version_name(release: Release) -> str:
+    """`v1.35`: how folders, titles and labels name a release."""
+    return f"v{release.minor_name}"
+
+
+def locate(path: Path, release: str | None = None) -> Submission:
+    """The submission in folder `path`; its release from `release` (v1.35, 1.35) or else
+    from the parent folder's name (`v1.35/<product>`)."""
+    if not path.is_dir():
+        raise InputError(f"{path}: not a submission folder")
+    resolved = path.resolve()
+    if release is not None:
+        wanted = parse_release(release)
+        return Submission(resolved, Release(wanted.major, wanted.minor), resolved.name)
+    match = _FOLDER_RELEASE.match(resolved.parent.name)
+    if not match:
+        raise ReleaseError(f"{path}: the parent folder {resolved.parent.name!r} names no release"
+                           " (vX.Y); give --release")
+    return Submission(resolved, Release(int(match[1]), int(match[2])), resolved.name)
+
+
+def find_submissions(root: Path, release: Release | None = None) -> list[Submission]:
+    """Every `vX.Y/<product>` folder under a cncf/k8s-conformance checkout (only `release`'s
+    when given), ordered by release then product. A `vX.Y` that is a symbolic link is not
+    entered; a `<product>` that is one is listed unresolved (its check then fails)."""
+    if not root.is_dir():
+        raise InputError(f"{root}: not a directory")
+    found = []
+    for version_dir in root.iterdir():
+        match = _FOLDER_RELEASE.match(version_dir.name)
+        if not match or version_dir.is_symlink() or not version_dir.is_dir():
+            continue
+        minor = Release(int(match[1]), int(match[2]))
+        if release is not None and minor != release:
+            continue
+        found += [Submission(p if p.is_symlink() else p.resolve(), minor, p.name)
+                  for p in version_dir.iterdir() if p.is_symlink() or p.is_dir()]
+    if not found:
+        which = f"{version_name(release)}/<product>" if release else "vX.Y/<product>"
+        raise InputError(f"{root}: no {which} folders")
+    return sorted(found, key=lambda s: (s.release, s.product))
+
+
+def parse_release_tests(content: bytes, origin: str) -> list[ReleaseTest]:
+    """The tests of a conformance.yaml with the first and last release each lists.
+
+    `conformance.parse` validates the list and gives the last release (snoopDB's
+    `release`); the bot requires a test from the first one listed ("v1.9, v1.18"
+    → 1.9), which only the raw `release:` value carries.
+    """
+    tests = conformance.parse(content, origin)
+    entries = yaml.load(content, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    result = []
+    for number, (test, entry) in enumerate(zip(tests, entries, strict=False), 1):
+        try:
+            first = _first_release(entry.get("release"))
+        except ReleaseError as exc:
+            raise InputError(f"{origin}: test #{number}: {exc}") from exc
+        result.append(ReleaseTest(test.codename, test.testname, first,
+                                  parse_release(test.release), test.description, test.file))
+    return result
+
+
+def _first_release(value: object) -> Release:
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return parse_release("1.9")  # tests that predate the field, as snoopDB reads them
+    return parse_release(text.split(",")[0])
+
+
+def required_tests(tests: Sequence[ReleaseTest], release: Release) -> list[ReleaseTest]:
+    """The tests a submission for `release` must pass: those listed from `release` or earlier."""
+    return [t for t in tests if t.first_release <= release]
