@@ -148,7 +148,8 @@ def compare_totals(conn: psycopg.Connection, fetcher: Fetcher, releases: Release
                 " endpoints those releases added cannot be told apart")
         else:
             comparable.append(str(rel))
-    ours = {PROGRESS_FILE: progress_totals(conn), PER_RELEASE_FILE: per_release_totals(conn)}
+    ours: dict[str, Totals] = {PROGRESS_FILE: progress_totals(conn),
+                               PER_RELEASE_FILE: per_release_totals(conn)}
     for name, theirs in published.items():
         keys = PROGRESS_TOTALS if name == PROGRESS_FILE else PER_RELEASE_TOTALS
         report.progress += compare_progress(ours[name], theirs, comparable, keys, name)
