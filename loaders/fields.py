@@ -1,0 +1,70 @@
+"""Request-body field tallies ↔ the database: the body schemas a run's bodies are
+walked against (from `body_field`, stored with the spec), and the tallies written
+in the run's transaction (`endpoint_field_hit`, `endpoint_body_hit`, or for live
+events `testing.field_hit`, `testing.body_hit`). The walking itself is
+snoopdb/coverage/fields.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+
+from snoopdb.coverage.fields import FieldTally, schemas_by_endpoint
+from snoopdb.db.queries import query
+
+FIELD_HIT_COLUMNS = ("release", "source", "endpoint", "field", "known", "test", "test_hit",
+                     "conf_test_hit", "hits")
+BODY_HIT_COLUMNS = ("release", "source", "endpoint", "test", "test_hit", "conf_test_hit",
+                    "bodies")
+LIVE_FIELD_COPY = ("COPY testing.field_hit (source, endpoint, field, known, useragent, hits)"
+                   " FROM STDIN")
+LIVE_BODY_COPY = "COPY testing.body_hit (source, endpoint, useragent, bodies) FROM STDIN"
+
+
+def tally_for(conn: psycopg.Connection, release: str | None) -> FieldTally:
+    """A tally over the body schemas of `release` (None: the latest release, for
+    live events). A release whose spec has no stored body fields (loaded before
+    field coverage existed, or imported) gives a tally that counts nothing."""
+    if release is None:
+        row = conn.execute("SELECT latest_release()").fetchone()
+        release = row[0] if row else None
+    params = {"release": release}
+    endpoints = conn.execute(query("fields/endpoint_bodies.sql"), params).fetchall()
+    fields = conn.execute(query("fields/body_schemas.sql"), params).fetchall()
+    return FieldTally(schemas_by_endpoint(endpoints, fields))
+
+
+def store(conn: psycopg.Connection, tally: FieldTally, *, release: str, source: str,
+          testing: bool) -> None:
+    """Replace the run `source`'s field tallies with `tally`, in the caller's transaction."""
+    if testing:
+        conn.execute("DELETE FROM testing.field_hit WHERE source = %s", (source,))
+        conn.execute("DELETE FROM testing.body_hit WHERE source = %s", (source,))
+        field_copy, body_copy = LIVE_FIELD_COPY, LIVE_BODY_COPY
+        field_rows, body_rows = live_rows(tally, source)
+    else:
+        conn.execute("DELETE FROM endpoint_field_hit WHERE source = %s", (source,))
+        conn.execute("DELETE FROM endpoint_body_hit WHERE source = %s", (source,))
+        field_copy = f"COPY endpoint_field_hit ({', '.join(FIELD_HIT_COLUMNS)}) FROM STDIN"
+        body_copy = f"COPY endpoint_body_hit ({', '.join(BODY_HIT_COLUMNS)}) FROM STDIN"
+        head = (release, source)
+        field_rows = ((*head, *row) for row in tally.field_rows(by_useragent=False))
+        body_rows = ((*head, *row) for row in tally.body_rows(by_useragent=False))
+    with conn.cursor().copy(field_copy) as copy:
+        for row in field_rows:
+            copy.write_row(row)
+    with conn.cursor().copy(body_copy) as copy:
+        for row in body_rows:
+            copy.write_row(row)
+
+
+def live_rows(tally: FieldTally, source: str) -> tuple[Iterator[tuple[Any, ...]],
+                                                        Iterator[tuple[Any, ...]]]:
+    """Rows for LIVE_FIELD_COPY and LIVE_BODY_COPY: per user agent, not per test."""
+    fields = ((source, endpoint, field, known, useragent, hits) for
+              endpoint, field, known, useragent, _, _, hits in tally.field_rows(True))
+    bodies = ((source, endpoint, useragent, count) for
+              endpoint, useragent, _, _, count in tally.body_rows(True))
+    return fields, bodies

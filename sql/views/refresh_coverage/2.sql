@@ -1,0 +1,14 @@
+-- Version 2 (revision 0009): also the field-level summaries. Loaders call
+-- refresh_coverage() at the end of any load that writes endpoint_hit (and, for
+-- audit events, endpoint_field_hit), in the same transaction.
+
+CREATE OR REPLACE FUNCTION refresh_coverage() RETURNS void
+LANGUAGE sql AS $$
+  REFRESH MATERIALIZED VIEW release_endpoint_hit;
+  REFRESH MATERIALIZED VIEW release_test_hit;
+  REFRESH MATERIALIZED VIEW endpoint_test_hit;
+  REFRESH MATERIALIZED VIEW release_field_hit;
+  REFRESH MATERIALIZED VIEW release_body_hit;
+$$;
+COMMENT ON FUNCTION refresh_coverage() IS
+  'Recompute the summaries of endpoint_hit and endpoint_field_hit the coverage views read; call after every load of them';
