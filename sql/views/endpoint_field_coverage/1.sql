@@ -18,7 +18,8 @@ SELECT b.release,
        f.leaf,
        f.position,
        coalesce(h.hits, 0) AS hits,
-       b.definition
+       b.definition,
+       f.ref
 FROM endpoint_body b
 JOIN open_api o ON o.release = b.release AND o.endpoint = b.endpoint AND NOT o.deprecated
 JOIN body_field f ON f.release = b.release AND f.definition = b.definition
@@ -40,3 +41,4 @@ COMMENT ON COLUMN endpoint_field_coverage.leaf IS 'Has no fields of its own list
 COMMENT ON COLUMN endpoint_field_coverage.position IS 'Order in the field tree (parents first, siblings by name)';
 COMMENT ON COLUMN endpoint_field_coverage.hits IS 'Number of bodies (any user agent) that set it';
 COMMENT ON COLUMN endpoint_field_coverage.definition IS 'The body''s definition in the spec';
+COMMENT ON COLUMN endpoint_field_coverage.ref IS 'The definition of the field''s value (or items), if any; where recursion is set, the one that recurs';
