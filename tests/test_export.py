@@ -191,7 +191,8 @@ CONFORMANCE_ENDPOINTS = [
 INELIGIBLE_ENDPOINTS = [{"endpoint": STATUS, "reason": "pending deprecation",
                          "link": "https://github.com/kubernetes/kubernetes/pull/1"}]
 FILES = ["1.36.0.json", "conformance-progress.json", "conformance-coverage-per-release.json",
-         "conformance-endpoints.json", "ineligible_endpoints.json", "untested-endpoints.txt"]
+         "conformance-endpoints.json", "ineligible_endpoints.json", "untested-endpoints.txt",
+         "1.36.0-fields.json"]
 
 
 def formatted(document: object) -> str:

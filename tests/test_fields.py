@@ -360,3 +360,35 @@ def test_live_fields_and_the_new_test_view(conn, fetcher, settings, spec_1_36,
         "3 events removed",)
     assert conn.execute("SELECT (SELECT count(*) FROM testing.field_hit),"
                         " (SELECT count(*) FROM testing.body_hit)").fetchone() == (0, 0)
+
+
+def test_export_fields_file(conn, fetcher, settings, spec_1_36, tmp_path) -> None:
+    from snoopdb.commands.export import export
+
+    load(conn, fetcher, settings, [write_log(tmp_path / "audit.log", HAND_MADE)])
+    written = export(conn, tmp_path / "out")
+    assert written[-1].path.name == "1.36.0-fields.json"
+    document = json.loads(written[-1].path.read_text())
+    assert document["release"] == "1.36.0"
+    assert len(document["endpoints"]) == conn.execute(
+        "SELECT count(*) FROM field_coverage_summary").fetchone()[0]
+    assert sum(len(fields) for fields in document["definitions"].values()) == conn.execute(
+        "SELECT count(*) FROM body_field WHERE definition IN (SELECT definition"
+        " FROM field_coverage_summary)").fetchone()[0]
+    crb = next(e for e in document["endpoints"] if e["endpoint"] == CRB)
+    conf, plain = CONF_UA.split(" -- ")[1], PLAIN_UA.split(" -- ")[1]
+    assert {key: crb[key] for key in crb if key not in ("set", "unknown")} == {
+        "endpoint": CRB, "definition": "io.k8s.api.rbac.v1.ClusterRoleBinding", "how": "body",
+        "fields": 40, "tested_fields": 10, "conf_tested_fields": 9, "observed_bodies": 3,
+        "unknown_fields": 2}
+    assert crb["set"][:2] == [
+        {"field": "metadata", "tested": True, "conf_tested": True, "tests": [conf, plain],
+         "bodies": 3},
+        {"field": "metadata.finalizers", "tested": True, "conf_tested": False, "tests": [plain],
+         "bodies": 1}]
+    assert crb["unknown"] == [{"field": "extra", "tests": [plain], "bodies": 1},
+                              {"field": "subjects[].zone", "tests": [plain], "bodies": 1}]
+    fields = document["definitions"]["io.k8s.api.rbac.v1.ClusterRoleBinding"]
+    assert fields[0] == {"field": "apiVersion", "type": "string", "recursion": False,
+                         "ref": None}
+    assert len(fields) == 40
