@@ -222,13 +222,17 @@ class FieldTally:
     """Counts, per endpoint and sender, the bodies seen and the fields they set.
 
     `schemas` maps an endpoint to its body schema; bodies of other endpoints
-    are not counted (they have no body parameter in the spec).
+    are not counted (they have no body parameter in the spec). Rows come out in
+    no particular order (the loader COPYs them; sorting a million would cost).
     """
 
     def __init__(self, schemas: Mapping[str, BodySchema]):
         self.schemas = schemas
         self.bodies: Counter[tuple[str, Agent]] = Counter()
-        self.fields: dict[tuple[str, Agent], Counter[tuple[str, bool]]] = {}
+        # known and unknown paths apart, so that a body's set of paths is counted
+        # as it is (Counter.update on a set runs in C, no tuple per path)
+        self.known: dict[tuple[str, Agent], Counter[str]] = {}
+        self.unknown: dict[tuple[str, Agent], Counter[str]] = {}
 
     def add(self, endpoint: str, agent: Agent, body: Any) -> None:
         schema = self.schemas.get(endpoint)
@@ -237,12 +241,12 @@ class FieldTally:
         key = (endpoint, agent)
         self.bodies[key] += 1
         known, unknown = schema.paths(body)
-        counts = self.fields.get(key)
+        counts = self.known.get(key)
         if counts is None:
-            counts = self.fields[key] = Counter()
-        counts.update((path, True) for path in known)
+            counts = self.known[key] = Counter()
+        counts.update(known)
         if unknown:
-            counts.update((path, False) for path in unknown)
+            self.unknown.setdefault(key, Counter()).update(unknown)
 
     def body_rows(self, by_useragent: bool) -> Iterator[tuple[Any, ...]]:
         """(endpoint, useragent | test, test_hit, conf_test_hit, bodies), the user
@@ -250,27 +254,24 @@ class FieldTally:
         totals: Counter[tuple[Any, ...]] = Counter()
         for (endpoint, agent), count in self.bodies.items():
             totals[(endpoint, *_who(agent, by_useragent))] += count
-        for key in sorted(totals, key=_sort_key):
-            yield (*key, totals[key])
+        for key, count in totals.items():
+            yield (*key, count)
 
     def field_rows(self, by_useragent: bool) -> Iterator[tuple[Any, ...]]:
         """(endpoint, field, known, useragent | test, test_hit, conf_test_hit, hits)."""
         totals: Counter[tuple[Any, ...]] = Counter()
-        for (endpoint, agent), counts in self.fields.items():
-            who = _who(agent, by_useragent)
-            for (path, known), count in counts.items():
-                totals[(endpoint, path, known, *who)] += count
-        for key in sorted(totals, key=_sort_key):
-            yield (*key, totals[key])
+        for known, tallies in ((True, self.known), (False, self.unknown)):
+            for (endpoint, agent), counts in tallies.items():
+                who = _who(agent, by_useragent)
+                for path, count in counts.items():
+                    totals[(endpoint, path, known, *who)] += count
+        for key, count in totals.items():
+            yield (*key, count)
 
 
 def _who(agent: Agent, by_useragent: bool) -> tuple[Any, ...]:
     useragent, test, test_hit, conf = agent
     return (useragent if by_useragent else test, test_hit, conf)
-
-
-def _sort_key(key: tuple[Any, ...]) -> tuple[str, ...]:
-    return tuple("" if part is None else str(part) for part in key)
 
 
 def schemas_by_endpoint(
