@@ -241,6 +241,8 @@ def store_bodies(conn: psycopg.Connection, release: str, bodies: Bodies,
                 copy.write_row((release, definition, f.path, f.parent, f.name, f.type,
                                 f.definition, f.recursion, f.leaf, position))
                 count += 1
+    # fresh statistics, or the field views' joins are planned for empty tables
+    conn.execute("ANALYZE endpoint_body, body_field")
     return count
 
 
