@@ -16,7 +16,8 @@ RSS) of
   * the field walk alone (FieldTally.add over the same bodies, in process) and
     writing and refreshing the field summaries (from load_log);
   * the field views, median of 5, once `--runs` runs of the bodies log are loaded
-    (the same files hard-linked under other names, so each is a run of its own).
+    (the same files hard-linked under other names, so each is a run of its own)
+    and 20,000 of its events as live ones (user agent live-test-writing).
 """
 
 from __future__ import annotations
@@ -151,6 +152,11 @@ def measure(url: str, with_bodies: list[Path], without: list[Path], runs: int) -
         extra.append(sorted(folder.iterdir()))
     for files in extra:
         load(url, files)
+    live = with_bodies[0].parent / "live.log"
+    if not live.exists():
+        write_live(with_bodies, live)
+    subprocess.run([snoopdb, "load", "--release", "1.36", "--only", "audit", "--testing",
+                    "--audit-log", str(live)], check=True, env=env, capture_output=True)
     with psycopg.connect(url, autocommit=True) as conn:
         total, field_rows = conn.execute(
             "SELECT (SELECT count(*) FROM audit_event), (SELECT count(*) FROM endpoint_field_hit)"
@@ -175,6 +181,24 @@ TRUNCATE = "TRUNCATE audit_event, endpoint_hit, endpoint_field_hit, endpoint_bod
 def rate(events: int, seconds: float, peak: float) -> str:
     return (f"{events:,} events in {seconds:.1f}s = {events / seconds:,.0f} events/s, "
             f"peak RSS {peak:.0f} MB")
+
+
+LIVE_EVENTS = 20_000
+
+
+def write_live(files: list[Path], out: Path) -> None:
+    """The first LIVE_EVENTS events, the e2e tests' ones as a test being written
+    (user agent live-test-writing): what the testing views read."""
+    lines = []
+    with files[0].open("rb") as stream:  # the plain (newest) file
+        for line in stream:
+            event = orjson.loads(line)
+            if str(event.get("userAgent", "")).startswith("e2e.test"):
+                event["userAgent"] = "live-test-writing"
+            lines.append(orjson.dumps(event))
+            if len(lines) == LIVE_EVENTS:
+                break
+    out.write_bytes(b"\n".join(lines) + b"\n")
 
 
 def summary_seconds(conn: psycopg.Connection) -> float:

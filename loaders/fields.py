@@ -24,16 +24,18 @@ LIVE_BODY_COPY = "COPY testing.body_hit (source, endpoint, useragent, bodies) FR
 
 
 def tally_for(conn: psycopg.Connection, release: str | None) -> FieldTally:
-    """A tally over the body schemas of `release` (None: the latest release, for
-    live events). A release whose spec has no stored body fields (loaded before
-    field coverage existed, or imported) gives a tally that counts nothing."""
+    """A tally over the body schemas of `release`, by test; None: live events, by
+    user agent, over the latest release's schemas. A release whose spec has no
+    stored body fields (loaded before field coverage existed, or imported) gives
+    a tally that counts nothing."""
+    live = release is None
     if release is None:
         row = conn.execute("SELECT latest_release()").fetchone()
         release = row[0] if row else None
     params = {"release": release}
     endpoints = conn.execute(query("fields/endpoint_bodies.sql"), params).fetchall()
     fields = conn.execute(query("fields/body_schemas.sql"), params).fetchall()
-    return FieldTally(schemas_by_endpoint(endpoints, fields))
+    return FieldTally(schemas_by_endpoint(endpoints, fields), by_useragent=live)
 
 
 def store(conn: psycopg.Connection, tally: FieldTally, *, release: str, source: str,
@@ -50,8 +52,8 @@ def store(conn: psycopg.Connection, tally: FieldTally, *, release: str, source: 
         field_copy = f"COPY endpoint_field_hit ({', '.join(FIELD_HIT_COLUMNS)}) FROM STDIN"
         body_copy = f"COPY endpoint_body_hit ({', '.join(BODY_HIT_COLUMNS)}) FROM STDIN"
         head = (release, source)
-        field_rows = ((*head, *row) for row in tally.field_rows(by_useragent=False))
-        body_rows = ((*head, *row) for row in tally.body_rows(by_useragent=False))
+        field_rows = ((*head, *row) for row in tally.field_rows())
+        body_rows = ((*head, *row) for row in tally.body_rows())
     for statement, rows in ((field_copy, field_rows), (body_copy, body_rows)):
         with conn.cursor().copy(statement) as copy:
             for chunk in copy_text(rows):
@@ -94,9 +96,9 @@ def _value(value: Any) -> str:
 
 def live_rows(tally: FieldTally, source: str) -> tuple[Iterator[tuple[Any, ...]],
                                                         Iterator[tuple[Any, ...]]]:
-    """Rows for LIVE_FIELD_COPY and LIVE_BODY_COPY: per user agent, not per test."""
+    """Rows for LIVE_FIELD_COPY and LIVE_BODY_COPY of a tally by user agent."""
     fields = ((source, endpoint, field, known, useragent, hits) for
-              endpoint, field, known, useragent, _, _, hits in tally.field_rows(True))
+              endpoint, field, known, useragent, _, _, hits in tally.field_rows())
     bodies = ((source, endpoint, useragent, count) for
-              endpoint, useragent, _, _, count in tally.body_rows(True))
+              endpoint, useragent, _, _, count in tally.body_rows())
     return fields, bodies

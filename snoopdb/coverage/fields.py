@@ -222,23 +222,29 @@ class FieldTally:
     """Counts, per endpoint and sender, the bodies seen and the fields they set.
 
     `schemas` maps an endpoint to its body schema; bodies of other endpoints
-    are not counted (they have no body parameter in the spec). Rows come out in
-    no particular order (the loader COPYs them; sorting a million would cost).
+    are not counted (they have no body parameter in the spec). A sender is its
+    test (CI runs: the views read tests) or, `by_useragent`, its user agent (live
+    events: a test being written is named by its user agent), so the counts are
+    kept by the very keys of the rows written. Rows come out in no particular
+    order (the loader COPYs them; sorting half a million would cost).
     """
 
-    def __init__(self, schemas: Mapping[str, BodySchema]):
+    def __init__(self, schemas: Mapping[str, BodySchema], *, by_useragent: bool = False):
         self.schemas = schemas
-        self.bodies: Counter[tuple[str, Agent]] = Counter()
+        self.by_useragent = by_useragent
+        # key: (endpoint, useragent or test, test_hit, conf_test_hit)
+        self.bodies: Counter[tuple[Any, ...]] = Counter()
         # known and unknown paths apart, so that a body's set of paths is counted
         # as it is (Counter.update on a set runs in C, no tuple per path)
-        self.known: dict[tuple[str, Agent], Counter[str]] = {}
-        self.unknown: dict[tuple[str, Agent], Counter[str]] = {}
+        self.known: dict[tuple[Any, ...], Counter[str]] = {}
+        self.unknown: dict[tuple[Any, ...], Counter[str]] = {}
 
     def add(self, endpoint: str, agent: Agent, body: Any) -> None:
         schema = self.schemas.get(endpoint)
         if schema is None or body is None:
             return
-        key = (endpoint, agent)
+        useragent, test, test_hit, conf = agent
+        key = (endpoint, useragent if self.by_useragent else test, test_hit, conf)
         self.bodies[key] += 1
         known, unknown = schema.paths(body)
         counts = self.known.get(key)
@@ -248,30 +254,17 @@ class FieldTally:
         if unknown:
             self.unknown.setdefault(key, Counter()).update(unknown)
 
-    def body_rows(self, by_useragent: bool) -> Iterator[tuple[Any, ...]]:
-        """(endpoint, useragent | test, test_hit, conf_test_hit, bodies), the user
-        agent for live rows, the test otherwise (summed over user agents)."""
-        totals: Counter[tuple[Any, ...]] = Counter()
-        for (endpoint, agent), count in self.bodies.items():
-            totals[(endpoint, *_who(agent, by_useragent))] += count
-        for key, count in totals.items():
+    def body_rows(self) -> Iterator[tuple[Any, ...]]:
+        """(endpoint, useragent | test, test_hit, conf_test_hit, bodies)."""
+        for key, count in self.bodies.items():
             yield (*key, count)
 
-    def field_rows(self, by_useragent: bool) -> Iterator[tuple[Any, ...]]:
+    def field_rows(self) -> Iterator[tuple[Any, ...]]:
         """(endpoint, field, known, useragent | test, test_hit, conf_test_hit, hits)."""
-        totals: Counter[tuple[Any, ...]] = Counter()
         for known, tallies in ((True, self.known), (False, self.unknown)):
-            for (endpoint, agent), counts in tallies.items():
-                who = _who(agent, by_useragent)
+            for (endpoint, *who), counts in tallies.items():
                 for path, count in counts.items():
-                    totals[(endpoint, path, known, *who)] += count
-        for key, count in totals.items():
-            yield (*key, count)
-
-
-def _who(agent: Agent, by_useragent: bool) -> tuple[Any, ...]:
-    useragent, test, test_hit, conf = agent
-    return (useragent if by_useragent else test, test_hit, conf)
+                    yield (endpoint, path, known, *who, count)
 
 
 def schemas_by_endpoint(

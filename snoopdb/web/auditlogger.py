@@ -301,7 +301,7 @@ class _AuditLogger:
             events = parse_event_list(body)
             matcher = await self.current_matcher()
             source = f"webhook {request.client.host if request.client else 'unknown'}"
-            fields = FieldTally(self.schemas)
+            fields = FieldTally(self.schemas, by_useragent=True)
             rows = event_rows(events, matcher, source, received, fields)
             if rows:
                 await self.store(rows, source, fields)
