@@ -1,5 +1,5 @@
 """Request-body field tallies ↔ the database: the body schemas a run's bodies are
-walked against (from `body_field`, stored with the spec), and the tallies written
+walked against (`body_schema` and `body_field`, stored with the spec), and the tallies written
 in the run's transaction (`endpoint_field_hit`, `endpoint_body_hit`, or for live
 events `testing.field_hit`, `testing.body_hit`). The walking itself is
 snoopdb/coverage/fields.py."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -15,8 +16,8 @@ from snoopdb.core.fetch import Fetcher
 from snoopdb.coverage.fields import Field, Schema, body_fields, compact, ref_name
 from snoopdb.db import loadlog
 
-FIELD_COLUMNS = ("release", "definition", "field", "parent", "name", "type", "ref",
-                 "recursion", "leaf", "position")
+FIELD_COLUMNS = ("digest", "field", "parent", "name", "type", "ref", "recursion", "leaf",
+                 "position")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 # Served under /.well-known/ (a stable-looking path) but beta when they were added.
 BETA_BY_NAME = frozenset(
@@ -219,13 +220,15 @@ def load(
 
 def store_bodies(conn: psycopg.Connection, release: str, bodies: Bodies,
                  operations: Iterable[Operation]) -> int:
-    """Replace `release`'s endpoint_body and body_field rows; returns the field count.
+    """Replace `release`'s endpoint_body and body_schema rows; returns its field count.
 
-    Fields are stored once per body definition (Pod's 1,361 fields serve every
-    Pod operation), not once per endpoint.
+    A definition's field tree is stored once whatever the number of its endpoints
+    and of the releases that have it unchanged (body_field rows are named by a
+    digest of the tree); trees no release points at any more are deleted.
     """
     conn.execute("DELETE FROM endpoint_body WHERE release = %s", (release,))
-    conn.execute("DELETE FROM body_field WHERE release = %s", (release,))
+    previous = [row[0] for row in conn.execute(
+        "DELETE FROM body_schema WHERE release = %s RETURNING digest", (release,))]
     definitions: set[str] = set()
     with conn.cursor().copy(
             "COPY endpoint_body (release, endpoint, definition, how) FROM STDIN") as copy:
@@ -234,18 +237,36 @@ def store_bodies(conn: psycopg.Connection, release: str, bodies: Bodies,
             if found is not None:
                 copy.write_row((release, op.endpoint, *found))
                 definitions.add(found[0])
-    count = 0
+    trees = {definition: bodies.fields(definition) for definition in sorted(definitions)}
+    digests = {definition: _digest(fields) for definition, fields in trees.items()}
+    with conn.cursor().copy(
+            "COPY body_schema (release, definition, digest, fields) FROM STDIN") as copy:
+        for definition, fields in trees.items():
+            copy.write_row((release, definition, digests[definition], len(fields)))
+    stored = {row[0] for row in conn.execute(
+        "SELECT DISTINCT digest FROM body_field WHERE digest = ANY(%s)",
+        (sorted(set(digests.values())),))}
     with conn.cursor().copy(f"COPY body_field ({', '.join(FIELD_COLUMNS)}) FROM STDIN") as copy:
-        for definition in sorted(definitions):
-            for position, f in enumerate(bodies.fields(definition)):
-                copy.write_row((release, definition, f.path, f.parent, f.name, f.type,
-                                f.definition, f.recursion, f.leaf, position))
-                count += 1
-    # fresh statistics, or the field views' joins are planned for empty tables
-    conn.execute("ANALYZE endpoint_body, body_field")
-    return count
+        for definition, fields in trees.items():
+            digest = digests[definition]
+            if digest in stored:
+                continue
+            stored.add(digest)
+            for position, f in enumerate(fields):
+                copy.write_row((digest, f.path, f.parent, f.name, f.type, f.definition,
+                                f.recursion, f.leaf, position))
+    # the trees this release pointed at before and no release points at now
+    conn.execute("DELETE FROM body_field f WHERE f.digest = ANY(%s) AND NOT EXISTS"
+                 " (SELECT FROM body_schema s WHERE s.digest = f.digest)", (previous,))
+    # fresh statistics of the small tables, or the field views' joins are planned
+    # as if they were empty (body_field, large, is left to autovacuum: analyzing it
+    # would double a spec's load time)
+    conn.execute("ANALYZE endpoint_body, body_schema")
+    return sum(len(fields) for fields in trees.values())
 
 
-def loaded_releases(conn: psycopg.Connection) -> set[str]:
-    """The releases whose spec is in open_api."""
-    return {row[0] for row in conn.execute("SELECT DISTINCT release FROM open_api")}
+def _digest(fields: list[Field]) -> str:
+    """A name for a field tree: equal trees, equal names."""
+    text = "\n".join(f"{f.path}\t{f.type}\t{f.definition}\t{f.recursion}\t{f.leaf}"
+                     for f in fields)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

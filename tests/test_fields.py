@@ -226,8 +226,9 @@ def load(conn, fetcher, settings, paths: list[Path], **options):
 def test_spec_load_stores_body_fields(conn, spec_1_36) -> None:
     assert conn.execute(
         "SELECT count(*), count(DISTINCT definition) FROM endpoint_body").fetchone() == (533, 98)
-    assert conn.execute("SELECT count(*), count(*) FILTER (WHERE recursion) FROM body_field"
-                        ).fetchone() == (16643, 7)
+    assert conn.execute(
+        "SELECT count(*), count(*) FILTER (WHERE recursion) FROM body_schema s"
+        " JOIN body_field f ON f.digest = s.digest").fetchone() == (16643, 7)
     assert conn.execute("SELECT count(*) FROM endpoint_field_coverage").fetchone() == (81123,)
     assert conn.execute(
         "SELECT details FROM load_log WHERE kind = 'spec'").fetchone() == ({"body_fields": 16643},)
@@ -383,7 +384,7 @@ def test_export_fields_file(conn, fetcher, settings, spec_1_36, tmp_path) -> Non
     assert len(document["endpoints"]) == conn.execute(
         "SELECT count(*) FROM field_coverage_summary").fetchone()[0]
     assert sum(len(fields) for fields in document["definitions"].values()) == conn.execute(
-        "SELECT count(*) FROM body_field WHERE definition IN (SELECT definition"
+        "SELECT sum(fields) FROM body_schema WHERE definition IN (SELECT definition"
         " FROM field_coverage_summary)").fetchone()[0]
     crb = next(e for e in document["endpoints"] if e["endpoint"] == CRB)
     conf, plain = CONF_UA.split(" -- ")[1], PLAIN_UA.split(" -- ")[1]
@@ -409,3 +410,23 @@ def test_copy_text_escapes() -> None:
 
     assert b"".join(copy_text([("a\tb", None, True, False, 3, "x\\y\nz"), ("c", 1)])) == (
         b"a\\tb\t\\N\tt\tf\t3\tx\\\\y\\nz\nc\t1\n")
+
+
+def test_field_trees_are_shared_between_releases(conn, fetcher, shared_data) -> None:
+    def stored() -> tuple[int, int]:
+        return conn.execute("SELECT (SELECT sum(fields)::int FROM body_schema),"
+                            " (SELECT count(*)::int FROM body_field)").fetchone()
+
+    spec_of = {release: str(shared_data / "openapi" / f"swagger-{release}.json.gz")
+               for release in ("1.35", "1.36")}
+    spec.load(conn, fetcher, spec_of["1.36"], "1.36.0", None)
+    # definitions of 1.36 with the very same tree are stored once (137 rows fewer)
+    assert stored() == (16643, 16506)
+    spec.load(conn, fetcher, spec_of["1.35"], "1.35.0", None)
+    per_release, rows = stored()
+    assert per_release == 16643 + 16299 and rows < 16506 + 16299
+    # 1.35.0 loaded again from 1.36's spec: its own trees go, none is left behind
+    spec.load(conn, fetcher, spec_of["1.36"], "1.35.0", None)
+    assert stored() == (2 * 16643, 16506)
+    assert conn.execute("SELECT count(*) FROM endpoint_field_coverage WHERE release = '1.35.0'"
+                        ).fetchone() == (81123,)

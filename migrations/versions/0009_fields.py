@@ -41,5 +41,5 @@ def downgrade() -> None:
         " field_coverage_summary, endpoint_field_coverage;"
         " DROP MATERIALIZED VIEW release_body_hit, release_field_hit;"
         " DROP TABLE testing.body_hit, testing.field_hit, endpoint_body_hit,"
-        " endpoint_field_hit, body_field, endpoint_body"
+        " endpoint_field_hit, body_field, body_schema, endpoint_body"
     )

@@ -8,15 +8,16 @@ SELECT json_build_object(
   'release', %(release)s::text,
   'definitions', coalesce((
     SELECT json_object_agg(d.definition, d.fields ORDER BY d.definition COLLATE "C")
-    FROM (SELECT f.definition,
+    FROM (SELECT s.definition,
                  json_agg(json_build_object('field', f.field, 'type', f.type,
                                             'recursion', f.recursion, 'ref', f.ref)
                           ORDER BY f.position) AS fields
-          FROM body_field f
-          WHERE f.release = %(release)s
-            AND f.definition IN (SELECT s.definition FROM field_coverage_summary s
-                                 WHERE s.release = %(release)s)
-          GROUP BY f.definition) d), '{}'::json),
+          FROM body_schema s
+          JOIN body_field f ON f.digest = s.digest
+          WHERE s.release = %(release)s
+            AND s.definition IN (SELECT c.definition FROM field_coverage_summary c
+                                 WHERE c.release = %(release)s)
+          GROUP BY s.definition) d), '{}'::json),
   'endpoints', coalesce((
     SELECT json_agg(json_build_object(
              'endpoint', s.endpoint, 'definition', s.definition, 'how', s.how,

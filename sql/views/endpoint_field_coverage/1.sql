@@ -1,6 +1,6 @@
 -- endpoint_coverage one level down: every field of the request body of every
 -- non-deprecated endpoint that takes one, in every loaded release, with whether
--- that release's runs set it. Reads the spec's body_field and the per-release
+-- that release's runs set it. Reads the spec's body_schema and body_field and the per-release
 -- summary of endpoint_field_hit, never audit_event. No ORDER BY: a query for one
 -- endpoint orders by position itself, and `select *` over every release would
 -- otherwise sort millions of rows.
@@ -22,7 +22,8 @@ SELECT b.release,
        f.ref
 FROM endpoint_body b
 JOIN open_api o ON o.release = b.release AND o.endpoint = b.endpoint AND NOT o.deprecated
-JOIN body_field f ON f.release = b.release AND f.definition = b.definition
+JOIN body_schema s ON s.release = b.release AND s.definition = b.definition
+JOIN body_field f ON f.digest = s.digest
 LEFT JOIN release_field_hit h
   ON h.release = b.release AND h.endpoint = b.endpoint AND h.field = f.field AND h.known;
 

@@ -1,15 +1,11 @@
 -- Per endpoint with a body: how many of its fields the release's bodies set.
 -- observed_bodies = 0 tells an endpoint no body was ever logged for (Metadata
 -- level, or never called) from one whose bodies left fields unset. Counts
--- come from body_field per definition and release_field_hit, both small, so
+-- come from body_schema (its field count) and release_field_hit, both small, so
 -- the summary never expands the per-endpoint field rows.
 
 CREATE VIEW field_coverage_summary AS
-WITH definition_fields AS (
-  SELECT release, definition, count(*) AS fields
-  FROM body_field
-  GROUP BY release, definition
-), set_fields AS (
+WITH set_fields AS (
   SELECT h.release, h.endpoint,
          count(*) FILTER (WHERE h.known AND h.tested) AS tested_fields,
          count(*) FILTER (WHERE h.known AND h.conf_tested) AS conf_tested_fields,
@@ -30,7 +26,7 @@ SELECT b.release,
        b.how
 FROM endpoint_body b
 JOIN open_api o ON o.release = b.release AND o.endpoint = b.endpoint AND NOT o.deprecated
-JOIN definition_fields d ON d.release = b.release AND d.definition = b.definition
+JOIN body_schema d ON d.release = b.release AND d.definition = b.definition
 LEFT JOIN set_fields s ON s.release = b.release AND s.endpoint = b.endpoint
 LEFT JOIN release_body_hit bh ON bh.release = b.release AND bh.endpoint = b.endpoint;
 
