@@ -270,3 +270,8 @@ def _digest(fields: list[Field]) -> str:
     text = "\n".join(f"{f.path}\t{f.type}\t{f.definition}\t{f.recursion}\t{f.leaf}"
                      for f in fields)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def loaded_releases(conn: psycopg.Connection) -> set[str]:
+    """The releases whose spec is in open_api."""
+    return {row[0] for row in conn.execute("SELECT DISTINCT release FROM open_api")}
