@@ -1,13 +1,14 @@
 """Benchmark: what field tallying costs the audit load, and how fast the field views answer.
 
-    python -m bench.fields [--events 1000000] [--runs 3] [--database-url URL] [--logs DIR]
+    python -m bench.fields [--events 1000000] [--repeat 3] [--runs 3] [--database-url URL]
+        [--logs DIR]
 
 Generates (once, kept under --logs) two logs of the same events with
 snoopdb.testkit.auditgen: one whose logged writes carry request bodies drawn
 from the 1.36 spec's body schemas (`--bodies schema`), one without any body
 (`--bodies none`). Into a scratch database with the 1.36 spec it then measures
 `snoopdb load --only audit` end to end (process start to commit: events/s, peak
-RSS) of
+RSS; each `--repeat` times, the three in turn, medians reported) of
   1. the log without bodies;
   2. the log with bodies, with no endpoint's body schema stored (so they are
      stored in audit_event but no field is tallied): what storing bodies costs;
@@ -72,6 +73,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3,
                         help="runs of the bodies log loaded before the views are timed")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="times each of the three loads is measured (medians reported)")
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--logs", type=Path, help="directory to keep the generated logs in")
     args = parser.parse_args()
@@ -82,7 +85,7 @@ def main() -> None:
         size = sum(p.stat().st_size for p in files)
         print(f"log {name}: {args.events:,} events in {len(files)} files, {size / 1e6:.0f} MB")
     with scratch_database(args.database_url, "snoopdb_bench_fields") as url:
-        measure(url, with_bodies, without, args.runs)
+        measure(url, with_bodies, without, args.runs, args.repeat)
 
 
 def load(url: str, files: list[Path]) -> tuple[float, float]:
@@ -96,49 +99,61 @@ def load(url: str, files: list[Path]) -> tuple[float, float]:
     return seconds, peak
 
 
-def measure(url: str, with_bodies: list[Path], without: list[Path], runs: int) -> None:
+def measure(url: str, with_bodies: list[Path], without: list[Path], runs: int,
+            repeat: int) -> None:
     env = dict(os.environ, DATABASE_URL=url)
     snoopdb = str(Path(sys.executable).parent / "snoopdb")
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([snoopdb, "load", "--release", "1.36", "--only", "spec", "--from",
                         str(build_raw_mirror(Path(tmp), DATA))], check=True, env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    plain_seconds, plain_peak = load(url, without)
+    # the three loads in turn, `repeat` times, so that other work on the machine
+    # weighs on all three alike; medians (and the range) are reported
+    figures: dict[int, list[tuple[float, float, float]]] = {1: [], 2: [], 3: []}
+    for _ in range(repeat):
+        for case, files in ((1, without), (2, with_bodies), (3, with_bodies)):
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(TRUNCATE)
+                if case == 2:  # the same bodies stored but not walked: no body schemas
+                    conn.execute("CREATE TABLE saved_endpoint_body AS"
+                                 " SELECT * FROM endpoint_body; DELETE FROM endpoint_body")
+            seconds, peak = load(url, files)
+            with psycopg.connect(url, autocommit=True) as conn:
+                figures[case].append((seconds, peak, summary_seconds(conn)))
+                if case == 2:
+                    conn.execute("INSERT INTO endpoint_body SELECT * FROM saved_endpoint_body;"
+                                 " DROP TABLE saved_endpoint_body")
     with psycopg.connect(url, autocommit=True) as conn:
         events = conn.execute("SELECT count(*) FROM audit_event").fetchone()[0]
-        plain_summary = summary_seconds(conn)
-        conn.execute(TRUNCATE)
-        # the same bodies stored but not walked: no endpoint has a body schema
-        conn.execute("CREATE TABLE saved_endpoint_body AS SELECT * FROM endpoint_body;"
-                     " DELETE FROM endpoint_body")
-    stored_seconds, stored_peak = load(url, with_bodies)
-    with psycopg.connect(url, autocommit=True) as conn:
-        stored_summary = summary_seconds(conn)
-        conn.execute(TRUNCATE)
-        conn.execute("INSERT INTO endpoint_body SELECT * FROM saved_endpoint_body;"
-                     " DROP TABLE saved_endpoint_body")
-    body_seconds, body_peak = load(url, with_bodies)
-    with psycopg.connect(url, autocommit=True) as conn:
         bodies, field_rows, distinct_fields = conn.execute(
             "SELECT (SELECT sum(bodies) FROM endpoint_body_hit),"
             " (SELECT count(*) FROM endpoint_field_hit),"
             " (SELECT count(*) FROM release_field_hit WHERE known)").fetchone()
-        body_summary = summary_seconds(conn)
         walk, walked = walk_cost(conn, with_bodies)
-    print(f"1. without bodies: {rate(events, plain_seconds, plain_peak)}, summaries "
+    (plain, plain_peak, plain_summary), (stored, stored_peak, stored_summary), \
+        (tallied, tallied_peak, tallied_summary) = (
+            tuple(statistics.median(x[i] for x in figures[case]) for i in range(3))
+            for case in (1, 2, 3))
+
+    def spread(case: int) -> str:
+        times = [x[0] for x in figures[case]]
+        return f"{min(times):.1f}–{max(times):.1f}s over {len(times)}"
+
+    print(f"medians of {repeat} loads each:")
+    print(f"1. without bodies: {rate(events, plain, plain_peak)} ({spread(1)}), summaries "
           f"{plain_summary:.2f}s")
     print(f"2. with bodies ({bodies:,} events with a body, {100 * bodies / events:.1f}%), "
-          f"fields not tallied (no body schema): {rate(events, stored_seconds, stored_peak)}, "
-          f"summaries {stored_summary:.2f}s")
-    print(f"3. with bodies, fields tallied: {rate(events, body_seconds, body_peak)}, summaries "
-          f"(endpoint_hit and field tallies written, refresh_coverage) {body_summary:.2f}s")
-    print(f"slowdown: 3 takes {body_seconds / plain_seconds:.2f}x the time of 1 "
-          f"(+{body_seconds - plain_seconds:.1f}s): storing the bodies "
-          f"+{stored_seconds - plain_seconds:.1f}s (2 - 1), the field tallies "
-          f"+{body_seconds - stored_seconds:.1f}s (3 - 2, of which writing them and "
-          f"refreshing the summaries {body_summary - stored_summary:.1f}s)")
+          f"fields not tallied (no body schema): {rate(events, stored, stored_peak)} "
+          f"({spread(2)}), summaries {stored_summary:.2f}s")
+    print(f"3. with bodies, fields tallied: {rate(events, tallied, tallied_peak)} "
+          f"({spread(3)}), summaries (endpoint_hit and field tallies written, "
+          f"refresh_coverage) {tallied_summary:.2f}s")
+    print(f"slowdown: 3 takes {tallied / plain:.2f}x the time of 1 (+{tallied - plain:.1f}s): "
+          f"storing the bodies {stored - plain:+.1f}s (2 - 1), the field tallies "
+          f"{tallied - stored:+.1f}s (3 - 2; writing them and refreshing the summaries "
+          f"{tallied_summary - stored_summary:+.1f}s of it)")
     print(f"field walk alone (FieldTally.add over {walked:,} bodies, in process): {walk:.2f}s "
-          f"= {100 * walk / body_seconds:.1f}% of load 3")
+          f"= {100 * walk / tallied:.1f}% of load 3")
     print(f"field tallies: {field_rows:,} endpoint_field_hit rows; {distinct_fields:,} "
           "(endpoint, field) pairs set")
     extra = []
