@@ -43,7 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BufferedWriter
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 from urllib.parse import parse_qsl
 
 import orjson
@@ -653,8 +653,8 @@ class SchemaBodies:
     @classmethod
     def read(cls, spec: Path) -> tuple[SchemaBodies, list[Operation]]:
         bodies = Bodies()
-        opener = gzip.open if spec.suffix == ".gz" else open
-        with opener(spec, "rb") as stream:
+        with spec.open("rb") as raw:
+            stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw) if spec.suffix == ".gz" else raw)
             operations = list(read_operations(stream, str(spec), bodies))
         return cls(bodies, operations), operations
 
