@@ -22,7 +22,7 @@ from typing import IO
 
 import orjson
 import psycopg
-from snoopdb.loaders import spec
+from snoopdb.loaders import fields, spec
 from snoopdb.loaders.github import KUBERNETES, SPEC_PATH
 
 from snoopdb.core import progress
@@ -31,6 +31,7 @@ from snoopdb.core.errors import FetchError, InputError, NoSpecLoaded
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases
 from snoopdb.coverage.attribution import classify, reattribute
+from snoopdb.coverage.fields import FieldTally
 from snoopdb.coverage.matching import Matcher
 from snoopdb.db import loadlog
 
@@ -125,8 +126,10 @@ class EventRows:
     User agents and (verb, URI) matches repeat a great deal, so both are cached.
     """
 
-    def __init__(self, matcher: Matcher, release: str, release_date: str | None, source: str):
+    def __init__(self, matcher: Matcher, release: str, release_date: str | None, source: str,
+                 fields: FieldTally | None = None):
         self.matcher = matcher
+        self.fields = fields
         self.hits: Counter[tuple[str, str | None, bool, bool]] = Counter()
         self.report = AuditReport(source=source, release=release)
         self._agents: dict[str | None, tuple[bytes, str | None, bool, bool]] = {}
@@ -158,6 +161,10 @@ class EventRows:
                 encoded_agent = b"\t".join((_text(useragent), _text(test), b"t",
                                             b"t" if conf else b"f"))
             self.hits[(endpoint, test, test_hit, conf)] += 1
+            if self.fields is not None:
+                body = event.get("requestObject")
+                if body is not None:
+                    self.fields.add(endpoint, (useragent, test, test_hit, conf), body)
         return b"".join((
             self._head, _text(audit_id), b"\t",
             _text(endpoint), b"\t", _text(error), b"\t", encoded_agent, b"\t",
@@ -214,7 +221,8 @@ def load_run(
     started = time.monotonic()
     started_at = dt.datetime.now(dt.timezone.utc)
     table = "testing.audit_event" if testing else "audit_event"
-    rows = EventRows(matcher, release, release_date, source)
+    tally = fields.tally_for(conn, None if testing else release)
+    rows = EventRows(matcher, release, release_date, source, tally)
     report = rows.report
     with conn.transaction():
         # table is one of two constant names, never input
@@ -237,9 +245,10 @@ def load_run(
                         report.bad_reasons["truncated or corrupt gzip"] += 1
             finally:
                 sender.close()
+        summary_started = time.monotonic()
+        fields.store(conn, tally, release=release, source=source, testing=testing)
         if not testing:
             # refreshed even with no hits: the deletes above changed endpoint_hit too
-            summary_started = time.monotonic()
             with conn.cursor().copy(
                     f"COPY endpoint_hit ({', '.join(HIT_COLUMNS)}) FROM STDIN") as copy:
                 for hit in rows.hit_rows():

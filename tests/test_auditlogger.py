@@ -195,6 +195,28 @@ def test_testing_views_show_what_the_live_test_hit(conn, database_url, fetcher, 
         ("test_coverage", 908, 3, 6, 3)]
 
 
+def test_live_bodies_tally_fields(conn, database_url, fetcher, settings, spec_1_36, gce,
+                                  shared_data) -> None:
+    load_log_files(conn, fetcher, settings, Releases.load(), [shared_data / "audit" / GCE_SAMPLE],
+                   parse_release("1.36"))
+    body = {**gce[4]["requestObject"], "subjects": [{"kind": "User", "name": "u"}],
+            "metadata": {"name": "n", "finalizers": ["f"]}, "surprise": True}
+    live = [{**as_agent(gce[4], "live-test-writing"), "requestObject": body},
+            as_agent(gce[5], "live-test-writing")]  # Metadata level: no body
+    with running(create_app(database_url)) as url:
+        assert requests.post(f"{url}/events", data=event_list(live), timeout=10).status_code == 200
+    assert conn.execute(
+        "SELECT endpoint, field, known, hit_by_ete, hit_by_conformance, hit_by_new_test"
+        " FROM testing.field_hit_by_new_test WHERE NOT hit_by_ete ORDER BY field").fetchall() == [
+        ("createRbacAuthorizationV1ClusterRoleBinding", "metadata.finalizers", True, False,
+         False, 1),
+        ("createRbacAuthorizationV1ClusterRoleBinding", "surprise", False, False, False, 1),
+    ]
+    assert conn.execute("SELECT source, useragent, endpoint, bodies FROM testing.body_hit"
+                        ).fetchall() == [
+        (SOURCE, "live-test-writing", "createRbacAuthorizationV1ClusterRoleBinding", 1)]
+
+
 def test_matcher_follows_the_newest_loaded_spec(conn, database_url, fetcher, shared_data) -> None:
     openapi = shared_data / "openapi"
     spec.load(conn, fetcher, str(openapi / "swagger-1.20.json.gz"), "1.20.0", None)
@@ -328,8 +350,8 @@ def test_delete_older_test_events(conn) -> None:
     assert conn.execute(
         "SELECT obj_description('delete_older_test_events(interval)'::regprocedure),"
         " obj_description('testing.audit_event_ingested_at'::regclass)").fetchone() == (
-        ('Delete the events of testing.audit_event ingested longer than the interval ago; '
-         'returns "N events removed"'),
+        ('Delete the live events (testing.audit_event) and their field tallies ingested'
+         ' longer than the interval ago; returns "N events removed"'),
         "Finds the live events older than a cutoff for delete_older_test_events()")
 
 

@@ -340,3 +340,59 @@ def test_pages_fit_the_screen(coverage, browser: Any, url: str, tmp_path: Path,
             screen.shot(f"{viewport['width']}{path.replace('/', '_')}")
     finally:
         screen.page.close()
+
+
+def test_endpoint_field_tree(conn, fetcher, settings, shared_data, screen: Screen,
+                             tmp_path: Path) -> None:
+    """The real 1.36 spec, the real v1.37 sample and a conformance test's hand-made
+    ClusterRoleBinding: the field tree shows each field's state and its tests."""
+    from snoopdb.loaders import spec
+    from snoopdb.loaders.local_logs import load_log_files
+    from test_fields import CRB, GCE_SAMPLE, HAND_MADE, write_log
+
+    from snoopdb.core.releases import Releases, parse_release
+
+    spec.load(conn, fetcher, str(shared_data / "openapi" / "swagger-1.36.json.gz"), "1.36.0",
+              None)
+    logs = [shared_data / "audit" / GCE_SAMPLE, write_log(tmp_path / "audit.log", HAND_MADE)]
+    load_log_files(conn, fetcher, settings, Releases.load(), logs, parse_release("1.36"))
+    screen.open(f"/endpoints/{CRB}")
+    states = dict(conn.execute(
+        "SELECT field, CASE WHEN conf_tested THEN 'conformance' WHEN tested THEN 'tested'"
+        " ELSE 'untested' END FROM endpoint_field_coverage WHERE endpoint = %s", (CRB,)))
+    page = screen.page
+    shown = page.eval_on_selector_all(
+        '[data-table="fields"] li.field', "items => items.map(i => [i.dataset.field, i.dataset.state])")
+    assert dict(shown) == states and len(shown) == 40
+    assert states["roleRef.name"] == "conformance"
+    assert states["subjects[].namespace"] == "tested"
+    assert states["metadata.finalizers"] == "tested"
+    assert states["metadata.managedFields[].manager"] == "untested"
+    summary = conn.execute("SELECT fields, tested_fields, conf_tested_fields, observed_bodies"
+                           " FROM field_coverage_summary WHERE endpoint = %s", (CRB,)).fetchone()
+    assert tuple(int(screen.text(f'[data-k="field-summary"] [data-k="{k}"]')) for k in (
+        "fields", "tested_fields", "conf_tested_fields", "observed_bodies")) == summary
+    # folded where no test reached, unfolded where one did; a click unfolds
+    managed = page.locator('li[data-field="metadata.managedFields"] > .leaf, '
+                           'li[data-field="metadata.managedFields"] > details > summary')
+    manager = page.locator('li[data-field="metadata.managedFields[].manager"]')
+    assert page.locator('li[data-field="subjects[].namespace"]').is_visible()
+    assert not manager.is_visible()
+    managed.click()
+    assert manager.is_visible()
+    namespace_tests = page.locator('li[data-field="subjects[].namespace"] details.field-tests')
+    assert screen.text('li[data-field="subjects[].namespace"] [data-k="field-tests"]') == "4 tests"
+    assert not namespace_tests.locator("li").first.is_visible()
+    namespace_tests.locator("summary").click()
+    tests = screen.texts('li[data-field="subjects[].namespace"] details.field-tests li')
+    assert len(tests) == 4 and all(t.startswith("[sig-storage]") for t in tests)
+    page.locator('li[data-field="roleRef.name"] details.field-tests summary').click()
+    assert screen.texts('li[data-field="roleRef.name"] details.field-tests li')[0] == (
+        "[sig-auth] binds [Conformance]")
+    assert screen.texts('[data-table="unknown-fields"] tbody td:first-child') == [
+        "extra", "subjects[].zone"]
+    managed.click()
+    screen.shot("endpoint-fields")
+    # an endpoint with no body says so
+    screen.open("/endpoints/readCoreV1NamespacedPod")
+    assert "takes no request body" in screen.text('[data-k="no-fields"]')

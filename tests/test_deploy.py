@@ -921,8 +921,15 @@ def test_kind_cluster_wires_policy_and_generated_webhook_into_the_api_server() -
     assert "kind/generated/" in (REPO / ".gitignore").read_text().splitlines()
 
     policy = load_yaml(KIND / "audit-policy.yaml")[0]
+    # writes with their bodies (field-level coverage), never credentials' bodies
     assert policy == {"apiVersion": "audit.k8s.io/v1", "kind": "Policy",
-                      "omitStages": ["RequestReceived"], "rules": [{"level": "Metadata"}]}
+                      "omitStages": ["RequestReceived"], "rules": [
+                          {"level": "Metadata", "resources": [
+                              {"group": "", "resources": ["secrets", "serviceaccounts/token"]},
+                              {"group": "authentication.k8s.io", "resources": ["tokenreviews"]}]},
+                          {"level": "Request",
+                           "verbs": ["create", "update", "patch", "delete", "deletecollection"]},
+                          {"level": "Metadata"}]}
 
 
 def run_webhook_script(out: Path, **env: str) -> dict[str, Any]:

@@ -39,6 +39,19 @@ SPEC = [
 # CI of 1.36: (endpoint, test_hit); listCoreV1NamespacedConfigMap only by a non-test agent
 CI_HITS = [("createCoreV1NamespacedConfigMap", True), ("readCoreV1NamespacedConfigMap", True),
            ("createAppsV1NamespacedDeployment", True), ("listCoreV1NamespacedConfigMap", False)]
+# CI request-body fields: (endpoint, field, conformance test)
+CI_FIELDS = [("createCoreV1NamespacedConfigMap", "metadata.name", True),
+             ("createCoreV1NamespacedConfigMap", "data", False)]
+# live request-body fields: (user agent, endpoint, field, known, bodies)
+LIVE_FIELDS = [
+    ("live-test-writing", "createCoreV1NamespacedConfigMap", "metadata.name", True, 1),
+    ("live-test-writing", "createCoreV1NamespacedConfigMap", "data", True, 1),
+    ("live-test-writing", "createCoreV1NamespacedConfigMap", "metadata.labels", True, 1),
+    ("live-test-writing", "createCoreV1NamespacedConfigMap", "dta", False, 1),
+    ("live-test-writing", "patchCoreV1NamespacedConfigMap", "metadata.labels", True, 2),
+]
+LIVE_BODIES = [("live-test-writing", "createCoreV1NamespacedConfigMap", 1),
+               ("live-test-writing", "patchCoreV1NamespacedConfigMap", 2)]
 # live events: (user agent, endpoint)
 LIVE = [
     ("live-test-writing", "createCoreV1NamespacedConfigMap"),
@@ -85,6 +98,18 @@ What the test running as user agent `live-test-writing` hit in a live cluster, a
 | patchAppsV1NamespacedDeploymentStatus | `/apis/apps/v1/namespaces/{namespace}/deployments/{name}/status` | Deployment | stable | yes |
 | patchCoreV1NamespacedConfigMap | `/api/v1/namespaces/{namespace}/configmaps/{name}` | ConfigMap | stable | yes |
 | replaceAppsV1NamespacedDeployment | `/apis/apps/v1/namespaces/{namespace}/deployments/{name}` | Deployment | stable | yes |
+
+## Fields it sets that no conformance test sets
+
+From 3 request bodies.
+
+| endpoint | field | set by other CI tests today | bodies |
+|---|---|---|---|
+| createCoreV1NamespacedConfigMap | `data` | yes | 1 |
+| createCoreV1NamespacedConfigMap | `metadata.labels` | no | 1 |
+| patchCoreV1NamespacedConfigMap | `metadata.labels` | no | 2 |
+
+Paths it set that the endpoint's schema does not have: `dta` (createCoreV1NamespacedConfigMap).
 
 ## Projected change in coverage
 
@@ -199,6 +224,18 @@ def dataset(conn: psycopg.Connection) -> None:
                 "INSERT INTO endpoint_hit (release, source, endpoint, test, test_hit,"
                 " conf_test_hit, hits) VALUES ('1.36.0', 'ci', %s, %s, %s, false, 1)",
                 (endpoint, "[sig-x] a test" if test_hit else None, test_hit))
+        for endpoint, field, conformance in CI_FIELDS:
+            test = "[sig-x] a test [Conformance]" if conformance else "[sig-x] a test"
+            conn.execute(
+                "INSERT INTO endpoint_field_hit (release, source, endpoint, field, known, test,"
+                " test_hit, conf_test_hit, hits) VALUES ('1.36.0', 'ci', %s, %s, true, %s, true,"
+                " %s, 1)", (endpoint, field, test, conformance))
+        for useragent, endpoint, field, known, hits in LIVE_FIELDS:
+            conn.execute("INSERT INTO testing.field_hit (source, useragent, endpoint, field, known,"
+                         " hits) VALUES ('webhook', %s, %s, %s, %s, %s)",
+                         (useragent, endpoint, field, known, hits))
+        conn.cursor().executemany("INSERT INTO testing.body_hit (source, useragent, endpoint, bodies)"
+                                  " VALUES ('webhook', %s, %s, %s)", LIVE_BODIES)
         conn.execute("INSERT INTO conformance.ineligible_endpoint (endpoint, reason, link)"
                      " VALUES ('getCoreAPIVersions', 'discovery', '')")
         for n, (useragent, endpoint) in enumerate(LIVE):
@@ -228,6 +265,11 @@ What the test running as user agent `live-done` hit in a live cluster, against t
 ## Untested endpoints it covers
 
 None: CI already tests every endpoint this test hit.
+
+## Fields it sets that no conformance test sets
+
+No request body of this test was logged: the cluster's audit policy must log writes at \
+the `Request` or `RequestResponse` level for fields to be seen.
 
 ## Projected change in coverage
 

@@ -1,6 +1,7 @@
 """`snoopdb export`: the coverage files the apisnoop web app reads (apisnoop's
 resources/coverage/ folder), written from the views by sql/queries/export.sql and
-progress_totals.sql, read in one snapshot.
+progress_totals.sql, read in one snapshot; and `<release>-fields.json`, the
+release's request-body field coverage (export_fields.sql), which apisnoop never had.
 
 Output is deterministic: keys sorted, rows in a fixed order, so two exports of the
 same data are byte-identical and diffs between exports show only real changes.
@@ -28,6 +29,7 @@ JSON_FILES = ("conformance-coverage-per-release.json", "conformance-endpoints.js
               "ineligible_endpoints.json", "new-endpoints.json")
 RELEASES_FILE = "releases.yaml"
 UNTESTED_FILE = "untested-endpoints.txt"
+FIELDS_SUFFIX = "-fields.json"
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,14 @@ def render(conn: psycopg.Connection, release: str | None = None) -> dict[str, st
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         row = conn.execute(query("export.sql"), {"release": wanted}).fetchone()
         progress = progress_totals(conn)
-    assert row is not None  # one row, whatever the data
-    name, has_spec, release_coverage, *documents, releases, untested = row
-    if name is None:
-        raise NoSpecLoaded()
-    if not has_spec:
-        raise NoSpecLoaded(name)
+        assert row is not None  # one row, whatever the data
+        name, has_spec, release_coverage, *documents, releases, untested = row
+        if name is None:
+            raise NoSpecLoaded()
+        if not has_spec:
+            raise NoSpecLoaded(name)
+        fields = conn.execute(query("export_fields.sql"), {"release": name}).fetchone()
+    assert fields is not None
     contents = {f"{name}.json": render_json(release_coverage)}
     contents[PROGRESS_FILE] = render_json(
         [{"release": release, "total": totals} for release, totals in progress.items()])
@@ -74,6 +78,7 @@ def render(conn: psycopg.Connection, release: str | None = None) -> dict[str, st
                     for file, document in zip(JSON_FILES, documents, strict=True))
     contents[RELEASES_FILE] = render_releases(releases)
     contents[UNTESTED_FILE] = "".join(f"{endpoint}\n" for endpoint in untested)
+    contents[f"{name}{FIELDS_SUFFIX}"] = render_json(fields[0])
     return contents
 
 

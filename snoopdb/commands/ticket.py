@@ -3,9 +3,10 @@
 A test run with a `live…` user agent against a cluster whose audit webhook is
 `snoopdb auditlogger` leaves its events in testing.audit_event; the ticket says
 which endpoints it hit (and whether CI tests them today), which untested ones it
-would newly cover, how coverage would change, and outlines a test of the kinds
-of those endpoints, in the shape of apisnoop's ticket-writing tickets. Everything
-is read from the views (testing.endpoint_hit_by_new_test,
+would newly cover, which request-body fields it sets that no conformance test
+sets, how coverage would change, and outlines a test of the kinds of those
+endpoints, in the shape of apisnoop's ticket-writing tickets. Everything is read
+from the views (testing.endpoint_hit_by_new_test, testing.field_hit_by_new_test,
 testing.projected_change_in_coverage, endpoint_coverage, conformance.eligible_endpoint).
 """
 
@@ -109,6 +110,8 @@ def ticket(conn: psycopg.Connection, useragent: str) -> str:
                   f"{'yes' if h.eligible else 'no'} |" for h in new]
     else:
         lines.append("None: CI already tests every endpoint this test hit.")
+    lines += ["", "## Fields it sets that no conformance test sets", ""]
+    lines += _fields(conn, useragent)
     lines += ["", "## Projected change in coverage", ""]
     lines.append(f"If a test with these calls gets merged, **test coverage will go up by "
                  f"{len(new)} {'endpoint' if len(new) == 1 else 'endpoints'}**: from {old} to "
@@ -122,6 +125,31 @@ def ticket(conn: psycopg.Connection, useragent: str) -> str:
     for kind, group, version in kinds:
         lines += _outline(conn, kind, group, version, covered)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _fields(conn: psycopg.Connection, useragent: str) -> list[str]:
+    """The request-body fields the test newly covers for conformance, and the paths
+    it set that the schema does not have."""
+    params = {"useragent": useragent}
+    bodies = conn.execute(query("ticket_bodies.sql"), params).fetchone()[0]  # type: ignore[index]
+    if not bodies:
+        return ["No request body of this test was logged: the cluster's audit policy must log "
+                "writes at the `Request` or `RequestResponse` level for fields to be seen."]
+    rows = conn.execute(query("ticket_fields.sql"), params).fetchall()
+    new = [row for row in rows if row[2]]
+    unknown = [row for row in rows if not row[2]]
+    out = [f"From {bodies} request {'body' if bodies == 1 else 'bodies'}."]
+    if new:
+        out += ["", "| endpoint | field | set by other CI tests today | bodies |",
+                "|---|---|---|---|"]
+        out += [f"| {endpoint} | `{field}` | {'yes' if ete else 'no'} | {hits} |"
+                for endpoint, field, _, ete, hits in new]
+    else:
+        out += ["", "None: conformance tests already set every field this test set."]
+    if unknown:
+        out += ["", "Paths it set that the endpoint's schema does not have: "
+                + ", ".join(f"`{field}` ({endpoint})" for endpoint, field, *_ in unknown) + "."]
+    return out
 
 
 def _outline(conn: psycopg.Connection, kind: str, group: str, version: str,

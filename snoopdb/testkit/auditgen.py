@@ -13,8 +13,17 @@ RequestInfoFactory). About 2% of events are requests no operation serves
 the generator and the test agree on what a logged request looks like. It lives
 here rather than in the package because only benchmarks and tests need it.
 
-    python bench/auditgen.py --spec ../shared/data/openapi/swagger-1.36.json.gz \
-        --events 1000000 --out /tmp/audit [--files 4] [--seed 1]
+    python -m snoopdb.testkit.auditgen --spec ../shared/data/openapi/swagger-1.36.json.gz \
+        --events 1000000 --out /tmp/audit [--files 4] [--seed 1] [--bodies schema]
+
+`--bodies` chooses the request bodies (`requestObject`) of the writes logged at
+RequestResponse level: `fixed` (default) a few hand-written shapes, `schema`
+bodies drawn from each operation's body schema in the spec (random subsets of
+its fields, nested arrays and maps included, one shape per endpoint and user
+agent as a test builds the same manifest each time, now and then a field the
+schema lacks), `none` no bodies at all. Bodies come from a random stream of their own,
+so `schema` and `none` give the very same events otherwise (`fixed` draws
+from the main stream, as it always has, so earlier logs stay reproducible).
 """
 
 from __future__ import annotations
@@ -34,13 +43,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BufferedWriter
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 from urllib.parse import parse_qsl
 
 import orjson
 import yaml
 
-from snoopdb.loaders.spec import Operation, read_operations
+from snoopdb.coverage.fields import Field
+from snoopdb.loaders.spec import Bodies, Operation, read_operations
 
 REPO = Path(__file__).resolve().parents[2]  # snoopdb/testkit/auditgen.py → the repository
 DEFAULT_CONFORMANCE = REPO.parent / "shared" / "data" / "conformance" / "conformance.yaml"
@@ -49,6 +59,17 @@ START = dt.datetime(2026, 6, 11, 12, 53, 54, tzinfo=dt.timezone.utc)
 MEAN_GAP_US = 2_500  # 1M events span about 40 minutes, a busy e2e run
 COMMIT = "abc1234"
 BATCH = 20_000
+BODY_CHOICES = ("fixed", "schema", "none")
+# schema bodies: the chance that an optional field is set, at depth 0, 1, 2, …
+FIELD_SHARE = (0.5, 0.25, 0.15, 0.1)
+UNKNOWN_FIELD_SHARE = 0.01  # bodies with a field their schema does not have
+# what a client always sends, so that a body has the shape of a real one
+ALWAYS_SET = frozenset({
+    "apiVersion", "kind", "metadata", "metadata.name", "spec", "spec.selector", "roleRef",
+    "subjects", "spec.containers", "spec.containers[].name", "spec.containers[].image",
+    "spec.template", "spec.template.spec", "spec.template.spec.containers",
+    "spec.template.spec.containers[].name", "spec.template.spec.containers[].image",
+})
 
 # kube-apiserver's verb for a resource request, by HTTP method (anything else: "").
 RESOURCE_VERBS = {
@@ -364,8 +385,14 @@ class AuditLogGenerator:
     """A deterministic stream of audit events (serialized JSON lines) for one spec."""
 
     def __init__(self, operations: Sequence[Operation], tests: Sequence[str], *,
-                 version: str, seed: int, parallel_tests: int = 12) -> None:
+                 version: str, seed: int, parallel_tests: int = 12,
+                 bodies: str = "fixed", schemas: SchemaBodies | None = None) -> None:
+        if bodies == "schema" and schemas is None:
+            raise ValueError("schema bodies need the spec's body schemas (SchemaBodies)")
         self.rng = random.Random(seed)
+        self.bodies = bodies
+        self.schemas = schemas
+        self.body_rng = random.Random(seed + 1)
         self.tests = list(tests)
         weighted = [self._weighted(op) for op in operations]
         system = _actors(version)
@@ -479,12 +506,20 @@ class AuditLogGenerator:
                 left -= 1
             code = _status_code(verb, ref, op, rng)
             event["responseStatus"] = _status(code, verb, ref)
-            if op is not None and op.k8s_action in WRITES and event["level"] == "RequestResponse":
-                body = _body(op, ref, verb, rng)
+            if (op is not None and op.k8s_action in WRITES and event["level"] == "RequestResponse"
+                    and self.bodies != "none"):
+                # fixed bodies draw from the main stream, as they always have, so
+                # earlier generated logs stay reproducible
+                body_rng = rng if self.bodies == "fixed" else self.body_rng
+                if self.schemas is not None and self.bodies == "schema":
+                    body = self.schemas.body(op, ref, verb, body_rng, actor.user_agent)
+                else:
+                    body = _body(op, ref, verb, body_rng)
                 event["requestObject"] = body
                 if code == 201:
                     created = self._timestamp(done)
-                    event["responseObject"] = _created(body, event["auditID"], created, rng)
+                    event["responseObject"] = _created(body, event["auditID"], created,
+                                                       body_rng)
             event["requestReceivedTimestamp"] = self._timestamp(done - latency)
             event["stageTimestamp"] = self._timestamp(done)
             event["annotations"] = _annotations(actor)
@@ -592,9 +627,113 @@ def _body(
 
 
 def _created(body: dict[str, Any], uid: str, when: str, rng: random.Random) -> dict[str, Any]:
-    metadata = {**body["metadata"], "uid": uid, "resourceVersion": str(rng.randrange(10**7)),
-                "creationTimestamp": when[:19] + "Z"}
+    metadata = {**(body.get("metadata") or {}), "uid": uid,
+                "resourceVersion": str(rng.randrange(10**7)), "creationTimestamp": when[:19] + "Z"}
     return {**body, "metadata": metadata}
+
+
+class SchemaBodies:
+    """Request bodies drawn from the spec's body schemas: `apiVersion`, `kind` and
+    `metadata.name` always, every other field with a chance that falls with depth;
+    an array of objects gets one or two items, a map of objects one key."""
+
+    def __init__(self, bodies: Bodies, operations: Sequence[Operation]) -> None:
+        self.trees: dict[str, list[_FieldNode]] = {}
+        self.by_endpoint: dict[str, str] = {}
+        self.shapes: dict[tuple[str, str], bytes] = {}
+        for op in operations:
+            found = bodies.body_of(op)
+            if found is None:
+                continue
+            definition = found[0]
+            self.by_endpoint[op.endpoint] = definition
+            if definition not in self.trees:
+                self.trees[definition] = _field_tree(bodies.fields(definition))
+
+    @classmethod
+    def read(cls, spec: Path) -> tuple[SchemaBodies, list[Operation]]:
+        bodies = Bodies()
+        with spec.open("rb") as raw:
+            stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw) if spec.suffix == ".gz" else raw)
+            operations = list(read_operations(stream, str(spec), bodies))
+        return cls(bodies, operations), operations
+
+    def body(self, op: Operation, ref: dict[str, str] | None, verb: str,
+             rng: random.Random, sender: str) -> dict[str, Any]:
+        """A body for `op` from `sender` (a user agent): one sender sends one shape
+        of body to an endpoint, as a test's code builds the same manifest each
+        time; only the object's name changes (and, now and then, an unknown field)."""
+        definition = self.by_endpoint.get(op.endpoint)
+        if definition is None:
+            return _body(op, ref, verb, rng)
+        key = (op.endpoint, sender)
+        shape = self.shapes.get(key)
+        if shape is None:
+            shape = self.shapes[key] = self._shape(op, definition, rng)
+        out = orjson.loads(shape)  # a fresh copy to name
+        metadata = out.get("metadata")
+        if isinstance(metadata, dict) and ref and "name" in ref:
+            metadata["name"] = ref["name"]
+        if rng.random() < UNKNOWN_FIELD_SHARE:
+            out["unknownField"] = "set by a newer client"
+        return out
+
+    def _shape(self, op: Operation, definition: str, rng: random.Random) -> bytes:
+        out = _fill_object(self.trees[definition], 0, rng)
+        if "apiVersion" in out and op.k8s_version:
+            group = op.k8s_group or ""
+            out["apiVersion"] = f"{group}/{op.k8s_version}" if group else op.k8s_version
+        if "kind" in out and op.k8s_kind:
+            out["kind"] = op.k8s_kind
+        return orjson.dumps(out)
+
+
+@dataclass
+class _FieldNode:
+    field: Field
+    children: list[_FieldNode]
+
+
+def _field_tree(fields: list[Field]) -> list[_FieldNode]:
+    nodes: dict[str, _FieldNode] = {}
+    top: list[_FieldNode] = []
+    for f in fields:
+        node = nodes[f.path] = _FieldNode(f, [])
+        (nodes[f.parent].children if f.parent in nodes else top).append(node)
+    return top
+
+
+SCALARS: dict[str, Any] = {"string": "e2e-value", "integer": 1, "number": 0.5, "boolean": True,
+                           "object": {}}
+
+
+def _fill_object(nodes: list[_FieldNode], depth: int, rng: random.Random) -> dict[str, Any]:
+    share = FIELD_SHARE[min(depth, len(FIELD_SHARE) - 1)]
+    out: dict[str, Any] = {}
+    for node in nodes:
+        f = node.field
+        if f.path not in ALWAYS_SET and rng.random() >= share:
+            continue
+        out[f.name] = _value(node, depth, rng)
+    return out
+
+
+def _value(node: _FieldNode, depth: int, rng: random.Random) -> Any:
+    f = node.field
+    if f.recursion or not node.children:
+        kind = f.type
+        if kind.startswith("array of "):
+            return [SCALARS.get(kind[9:], "e2e-value")]
+        if kind.startswith("map of "):
+            return {"e2e": SCALARS.get(kind[7:], "e2e-value")}
+        if kind in ("array", "map"):  # cut at a recursion: an empty one will do
+            return [] if kind == "array" else {}
+        return SCALARS.get(kind, "e2e-value")
+    if f.type == "array":
+        return [_fill_object(node.children, depth + 1, rng) for _ in range(rng.randint(1, 2))]
+    if f.type == "map":
+        return {"e2e": _fill_object(node.children, depth + 1, rng)}
+    return _fill_object(node.children, depth + 1, rng)
 
 
 # --- files -----------------------------------------------------------------------
@@ -662,14 +801,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--conformance", type=Path, default=DEFAULT_CONFORMANCE,
                         help="conformance.yaml whose codenames name the e2e tests")
+    parser.add_argument("--bodies", choices=BODY_CHOICES, default="fixed",
+                        help="request bodies of logged writes: hand-written shapes (fixed), "
+                             "drawn from the spec's body schemas (schema), or none")
     args = parser.parse_args(argv)
     if args.files < 1 or args.events < args.files:
         parser.error("need --files >= 1 and at least one event per file")
-    opener = gzip.open if args.spec.suffix == ".gz" else open
-    with opener(args.spec, "rb") as stream:
-        operations = list(read_operations(stream, str(args.spec)))
+    schemas, operations = SchemaBodies.read(args.spec)
     generator = AuditLogGenerator(operations, load_tests(args.conformance),
-                                  version=release_version(args.spec), seed=args.seed)
+                                  version=release_version(args.spec), seed=args.seed,
+                                  bodies=args.bodies, schemas=schemas)
     started = time.perf_counter()
     paths = write_logs(generator, args.events, args.out, args.files)
     seconds = time.perf_counter() - started

@@ -37,8 +37,11 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from snoopdb.core.errors import ConfigError, NoSpecLoaded
+from snoopdb.coverage.fields import BodySchema, FieldTally, schemas_by_endpoint
 from snoopdb.coverage.matching import Matcher
+from snoopdb.db.queries import query
 from snoopdb.loaders.audit import EVENT_COLUMNS, LIVE_RELEASE, BadEvent, EventRows
+from snoopdb.loaders.fields import LIVE_BODY_COPY, LIVE_FIELD_COPY, live_rows
 from snoopdb.web.app import DB_TIMEOUT, one_line
 
 DEFAULT_HOST = "127.0.0.1"
@@ -143,15 +146,16 @@ def parse_event_list(body: bytes) -> list[dict[str, Any]]:
 
 
 def event_rows(events: Iterable[dict[str, Any]], matcher: Matcher, source: str,
-               received: dt.datetime) -> bytes:
+               received: dt.datetime, fields: FieldTally | None = None) -> bytes:
     """The COPY text of `events` for testing.audit_event (release `live`).
 
     release_date holds the time the batch was received in epoch milliseconds, as
     apisnoop's live tables do, so its "hit in the last minute" queries
-    (`release_date::bigint > … - 60000`) keep working.
+    (`release_date::bigint > … - 60000`) keep working. `fields` tallies the
+    fields their request bodies set.
     """
     received_ms = str(int(received.timestamp() * 1000))
-    rows = EventRows(matcher, LIVE_RELEASE, received_ms, source)
+    rows = EventRows(matcher, LIVE_RELEASE, received_ms, source, fields)
     out = []
     for index, event in enumerate(events):
         try:
@@ -199,6 +203,7 @@ class _AuditLogger:
             kwargs={"autocommit": True}, check=AsyncConnectionPool.check_connection,
             name="auditlogger")
         self.matcher: Matcher | None = None
+        self.schemas: dict[str, BodySchema] = {}
         self.release: str | None = None
         self._marker: object = None
         self._next_check = 0.0
@@ -236,6 +241,12 @@ class _AuditLogger:
                         raise NoSpecLoaded()
                     operations = await (await conn.execute(OPERATIONS_SQL, (release,))).fetchall()
                     self.matcher = Matcher.from_operations(operations)
+                    params = {"release": release}
+                    endpoints = await (await conn.execute(
+                        query("fields/endpoint_bodies.sql"), params)).fetchall()
+                    fields = await (await conn.execute(
+                        query("fields/body_schemas.sql"), params)).fetchall()
+                    self.schemas = schemas_by_endpoint(endpoints, fields)
                     if release != self.release:
                         log.info("mapping live events with the spec of release %s", release)
                     self.release = release
@@ -243,11 +254,19 @@ class _AuditLogger:
             self._next_check = time.monotonic() + self.spec_check_interval
             return self.matcher
 
-    async def store(self, rows: bytes) -> None:
-        """Write one batch's COPY text in one transaction; returns once committed."""
-        async with (self.pool.connection() as conn, conn.transaction(),
-                    conn.cursor().copy(COPY_SQL) as copy):
-            await copy.write(rows)
+    async def store(self, rows: bytes, source: str, fields: FieldTally) -> None:
+        """Write one batch's COPY text and its field tallies in one transaction;
+        returns once committed."""
+        source_rows = live_rows(fields, source)
+        async with self.pool.connection() as conn, conn.transaction():
+            async with conn.cursor().copy(COPY_SQL) as copy:
+                await copy.write(rows)
+            if fields.bodies:
+                for statement, batch in zip((LIVE_FIELD_COPY, LIVE_BODY_COPY), source_rows,
+                                            strict=True):
+                    async with conn.cursor().copy(statement) as copy:
+                        for row in batch:
+                            await copy.write_row(row)
 
     async def sweep(self) -> str:
         """Delete the live events older than --retain; snoopDB's 'N events removed'."""
@@ -307,9 +326,10 @@ class _AuditLogger:
             events = parse_event_list(body)
             matcher = await self.current_matcher()
             source = f"webhook {request.client.host if request.client else 'unknown'}"
-            rows = event_rows(events, matcher, source, received)
+            fields = FieldTally(self.schemas, by_useragent=True)
+            rows = event_rows(events, matcher, source, received, fields)
             if rows:
-                await self.store(rows)
+                await self.store(rows, source, fields)
         except BadEventList as exc:
             return PlainTextResponse(f"not an EventList: {exc}\n", 400)
         except BadBatch as exc:

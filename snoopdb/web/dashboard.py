@@ -186,11 +186,13 @@ _ENDPOINT_DETAILS = ("level", "category", "path", "description", "kind", "versio
 _ENDPOINT_COVERAGE = ("release", "tested", "conf_tested", "tests")
 
 
-def endpoint(conn: psycopg.Connection, name: str) -> dict[str, Any] | None:
+def endpoint(conn: psycopg.Connection, name: str,
+             release: str | None = None) -> dict[str, Any] | None:
     """One endpoint: its details in the newest release that has it, its coverage in
     every release it exists in (`tests` = how many tests hit it there), the tests
-    that hit it, and its conformance.eligible_endpoint_coverage row (`eligibility`,
-    None when not eligible); None when no release has it (or it is deprecated)."""
+    that hit it, its conformance.eligible_endpoint_coverage row (`eligibility`,
+    None when not eligible) and its request-body fields (`fields`, see
+    `endpoint_fields`); None when no release has it (or it is deprecated)."""
     in_releases = _rows(conn, "endpoint_releases", endpoint=name)
     if not in_releases:
         return None
@@ -199,7 +201,49 @@ def endpoint(conn: psycopg.Connection, name: str) -> dict[str, Any] | None:
             **{key: in_releases[-1][key] for key in _ENDPOINT_DETAILS},
             "releases": [{key: row[key] for key in _ENDPOINT_COVERAGE} for row in in_releases],
             "tests": _rows(conn, "endpoint_tests", endpoint=name),
-            "eligibility": eligibility[0] if eligibility else None}
+            "eligibility": eligibility[0] if eligibility else None,
+            "fields": endpoint_fields(conn, name, release)}
+
+
+def endpoint_fields(conn: psycopg.Connection, name: str,
+                    release: str | None = None) -> dict[str, Any] | None:
+    """The endpoint's request-body fields in `release` (default: the newest release
+    in which it takes a body): `releases` (field_coverage_summary per release),
+    `summary` (the chosen release's row), `tree` (endpoint_field_coverage rows
+    nested by parent, each with `children`, and `open` when a field beneath it is
+    set, so the page unfolds what the tests reached) and `unknown` (paths bodies
+    set that the schema lacks); None when no release gives it a body."""
+    summaries = _rows(conn, "endpoint_field_releases", endpoint=name)
+    if not summaries:
+        return None
+    by_release = {row["release"]: row for row in summaries}
+    chosen = summaries[-1]["release"] if release is None else str(parse_release(release))
+    if chosen not in by_release:
+        raise ReleaseError(f"{name} takes no request body in release {chosen}; it does in "
+                           + ", ".join(by_release))
+    rows = _rows(conn, "endpoint_fields", endpoint=name, release=chosen)
+    top: list[dict[str, Any]] = []
+    nodes: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        node = nodes[row["field"]] = {**row, "name": _field_name(row), "children": [],
+                                      "open": False}
+        holder = nodes.get(row["parent"])
+        (holder["children"] if holder else top).append(node)
+    for row in reversed(rows):  # children come after their parents
+        node = nodes[row["field"]]
+        holder = nodes.get(row["parent"])
+        if holder is not None and (node["tested"] or node["open"]):
+            holder["open"] = True
+    return {"release": chosen, "releases": summaries, "summary": by_release[chosen],
+            "tree": top, "unknown": _rows(conn, "endpoint_unknown_fields", endpoint=name,
+                                          release=chosen)}
+
+
+def _field_name(row: Mapping[str, Any]) -> str:
+    """The last step of a field's path as the tree shows it: `containers[]`, `image`."""
+    step = {"array": "[]", "map": "{}"}.get(row["type"], "") if not row["leaf"] or \
+        row["recursion"] else ""
+    return row["field"].rsplit(".", 1)[-1] + step
 
 
 def live(conn: psycopg.Connection) -> dict[str, Any]:
@@ -247,7 +291,8 @@ class _Dashboard:
              lambda request, conn: endpoints(conn, request.query_params.get("release") or None,
                                              EndpointFilter.from_query(request.query_params))),
             ("/endpoints/{name}", "/api/endpoints/{name}", "endpoint.html",
-             lambda request, conn: endpoint(conn, request.path_params["name"])),
+             lambda request, conn: endpoint(conn, request.path_params["name"],
+                                            request.query_params.get("release") or None)),
             ("/live", "/api/live", "live.html", lambda request, conn: live(conn)),
         ]
         routes: list[Route | Mount] = []

@@ -1,0 +1,432 @@
+"""Field-level coverage: the schema walk, bodies → field paths, the tallies the loader
+stores, and the views over them."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+from snoopdb.loaders import spec
+from snoopdb.loaders.local_logs import load_log_files
+
+from snoopdb.core.fetch import Fetcher
+from snoopdb.core.releases import Releases, parse_release
+from snoopdb.coverage.fields import BodySchema, Field, FieldTally, body_fields, compact
+
+GCE_SAMPLE = "gce-e2e-v1.37-2065053743543488512-sample.log"
+CRB = "createRbacAuthorizationV1ClusterRoleBinding"
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/definitions/{name}"}
+
+
+# A hand-made spec with every shape the walk meets in the real ones.
+DEFINITIONS = {
+    "T": {"properties": {
+        "metadata": ref("Meta"),
+        "spec": ref("Spec"),
+        "kind": {"type": "string", "description": "dropped by compact"},
+    }},
+    "Meta": {"properties": {
+        "name": {"type": "string"},
+        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+    }},
+    "Spec": {"properties": {
+        "containers": {"type": "array", "items": ref("Container")},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "devices": {"type": "object", "additionalProperties": ref("Device")},
+        "schema": ref("Props"),
+        "raw": ref("Raw"),
+        "size": {"allOf": [ref("Quantity")]},
+    }},
+    "Container": {"properties": {"image": {"type": "string"}, "name": {"type": "string"}}},
+    "Device": {"properties": {"value": {"type": "integer"}}},
+    # JSONSchemaProps' shape: it holds itself, alone, in arrays and in maps
+    "Props": {"properties": {
+        "type": {"type": "string"},
+        "not": ref("Props"),
+        "allOf": {"type": "array", "items": ref("Props")},
+        "properties": {"type": "object", "additionalProperties": ref("Props")},
+    }},
+    "Raw": {"type": "object"},
+    "Quantity": {"type": "string"},
+    # old specs (1.8) name a definition by another one
+    "Alias": ref("Container"),
+}
+
+EXPECTED_FIELDS = [
+    Field("kind", "", "kind", "string", None),
+    Field("metadata", "", "metadata", "object", "Meta", leaf=False),
+    Field("metadata.labels", "metadata", "labels", "map of string", None),
+    Field("metadata.name", "metadata", "name", "string", None),
+    Field("spec", "", "spec", "object", "Spec", leaf=False),
+    Field("spec.containers", "spec", "containers", "array", "Container", leaf=False),
+    Field("spec.containers[].image", "spec.containers", "image", "string", None),
+    Field("spec.containers[].name", "spec.containers", "name", "string", None),
+    Field("spec.devices", "spec", "devices", "map", "Device", leaf=False),
+    Field("spec.devices{}.value", "spec.devices", "value", "integer", None),
+    Field("spec.raw", "spec", "raw", "object", "Raw"),
+    Field("spec.schema", "spec", "schema", "object", "Props", leaf=False),
+    Field("spec.schema.allOf", "spec.schema", "allOf", "array", "Props", recursion=True),
+    Field("spec.schema.not", "spec.schema", "not", "object", "Props", recursion=True),
+    Field("spec.schema.properties", "spec.schema", "properties", "map", "Props",
+          recursion=True),
+    Field("spec.schema.type", "spec.schema", "type", "string", None),
+    Field("spec.size", "spec", "size", "string", "Quantity"),
+    Field("spec.tags", "spec", "tags", "array of string", None),
+]
+
+
+@pytest.fixture
+def definitions() -> dict:
+    return {name: compact(schema) for name, schema in DEFINITIONS.items()}
+
+
+def test_fields_of_a_definition(definitions) -> None:
+    assert body_fields("T", definitions) == EXPECTED_FIELDS
+    assert "description" not in definitions["T"]["properties"]["kind"]
+    assert body_fields("Alias", definitions) == [
+        Field("image", "", "image", "string", None), Field("name", "", "name", "string", None)]
+    assert body_fields("Missing", definitions) == []
+
+
+def test_paths_a_body_sets(definitions) -> None:
+    schema = BodySchema.of(body_fields("T", definitions))
+    body = {
+        "kind": "T",
+        "metadata": {"name": "x", "labels": {"a": "1", "b": "2"}},
+        "spec": {
+            "containers": [{"name": "c", "image": None}, {"name": "d", "command": ["sh"]}, "junk"],
+            "devices": {"gpu": {"value": 1}, "tpu": {"colour": "red"}},
+            "tags": [],
+            "schema": {"type": "object", "properties": {"a": {"properties": {"b": {}}}},
+                       "not": None},
+            "raw": {"anything": {"goes": 1}},
+            "$setElementOrder/containers": [{"name": "c"}],
+            "bogus": {"deep": 1},
+        },
+        "status": None,
+        "extra": 1,
+    }
+    known, unknown = schema.paths(body)
+    assert sorted(known) == [
+        "kind", "metadata", "metadata.labels", "metadata.name", "spec", "spec.containers",
+        "spec.containers[].name", "spec.devices", "spec.devices{}.value", "spec.raw",
+        "spec.schema", "spec.schema.properties", "spec.schema.type", "spec.tags",
+    ]
+    assert sorted(unknown) == [
+        "extra", "spec.bogus", "spec.containers[].command", "spec.devices{}.colour"]
+    # a JSON patch (a list) sets no field; neither does a body of the wrong shape
+    assert schema.paths([{"op": "add", "path": "/metadata/labels/a", "value": "1"}]) == (
+        set(), set())
+    assert schema.paths({"spec": "text"}) == ({"spec"}, set())
+
+
+def nulls_first(row: tuple) -> tuple:
+    return tuple("" if value is None else str(value) for value in row)
+
+
+def test_tally_rows(definitions) -> None:
+    schemas = {"createT": BodySchema.of(body_fields("T", definitions))}
+    tally = FieldTally(schemas)
+    conf = ("e2e.test/v1 -- a [Conformance]", "a [Conformance]", True, True)
+    plain = ("e2e.test/v1 -- b", "b", True, False)
+    kubelet = ("kubelet/v1", None, False, False)
+    tally.add("createT", conf, {"kind": "T", "spec": {"tags": ["x"]}})
+    tally.add("createT", conf, {"kind": "T", "oops": 1})
+    tally.add("createT", plain, {"kind": "T"})
+    tally.add("createT", kubelet, {"metadata": {"name": "n"}})
+    tally.add("listT", plain, {"kind": "T"})  # no body schema: not counted
+    tally.add("createT", plain, None)  # no body: not counted
+    assert sorted(tally.body_rows(), key=nulls_first) == [
+        ("createT", None, False, False, 1),
+        ("createT", "a [Conformance]", True, True, 2),
+        ("createT", "b", True, False, 1),
+    ]
+    assert sorted(tally.field_rows(), key=nulls_first) == [
+        ("createT", "kind", True, "a [Conformance]", True, True, 2),
+        ("createT", "kind", True, "b", True, False, 1),
+        ("createT", "metadata", True, None, False, False, 1),
+        ("createT", "metadata.name", True, None, False, False, 1),
+        ("createT", "oops", False, "a [Conformance]", True, True, 1),
+        ("createT", "spec", True, "a [Conformance]", True, True, 1),
+        ("createT", "spec.tags", True, "a [Conformance]", True, True, 1),
+    ]
+    live = FieldTally(schemas, by_useragent=True)
+    live.add("createT", conf, {"kind": "T"})
+    live.add("createT", ("kubelet/v2", None, False, False), {"kind": "T"})
+    live.add("createT", kubelet, {"kind": "T"})
+    assert sorted(live.field_rows(), key=nulls_first) == [
+        ("createT", "kind", True, "e2e.test/v1 -- a [Conformance]", True, True, 1),
+        ("createT", "kind", True, "kubelet/v1", False, False, 1),
+        ("createT", "kind", True, "kubelet/v2", False, False, 1)]
+
+
+# --- the real specs ---------------------------------------------------------------
+
+def read_spec(shared_data: Path, release: str) -> tuple[spec.Bodies, list[spec.Operation]]:
+    bodies = spec.Bodies()
+    with gzip.open(shared_data / "openapi" / f"swagger-{release}.json.gz") as stream:
+        operations = list(spec.read_operations(stream, release, bodies))
+    return bodies, operations
+
+
+def test_bodies_of_real_operations(shared_data) -> None:
+    bodies, operations = read_spec(shared_data, "1.36")
+    by_name = {op.endpoint: op for op in operations}
+    assert bodies.body_of(by_name[CRB]) == ("io.k8s.api.rbac.v1.ClusterRoleBinding", "body")
+    # a patch's own schema is opaque: its fields are the patched resource's
+    assert bodies.body_of(by_name["patchCoreV1NamespacedPod"]) == (
+        "io.k8s.api.core.v1.Pod", "patch")
+    # DeleteOptions comes through a shared parameter ($ref into `parameters`)
+    assert bodies.body_of(by_name["deleteCoreV1NamespacedPod"]) == (
+        "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions", "body")
+    assert bodies.body_of(by_name["readCoreV1NamespacedPod"]) is None
+    # the same operations as the plain reader, which the matcher uses
+    with gzip.open(shared_data / "openapi" / "swagger-1.36.json.gz") as stream:
+        assert [op.endpoint for op in spec.read_operations(stream, "1.36")] == list(by_name)
+    crd = {f.path: f for f in bodies.fields("io.k8s.apiextensions-apiserver.pkg.apis."
+                                            "apiextensions.v1.CustomResourceDefinition")}
+    cut = crd["spec.versions[].schema.openAPIV3Schema.properties"]
+    assert (cut.type, cut.recursion) == ("map", True)
+    assert not crd["spec.versions[].schema.openAPIV3Schema.type"].recursion
+    pod = {f.path for f in bodies.fields("io.k8s.api.core.v1.Pod")}
+    assert {"spec.containers[].image", "spec.containers[].env[].valueFrom.secretKeyRef.key",
+            "metadata.labels", "spec.overhead", "spec.nodeSelector"} <= pod
+    assert len(pod) == 1361
+
+
+def test_old_spec_aliases(shared_data) -> None:
+    # 1.8 names bodies io.k8s.kubernetes.pkg.api.v1.* that are $refs to io.k8s.api.*
+    bodies, operations = read_spec(shared_data, "1.8")
+    create = next(op for op in operations if op.endpoint == "createCoreV1NamespacedPod")
+    definition, how = bodies.body_of(create)
+    assert how == "body"
+    assert {"spec.containers[].image", "metadata.name"} <= {f.path for f in
+                                                            bodies.fields(definition)}
+
+
+# --- stored, tallied, viewed ---------------------------------------------------------
+
+@pytest.fixture
+def spec_1_36(conn: psycopg.Connection, fetcher: Fetcher, shared_data: Path) -> None:
+    spec.load(conn, fetcher, str(shared_data / "openapi" / "swagger-1.36.json.gz"), "1.36.0",
+              None)
+
+
+def load(conn, fetcher, settings, paths: list[Path], **options):
+    return load_log_files(conn, fetcher, settings, Releases.load(), paths,
+                          parse_release("1.36"), **options)
+
+
+def test_spec_load_stores_body_fields(conn, spec_1_36) -> None:
+    assert conn.execute(
+        "SELECT count(*), count(DISTINCT definition) FROM endpoint_body").fetchone() == (533, 98)
+    assert conn.execute(
+        "SELECT count(*), count(*) FILTER (WHERE recursion) FROM body_schema s"
+        " JOIN body_field f ON f.digest = s.digest").fetchone() == (16643, 7)
+    assert conn.execute("SELECT count(*) FROM endpoint_field_coverage").fetchone() == (81123,)
+    assert conn.execute(
+        "SELECT details FROM load_log WHERE kind = 'spec'").fetchone() == ({"body_fields": 16643},)
+
+
+def test_real_sample(conn, fetcher, settings, spec_1_36, shared_data) -> None:
+    load(conn, fetcher, settings, [shared_data / "audit" / GCE_SAMPLE])
+    assert conn.execute(
+        "SELECT endpoint, fields, tested_fields, conf_tested_fields, observed_bodies,"
+        " test_bodies, unknown_fields FROM field_coverage_summary WHERE observed_bodies > 0"
+        " ORDER BY endpoint").fetchall() == [
+        (CRB, 40, 12, 0, 5, 4, 0),
+        ("createRbacAuthorizationV1NamespacedRoleBinding", 40, 0, 0, 1, 0, 0),
+    ]
+    rows = {row[0]: row[1:] for row in conn.execute(
+        "SELECT field, tested, conf_tested, cardinality(tests) FROM endpoint_field_coverage"
+        " WHERE release = '1.36.0' AND endpoint = %s", (CRB,))}
+    assert rows["roleRef.name"] == (True, False, 4)
+    assert rows["subjects[].namespace"] == (True, False, 4)
+    assert rows["metadata.finalizers"] == (False, False, 0)
+    # the events without a body (Metadata level, reads, exec) mark nothing
+    assert conn.execute("SELECT count(*) FROM field_coverage_summary WHERE observed_bodies = 0"
+                        " AND tested_fields > 0").fetchone() == (0,)
+    assert conn.execute("SELECT sum(bodies)::int FROM endpoint_body_hit").fetchone() == (6,)
+
+
+CONF_UA = "e2e.test/v1.36.0 (linux/amd64) kubernetes/abc -- [sig-auth] binds [Conformance]"
+PLAIN_UA = "e2e.test/v1.36.0 (linux/amd64) kubernetes/abc -- [sig-auth] binds more"
+CRB_URI = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"
+
+
+def body_event(audit_id: str, useragent: str, body: object, level: str = "RequestResponse",
+               verb: str = "create", uri: str = CRB_URI) -> dict:
+    e = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": level, "auditID": audit_id,
+         "stage": "ResponseComplete", "requestURI": uri, "verb": verb,
+         "userAgent": useragent, "responseStatus": {"code": 201}}
+    if body is not None:
+        e["requestObject"] = body
+    return e
+
+
+HAND_MADE = [
+    body_event("b1", CONF_UA, {"metadata": {"name": "b", "labels": {"a": "1"}},
+                               "roleRef": {"kind": "ClusterRole", "name": "r", "apiGroup": None},
+                               "subjects": [{"kind": "User", "name": "u"}]}),
+    body_event("b2", PLAIN_UA, {"metadata": {"name": "b", "finalizers": []},
+                                "subjects": [{"kind": "Group", "name": "g", "zone": "x"}],
+                                "extra": {"a": 1}}),
+    body_event("b3", CONF_UA, None, level="Metadata"),  # no body
+    body_event("b4", CONF_UA, None, level="Request", verb="get", uri=CRB_URI + "/b"),
+    body_event("b5", "kubectl/v1.36.0", {"metadata": {"name": "k"}}),
+]
+
+
+def write_log(path: Path, events: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    return path
+
+
+def test_hand_made_run_rows(conn, fetcher, settings, spec_1_36, tmp_path) -> None:
+    log = write_log(tmp_path / "audit.log", HAND_MADE)
+    load(conn, fetcher, settings, [log])
+    conf, plain = CONF_UA.split(" -- ")[1], PLAIN_UA.split(" -- ")[1]
+    assert conn.execute(
+        "SELECT field, known, test, test_hit, conf_test_hit, hits FROM endpoint_field_hit"
+        " ORDER BY field, known, test NULLS FIRST").fetchall() == [
+        ("extra", False, plain, True, False, 1),
+        ("metadata", True, None, False, False, 1),
+        ("metadata", True, conf, True, True, 1),
+        ("metadata", True, plain, True, False, 1),
+        ("metadata.finalizers", True, plain, True, False, 1),
+        ("metadata.labels", True, conf, True, True, 1),
+        ("metadata.name", True, None, False, False, 1),
+        ("metadata.name", True, conf, True, True, 1),
+        ("metadata.name", True, plain, True, False, 1),
+        ("roleRef", True, conf, True, True, 1),
+        ("roleRef.kind", True, conf, True, True, 1),
+        ("roleRef.name", True, conf, True, True, 1),
+        ("subjects", True, conf, True, True, 1),
+        ("subjects", True, plain, True, False, 1),
+        ("subjects[].kind", True, conf, True, True, 1),
+        ("subjects[].kind", True, plain, True, False, 1),
+        ("subjects[].name", True, conf, True, True, 1),
+        ("subjects[].name", True, plain, True, False, 1),
+        ("subjects[].zone", False, plain, True, False, 1),
+    ]
+    assert conn.execute(
+        "SELECT endpoint, test, test_hit, conf_test_hit, bodies FROM endpoint_body_hit"
+        " ORDER BY test NULLS FIRST").fetchall() == [
+        (CRB, None, False, False, 1), (CRB, conf, True, True, 1), (CRB, plain, True, False, 1)]
+    assert conn.execute(
+        "SELECT field, tested, conf_tested, tests FROM endpoint_field_coverage"
+        " WHERE endpoint = %s AND field IN ('metadata.name', 'metadata.finalizers',"
+        " 'roleRef.apiGroup', 'subjects[].name') ORDER BY position", (CRB,)).fetchall() == [
+        ("metadata.finalizers", True, False, [plain]),
+        ("metadata.name", True, True, [conf, plain]),
+        ("roleRef.apiGroup", False, False, []),
+        ("subjects[].name", True, True, [conf, plain]),
+    ]
+    assert conn.execute(
+        "SELECT fields, tested_fields, conf_tested_fields, observed_bodies, test_bodies,"
+        " conf_bodies, unknown_fields FROM field_coverage_summary WHERE endpoint = %s",
+        (CRB,)).fetchone() == (40, 10, 9, 3, 2, 1, 2)
+    assert conn.execute("SELECT endpoint, field, hits, tests FROM endpoint_unknown_field"
+                        " ORDER BY field").fetchall() == [
+        (CRB, "extra", 1, [plain]), (CRB, "subjects[].zone", 1, [plain])]
+    # loading the run again replaces its rows; nothing doubles
+    load(conn, fetcher, settings, [write_log(log, HAND_MADE[:1])])
+    assert conn.execute("SELECT count(*), sum(hits)::int FROM endpoint_field_hit").fetchone() == (
+        9, 9)
+    assert conn.execute("SELECT observed_bodies FROM field_coverage_summary"
+                        " WHERE endpoint = %s", (CRB,)).fetchone() == (1,)
+
+
+def test_live_fields_and_the_new_test_view(conn, fetcher, settings, spec_1_36,
+                                           tmp_path) -> None:
+    load(conn, fetcher, settings, [write_log(tmp_path / "ci.log", HAND_MADE[:1])])
+    live = [body_event("l1", "live-test-writing",
+                       {"metadata": {"name": "x"}, "roleRef": {"name": "r"},
+                        "subjects": [{"name": "u", "namespace": "n"}], "bogus": 1}),
+            body_event("l2", "live-test-writing", {"metadata": {"name": "y"}}),
+            body_event("l3", "kubectl/v1.36.0", {"metadata": {"name": "z"}})]
+    load(conn, fetcher, settings, [write_log(tmp_path / "live.log", live)], testing=True)
+    assert conn.execute(
+        "SELECT field, known, hit_by_ete, hit_by_conformance, hit_by_new_test"
+        " FROM testing.field_hit_by_new_test ORDER BY field").fetchall() == [
+        ("bogus", False, False, False, 1),
+        ("metadata", True, True, True, 2),
+        ("metadata.name", True, True, True, 2),
+        ("roleRef", True, True, True, 1),
+        ("roleRef.name", True, True, True, 1),
+        ("subjects", True, True, True, 1),
+        ("subjects[].name", True, True, True, 1),
+        ("subjects[].namespace", True, False, False, 1),
+    ]
+    assert conn.execute("SELECT useragent, bodies FROM testing.body_hit ORDER BY 1").fetchall() \
+        == [("kubectl/v1.36.0", 1), ("live-test-writing", 2)]
+    # retention takes the tallies with the events
+    assert conn.execute("SELECT delete_older_test_events('0 seconds')").fetchone() == (
+        "3 events removed",)
+    assert conn.execute("SELECT (SELECT count(*) FROM testing.field_hit),"
+                        " (SELECT count(*) FROM testing.body_hit)").fetchone() == (0, 0)
+
+
+def test_export_fields_file(conn, fetcher, settings, spec_1_36, tmp_path) -> None:
+    from snoopdb.commands.export import export
+
+    load(conn, fetcher, settings, [write_log(tmp_path / "audit.log", HAND_MADE)])
+    written = export(conn, tmp_path / "out")
+    assert written[-1].path.name == "1.36.0-fields.json"
+    document = json.loads(written[-1].path.read_text())
+    assert document["release"] == "1.36.0"
+    assert len(document["endpoints"]) == conn.execute(
+        "SELECT count(*) FROM field_coverage_summary").fetchone()[0]
+    assert sum(len(fields) for fields in document["definitions"].values()) == conn.execute(
+        "SELECT sum(fields) FROM body_schema WHERE definition IN (SELECT definition"
+        " FROM field_coverage_summary)").fetchone()[0]
+    crb = next(e for e in document["endpoints"] if e["endpoint"] == CRB)
+    conf, plain = CONF_UA.split(" -- ")[1], PLAIN_UA.split(" -- ")[1]
+    assert {key: crb[key] for key in crb if key not in ("set", "unknown")} == {
+        "endpoint": CRB, "definition": "io.k8s.api.rbac.v1.ClusterRoleBinding", "how": "body",
+        "fields": 40, "tested_fields": 10, "conf_tested_fields": 9, "observed_bodies": 3,
+        "unknown_fields": 2}
+    assert crb["set"][:2] == [
+        {"field": "metadata", "tested": True, "conf_tested": True, "tests": [conf, plain],
+         "bodies": 3},
+        {"field": "metadata.finalizers", "tested": True, "conf_tested": False, "tests": [plain],
+         "bodies": 1}]
+    assert crb["unknown"] == [{"field": "extra", "tests": [plain], "bodies": 1},
+                              {"field": "subjects[].zone", "tests": [plain], "bodies": 1}]
+    fields = document["definitions"]["io.k8s.api.rbac.v1.ClusterRoleBinding"]
+    assert fields[0] == {"field": "apiVersion", "type": "string", "recursion": False,
+                         "ref": None}
+    assert len(fields) == 40
+
+
+def test_copy_text_escapes() -> None:
+    from snoopdb.loaders.fields import copy_text
+
+    assert b"".join(copy_text([("a\tb", None, True, False, 3, "x\\y\nz"), ("c", 1)])) == (
+        b"a\\tb\t\\N\tt\tf\t3\tx\\\\y\\nz\nc\t1\n")
+
+
+def test_field_trees_are_shared_between_releases(conn, fetcher, shared_data) -> None:
+    def stored() -> tuple[int, int]:
+        return conn.execute("SELECT (SELECT sum(fields)::int FROM body_schema),"
+                            " (SELECT count(*)::int FROM body_field)").fetchone()
+
+    spec_of = {release: str(shared_data / "openapi" / f"swagger-{release}.json.gz")
+               for release in ("1.35", "1.36")}
+    spec.load(conn, fetcher, spec_of["1.36"], "1.36.0", None)
+    # definitions of 1.36 with the very same tree are stored once (137 rows fewer)
+    assert stored() == (16643, 16506)
+    spec.load(conn, fetcher, spec_of["1.35"], "1.35.0", None)
+    per_release, rows = stored()
+    assert per_release == 16643 + 16299 and rows < 16506 + 16299
+    # 1.35.0 loaded again from 1.36's spec: its own trees go, none is left behind
+    spec.load(conn, fetcher, spec_of["1.36"], "1.35.0", None)
+    assert stored() == (2 * 16643, 16506)
+    assert conn.execute("SELECT count(*) FROM endpoint_field_coverage WHERE release = '1.35.0'"
+                        ).fetchone() == (81123,)
