@@ -1,9 +1,9 @@
 """Audit logs (JSON lines of audit.k8s.io Events) → `audit_event` and `endpoint_hit`.
 
 A run (one CI job build, or a set of local files) is loaded in one transaction:
-its previous rows are deleted (keyed by `source`), its events are streamed line by
-line into COPY, and its hit counts — tallied while streaming — go to
-`endpoint_hit`. Memory stays flat whatever the log size.
+its events are streamed line by line into COPY — into fresh tables that replace
+the run's old ones at the end (audit_store.py) — and its hit counts, tallied while
+streaming, go to `endpoint_hit`. Memory stays flat whatever the log size.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import IO
 
 import orjson
 import psycopg
-from snoopdb.loaders import spec
+from snoopdb.loaders import audit_store, spec
 from snoopdb.loaders.github import KUBERNETES, SPEC_PATH
 
 from snoopdb.core import progress
@@ -40,6 +40,7 @@ EVENT_COLUMNS = ("release", "release_date", "source", "audit_id", "endpoint", "e
                  "useragent", "test", "test_hit", "conf_test_hit", "data")
 HIT_COLUMNS = ("release", "source", "endpoint", "test", "test_hit", "conf_test_hit", "hits")
 COPY_CHUNK = 1 << 20
+PROGRESS_LINES = 8192
 SEND_QUEUE_CHUNKS = 8
 NULL = b"\\N"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -86,8 +87,21 @@ class AuditReport:
         return self.events / self.seconds if self.seconds else 0.0
 
 
+@dataclass(frozen=True)
+class Agent:
+    """A user agent with its test attribution, numbered within a run from 1."""
+
+    number: int
+    useragent: str | None
+    test: str | None
+    test_hit: bool
+    conf_test_hit: bool
+    text: bytes  # the four values in COPY text format, tab-separated
+
+
 class EventRows:
-    """Turns raw audit event lines into COPY text rows of `audit_event`, tallying hits.
+    """Maps raw audit events to their endpoint and agent, tallying hits; and turns them
+    into COPY text rows of `audit_event`'s columns (the live table's layout).
 
     User agents and (verb, URI) matches repeat a great deal, so both are cached.
     """
@@ -96,23 +110,31 @@ class EventRows:
         self.matcher = matcher
         self.hits: Counter[tuple[str, str | None, bool, bool]] = Counter()
         self.report = AuditReport(source=source, release=release)
-        self._agents: dict[str | None, tuple[bytes, str | None, bool, bool]] = {}
+        self.agents: dict[tuple[str | None, str | None, bool, bool], Agent] = {}
+        self._by_useragent: dict[str | None, Agent] = {}
         self._head = b"\t".join((_text(release), _text(release_date), _text(source))) + b"\t"
 
-    def row(self, line: bytes, event: dict) -> bytes:
-        """The COPY row of one parsed event (`line` is its JSON text)."""
+    def _agent(self, useragent: str | None, test: str | None, test_hit: bool,
+               conf: bool) -> Agent:
+        key = (useragent, test, test_hit, conf)
+        agent = self.agents.get(key)
+        if agent is None:
+            agent = self.agents[key] = Agent(
+                len(self.agents) + 1, useragent, test, test_hit, conf,
+                b"\t".join((_text(useragent), _text(test), b"t" if test_hit else b"f",
+                            b"t" if conf else b"f")))
+        return agent
+
+    def map(self, event: dict) -> tuple[str | None, str | None, str | None, Agent]:
+        """(audit_id, endpoint, error, agent) of one parsed event, its hit tallied."""
         verb = event.get("verb")
         uri = event.get("requestURI")
         if not isinstance(uri, str) or not isinstance(verb, str):
             raise ValueError("not an audit event: no verb or requestURI")
         useragent = event.get("userAgent")
-        agent = self._agents.get(useragent)
+        agent = self._by_useragent.get(useragent)
         if agent is None:
-            test, test_hit, conf = classify(useragent)
-            agent = self._agents[useragent] = (
-                b"\t".join((_text(useragent), _text(test), b"t" if test_hit else b"f",
-                            b"t" if conf else b"f")), test, test_hit, conf)
-        encoded_agent, test, test_hit, conf = agent
+            agent = self._by_useragent[useragent] = self._agent(useragent, *classify(useragent))
         endpoint, error = self.matcher.match(verb, uri)
         self.report.events += 1
         if endpoint is None:
@@ -121,15 +143,17 @@ class EventRows:
             self.report.matched += 1
             credited = reattribute(endpoint, useragent, uri)
             if credited is not None:
-                test, test_hit, conf = credited, True, "[Conformance]" in credited
-                encoded_agent = b"\t".join((_text(useragent), _text(test), b"t",
-                                            b"t" if conf else b"f"))
-            self.hits[(endpoint, test, test_hit, conf)] += 1
+                agent = self._agent(useragent, credited, True, "[Conformance]" in credited)
+            self.hits[(endpoint, agent.test, agent.test_hit, agent.conf_test_hit)] += 1
         audit_id = event.get("auditID")
+        return audit_id if isinstance(audit_id, str) else None, endpoint, error, agent
+
+    def row(self, line: bytes, event: dict) -> bytes:
+        """The COPY row of one parsed event (`line` is its JSON text)."""
+        audit_id, endpoint, error, agent = self.map(event)
         return b"".join((
-            self._head, _text(audit_id if isinstance(audit_id, str) else None), b"\t",
-            _text(endpoint), b"\t", _text(error), b"\t", encoded_agent, b"\t",
-            _json_text(line), b"\n",
+            self._head, _text(audit_id), b"\t", _text(endpoint), b"\t", _text(error), b"\t",
+            agent.text, b"\t", _json_text(line), b"\n",
         ))
 
     def hit_rows(self) -> Iterator[tuple[object, ...]]:
@@ -174,43 +198,55 @@ def load_run(
 ) -> AuditReport:
     """Replace the run `source` with the events of `logs` (read in the order given).
 
-    CI runs go to `audit_event` with their hit counts in `endpoint_hit`; with
+    CI runs go to the run's own partitions behind `audit_event` (audit_store), swapped
+    in for the old ones at the end, with their hit counts in `endpoint_hit`; with
     `testing`, events go to `testing.audit_event` (live tests' table). One
-    transaction: on any error nothing of the run changes. `on_progress` gets the
-    number of (compressed) bytes read since its last call.
+    transaction: on any error nothing of the run changes. Loads of the same run wait
+    for each other. `on_progress` gets the number of (compressed) bytes read since
+    its last call.
     """
     started = time.monotonic()
     started_at = dt.datetime.now(dt.timezone.utc)
-    table = "testing.audit_event" if testing else "audit_event"
     rows = EventRows(matcher, release, release_date, source)
     report = rows.report
     with conn.transaction():
-        # table is one of two constant names, never input
-        conn.execute(f"DELETE FROM {table} WHERE source = %s", (source,))  # noqa: S608
-        if not testing:
-            conn.execute("DELETE FROM endpoint_hit WHERE source = %s", (source,))
-            # Raw events win: the release's imported published coverage goes.
-            conn.execute("DELETE FROM endpoint_hit WHERE release = %s AND imported", (release,))
-        with conn.cursor().copy(f"COPY {table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
+        if testing:
+            conn.execute("SELECT audit_run_lock(%s)", (source,))
+            conn.execute("DELETE FROM testing.audit_event WHERE source = %s", (source,))
+            copy_context = conn.cursor().copy(
+                f"COPY testing.audit_event ({', '.join(EVENT_COLUMNS)}) FROM STDIN")
+        else:
+            run = audit_store.prepare(conn, source, release)
+            copy_context = audit_store.copy_chunks(conn, run)
+        with copy_context as copy:
             sender = _Sender(copy)
+            writer: _RowBuffer | audit_store.ChunkWriter = (
+                _RowBuffer(rows, sender.send) if testing
+                else audit_store.ChunkWriter(rows, run, sender.send))
             try:
                 for log in logs:
                     report.files += 1
                     try:
-                        _copy_file(log, rows, sender.send, skip_bad_lines, on_progress)
+                        _copy_file(log, rows, writer.add, skip_bad_lines, on_progress)
                     except InputError:
                         if not skip_bad_lines:
                             raise
                         report.bad_lines += 1  # the rest of a truncated file is lost
+                writer.flush()
             finally:
                 sender.close()
         if not testing:
-            # refreshed even with no hits: the deletes above changed endpoint_hit too
             summary_started = time.monotonic()
+            audit_store.store_agents(conn, run, rows)
+            conn.execute("DELETE FROM endpoint_hit WHERE source = %s", (source,))
+            # Raw events win: the release's imported published coverage goes.
+            conn.execute("DELETE FROM endpoint_hit WHERE release = %s AND imported", (release,))
             with conn.cursor().copy(
                     f"COPY endpoint_hit ({', '.join(HIT_COLUMNS)}) FROM STDIN") as copy:
                 for hit in rows.hit_rows():
                     copy.write_row(hit)
+            audit_store.publish(conn, run, release, release_date, report.events)
+            # after the swap: every load takes the partition locks before the summaries'
             conn.execute("SELECT refresh_coverage()")
             report.summary_seconds = time.monotonic() - summary_started
         loadlog.record(conn, "testing-audit" if testing else "audit", release, source,
@@ -221,6 +257,29 @@ def load_run(
                        })
     report.seconds = time.monotonic() - started
     return report
+
+
+class _RowBuffer:
+    """Collects COPY text rows of the live table into chunks of about COPY_CHUNK bytes."""
+
+    def __init__(self, rows: EventRows, send: Callable[[bytes], None]):
+        self._rows = rows
+        self._send = send
+        self._buffer: list[bytes] = []
+        self._size = 0
+
+    def add(self, line: bytes, event: dict) -> None:
+        row = self._rows.row(line, event)
+        self._buffer.append(row)
+        self._size += len(row)
+        if self._size >= COPY_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._buffer:
+            self._send(b"".join(self._buffer))
+            self._buffer.clear()
+            self._size = 0
 
 
 class _Sender:
@@ -259,13 +318,11 @@ class _Sender:
 def _copy_file(
     log: LogFile,
     rows: EventRows,
-    send: Callable[[bytes], None],
+    add: Callable[[bytes, dict], None],
     skip_bad_lines: bool,
     on_progress: Callable[[int], None] | None,
 ) -> None:
     report = rows.report
-    buffer: list[bytes] = []
-    size = 0
     try:
         raw = log.path.open("rb")
     except OSError as exc:
@@ -280,24 +337,16 @@ def _copy_file(
                 event = orjson.loads(line)
                 if not isinstance(event, dict):
                     raise ValueError("not a JSON object")
-                row = rows.row(line, event)
+                add(line, event)
             except ValueError as exc:
                 if not skip_bad_lines:
                     raise InputError(f"{log.name}:{number}: malformed audit event: {exc}") from exc
                 report.bad_lines += 1
                 continue
-            buffer.append(row)
-            size += len(row)
-            if size >= COPY_CHUNK:
-                send(b"".join(buffer))
-                buffer.clear()
-                size = 0
-                if on_progress:
-                    position = raw.tell()
-                    on_progress(position - reported)
-                    reported = position
-        if buffer:
-            send(b"".join(buffer))
+            if on_progress and number % PROGRESS_LINES == 0:
+                position = raw.tell()
+                on_progress(position - reported)
+                reported = position
         report.bytes_read += raw.tell()
         if on_progress:
             on_progress(raw.tell() - reported)
