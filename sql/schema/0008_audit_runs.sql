@@ -183,6 +183,27 @@ END
 $$;
 COMMENT ON FUNCTION audit_run_detach(bigint) IS 'Drop the tables (partitions) of a run''s events';
 
+-- `snoopdb runs drop` and `prune`: a run's tables, its row and its hit counts go (the
+-- caller refreshes the coverage summaries once after its drops, in the same
+-- transaction). Returns the number of events dropped; null when no such run.
+CREATE FUNCTION audit_run_drop(run_source text) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+  dropped audit_run;
+BEGIN
+  PERFORM audit_run_lock(run_source);
+  DELETE FROM audit_run WHERE source = run_source RETURNING * INTO dropped;
+  IF dropped.run IS NULL THEN
+    RETURN NULL;
+  END IF;
+  PERFORM audit_run_detach(dropped.run);
+  DELETE FROM endpoint_hit WHERE source = run_source;
+  RETURN dropped.events;
+END
+$$;
+COMMENT ON FUNCTION audit_run_drop(text) IS
+  'Drop run source: its events, its row in audit_run and its endpoint_hit rows; returns its number of events (null: no such run)';
+
 -- Existing runs move over in the order of their old ids, 1000 events a chunk as the
 -- loader writes them (loaders/audit_store.py CHUNK_EVENTS).
 DO $$
