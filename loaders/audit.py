@@ -232,7 +232,7 @@ def load_run(
                         if not skip_bad_lines:
                             raise
                         report.bad_lines += 1  # the rest of a truncated file is lost
-                writer.flush()
+                writer.close()
             finally:
                 sender.close()
         if not testing:
@@ -280,6 +280,9 @@ class _RowBuffer:
             self._send(b"".join(self._buffer))
             self._buffer.clear()
             self._size = 0
+
+    def close(self) -> None:
+        self.flush()
 
 
 class _Sender:

@@ -3,6 +3,12 @@ partitions of `audit_chunk` (its events, CHUNK_EVENTS to a row, as parallel arra
 that PostgreSQL compresses whole) and `audit_agent` (its distinct user agents),
 written fresh in the load's transaction and swapped in for the old ones at its end.
 `audit_event` is the view that reads them back one row per event.
+
+Events are kept as the JSON text they were logged as, and `audit_event` casts it to
+jsonb when a query reads `data`: parsing JSON into jsonb is most of what PostgreSQL
+spends on a load (bench/audit_storage.py), while the loader parses every line with
+orjson anyway, which accepts no line that jsonb would refuse once `\u0000` (the one
+escape jsonb cannot hold) is replaced.
 """
 
 from __future__ import annotations
@@ -25,50 +31,50 @@ CHUNK_COLUMNS = ("run", "first", "audit_id", "endpoint", "error", "agent", "data
 AGENT_COLUMNS = ("run", "agent", "useragent", "test", "test_hit", "conf_test_hit")
 
 
-def _copy_escaped(value: bytes) -> bytes:
-    """An array literal as a COPY text value."""
-    value = value.replace(b"\\", b"\\\\")
-    if b"\t" in value or b"\n" in value or b"\r" in value:
-        value = value.replace(b"\t", b"\\t").replace(b"\n", b"\\n").replace(b"\r", b"\\r")
-    return value
+# COPY's binary format: no escaping on either side, values as they are stored.
+BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, no extension
+BINARY_TRAILER = b"\xff\xff"
+CHUNK_FIELDS = len(CHUNK_COLUMNS).to_bytes(2, "big")
+NULL_ELEMENT = b"\xff\xff\xff\xff"
+TEXT_OID, INT4_OID = 25, 23
 
 
 def _element(value: str | None) -> bytes:
-    """A text value as an element of an array literal (before COPY escaping)."""
+    """A text value as an element of a binary array (length, then UTF-8 bytes)."""
     if value is None:
-        return b"NULL"
-    if "\\" in value or '"' in value:
-        value = value.replace("\\", "\\\\").replace('"', '\\"')
-    return b'"' + value.encode() + b'"'
+        return NULL_ELEMENT
+    encoded = value.encode()
+    return len(encoded).to_bytes(4, "big") + encoded
 
 
-def _json_array(lines: list[bytes]) -> bytes:
-    """JSON lines as a jsonb[] COPY text value. No line holds a newline, so the lines
-    are escaped together, joined by newlines that then become the separators."""
-    joined = b"\n".join(lines)
-    if b"\\u0000" in joined:  # jsonb cannot hold NUL; keep the event, mark the character
-        joined = joined.replace(b"\\u0000", b"\\ufffd")
-    # element escaping (\ → \\, " → \") and COPY escaping (\ → \\) in one pass each
-    joined = joined.replace(b"\\", b"\\\\\\\\").replace(b'"', b'\\\\"')
-    if b"\t" in joined or b"\r" in joined:  # insignificant whitespace between tokens
-        joined = joined.replace(b"\t", b"\\t").replace(b"\r", b"\\r")
-    return b'{"' + joined.replace(b"\n", b'","') + b'"}'
+def _field(value: bytes) -> bytes:
+    return len(value).to_bytes(4, "big") + value
+
+
+def _array(oid: int, count: int, elements: list[bytes], nulls: bool = True) -> bytes:
+    """A one-dimensional binary array field of `count` encoded elements."""
+    head = b"".join((b"\x00\x00\x00\x01", (1 if nulls else 0).to_bytes(4, "big"),
+                     oid.to_bytes(4, "big"), count.to_bytes(4, "big"), b"\x00\x00\x00\x01"))
+    body = b"".join(elements)
+    return (len(head) + len(body)).to_bytes(4, "big") + head + body
 
 
 class ChunkWriter:
-    """Maps a run's events (through `rows`) into COPY text rows of audit_chunk."""
+    """Maps a run's events (through `rows`) into binary COPY rows of audit_chunk."""
 
     def __init__(self, rows: EventRows, run: int, send: Callable[[bytes], None]):
         self._rows = rows
-        self._run = b"%d" % run
+        self._run = _field(run.to_bytes(8, "big"))
         self._send = send
         self._first = 0
         self._ids: list[bytes] = []
         self._endpoints: list[bytes] = []
         self._errors: list[bytes] = []
         self._agents: list[bytes] = []
-        self._data: list[bytes] = []
-        self._elements: dict[str | None, bytes] = {None: b"NULL"}
+        self._data: list[bytes] = []  # length of each event, then its JSON text
+        self._elements: dict[str | None, bytes] = {None: NULL_ELEMENT}
+        self._agent_elements: dict[int, bytes] = {}
+        self._started = False
 
     def _cached(self, value: str | None) -> bytes:
         element = self._elements.get(value)
@@ -82,26 +88,41 @@ class ChunkWriter:
         self._ids.append(_element(audit_id))
         self._endpoints.append(self._cached(endpoint))
         self._errors.append(self._cached(error))
-        self._agents.append(b"%d" % agent.number)
+        element = self._agent_elements.get(agent.number)
+        if element is None:
+            element = self._agent_elements[agent.number] = (
+                b"\x00\x00\x00\x04" + agent.number.to_bytes(4, "big"))
+        self._agents.append(element)
+        if b"\\u0000" in line:  # jsonb cannot hold NUL; keep the event, mark the character
+            line = line.replace(b"\\u0000", b"\\ufffd")
+        self._data.append(len(line).to_bytes(4, "big"))
         self._data.append(line)
-        if len(self._data) == CHUNK_EVENTS:
+        if len(self._agents) == CHUNK_EVENTS:
             self.flush()
 
     def flush(self) -> None:
         """Send the events collected so far as one audit_chunk row."""
-        if not self._data:
+        count = len(self._agents)
+        if not count:
             return
-        self._send(b"\t".join((
-            self._run, b"%d" % self._first,
-            _copy_escaped(b"{" + b",".join(self._ids) + b"}"),
-            _copy_escaped(b"{" + b",".join(self._endpoints) + b"}"),
-            _copy_escaped(b"{" + b",".join(self._errors) + b"}"),
-            b"{" + b",".join(self._agents) + b"}",
-            _json_array(self._data),
-        )) + b"\n")
-        self._first += len(self._data)
+        self._send(b"".join((
+            b"" if self._started else BINARY_HEADER,
+            CHUNK_FIELDS, self._run, _field(self._first.to_bytes(8, "big")),
+            _array(TEXT_OID, count, self._ids),
+            _array(TEXT_OID, count, self._endpoints),
+            _array(TEXT_OID, count, self._errors),
+            _array(INT4_OID, count, self._agents, nulls=False),
+            _array(TEXT_OID, count, self._data, nulls=False),
+        )))
+        self._started = True
+        self._first += count
         for values in (self._ids, self._endpoints, self._errors, self._agents, self._data):
             values.clear()
+
+    def close(self) -> None:
+        """Send the last chunk and the end of the COPY data."""
+        self.flush()
+        self._send(BINARY_HEADER + BINARY_TRAILER if not self._started else BINARY_TRAILER)
 
 
 def _fresh(kind: str, run: int) -> sql.Composed:
@@ -117,8 +138,9 @@ def prepare(conn: psycopg.Connection, source: str, release: str) -> int:
 
 
 def copy_chunks(conn: psycopg.Connection, run: int) -> psycopg.Copy:
-    """COPY into the run's fresh events table (FREEZE: created in this transaction)."""
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FREEZE)").format(
+    """COPY into the run's fresh events table (FREEZE: created in this transaction),
+    in the binary format ChunkWriter writes."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary, FREEZE)").format(
         _fresh("events", run), sql.SQL(", ").join(map(sql.Identifier, CHUNK_COLUMNS)))
     return conn.cursor().copy(statement)
 

@@ -3,10 +3,12 @@
 --   audit_run    one row per run: what used to repeat on each of its events (source,
 --                release, release_date, ingested_at);
 --   audit_agent  per run, each distinct (useragent, test, test_hit, conf_test_hit);
---   audit_chunk  per run, its events in order, CHUNK at a time, as parallel arrays:
+--   audit_chunk  per run, its events in order, 1000 to a row, as parallel arrays:
 --                a chunk row is far above the TOAST threshold, so its arrays are
 --                compressed (lz4) as a whole and repeated text inside a run's events
 --                (field names, user agents, URIs, timestamps) is stored once per window.
+--                Events are kept as JSON text, cast to jsonb when read: the loader has
+--                validated them, and the cast costs only the queries that read data.
 -- audit_agent and audit_chunk are partitioned by run; a load writes a run's rows into
 -- fresh tables created in its transaction (COPY FREEZE: no later vacuum rewrites
 -- them), with the partition constraint declared, then drops the old run's tables and
@@ -62,7 +64,7 @@ CREATE TABLE audit_chunk (
   endpoint text[] COMPRESSION lz4 NOT NULL,
   error text[] COMPRESSION lz4 NOT NULL,
   agent int[] COMPRESSION lz4 NOT NULL,
-  data jsonb[] COMPRESSION lz4 NOT NULL,
+  data text[] COMPRESSION lz4 NOT NULL,
   PRIMARY KEY (run, first)
 ) PARTITION BY LIST (run);
 COMMENT ON TABLE audit_chunk IS
@@ -73,7 +75,7 @@ COMMENT ON COLUMN audit_chunk.audit_id IS 'auditID of each event';
 COMMENT ON COLUMN audit_chunk.endpoint IS 'operationId of each event (null: none, see error)';
 COMMENT ON COLUMN audit_chunk.error IS 'Why each event has no endpoint';
 COMMENT ON COLUMN audit_chunk.agent IS 'audit_agent.agent of each event';
-COMMENT ON COLUMN audit_chunk.data IS 'Each whole audit event';
+COMMENT ON COLUMN audit_chunk.data IS 'Each whole audit event, as JSON text (audit_event.data is it as jsonb)';
 
 -- ids: the run in the high bits, the event's position in the run below, so ids are
 -- unique, stable across reloads of the same logs and in log order within a run.
@@ -86,7 +88,7 @@ SELECT r.release,
        a.test,
        a.test_hit,
        a.conf_test_hit,
-       e.data,
+       e.data::jsonb AS data,
        r.source,
        (c.run << 40) + c.first + e.n - 1 AS id,
        r.loaded_at AS ingested_at,
@@ -204,41 +206,53 @@ $$;
 COMMENT ON FUNCTION audit_run_drop(text) IS
   'Drop run source: its events, its row in audit_run and its endpoint_hit rows; returns its number of events (null: no such run)';
 
--- Existing runs move over in the order of their old ids, 1000 events a chunk as the
--- loader writes them (loaders/audit_store.py CHUNK_EVENTS).
-DO $$
+-- Rows in revision 0001's audit_event layout (a table with its columns: the old
+-- table, or rows restored from an older dump) stored as runs, one per source, each
+-- replacing any loaded run of that source: events in the order of their ids, 1000 to
+-- a chunk as the loader writes them (loaders/audit_store.py CHUNK_EVENTS). Does not
+-- touch endpoint_hit. Returns the number of runs stored.
+CREATE FUNCTION audit_run_import(rows regclass) RETURNS bigint
+LANGUAGE plpgsql AS $$
 DECLARE
   r record;
   run_id bigint;
+  stored bigint := 0;
 BEGIN
-  FOR r IN SELECT source, min(release) AS release, min(release_date) AS release_date,
-                  count(*) AS events, min(ingested_at) AS loaded_at
-           FROM audit_event_0006 GROUP BY source ORDER BY min(id) LOOP
+  FOR r IN EXECUTE format(
+      'SELECT source, min(release) AS release, min(release_date) AS release_date,'
+      ' count(*) AS events, min(ingested_at) AS loaded_at'
+      ' FROM %s GROUP BY source ORDER BY min(id)', rows) LOOP
     run_id := audit_run_prepare(r.source, r.release);
     EXECUTE format($q$
       INSERT INTO runs.%I (run, agent, useragent, test, test_hit, conf_test_hit)
       SELECT %s, row_number() OVER (ORDER BY min(id)), useragent, test, test_hit, conf_test_hit
-      FROM audit_event_0006 WHERE source = %L
+      FROM %s WHERE source = %L
       GROUP BY useragent, test, test_hit, conf_test_hit$q$,
-      'agents_' || run_id || '_new', run_id, r.source);
+      'agents_' || run_id || '_new', run_id, rows, r.source);
     EXECUTE format($q$
       INSERT INTO runs.%1$I (run, first, audit_id, endpoint, error, agent, data)
       SELECT %2$s, (n / 1000) * 1000, array_agg(audit_id ORDER BY n),
              array_agg(endpoint ORDER BY n), array_agg(error ORDER BY n),
-             array_agg(agent ORDER BY n), array_agg(data ORDER BY n)
+             array_agg(agent ORDER BY n), array_agg(data::text ORDER BY n)
       FROM (SELECT row_number() OVER (ORDER BY e.id) - 1 AS n, e.audit_id, e.endpoint,
                    e.error, a.agent, e.data
-            FROM audit_event_0006 e
+            FROM %5$s e
             JOIN runs.%3$I a ON a.useragent IS NOT DISTINCT FROM e.useragent
              AND a.test IS NOT DISTINCT FROM e.test AND a.test_hit = e.test_hit
              AND a.conf_test_hit = e.conf_test_hit
             WHERE e.source = %4$L) x
       GROUP BY n / 1000$q$,
-      'events_' || run_id || '_new', run_id, 'agents_' || run_id || '_new', r.source);
+      'events_' || run_id || '_new', run_id, 'agents_' || run_id || '_new', r.source, rows);
     PERFORM audit_run_publish(run_id, r.release, r.release_date, r.events);
     UPDATE audit_run SET loaded_at = r.loaded_at WHERE run = run_id;
+    stored := stored + 1;
   END LOOP;
+  RETURN stored;
 END
 $$;
+COMMENT ON FUNCTION audit_run_import(regclass) IS
+  'Store rows in the old audit_event table layout as runs, one per source (replacing loaded ones); endpoint_hit is left as it is';
 
+-- The existing runs move over.
+SELECT audit_run_import('audit_event_0006');
 DROP TABLE audit_event_0006;
