@@ -38,7 +38,6 @@ from snoopdb.db import loadlog
 # the cached user-agent part, joined without reshuffling.
 EVENT_COLUMNS = ("release", "release_date", "source", "audit_id", "endpoint", "error",
                  "useragent", "test", "test_hit", "conf_test_hit", "data")
-HIT_COLUMNS = ("release", "source", "endpoint", "test", "test_hit", "conf_test_hit", "hits")
 COPY_CHUNK = 1 << 20
 PROGRESS_LINES = 8192
 SEND_QUEUE_CHUNKS = 8
@@ -238,13 +237,9 @@ def load_run(
         if not testing:
             summary_started = time.monotonic()
             audit_store.store_agents(conn, run, rows)
-            conn.execute("DELETE FROM endpoint_hit WHERE source = %s", (source,))
             # Raw events win: the release's imported published coverage goes.
             conn.execute("DELETE FROM endpoint_hit WHERE release = %s AND imported", (release,))
-            with conn.cursor().copy(
-                    f"COPY endpoint_hit ({', '.join(HIT_COLUMNS)}) FROM STDIN") as copy:
-                for hit in rows.hit_rows():
-                    copy.write_row(hit)
+            audit_store.store_hits(conn, source, rows.hit_rows())
             audit_store.publish(conn, run, release, release_date, report.events)
             # after the swap: every load takes the partition locks before the summaries'
             conn.execute("SELECT refresh_coverage()")

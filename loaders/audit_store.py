@@ -13,7 +13,7 @@ escape jsonb cannot hold) is replaced.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # audit.py imports this module to store what EventRows maps
 CHUNK_EVENTS = 1000
 CHUNK_COLUMNS = ("run", "first", "audit_id", "endpoint", "error", "agent", "data")
 AGENT_COLUMNS = ("run", "agent", "useragent", "test", "test_hit", "conf_test_hit")
+HIT_COLUMNS = ("release", "source", "endpoint", "test", "test_hit", "conf_test_hit", "hits")
 
 
 # COPY's binary format: no escaping on either side, values as they are stored.
@@ -152,6 +153,18 @@ def store_agents(conn: psycopg.Connection, run: int, rows: EventRows) -> None:
         for agent in rows.agents.values():
             copy.write_row((run, agent.number, agent.useragent, agent.test, agent.test_hit,
                             agent.conf_test_hit))
+
+
+def store_hits(conn: psycopg.Connection, source: str,
+               hits: Iterable[tuple[object, ...]]) -> None:
+    """Make the run's endpoint_hit rows `hits` (rows of HIT_COLUMNS), rewriting only
+    the rows whose counts changed."""
+    conn.execute("CREATE TEMPORARY TABLE run_hit (LIKE endpoint_hit INCLUDING DEFAULTS) ON COMMIT DROP")
+    with conn.cursor().copy(f"COPY run_hit ({', '.join(HIT_COLUMNS)}) FROM STDIN") as copy:
+        for hit in hits:
+            copy.write_row(hit)
+    conn.execute("ANALYZE run_hit")
+    conn.execute("SELECT endpoint_hit_merge(%s)", (source,))
 
 
 def publish(conn: psycopg.Connection, run: int, release: str, release_date: str | None,

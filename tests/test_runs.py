@@ -65,11 +65,13 @@ def load(conn: psycopg.Connection, matcher: Matcher, log: audit.LogFile, source:
                           source=source)
 
 
-def dead_rows(conn: psycopg.Connection) -> int:
+def dead_rows(conn: psycopg.Connection, *tables: str) -> int:
+    """Dead rows in the runs' tables and in `tables`."""
     conn.execute("SELECT pg_stat_force_next_flush()")
     conn.execute("SELECT pg_stat_clear_snapshot()")
     return conn.execute("SELECT coalesce(sum(n_dead_tup), 0) FROM pg_stat_all_tables"
-                        " WHERE schemaname = 'runs'").fetchone()[0]
+                        " WHERE schemaname = 'runs' OR relname = ANY(%s)",
+                        (list(tables),)).fetchone()[0]
 
 
 def run_tables(conn: psycopg.Connection) -> list[tuple[str, str]]:
@@ -108,12 +110,20 @@ def test_events_read_back_whole_across_chunks(conn, matcher, tmp_path) -> None:
 
 def test_reload_swaps_the_partition_and_leaves_no_dead_rows(conn, matcher, tmp_path) -> None:
     source = PROW.format(job=GCE, build=1)
-    load(conn, matcher, write(tmp_path / "a.log", events(1_500, 1)), source)
+    log = write(tmp_path / "a.log", events(1_500, 1))
+    load(conn, matcher, log, source)
+    hits = conn.execute("SELECT * FROM endpoint_hit ORDER BY endpoint, test").fetchall()
     old = conn.execute("SELECT 'runs.events_1'::regclass::oid").fetchone()[0]
+    before = dead_rows(conn, "endpoint_hit")
+    load(conn, matcher, log, source)
+    # the same logs again: fresh partitions, the summary rows untouched
+    assert conn.execute("SELECT 'runs.events_1'::regclass::oid").fetchone()[0] != old
+    assert conn.execute("SELECT * FROM endpoint_hit ORDER BY endpoint, test").fetchall() == hits
+    assert dead_rows(conn, "endpoint_hit") == before == 0
+    # other logs for the run: swapped in whole
     load(conn, matcher, write(tmp_path / "b.log", events(1_200, 2)), source)
     assert conn.execute("SELECT count(*), min(audit_id) FROM audit_event").fetchone() == (
         1_200, "2-0")
-    assert conn.execute("SELECT 'runs.events_1'::regclass::oid").fetchone()[0] != old
     assert run_tables(conn) == [("agents_1", "audit_agent"), ("events_1", "audit_chunk")]
     assert conn.execute("SELECT run, source, events FROM audit_run").fetchall() == [
         (1, source, 1_200)]

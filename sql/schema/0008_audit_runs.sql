@@ -185,6 +185,37 @@ END
 $$;
 COMMENT ON FUNCTION audit_run_detach(bigint) IS 'Drop the tables (partitions) of a run''s events';
 
+-- A load's hit counts (COPYed into the temporary table run_hit) replace its run's
+-- rows of endpoint_hit by difference: rows whose counts are unchanged stay as they
+-- are, so reloading the same logs leaves no dead rows in the summary either.
+-- A null test only goes with test_hit false, '' only with true: coalesce keeps the
+-- keys distinct and the joins hashable.
+CREATE FUNCTION endpoint_hit_merge(run_source text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM endpoint_hit h
+  WHERE h.source = run_source
+    AND NOT EXISTS (SELECT FROM run_hit n
+                    WHERE n.release = h.release AND n.endpoint = h.endpoint
+                      AND coalesce(n.test, '') = coalesce(h.test, '')
+                      AND n.test_hit = h.test_hit AND n.conf_test_hit = h.conf_test_hit);
+  UPDATE endpoint_hit h SET hits = n.hits
+  FROM run_hit n
+  WHERE h.source = run_source AND n.release = h.release AND n.endpoint = h.endpoint
+    AND coalesce(n.test, '') = coalesce(h.test, '') AND n.test_hit = h.test_hit
+    AND n.conf_test_hit = h.conf_test_hit AND h.hits <> n.hits;
+  INSERT INTO endpoint_hit (release, source, endpoint, test, test_hit, conf_test_hit, hits)
+  SELECT n.release, run_source, n.endpoint, n.test, n.test_hit, n.conf_test_hit, n.hits
+  FROM run_hit n
+  WHERE NOT EXISTS (SELECT FROM endpoint_hit h
+                    WHERE h.source = run_source AND n.release = h.release
+                      AND n.endpoint = h.endpoint AND coalesce(n.test, '') = coalesce(h.test, '')
+                      AND n.test_hit = h.test_hit AND n.conf_test_hit = h.conf_test_hit);
+END
+$$;
+COMMENT ON FUNCTION endpoint_hit_merge(text) IS
+  'Make the endpoint_hit rows of run source those of the temporary table run_hit, changing only the rows that differ';
+
 -- `snoopdb runs drop` and `prune`: a run's tables, its row and its hit counts go (the
 -- caller refreshes the coverage summaries once after its drops, in the same
 -- transaction). Returns the number of events dropped; null when no such run.

@@ -25,7 +25,7 @@ FROM audit_event ORDER BY id;
 DROP VIEW audit_event;
 DROP FUNCTION audit_run_publish(bigint, text, text, bigint), audit_run_prepare(text, text),
   audit_run_detach(bigint), audit_run_lock(text), audit_run_drop(text),
-  audit_run_import(regclass);
+  audit_run_import(regclass), endpoint_hit_merge(text);
 DROP TABLE audit_chunk, audit_agent, audit_run;
 DROP SCHEMA runs;
 
