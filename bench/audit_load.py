@@ -12,7 +12,9 @@ the 1.36 spec into a scratch database, then measures in one run:
   * their ratio, the loader's peak RSS, and bytes per event: what the load added
     to the database (events, indexes, TOAST, summaries), and the floor table's;
   * the share of the load spent maintaining the endpoint_hit summary;
-  * a reload of the same run: its time and the dead rows it left.
+  * a reload of the same run: its time and the dead rows it left;
+  * the seed's queries through the audit_event view and on the plain table;
+  * `snoopdb runs prune --keep 1` after loading the logs again as --runs runs of one job.
 """
 
 from __future__ import annotations
@@ -52,6 +54,26 @@ SELECT coalesce(sum(pg_total_relation_size(c.oid)) FILTER (WHERE n.nspname = 'ru
        + pg_total_relation_size('endpoint_test_hit')
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r'
 """
+SEED_QUERIES = {
+    "split_part(source,'/',8)": "SELECT DISTINCT split_part(source, '/', 8) FROM {table}",
+    "distinct test ilike '%Conformance%'":
+        "SELECT DISTINCT test FROM {table} WHERE test ILIKE '%Conformance%'",
+    "data->>'verb', count(*)": "SELECT data->>'verb', count(*) FROM {table} GROUP BY 1",
+}
+BENCH_JOB = "https://prow.k8s.io/view/gs/bench/logs/bench-job"
+# One more run of the logs, through the library (the CLI names local runs by their files).
+LOAD_AS_RUN = """
+import sys
+from pathlib import Path
+import psycopg
+from snoopdb.coverage.matching import Matcher
+from snoopdb.loaders import audit
+url, source, *files = sys.argv[1:]
+with psycopg.connect(url, autocommit=True) as conn:
+    audit.load_run(conn, [audit.LogFile(Path(f), f) for f in files],
+                   Matcher.for_release(conn, "1.36.0"), release="1.36.0",
+                   release_date=None, source=source)
+"""
 DEAD_ROWS = """
 SELECT coalesce(sum(n_dead_tup), 0) FROM pg_stat_all_tables
 WHERE schemaname = 'runs' OR relname IN ('audit_run', 'endpoint_hit')
@@ -88,6 +110,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--logs", type=Path, help="directory to keep the generated logs in")
+    parser.add_argument("--runs", type=int, default=2,
+                        help="runs of one job loaded after the measures, then pruned to 1")
     args = parser.parse_args()
     logs = args.logs or Path(tempfile.gettempdir()) / f"snoopdb-bench-audit-{args.events}"
     logs.mkdir(parents=True, exist_ok=True)
@@ -96,7 +120,7 @@ def main() -> None:
     print(f"log: {args.events:,} events in {len(files)} files, {size / 1e6:.0f} MB on disk")
 
     with scratch_database(args.database_url, "snoopdb_bench") as url:
-        measure(url, files)
+        measure(url, files, args.runs)
 
 
 def load_spec(url: str, files: list[Path] | None = None) -> None:
@@ -112,7 +136,15 @@ def load_spec(url: str, files: list[Path] | None = None) -> None:
                        stderr=subprocess.DEVNULL)
 
 
-def measure(url: str, files: list[Path]) -> None:
+def timed_query(conn: psycopg.Connection, sql: str) -> float:
+    """Seconds of `sql`, run once before to warm the cache."""
+    conn.execute(sql).fetchall()
+    started = time.monotonic()
+    conn.execute(sql).fetchall()
+    return time.monotonic() - started
+
+
+def measure(url: str, files: list[Path], runs: int) -> None:
     env = dict(os.environ, DATABASE_URL=url)
     snoopdb = SNOOPDB
     load_spec(url)
@@ -138,11 +170,20 @@ def measure(url: str, files: list[Path]) -> None:
         floor = psql(url, f"\\copy floor_event ({COLUMNS}) FROM '{rows}'")
     with psycopg.connect(url, autocommit=True) as conn:
         floor_bytes = conn.execute("SELECT pg_total_relation_size('floor_event')").fetchone()[0]
+        conn.execute("VACUUM ANALYZE floor_event")
+        seed = [(name, timed_query(conn, sql.format(table="audit_event")),
+                 timed_query(conn, sql.format(table="floor_event")))
+                for name, sql in SEED_QUERIES.items()]
         conn.execute("DROP TABLE floor_event")
     reload_seconds, reload_peak, _ = timed_load(load, env)
     time.sleep(1)  # the statistics collector reports dead rows shortly after commit
     with psycopg.connect(url) as conn:
         dead = conn.execute(DEAD_ROWS).fetchone()[0]
+    for build in range(1, runs + 1):  # more runs of one job, for the prune
+        subprocess.run([sys.executable, "-c", LOAD_AS_RUN, url, f"{BENCH_JOB}/{build}",
+                        *map(str, files)], check=True)
+    prune = [snoopdb, "runs", "prune", "--keep", "1"]
+    prune_seconds, _, prune_output = timed_load(prune, env)
     tally = tally_cost(events)
     e2e_rate, floor_rate = events / seconds, events / floor
     print(f"end to end: {events:,} events in {seconds:.1f}s = {e2e_rate:,.0f} events/s")
@@ -155,6 +196,10 @@ def measure(url: str, files: list[Path]) -> None:
           f" coverage summaries {summaries / events:,.0f}; the plain floor table alone"
           f" {floor_bytes / events:,.0f}")
     print(f"reload of the same run: {reload_seconds:.1f}s, dead rows left: {dead:,}")
+    for name, view, plain in seed:
+        print(f"query {name}: {view:.2f}s through audit_event, {plain:.2f}s on the plain table")
+    print(f"snoopdb runs prune --keep 1 with {runs + 1} runs loaded ({runs} of one job):"
+          f" {prune_seconds:.1f}s, process start included; {prune_output}")
     print(f"summary: {summary:,} endpoint_hit rows written in "
           f"{details.get('summary_seconds', 0):.2f}s; tallying {events:,} events costs "
           f"{tally:.2f}s in isolation; together "

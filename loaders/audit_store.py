@@ -14,6 +14,7 @@ escape jsonb cannot hold) is replaced.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -138,7 +139,7 @@ def prepare(conn: psycopg.Connection, source: str, release: str) -> int:
     return int(row[0])
 
 
-def copy_chunks(conn: psycopg.Connection, run: int) -> psycopg.Copy:
+def copy_chunks(conn: psycopg.Connection, run: int) -> AbstractContextManager[psycopg.Copy]:
     """COPY into the run's fresh events table (FREEZE: created in this transaction),
     in the binary format ChunkWriter writes."""
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary, FREEZE)").format(
@@ -159,7 +160,8 @@ def store_hits(conn: psycopg.Connection, source: str,
                hits: Iterable[tuple[object, ...]]) -> None:
     """Make the run's endpoint_hit rows `hits` (rows of HIT_COLUMNS), rewriting only
     the rows whose counts changed."""
-    conn.execute("CREATE TEMPORARY TABLE run_hit (LIKE endpoint_hit INCLUDING DEFAULTS) ON COMMIT DROP")
+    conn.execute("CREATE TEMPORARY TABLE run_hit (LIKE endpoint_hit INCLUDING DEFAULTS)"
+                 " ON COMMIT DROP")
     with conn.cursor().copy(f"COPY run_hit ({', '.join(HIT_COLUMNS)}) FROM STDIN") as copy:
         for hit in hits:
             copy.write_row(hit)
