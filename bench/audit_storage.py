@@ -8,9 +8,10 @@ audit_event: the baseline), then builds each layout from it and prints, per layo
 bytes per event (heap, TOAST and indexes), seconds to build it (INSERT … SELECT
 from a copy of the events or from the table before it: comparable across layouts,
 not the loader's speed, which bench.audit_load measures; "data as text" stores
-jsonb's text output, a little longer than the logged lines the loader keeps), and the seconds of three queries through a view with
-audit_event's columns: the seed's `split_part(source,'/',8)` and
-`select distinct test … ilike '%Conformance%'`, and one reading the events' jsonb.
+jsonb's text output, a little longer than the logged lines the loader keeps), and
+the seconds of three queries through a view with audit_event's columns: the seed's
+`split_part(source,'/',8)` and `select distinct test … ilike '%Conformance%'`, and
+one reading the events' jsonb.
 """
 
 from __future__ import annotations

@@ -286,3 +286,44 @@ def test_revision_0008_migrates_existing_runs_and_downgrades(database_server: st
         with psycopg.connect(url) as db:
             assert db.execute(ordered).fetchall() == before
         schema.migrate(url)
+
+
+def test_concurrent_reloads_of_different_runs_both_swap(conn, matcher, database_url,
+                                                        tmp_path) -> None:
+    """Reloads of two runs reaching their swaps together: each waits for the other's
+    commit, neither deadlocks."""
+    sources = [PROW.format(job=GCE, build=b) for b in (1, 2)]
+    logs = [write(tmp_path / f"{n}.log", events(1_500, n)) for n in range(2)]
+    for source, log in zip(sources, logs, strict=True):
+        load(conn, matcher, log, source)
+    errors: list[BaseException] = []
+
+    def reload(source: str, log: audit.LogFile) -> None:
+        try:
+            with psycopg.connect(database_url, autocommit=True) as own:
+                load(own, matcher, log, source)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    # A reader of audit_event holds both swaps back until both loads are there.
+    with psycopg.connect(database_url) as reader:
+        reader.execute("SELECT count(*) FROM audit_event")
+        threads = [threading.Thread(target=reload, args=pair)
+                   for pair in zip(sources, logs, strict=True)]
+        for thread in threads:
+            thread.start()
+        waiting = 0
+        for _ in range(100):
+            waiting = conn.execute("SELECT count(*) FROM pg_locks WHERE relation ="
+                                   " ANY('{audit_chunk,audit_agent}'::regclass[]) AND NOT granted"
+                                   ).fetchone()[0]
+            if waiting == 2:
+                break
+            time.sleep(0.05)
+        assert waiting == 2
+        reader.rollback()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert conn.execute("SELECT source, count(*) FROM audit_event GROUP BY 1 ORDER BY 1"
+                        ).fetchall() == [(s, 1_500) for s in sources]

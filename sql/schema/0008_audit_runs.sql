@@ -138,10 +138,16 @@ BEGIN
     INSERT INTO audit_run (source, release, events) VALUES (run_source, run_release, 0)
     RETURNING run INTO id;
   END IF;
-  EXECUTE format('CREATE TABLE runs.%I (LIKE audit_chunk INCLUDING DEFAULTS INCLUDING COMPRESSION'
-                 ' INCLUDING STORAGE, CHECK (run = %s))', 'events_' || id || '_new', id);
-  EXECUTE format('CREATE TABLE runs.%I (LIKE audit_agent INCLUDING DEFAULTS INCLUDING STORAGE,'
-                 ' CHECK (run = %s))', 'agents_' || id || '_new', id);
+  -- Spelled out rather than LIKE audit_chunk: LIKE would lock the parents until
+  -- commit, and two loads of different runs would deadlock at their swaps.
+  EXECUTE format('CREATE TABLE runs.%I (run bigint NOT NULL CHECK (run = %s),'
+                 ' first bigint NOT NULL, audit_id text[] COMPRESSION lz4 NOT NULL,'
+                 ' endpoint text[] COMPRESSION lz4 NOT NULL, error text[] COMPRESSION lz4 NOT NULL,'
+                 ' agent int[] COMPRESSION lz4 NOT NULL, data text[] COMPRESSION lz4 NOT NULL)',
+                 'events_' || id || '_new', id);
+  EXECUTE format('CREATE TABLE runs.%I (run bigint NOT NULL CHECK (run = %s),'
+                 ' agent int NOT NULL, useragent text, test text, test_hit boolean NOT NULL,'
+                 ' conf_test_hit boolean NOT NULL)', 'agents_' || id || '_new', id);
   RETURN id;
 END
 $$;
