@@ -115,7 +115,15 @@ def test_reload_swaps_the_partition_and_leaves_no_dead_rows(conn, matcher, tmp_p
     hits = conn.execute("SELECT * FROM endpoint_hit ORDER BY endpoint, test").fetchall()
     old = conn.execute("SELECT 'runs.events_1'::regclass::oid").fetchone()[0]
     before = dead_rows(conn, "endpoint_hit")
+    notices: list[str] = []
+    conn.add_notice_handler(lambda notice: notices.append(notice.message_primary or ""))
+    conn.execute("SET client_min_messages = debug1")
     load(conn, matcher, log, source)
+    conn.execute("RESET client_min_messages")
+    # attached without a validation scan
+    assert {'partition constraint for table "events_1" is implied by existing constraints',
+            'partition constraint for table "agents_1" is implied by existing constraints'
+            } <= set(notices)
     # the same logs again: fresh partitions, the summary rows untouched
     assert conn.execute("SELECT 'runs.events_1'::regclass::oid").fetchone()[0] != old
     assert conn.execute("SELECT * FROM endpoint_hit ORDER BY endpoint, test").fetchall() == hits
