@@ -109,17 +109,17 @@ class EventRows:
         self.matcher = matcher
         self.hits: Counter[tuple[str, str | None, bool, bool]] = Counter()
         self.report = AuditReport(source=source, release=release)
-        self.agents: dict[tuple[str | None, str | None, bool, bool], Agent] = {}
+        self._agents: dict[tuple[str | None, str | None, bool, bool], Agent] = {}
         self._by_useragent: dict[str | None, Agent] = {}
         self._head = b"\t".join((_text(release), _text(release_date), _text(source))) + b"\t"
 
     def _agent(self, useragent: str | None, test: str | None, test_hit: bool,
                conf: bool) -> Agent:
         key = (useragent, test, test_hit, conf)
-        agent = self.agents.get(key)
+        agent = self._agents.get(key)
         if agent is None:
-            agent = self.agents[key] = Agent(
-                len(self.agents) + 1, useragent, test, test_hit, conf,
+            agent = self._agents[key] = Agent(
+                len(self._agents) + 1, useragent, test, test_hit, conf,
                 b"\t".join((_text(useragent), _text(test), b"t" if test_hit else b"f",
                             b"t" if conf else b"f")))
         return agent
@@ -236,7 +236,6 @@ def load_run(
                 sender.close()
         if not testing:
             summary_started = time.monotonic()
-            audit_store.store_agents(conn, run, rows)
             # Raw events win: the release's imported published coverage goes.
             conn.execute("DELETE FROM endpoint_hit WHERE release = %s AND imported", (release,))
             audit_store.store_hits(conn, source, rows.hit_rows())

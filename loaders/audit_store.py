@@ -1,8 +1,8 @@
 """Where a CI run's audit events are stored (schema revision 0008): the run's own
-partitions of `audit_chunk` (its events, CHUNK_EVENTS to a row, as parallel arrays
-that PostgreSQL compresses whole) and `audit_agent` (its distinct user agents),
-written fresh in the load's transaction and swapped in for the old ones at its end.
-`audit_event` is the view that reads them back one row per event.
+partition of `audit_chunk` (its events, CHUNK_EVENTS to a row, as parallel arrays
+that PostgreSQL compresses whole), written fresh in the load's transaction and
+swapped in for the old one at its end. `audit_event` is the view that reads them
+back one row per event.
 
 Events are kept as the JSON text they were logged as, and `audit_event` casts it to
 jsonb when a query reads `data`: parsing JSON into jsonb is most of what PostgreSQL
@@ -28,8 +28,8 @@ if TYPE_CHECKING:  # audit.py imports this module to store what EventRows maps
 # (~1.5 MB raw) measured best (bench/audit_storage.py). The migration of revision
 # 0008 chunks existing runs by the same number.
 CHUNK_EVENTS = 1000
-CHUNK_COLUMNS = ("run", "first", "audit_id", "endpoint", "error", "agent", "data")
-AGENT_COLUMNS = ("run", "agent", "useragent", "test", "test_hit", "conf_test_hit")
+CHUNK_COLUMNS = ("run", "first", "audit_id", "endpoint", "error", "useragent", "test",
+                 "test_hit", "conf_test_hit", "data")
 HIT_COLUMNS = ("release", "source", "endpoint", "test", "test_hit", "conf_test_hit", "hits")
 
 
@@ -38,7 +38,8 @@ BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, no exten
 BINARY_TRAILER = b"\xff\xff"
 CHUNK_FIELDS = len(CHUNK_COLUMNS).to_bytes(2, "big")
 NULL_ELEMENT = b"\xff\xff\xff\xff"
-TEXT_OID, INT4_OID = 25, 23
+TEXT_OID, BOOL_OID = 25, 16
+TRUE_ELEMENT, FALSE_ELEMENT = b"\x00\x00\x00\x01\x01", b"\x00\x00\x00\x01\x00"
 
 
 def _element(value: str | None) -> bytes:
@@ -53,7 +54,7 @@ def _field(value: bytes) -> bytes:
     return len(value).to_bytes(4, "big") + value
 
 
-def _array(oid: int, count: int, elements: list[bytes], nulls: bool = True) -> bytes:
+def _array(oid: int, count: int, elements: Iterable[bytes], nulls: bool = True) -> bytes:
     """A one-dimensional binary array field of `count` encoded elements."""
     head = b"".join((b"\x00\x00\x00\x01", (1 if nulls else 0).to_bytes(4, "big"),
                      oid.to_bytes(4, "big"), count.to_bytes(4, "big"), b"\x00\x00\x00\x01"))
@@ -72,10 +73,10 @@ class ChunkWriter:
         self._ids: list[bytes] = []
         self._endpoints: list[bytes] = []
         self._errors: list[bytes] = []
-        self._agents: list[bytes] = []
+        self._agents: list[tuple[bytes, bytes, bytes, bytes]] = []
         self._data: list[bytes] = []  # length of each event, then its JSON text
         self._elements: dict[str | None, bytes] = {None: NULL_ELEMENT}
-        self._agent_elements: dict[int, bytes] = {}
+        self._agent_elements: dict[int, tuple[bytes, bytes, bytes, bytes]] = {}
         self._started = False
 
     def _cached(self, value: str | None) -> bytes:
@@ -90,11 +91,13 @@ class ChunkWriter:
         self._ids.append(_element(audit_id))
         self._endpoints.append(self._cached(endpoint))
         self._errors.append(self._cached(error))
-        element = self._agent_elements.get(agent.number)
-        if element is None:
-            element = self._agent_elements[agent.number] = (
-                b"\x00\x00\x00\x04" + agent.number.to_bytes(4, "big"))
-        self._agents.append(element)
+        elements = self._agent_elements.get(agent.number)
+        if elements is None:
+            elements = self._agent_elements[agent.number] = (
+                _element(agent.useragent), _element(agent.test),
+                TRUE_ELEMENT if agent.test_hit else FALSE_ELEMENT,
+                TRUE_ELEMENT if agent.conf_test_hit else FALSE_ELEMENT)
+        self._agents.append(elements)
         if b"\\u0000" in line:  # jsonb cannot hold NUL; keep the event, mark the character
             line = line.replace(b"\\u0000", b"\\ufffd")
         self._data.append(len(line).to_bytes(4, "big"))
@@ -107,13 +110,17 @@ class ChunkWriter:
         count = len(self._agents)
         if not count:
             return
+        useragents, tests, test_hits, conf_test_hits = zip(*self._agents, strict=True)
         self._send(b"".join((
             b"" if self._started else BINARY_HEADER,
             CHUNK_FIELDS, self._run, _field(self._first.to_bytes(8, "big")),
             _array(TEXT_OID, count, self._ids),
             _array(TEXT_OID, count, self._endpoints),
             _array(TEXT_OID, count, self._errors),
-            _array(INT4_OID, count, self._agents, nulls=False),
+            _array(TEXT_OID, count, useragents),
+            _array(TEXT_OID, count, tests),
+            _array(BOOL_OID, count, test_hits, nulls=False),
+            _array(BOOL_OID, count, conf_test_hits, nulls=False),
             _array(TEXT_OID, count, self._data, nulls=False),
         )))
         self._started = True
@@ -127,13 +134,14 @@ class ChunkWriter:
         self._send(BINARY_HEADER + BINARY_TRAILER if not self._started else BINARY_TRAILER)
 
 
-def _fresh(kind: str, run: int) -> sql.Composed:
-    return sql.SQL("runs.{}").format(sql.Identifier(f"{kind}_{run}_new"))
+def _fresh(run: int) -> sql.Composed:
+    """The run's fresh table (audit_run_prepare creates it)."""
+    return sql.SQL("runs.{}").format(sql.Identifier(f"events_{run}_new"))
 
 
 def prepare(conn: psycopg.Connection, source: str, release: str) -> int:
     """Start storing run `source` inside the caller's transaction: waits for any other
-    load of the same run, creates the run's fresh tables; returns the run id."""
+    load of the same run, creates the run's fresh table; returns the run id."""
     row = conn.execute("SELECT audit_run_prepare(%s, %s)", (source, release)).fetchone()
     assert row is not None
     return int(row[0])
@@ -143,17 +151,8 @@ def copy_chunks(conn: psycopg.Connection, run: int) -> AbstractContextManager[ps
     """COPY into the run's fresh events table (FREEZE: created in this transaction),
     in the binary format ChunkWriter writes."""
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary, FREEZE)").format(
-        _fresh("events", run), sql.SQL(", ").join(map(sql.Identifier, CHUNK_COLUMNS)))
+        _fresh(run), sql.SQL(", ").join(map(sql.Identifier, CHUNK_COLUMNS)))
     return conn.cursor().copy(statement)
-
-
-def store_agents(conn: psycopg.Connection, run: int, rows: EventRows) -> None:
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FREEZE)").format(
-        _fresh("agents", run), sql.SQL(", ").join(map(sql.Identifier, AGENT_COLUMNS)))
-    with conn.cursor().copy(statement) as copy:
-        for agent in rows.agents.values():
-            copy.write_row((run, agent.number, agent.useragent, agent.test, agent.test_hit,
-                            agent.conf_test_hit))
 
 
 def store_hits(conn: psycopg.Connection, source: str,
@@ -171,6 +170,6 @@ def store_hits(conn: psycopg.Connection, source: str,
 
 def publish(conn: psycopg.Connection, run: int, release: str, release_date: str | None,
             events: int) -> None:
-    """Swap the run's fresh tables in for its old ones (visible at commit)."""
+    """Swap the run's fresh table in for its old one (visible at commit)."""
     conn.execute("SELECT audit_run_publish(%s, %s, %s, %s)",
                  (run, release, release_date, events))

@@ -93,7 +93,7 @@ def test_events_read_back_whole_across_chunks(conn, matcher, tmp_path) -> None:
     # three chunks of at most 1,000 events, in the run's own partitions
     assert conn.execute("SELECT first, cardinality(data) FROM audit_chunk ORDER BY first"
                         ).fetchall() == [(0, 1000), (1000, 1000), (2000, 345)]
-    assert run_tables(conn) == [("agents_1", "audit_agent"), ("events_1", "audit_chunk")]
+    assert run_tables(conn) == [("events_1", "audit_chunk")]
     # the seed's queries
     assert conn.execute("SELECT DISTINCT split_part(source, '/', 8) FROM audit_event"
                         ).fetchall() == [(GCE,)]
@@ -121,9 +121,8 @@ def test_reload_swaps_the_partition_and_leaves_no_dead_rows(conn, matcher, tmp_p
     load(conn, matcher, log, source)
     conn.execute("RESET client_min_messages")
     # attached without a validation scan
-    assert {'partition constraint for table "events_1" is implied by existing constraints',
-            'partition constraint for table "agents_1" is implied by existing constraints'
-            } <= set(notices)
+    assert ('partition constraint for table "events_1" is implied by existing constraints'
+            in notices)
     # the same logs again: fresh partitions, the summary rows untouched
     assert conn.execute("SELECT 'runs.events_1'::regclass::oid").fetchone()[0] != old
     assert conn.execute("SELECT * FROM endpoint_hit ORDER BY endpoint, test").fetchall() == hits
@@ -132,7 +131,7 @@ def test_reload_swaps_the_partition_and_leaves_no_dead_rows(conn, matcher, tmp_p
     load(conn, matcher, write(tmp_path / "b.log", events(1_200, 2)), source)
     assert conn.execute("SELECT count(*), min(audit_id) FROM audit_event").fetchone() == (
         1_200, "2-0")
-    assert run_tables(conn) == [("agents_1", "audit_agent"), ("events_1", "audit_chunk")]
+    assert run_tables(conn) == [("events_1", "audit_chunk")]
     assert conn.execute("SELECT run, source, events FROM audit_run").fetchall() == [
         (1, source, 1_200)]
     assert dead_rows(conn) == 0
@@ -147,7 +146,7 @@ def test_failed_reload_leaves_the_old_run(conn, matcher, tmp_path) -> None:
         load(conn, matcher, audit.LogFile(bad, str(bad)), source)
     assert conn.execute("SELECT count(*), min(audit_id) FROM audit_event").fetchone() == (
         1_500, "1-0")
-    assert run_tables(conn) == [("agents_1", "audit_agent"), ("events_1", "audit_chunk")]
+    assert run_tables(conn) == [("events_1", "audit_chunk")]
 
 
 @pytest.mark.parametrize("first_load", [True, False])
@@ -191,7 +190,7 @@ def test_concurrent_loads_of_one_run_are_serialised(conn, matcher, database_url,
     assert conn.execute("SELECT count(*), sum(events) FROM audit_run").fetchone() == (1, 2_500)
     assert conn.execute("SELECT sum(hits) FROM endpoint_hit").fetchone()[0] == conn.execute(
         "SELECT count(*) FROM audit_event WHERE endpoint IS NOT NULL").fetchone()[0]
-    assert run_tables(conn) == [("agents_1", "audit_agent"), ("events_1", "audit_chunk")]
+    assert run_tables(conn) == [("events_1", "audit_chunk")]
 
 
 COVERAGE = ("SELECT release, endpoint, tested, conf_tested, tests FROM endpoint_coverage"
@@ -234,7 +233,7 @@ def test_prune_keeps_the_newest_runs_of_each_job_and_their_answers(
     assert ", 2 kept, in " in out[-1]
     assert answers(conn) == alone
     assert [r.source for r in runs.list_runs(conn)] == list(reversed(kept))
-    assert len(run_tables(conn)) == 4
+    assert len(run_tables(conn)) == 2
     assert dead_rows(conn) == 0
 
 
@@ -323,7 +322,7 @@ def test_concurrent_reloads_of_different_runs_both_swap(conn, matcher, database_
         waiting = 0
         for _ in range(100):
             waiting = conn.execute("SELECT count(*) FROM pg_locks WHERE relation ="
-                                   " ANY('{audit_chunk,audit_agent}'::regclass[]) AND NOT granted"
+                                   " 'audit_chunk'::regclass AND NOT granted"
                                    ).fetchone()[0]
             if waiting == 2:
                 break

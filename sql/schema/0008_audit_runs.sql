@@ -2,17 +2,19 @@
 -- atomically. audit_event becomes a view with the same columns over:
 --   audit_run    one row per run: what used to repeat on each of its events (source,
 --                release, release_date, ingested_at);
---   audit_agent  per run, each distinct (useragent, test, test_hit, conf_test_hit);
 --   audit_chunk  per run, its events in order, 1000 to a row, as parallel arrays:
 --                a chunk row is far above the TOAST threshold, so its arrays are
 --                compressed (lz4) as a whole and repeated text inside a run's events
 --                (field names, user agents, URIs, timestamps) is stored once per window.
 --                Events are kept as JSON text, cast to jsonb when read: the loader has
 --                validated them, and the cast costs only the queries that read data.
--- audit_agent and audit_chunk are partitioned by run; a load writes a run's rows into
--- fresh tables created in its transaction (COPY FREEZE: no later vacuum rewrites
--- them), with the partition constraint declared, then drops the old run's tables and
--- attaches the new ones (no validation scan): no dead rows, no half run visible.
+--                Every per-event value is in the chunk (user agents too, compressed
+--                away as they repeat): the view joins nothing per event, so no plan
+--                can multiply the unnesting.
+-- audit_chunk is partitioned by run; a load writes a run's rows into a fresh table
+-- created in its transaction (COPY FREEZE: no later vacuum rewrites it), with the
+-- partition constraint declared, then drops the run's old table and attaches the
+-- new one (no validation scan): no dead rows, no half run visible.
 -- The run id is also the distribution column of the Citus plan (docs/scale.md): every
 -- primary key below starts with it.
 
@@ -20,8 +22,7 @@
 ALTER TABLE audit_event RENAME TO audit_event_0006;
 
 CREATE SCHEMA runs;
-COMMENT ON SCHEMA runs IS
-  'The partitions of audit_chunk and audit_agent, one table of each per loaded run (events_<run>, agents_<run>)';
+COMMENT ON SCHEMA runs IS 'The partitions of audit_chunk, one table per loaded run (events_<run>)';
 
 CREATE TABLE audit_run (
   run bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -32,30 +33,12 @@ CREATE TABLE audit_run (
   loaded_at timestamp NOT NULL DEFAULT localtimestamp
 );
 COMMENT ON TABLE audit_run IS 'One row per loaded CI run: what its events share (snoopdb runs lists them)';
-COMMENT ON COLUMN audit_run.run IS 'Run id: the partition key of audit_chunk and audit_agent';
+COMMENT ON COLUMN audit_run.run IS 'Run id: the partition key of audit_chunk';
 COMMENT ON COLUMN audit_run.source IS 'Where the run''s logs are (prow URL, or the local files): audit_event.source';
 COMMENT ON COLUMN audit_run.release IS 'Release the run counts towards, X.Y.Z';
 COMMENT ON COLUMN audit_run.release_date IS 'Release date of that release';
 COMMENT ON COLUMN audit_run.events IS 'Number of events of the run';
 COMMENT ON COLUMN audit_run.loaded_at IS 'When the run was (last) loaded: audit_event.ingested_at';
-
-CREATE TABLE audit_agent (
-  run bigint NOT NULL,
-  agent int NOT NULL,
-  useragent text,
-  test text,
-  test_hit boolean NOT NULL,
-  conf_test_hit boolean NOT NULL,
-  PRIMARY KEY (run, agent)
-) PARTITION BY LIST (run);
-COMMENT ON TABLE audit_agent IS
-  'Per run, each distinct user agent with its test attribution (audit_chunk.agent points here)';
-COMMENT ON COLUMN audit_agent.run IS 'audit_run.run';
-COMMENT ON COLUMN audit_agent.agent IS 'Number of the agent within the run, from 1';
-COMMENT ON COLUMN audit_agent.useragent IS 'userAgent of the requests';
-COMMENT ON COLUMN audit_agent.test IS 'Test credited (audit_event.test)';
-COMMENT ON COLUMN audit_agent.test_hit IS 'audit_event.test_hit';
-COMMENT ON COLUMN audit_agent.conf_test_hit IS 'audit_event.conf_test_hit';
 
 CREATE TABLE audit_chunk (
   run bigint NOT NULL,
@@ -63,7 +46,10 @@ CREATE TABLE audit_chunk (
   audit_id text[] COMPRESSION lz4 NOT NULL,
   endpoint text[] COMPRESSION lz4 NOT NULL,
   error text[] COMPRESSION lz4 NOT NULL,
-  agent int[] COMPRESSION lz4 NOT NULL,
+  useragent text[] COMPRESSION lz4 NOT NULL,
+  test text[] COMPRESSION lz4 NOT NULL,
+  test_hit boolean[] COMPRESSION lz4 NOT NULL,
+  conf_test_hit boolean[] COMPRESSION lz4 NOT NULL,
   data text[] COMPRESSION lz4 NOT NULL,
   PRIMARY KEY (run, first)
 ) PARTITION BY LIST (run);
@@ -74,7 +60,10 @@ COMMENT ON COLUMN audit_chunk.first IS 'Position in the run of the chunk''s firs
 COMMENT ON COLUMN audit_chunk.audit_id IS 'auditID of each event';
 COMMENT ON COLUMN audit_chunk.endpoint IS 'operationId of each event (null: none, see error)';
 COMMENT ON COLUMN audit_chunk.error IS 'Why each event has no endpoint';
-COMMENT ON COLUMN audit_chunk.agent IS 'audit_agent.agent of each event';
+COMMENT ON COLUMN audit_chunk.useragent IS 'userAgent of each event';
+COMMENT ON COLUMN audit_chunk.test IS 'Test credited with each event (audit_event.test)';
+COMMENT ON COLUMN audit_chunk.test_hit IS 'audit_event.test_hit of each event';
+COMMENT ON COLUMN audit_chunk.conf_test_hit IS 'audit_event.conf_test_hit of each event';
 COMMENT ON COLUMN audit_chunk.data IS 'Each whole audit event, as JSON text (audit_event.data is it as jsonb)';
 
 -- ids: the run in the high bits, the event's position in the run below, so ids are
@@ -84,10 +73,10 @@ SELECT r.release,
        r.release_date,
        e.audit_id,
        e.endpoint,
-       a.useragent,
-       a.test,
-       a.test_hit,
-       a.conf_test_hit,
+       e.useragent,
+       e.test,
+       e.test_hit,
+       e.conf_test_hit,
        e.data::jsonb AS data,
        r.source,
        (c.run << 40) + c.first + e.n - 1 AS id,
@@ -95,9 +84,10 @@ SELECT r.release,
        e.error
 FROM audit_chunk c
 JOIN audit_run r ON r.run = c.run
-CROSS JOIN LATERAL unnest(c.audit_id, c.endpoint, c.error, c.agent, c.data)
-  WITH ORDINALITY AS e(audit_id, endpoint, error, agent, data, n)
-JOIN audit_agent a ON a.run = c.run AND a.agent = e.agent;
+CROSS JOIN LATERAL unnest(c.audit_id, c.endpoint, c.error, c.useragent, c.test, c.test_hit,
+                          c.conf_test_hit, c.data)
+  WITH ORDINALITY AS e(audit_id, endpoint, error, useragent, test, test_hit, conf_test_hit,
+                       data, n);
 COMMENT ON VIEW audit_event IS 'One row per audit event of a CI run, mapped to its endpoint';
 COMMENT ON COLUMN audit_event.release IS 'Release the run counts towards, X.Y.Z (capped at the newest known release)';
 COMMENT ON COLUMN audit_event.release_date IS 'Release date of that release';
@@ -125,8 +115,8 @@ COMMENT ON FUNCTION audit_run_lock(text) IS
 -- A load of run `source` starts here: waits for any other load of the same run
 -- (loads of one run are serialised, never interleaved), registers the run on its
 -- first load, and creates the run's fresh tables in the caller's transaction.
--- Returns the run id; the caller COPYs into runs.events_<run>_new and
--- runs.agents_<run>_new, then calls audit_run_publish.
+-- Returns the run id; the caller COPYs into runs.events_<run>_new, then calls
+-- audit_run_publish.
 CREATE FUNCTION audit_run_prepare(run_source text, run_release text) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -138,42 +128,33 @@ BEGIN
     INSERT INTO audit_run (source, release, events) VALUES (run_source, run_release, 0)
     RETURNING run INTO id;
   END IF;
-  -- Spelled out rather than LIKE audit_chunk: LIKE would lock the parents until
+  -- Spelled out rather than LIKE audit_chunk: LIKE would lock the parent until
   -- commit, and two loads of different runs would deadlock at their swaps.
   EXECUTE format('CREATE TABLE runs.%I (run bigint NOT NULL CHECK (run = %s),'
                  ' first bigint NOT NULL, audit_id text[] COMPRESSION lz4 NOT NULL,'
                  ' endpoint text[] COMPRESSION lz4 NOT NULL, error text[] COMPRESSION lz4 NOT NULL,'
-                 ' agent int[] COMPRESSION lz4 NOT NULL, data text[] COMPRESSION lz4 NOT NULL)',
-                 'events_' || id || '_new', id);
-  EXECUTE format('CREATE TABLE runs.%I (run bigint NOT NULL CHECK (run = %s),'
-                 ' agent int NOT NULL, useragent text, test text, test_hit boolean NOT NULL,'
-                 ' conf_test_hit boolean NOT NULL)', 'agents_' || id || '_new', id);
+                 ' useragent text[] COMPRESSION lz4 NOT NULL, test text[] COMPRESSION lz4 NOT NULL,'
+                 ' test_hit boolean[] COMPRESSION lz4 NOT NULL,'
+                 ' conf_test_hit boolean[] COMPRESSION lz4 NOT NULL,'
+                 ' data text[] COMPRESSION lz4 NOT NULL)', 'events_' || id || '_new', id);
   RETURN id;
 END
 $$;
 COMMENT ON FUNCTION audit_run_prepare(text, text) IS
-  'Start a load of a run: lock it against other loads of the same source, create its fresh tables; returns the run id';
+  'Start a load of a run: lock it against other loads of the same source, create its fresh table; returns the run id';
 
--- The swap: drops the run's old tables (if any), keys the fresh ones, attaches them
--- (their CHECK constraint spares the validation scan) and records the run.
+-- The swap: drops the run's old table (if any), keys the fresh one, attaches it
+-- (its CHECK constraint spares the validation scan) and records the run.
 CREATE FUNCTION audit_run_publish(id bigint, run_release text, run_release_date text,
                                   run_events bigint) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE
-  kind text;
 BEGIN
   PERFORM audit_run_detach(id);
-  FOREACH kind IN ARRAY ARRAY['events', 'agents'] LOOP
-    EXECUTE format('ALTER TABLE runs.%I ADD CONSTRAINT %I PRIMARY KEY (run, %s)',
-                   kind || '_' || id || '_new', kind || '_' || id || '_pkey',
-                   CASE kind WHEN 'events' THEN 'first' ELSE 'agent' END);
-  END LOOP;
   EXECUTE format('ALTER TABLE runs.%I RENAME TO %I', 'events_' || id || '_new', 'events_' || id);
-  EXECUTE format('ALTER TABLE runs.%I RENAME TO %I', 'agents_' || id || '_new', 'agents_' || id);
+  EXECUTE format('ALTER TABLE runs.%I ADD CONSTRAINT %I PRIMARY KEY (run, first)',
+                 'events_' || id, 'events_' || id || '_pkey');
   EXECUTE format('ALTER TABLE audit_chunk ATTACH PARTITION runs.%I FOR VALUES IN (%s)',
                  'events_' || id, id);
-  EXECUTE format('ALTER TABLE audit_agent ATTACH PARTITION runs.%I FOR VALUES IN (%s)',
-                 'agents_' || id, id);
   UPDATE audit_run
   SET release = run_release, release_date = run_release_date, events = run_events,
       loaded_at = localtimestamp
@@ -181,15 +162,15 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION audit_run_publish(bigint, text, text, bigint) IS
-  'End a load of a run: swap its fresh tables in for the old ones and record its release and size';
+  'End a load of a run: swap its fresh table in for the old one and record its release and size';
 
 CREATE FUNCTION audit_run_detach(id bigint) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-  EXECUTE format('DROP TABLE IF EXISTS runs.%I, runs.%I', 'events_' || id, 'agents_' || id);
+  EXECUTE format('DROP TABLE IF EXISTS runs.%I', 'events_' || id);
 END
 $$;
-COMMENT ON FUNCTION audit_run_detach(bigint) IS 'Drop the tables (partitions) of a run''s events';
+COMMENT ON FUNCTION audit_run_detach(bigint) IS 'Drop the table (partition) of a run''s events';
 
 -- A load's hit counts (COPYed into the temporary table run_hit) replace its run's
 -- rows of endpoint_hit by difference: rows whose counts are unchanged stay as they
@@ -222,7 +203,7 @@ $$;
 COMMENT ON FUNCTION endpoint_hit_merge(text) IS
   'Make the endpoint_hit rows of run source those of the temporary table run_hit, changing only the rows that differ';
 
--- `snoopdb runs drop` and `prune`: a run's tables, its row and its hit counts go (the
+-- `snoopdb runs drop` and `prune`: a run's table, its row and its hit counts go (the
 -- caller refreshes the coverage summaries once after its drops, in the same
 -- transaction). Returns the number of events dropped; null when no such run.
 CREATE FUNCTION audit_run_drop(run_source text) RETURNS bigint
@@ -261,25 +242,16 @@ BEGIN
       ' FROM %s GROUP BY source ORDER BY min(id)', rows) LOOP
     run_id := audit_run_prepare(r.source, r.release);
     EXECUTE format($q$
-      INSERT INTO runs.%I (run, agent, useragent, test, test_hit, conf_test_hit)
-      SELECT %s, row_number() OVER (ORDER BY min(id)), useragent, test, test_hit, conf_test_hit
-      FROM %s WHERE source = %L
-      GROUP BY useragent, test, test_hit, conf_test_hit$q$,
-      'agents_' || run_id || '_new', run_id, rows, r.source);
-    EXECUTE format($q$
-      INSERT INTO runs.%1$I (run, first, audit_id, endpoint, error, agent, data)
+      INSERT INTO runs.%1$I
       SELECT %2$s, (n / 1000) * 1000, array_agg(audit_id ORDER BY n),
              array_agg(endpoint ORDER BY n), array_agg(error ORDER BY n),
-             array_agg(agent ORDER BY n), array_agg(data::text ORDER BY n)
-      FROM (SELECT row_number() OVER (ORDER BY e.id) - 1 AS n, e.audit_id, e.endpoint,
-                   e.error, a.agent, e.data
-            FROM %5$s e
-            JOIN runs.%3$I a ON a.useragent IS NOT DISTINCT FROM e.useragent
-             AND a.test IS NOT DISTINCT FROM e.test AND a.test_hit = e.test_hit
-             AND a.conf_test_hit = e.conf_test_hit
-            WHERE e.source = %4$L) x
+             array_agg(useragent ORDER BY n), array_agg(test ORDER BY n),
+             array_agg(test_hit ORDER BY n), array_agg(conf_test_hit ORDER BY n),
+             array_agg(data::text ORDER BY n)
+      FROM (SELECT row_number() OVER (ORDER BY id) - 1 AS n, * FROM %3$s
+            WHERE source = %4$L) x
       GROUP BY n / 1000$q$,
-      'events_' || run_id || '_new', run_id, 'agents_' || run_id || '_new', r.source, rows);
+      'events_' || run_id || '_new', run_id, rows, r.source);
     PERFORM audit_run_publish(run_id, r.release, r.release_date, r.events);
     UPDATE audit_run SET loaded_at = r.loaded_at WHERE run = run_id;
     stored := stored + 1;

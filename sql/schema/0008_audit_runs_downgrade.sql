@@ -26,7 +26,7 @@ DROP VIEW audit_event;
 DROP FUNCTION audit_run_publish(bigint, text, text, bigint), audit_run_prepare(text, text),
   audit_run_detach(bigint), audit_run_lock(text), audit_run_drop(text),
   audit_run_import(regclass), endpoint_hit_merge(text);
-DROP TABLE audit_chunk, audit_agent, audit_run;
+DROP TABLE audit_chunk, audit_run;
 DROP SCHEMA runs;
 
 ALTER TABLE audit_event_0006 RENAME TO audit_event;

@@ -6,7 +6,6 @@ SELECT r.source,
        r.release,
        r.events,
        coalesce(pg_total_relation_size(to_regclass(format('runs.%I', 'events_' || r.run))), 0)
-       + coalesce(pg_total_relation_size(to_regclass(format('runs.%I', 'agents_' || r.run))), 0)
          AS bytes,
        r.loaded_at,
        j.job,
