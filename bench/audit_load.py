@@ -159,7 +159,7 @@ def measure(url: str, files: list[Path], runs: int) -> None:
         conn.execute("CHECKPOINT")
         added = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0] - before
         events = conn.execute("SELECT sum(events)::bigint FROM audit_run").fetchone()[0]
-        runs, hits, summaries = conn.execute(SIZES).fetchone()
+        run_bytes, hits, summaries = conn.execute(SIZES).fetchone()
         summary = conn.execute("SELECT count(*) FROM endpoint_hit").fetchone()[0]
         details = conn.execute("SELECT details FROM load_log WHERE kind = 'audit'"
                                ).fetchone()[0]
@@ -192,7 +192,7 @@ def measure(url: str, files: list[Path], runs: int) -> None:
     print(f"ratio: {e2e_rate / floor_rate:.2f} of the floor")
     print(f"peak RSS of snoopdb load: {peak:.0f} MB (reload: {reload_peak:.0f} MB)")
     print(f"database growth: {added / events:,.0f} bytes per event ({added / 1e6:,.0f} MB):"
-          f" run partitions {runs / events:,.0f}, endpoint_hit {hits / events:,.0f},"
+          f" run partitions {run_bytes / events:,.0f}, endpoint_hit {hits / events:,.0f},"
           f" coverage summaries {summaries / events:,.0f}; the plain floor table alone"
           f" {floor_bytes / events:,.0f}")
     print(f"reload of the same run: {reload_seconds:.1f}s, dead rows left: {dead:,}")

@@ -295,8 +295,9 @@ def _print_runs(listed: list[runs.Run]) -> None:
 def cmd_runs(args: argparse.Namespace, ctx: Context) -> int:
     """List the loaded CI runs (by job, newest first), or drop or prune them.
 
-    Each run's events are a partition of their own: dropping a run is cheap and
-    leaves no dead rows; the coverage views are refreshed in the same transaction.
+    Each run's events are a table of their own: dropping a run drops that table
+    (no rows deleted one by one) and the run's endpoint_hit rows, and refreshes the
+    coverage views, in one transaction.
 
     Example: snoopdb runs
     """
