@@ -3,7 +3,7 @@
 Builds its own database on the server (created and dropped here): the real 1.35
 and 1.36 specs, conformance.yaml and ineligible_endpoints.yaml loaded by snoopdb's
 loaders; four CI runs (two per release) of generated audit events written to
-`audit_event` with COPY, and `endpoint_hit` written with COPY as exactly the
+runs (COPY, then audit_run_import()), and `endpoint_hit` written with COPY as exactly the
 aggregate of those events (checked); a few thousand live events. Then
 refresh_coverage() and `SELECT * FROM <view>` for each view, median of 5.
 
@@ -205,10 +205,14 @@ def audit_lines(release: str, source: str, endpoints: list[Endpoint], actors: li
 
 def load_run(conn: psycopg.Connection, release: str, source: str, endpoints: list[Endpoint],
              actors: list[Actor], events: int, seed: int) -> int:
-    """One run's events and their endpoint_hit aggregate in one transaction, as the loader does."""
+    """One run's events and their endpoint_hit aggregate in one transaction: the rows
+    staged in audit_event's old table layout, stored as a run by audit_run_import()."""
     hits: collections.Counter[tuple[str, str | None, bool, bool]] = collections.Counter()
     with conn.transaction(), conn.cursor() as cur:
-        with cur.copy(f"COPY audit_event ({', '.join(AUDIT_COLUMNS)}) FROM STDIN") as copy:
+        cur.execute("CREATE TEMP TABLE staged_event"
+                    " (LIKE testing.audit_event INCLUDING DEFAULTS INCLUDING IDENTITY)"
+                    " ON COMMIT DROP")
+        with cur.copy(f"COPY staged_event ({', '.join(AUDIT_COLUMNS)}) FROM STDIN") as copy:
             batch: list[str] = []
             for line in audit_lines(release, source, endpoints, actors, events, seed, hits):
                 batch.append(line)
@@ -216,6 +220,7 @@ def load_run(conn: psycopg.Connection, release: str, source: str, endpoints: lis
                     copy.write("".join(batch))
                     batch.clear()
             copy.write("".join(batch))
+        cur.execute("SELECT audit_run_import('staged_event')")
         with cur.copy(f"COPY endpoint_hit ({', '.join(HIT_COLUMNS)}) FROM STDIN") as copy:
             for (endpoint, test, test_hit, conf_test_hit), count in hits.items():
                 copy.write_row((release, source, endpoint, test, test_hit, conf_test_hit, count))

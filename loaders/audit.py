@@ -1,9 +1,9 @@
 """Audit logs (JSON lines of audit.k8s.io Events) → `audit_event` and `endpoint_hit`.
 
 A run (one CI job build, or a set of local files) is loaded in one transaction:
-its previous rows are deleted (keyed by `source`), its events are streamed line by
-line into COPY, and its hit counts — tallied while streaming — go to
-`endpoint_hit`. Memory stays flat whatever the log size.
+its events are streamed line by line into COPY — into fresh tables that replace
+the run's old ones at the end (audit_store.py) — and its hit counts, tallied while
+streaming, go to `endpoint_hit`. Memory stays flat whatever the log size.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import IO
 
 import orjson
 import psycopg
-from snoopdb.loaders import fields, spec
+from snoopdb.loaders import audit_store, fields, spec
 from snoopdb.loaders.github import KUBERNETES, SPEC_PATH
 
 from snoopdb.core import progress
@@ -39,8 +39,8 @@ from snoopdb.db import loadlog
 # the cached user-agent part, joined without reshuffling.
 EVENT_COLUMNS = ("release", "release_date", "source", "audit_id", "endpoint", "error",
                  "useragent", "test", "test_hit", "conf_test_hit", "data")
-HIT_COLUMNS = ("release", "source", "endpoint", "test", "test_hit", "conf_test_hit", "hits")
 COPY_CHUNK = 1 << 20
+PROGRESS_LINES = 8192
 SEND_QUEUE_CHUNKS = 8
 NULL = b"\\N"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -120,10 +120,24 @@ class AuditReport:
         return self.events / self.seconds if self.seconds else 0.0
 
 
+@dataclass(frozen=True)
+class Agent:
+    """A user agent with its test attribution, numbered within a run from 1."""
+
+    number: int
+    useragent: str | None
+    test: str | None
+    test_hit: bool
+    conf_test_hit: bool
+    text: bytes  # the four values in COPY text format, tab-separated
+
+
 class EventRows:
-    """Turns raw audit event lines into COPY text rows of `audit_event`, tallying hits.
+    """Maps raw audit events to their endpoint and agent, tallying hits; and turns them
+    into COPY text rows of `audit_event`'s columns (the live table's layout).
 
     User agents and (verb, URI) matches repeat a great deal, so both are cached.
+    `fields` (when given) tallies the fields each request body sets.
     """
 
     def __init__(self, matcher: Matcher, release: str, release_date: str | None, source: str,
@@ -132,23 +146,32 @@ class EventRows:
         self.fields = fields
         self.hits: Counter[tuple[str, str | None, bool, bool]] = Counter()
         self.report = AuditReport(source=source, release=release)
-        self._agents: dict[str | None, tuple[bytes, str | None, bool, bool]] = {}
+        self._agents: dict[tuple[str | None, str | None, bool, bool], Agent] = {}
+        self._by_useragent: dict[str | None, Agent] = {}
         self._head = b"\t".join((_text(release), _text(release_date), _text(source))) + b"\t"
 
-    def row(self, line: bytes, event: dict) -> bytes:
-        """The COPY row of one parsed event (`line` is its JSON text)."""
+    def _agent(self, useragent: str | None, test: str | None, test_hit: bool,
+               conf: bool) -> Agent:
+        key = (useragent, test, test_hit, conf)
+        agent = self._agents.get(key)
+        if agent is None:
+            agent = self._agents[key] = Agent(
+                len(self._agents) + 1, useragent, test, test_hit, conf,
+                b"\t".join((_text(useragent), _text(test), b"t" if test_hit else b"f",
+                            b"t" if conf else b"f")))
+        return agent
+
+    def map(self, event: dict) -> tuple[str | None, str | None, str | None, Agent]:
+        """(audit_id, endpoint, error, agent) of one parsed event, its hit tallied;
+        BadEvent, before anything is counted, for an event that cannot be stored."""
         verb = _text_field(event, "verb", required=True)
         uri = _text_field(event, "requestURI", required=True)
         useragent = _text_field(event, "userAgent", required=False)
         audit_id = _text_field(event, "auditID", required=False)
         assert verb is not None and uri is not None  # required fields
-        agent = self._agents.get(useragent)
+        agent = self._by_useragent.get(useragent)
         if agent is None:
-            test, test_hit, conf = classify(useragent)
-            agent = self._agents[useragent] = (
-                b"\t".join((_text(useragent), _text(test), b"t" if test_hit else b"f",
-                            b"t" if conf else b"f")), test, test_hit, conf)
-        encoded_agent, test, test_hit, conf = agent
+            agent = self._by_useragent[useragent] = self._agent(useragent, *classify(useragent))
         endpoint, error = self.matcher.match(verb, uri)
         self.report.events += 1
         if endpoint is None:
@@ -157,18 +180,21 @@ class EventRows:
             self.report.matched += 1
             credited = reattribute(endpoint, useragent, uri)
             if credited is not None:
-                test, test_hit, conf = credited, True, "[Conformance]" in credited
-                encoded_agent = b"\t".join((_text(useragent), _text(test), b"t",
-                                            b"t" if conf else b"f"))
-            self.hits[(endpoint, test, test_hit, conf)] += 1
+                agent = self._agent(useragent, credited, True, "[Conformance]" in credited)
+            self.hits[(endpoint, agent.test, agent.test_hit, agent.conf_test_hit)] += 1
             if self.fields is not None:
                 body = event.get("requestObject")
                 if body is not None:
-                    self.fields.add(endpoint, (useragent, test, test_hit, conf), body)
+                    self.fields.add(endpoint, (useragent, agent.test, agent.test_hit,
+                                               agent.conf_test_hit), body)
+        return audit_id, endpoint, error, agent
+
+    def row(self, line: bytes, event: dict) -> bytes:
+        """The COPY row of one parsed event (`line` is its JSON text)."""
+        audit_id, endpoint, error, agent = self.map(event)
         return b"".join((
-            self._head, _text(audit_id), b"\t",
-            _text(endpoint), b"\t", _text(error), b"\t", encoded_agent, b"\t",
-            _json_text(line), b"\n",
+            self._head, _text(audit_id), b"\t", _text(endpoint), b"\t", _text(error), b"\t",
+            agent.text, b"\t", _json_text(line), b"\n",
         ))
 
     def hit_rows(self) -> Iterator[tuple[object, ...]]:
@@ -213,46 +239,53 @@ def load_run(
 ) -> AuditReport:
     """Replace the run `source` with the events of `logs` (read in the order given).
 
-    CI runs go to `audit_event` with their hit counts in `endpoint_hit`; with
+    CI runs go to the run's own partitions behind `audit_event` (audit_store), swapped
+    in for the old ones at the end, with their hit counts in `endpoint_hit`; with
     `testing`, events go to `testing.audit_event` (live tests' table). One
-    transaction: on any error nothing of the run changes. `on_progress` gets the
-    number of (compressed) bytes read since its last call.
+    transaction: on any error nothing of the run changes. Loads of the same run wait
+    for each other. `on_progress` gets the number of (compressed) bytes read since
+    its last call.
     """
     started = time.monotonic()
     started_at = dt.datetime.now(dt.timezone.utc)
-    table = "testing.audit_event" if testing else "audit_event"
     tally = fields.tally_for(conn, None if testing else release)
     rows = EventRows(matcher, release, release_date, source, tally)
     report = rows.report
     with conn.transaction():
-        # table is one of two constant names, never input
-        conn.execute(f"DELETE FROM {table} WHERE source = %s", (source,))  # noqa: S608
-        if not testing:
-            conn.execute("DELETE FROM endpoint_hit WHERE source = %s", (source,))
-            # Raw events win: the release's imported published coverage goes.
-            conn.execute("DELETE FROM endpoint_hit WHERE release = %s AND imported", (release,))
-        with conn.cursor().copy(f"COPY {table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
+        if testing:
+            conn.execute("SELECT audit_run_lock(%s)", (source,))
+            conn.execute("DELETE FROM testing.audit_event WHERE source = %s", (source,))
+            copy_context = conn.cursor().copy(
+                f"COPY testing.audit_event ({', '.join(EVENT_COLUMNS)}) FROM STDIN")
+        else:
+            run = audit_store.prepare(conn, source, release)
+            copy_context = audit_store.copy_chunks(conn, run)
+        with copy_context as copy:
             sender = _Sender(copy)
+            writer: _RowBuffer | audit_store.ChunkWriter = (
+                _RowBuffer(rows, sender.send) if testing
+                else audit_store.ChunkWriter(rows, run, sender.send))
             try:
                 for log in logs:
                     report.files += 1
                     try:
-                        _copy_file(log, rows, sender.send, skip_bad_lines, on_progress)
+                        _copy_file(log, rows, writer.add, skip_bad_lines, on_progress)
                     except InputError:
                         if not skip_bad_lines:
                             raise
                         report.bad_lines += 1  # the rest of a truncated file is lost
                         report.bad_reasons["truncated or corrupt gzip"] += 1
+                writer.close()
             finally:
                 sender.close()
         summary_started = time.monotonic()
         fields.store(conn, tally, release=release, source=source, testing=testing)
         if not testing:
-            # refreshed even with no hits: the deletes above changed endpoint_hit too
-            with conn.cursor().copy(
-                    f"COPY endpoint_hit ({', '.join(HIT_COLUMNS)}) FROM STDIN") as copy:
-                for hit in rows.hit_rows():
-                    copy.write_row(hit)
+            # Raw events win: the release's imported published coverage goes.
+            conn.execute("DELETE FROM endpoint_hit WHERE release = %s AND imported", (release,))
+            audit_store.store_hits(conn, source, rows.hit_rows())
+            audit_store.publish(conn, run, release, release_date, report.events)
+            # after the swap: every load takes the partition locks before the summaries'
             conn.execute("SELECT refresh_coverage()")
             report.summary_seconds = time.monotonic() - summary_started
         loadlog.record(conn, "testing-audit" if testing else "audit", release, source,
@@ -264,6 +297,32 @@ def load_run(
                        })
     report.seconds = time.monotonic() - started
     return report
+
+
+class _RowBuffer:
+    """Collects COPY text rows of the live table into chunks of about COPY_CHUNK bytes."""
+
+    def __init__(self, rows: EventRows, send: Callable[[bytes], None]):
+        self._rows = rows
+        self._send = send
+        self._buffer: list[bytes] = []
+        self._size = 0
+
+    def add(self, line: bytes, event: dict) -> None:
+        row = self._rows.row(line, event)
+        self._buffer.append(row)
+        self._size += len(row)
+        if self._size >= COPY_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._buffer:
+            self._send(b"".join(self._buffer))
+            self._buffer.clear()
+            self._size = 0
+
+    def close(self) -> None:
+        self.flush()
 
 
 class _Sender:
@@ -302,13 +361,11 @@ class _Sender:
 def _copy_file(
     log: LogFile,
     rows: EventRows,
-    send: Callable[[bytes], None],
+    add: Callable[[bytes, dict], None],
     skip_bad_lines: bool,
     on_progress: Callable[[int], None] | None,
 ) -> None:
     report = rows.report
-    buffer: list[bytes] = []
-    size = 0
     try:
         raw = log.path.open("rb")
     except OSError as exc:
@@ -327,7 +384,7 @@ def _copy_file(
                 try:
                     if not isinstance(event, dict):
                         raise BadEvent("not a JSON object")
-                    row = rows.row(line, event)
+                    add(line, event)
                 except BadEvent as exc:
                     reason = detail = str(exc)
                 else:
@@ -338,18 +395,10 @@ def _copy_file(
                 report.bad_lines += 1
                 report.bad_reasons[reason] += 1
                 continue
-            buffer.append(row)
-            size += len(row)
-            if size >= COPY_CHUNK:
-                send(b"".join(buffer))
-                buffer.clear()
-                size = 0
-                if on_progress:
-                    position = raw.tell()
-                    on_progress(position - reported)
-                    reported = position
-        if buffer:
-            send(b"".join(buffer))
+            if on_progress and number % PROGRESS_LINES == 0:
+                position = raw.tell()
+                on_progress(position - reported)
+                reported = position
         report.bytes_read += raw.tell()
         if on_progress:
             on_progress(raw.tell() - reported)

@@ -61,9 +61,11 @@ COUNTED = ("open_api", "audit_event", "testing.audit_event", "endpoint_hit", "co
 
 
 def schema_dump(url: str) -> list[str]:
-    """`pg_dump --schema-only` without comments and pg_dump's per-run restrict keys."""
+    """`pg_dump --schema-only` without comments and pg_dump's per-run restrict keys, and
+    without the tables of loaded runs (runs.events_N: data, one table per run)."""
     dump = subprocess.run(["pg_dump", "--schema-only", "--no-owner", "--no-privileges",
-                           "--dbname", url], check=True, capture_output=True, text=True).stdout
+                           "--exclude-table", "runs.events_*", "--dbname", url],
+                          check=True, capture_output=True, text=True).stdout
     return [line for line in dump.splitlines()
             if line and not line.startswith(("--", "\\restrict", "\\unrestrict"))]
 

@@ -1,7 +1,7 @@
 """Field-level coverage: body schemas per release, field tallies, their views.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 from snoopdb.db.schema import install_view, run_sql_file
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
