@@ -1,5 +1,5 @@
 """Every error snoopdb raises on purpose, in one place. The library states facts;
-the CLI prints each as one line and adds the flag or command that helps (cli.hint)."""
+the CLI prints each as one line and adds the flag or command that helps (cli.exits.hint)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,77 @@
+"""The `snoopdb` command line: parses options and calls library functions.
+
+Each module holds a group of commands, their handlers next to the options they take:
+`database` (init, db), `loading` (load, compare-published), `certification`
+(verify-submission), `servers` (auditlogger, serve), `reports` (ticket, gate, export),
+`runs` (runs, runs drop, runs prune).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Callable, Sequence
+
+import psycopg
+
+from snoopdb import __version__
+from snoopdb.cli import certification, database, loading, reports, runs, servers
+from snoopdb.cli.context import Context, say
+from snoopdb.cli.exits import EXIT_FAILED, hint
+from snoopdb.cli.parsing import global_options
+from snoopdb.core.config import Settings
+from snoopdb.core.errors import SnoopError
+from snoopdb.db import connection
+
+# In the order `snoopdb --help` lists the commands.
+_COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    database.add_init, loading.add_load, loading.add_compare_published,
+    certification.add_verify_submission, servers.add_auditlogger, reports.add_ticket,
+    reports.add_gate, reports.add_export, servers.add_serve, runs.add_runs, database.add_db,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="snoopdb",
+        description="Which parts of the Kubernetes API do tests exercise, release by release.",
+    )
+    parser.add_argument("--version", action="version", version=f"snoopdb {__version__}")
+    global_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for register in _COMMANDS:
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.debug:
+        # psycopg logs a warning when it abandons a COPY on a lost connection; the
+        # error that follows says it in one line
+        logging.getLogger("psycopg").addHandler(logging.NullHandler())
+        logging.getLogger("psycopg").propagate = False
+    ctx = Context(Settings(), args.database_url, args.releases_file)
+    try:
+        return args.handler(args, ctx)
+    except SnoopError as exc:
+        if args.debug:
+            raise
+        advice = hint(exc, ctx.settings)
+        say(f"snoopdb: error: {exc}{advice or ''}")
+        return EXIT_FAILED
+    except psycopg.Error as exc:
+        if args.debug:
+            raise
+        say(f"snoopdb: error: {connection.describe(exc)}")
+        return EXIT_FAILED
+    except OSError as exc:  # a local file or the disk, outside what the library names
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        say(f"snoopdb: error: {where}{exc.strerror or exc}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        say("snoopdb: interrupted")
+        return 130

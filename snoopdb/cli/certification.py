@@ -1,0 +1,108 @@
+"""`verify-submission`: the CNCF bot's checks on a submission, printed as its checklist or,
+for --all, a summary table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from snoopdb.cli.context import Context, say
+from snoopdb.cli.parsing import add_command
+from snoopdb.commands.verify import Verification, verify_submission
+from snoopdb.core.errors import ConfigError
+
+
+def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
+    """Check a certification submission as the CNCF bot does, and print its labels.
+
+    A submission folder is vX.Y/<product>/ of cncf/k8s-conformance (README.md,
+    PRODUCT.yaml, e2e.log, junit_01.xml). Prints the checklist and the labels the bot
+    would apply, and keeps the results in the database (conformance.submission,
+    conformance.submission_missing_test, ...).
+    Checks the bot does not make are marked "beyond the bot"; they fail the run only
+    with --strict. Exit status: 0 passed, 1 a check failed, 3 cannot be processed
+    (the bot's unable-to-process: release out of the supported window, no conformance
+    list for the release, a title that is not a submission's; or a download failed).
+
+    Example: snoopdb verify-submission v1.35/coolkube --title "Conformance results for v1.35/cool"
+    """
+    if (args.dir is None) == (args.all is None):
+        raise ConfigError("give either a submission folder DIR or --all ROOT")
+    if args.all is not None and args.title is not None:
+        raise ConfigError("--title is the title of one submission's pull request, not of --all")
+    if args.all is not None and args.conformance_file is not None and args.release is None:
+        raise ConfigError("--conformance-file with --all needs --release: a conformance"
+                          " list belongs to one release")
+    with ctx.connect(migrate=True) as conn:
+        report = verify_submission(
+            conn, ctx.fetcher(), ctx.settings, ctx.releases(), folder=args.dir, root=args.all,
+            release=args.release, title=args.title, check_urls=args.check_urls,
+            allow_private_urls=args.allow_private_urls, conformance_file=args.conformance_file)
+    results = report.results
+    if args.json:
+        documents = [r.to_dict() for r in results]
+        print(json.dumps(documents[0] if args.all is None else documents, indent=2))
+    elif args.all is None:
+        print(_checklist(results[0]))
+    else:
+        print(_summary_table(results))
+        say(f"verified {len(results)} submissions in {report.seconds:.1f}s")
+    return report.exit_status(args.strict)
+
+
+def _checklist(result: Verification) -> str:
+    name = result.submission.name
+    if result.error is not None:
+        lines = [f"{name}: cannot be processed: {result.error}"]
+        if result.labels:
+            lines.append(f"labels: {', '.join(result.labels)}")
+        return "\n".join(lines)
+    lines = [f"{name}: {result.passed_checks} of {len(result.checks)} requirements have passed"]
+    for check in result.checks:
+        lines.append(f"[{'PASS' if check.passed else 'FAIL'}] {check.title}")
+        if not check.passed:
+            lines.append(f"  - {check.hint}")
+            lines += [f"    - {detail}" for detail in check.details]
+    lines.append(f"labels: {', '.join(result.labels)}")
+    return "\n".join(lines)
+
+
+def _summary_table(results: list[Verification]) -> str:
+    rows = [("SUBMISSION", "RESULT", "CHECKS", "FAILED CHECKS / ERROR")]
+    for r in results:
+        failed = r.error or ", ".join(c.name for c in r.checks if not c.passed)
+        rows.append((r.submission.name, r.result, f"{r.passed_checks}/{len(r.checks)}", failed))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+             + "  " + row[3]
+             for row in rows]
+    counts = {result: sum(r.result == result for r in results)
+              for result in ("passed", "failed", "unprocessable")}
+    lines.append(f"{len(results)} submissions: " + ", ".join(f"{n} {result}"
+                                                            for result, n in counts.items()))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def add_verify_submission(sub: argparse._SubParsersAction) -> None:
+    parser = add_command(sub, "verify-submission", cmd_verify_submission)
+    parser.add_argument("dir", nargs="?", type=Path, metavar="DIR",
+                        help="the submission folder, normally vX.Y/<product>")
+    parser.add_argument("--all", type=Path, metavar="ROOT",
+                        help="verify every vX.Y/<product> folder under ROOT (a checkout of "
+                             "cncf/k8s-conformance) and print a summary table")
+    parser.add_argument("--release", help="the release (v1.35) when DIR's parent folder does "
+                        "not name it; with --all, verify only that release's folders")
+    parser.add_argument("--title", help="the pull request's title, checked when given")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--check-urls", action="store_true",
+                        help="also request PRODUCT.yaml's URLs and expect HTML pages (public "
+                             "addresses only, no proxy)")
+    parser.add_argument("--allow-private-urls", action="store_true",
+                        help="with --check-urls, also request loopback, link-local and "
+                             "private addresses (a mirror on your network, tests)")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 1 when a check beyond the bot fails too")
+    parser.add_argument("--conformance-file", type=Path, metavar="FILE",
+                        help="the release's conformance.yaml (default: the release-X.Y branch's, "
+                             "from the GitHub raw base URL); replaces the stored list")

@@ -1,0 +1,108 @@
+"""The commands that read the views and report: `ticket`, `gate` and `export`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from snoopdb.cli.context import Context, say
+from snoopdb.cli.exits import hint
+from snoopdb.cli.parsing import add_command
+from snoopdb.commands import gate
+from snoopdb.commands.export import export
+from snoopdb.commands.ticket import ticket as mock_ticket
+from snoopdb.core.errors import SnoopError
+from snoopdb.loaders.github import Sources
+
+
+def cmd_ticket(args: argparse.Namespace, ctx: Context) -> int:
+    """Write the mock test ticket (Markdown) of a test being written against a live cluster.
+
+    It lists the endpoints its user agent hit and whether CI tests them today, the untested ones
+    it newly covers, the projected change in coverage, and a test outline for their kinds.
+
+    Example: snoopdb ticket --useragent live-test-writing --output ticket.md
+    """
+    with ctx.connect() as conn:
+        text = mock_ticket(conn, args.useragent)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text)
+        say(f"wrote {args.output}")
+    return 0
+
+
+def add_ticket(sub: argparse._SubParsersAction) -> None:
+    parser = add_command(sub, "ticket", cmd_ticket)
+    parser.add_argument("--useragent", required=True,
+                        help="the live test's user agent (starts with live), "
+                             "e.g. live-test-writing")
+    parser.add_argument("--output", type=Path, metavar="FILE",
+                        help="write the Markdown to FILE instead of standard output")
+
+
+def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
+    """Release-blocking check: do the stable endpoints new in a release have conformance tests?
+
+    Fails when a stable, conformance-eligible endpoint new in the release (default: the
+    latest loaded) is hit by no conformance test in the release's audit events; those in
+    the release's pending_eligible_endpoints.yaml may wait. Prints a verdict and its
+    reason for every new endpoint. Exit status: 0 pass, 1 fail, 3 cannot decide (no
+    spec, no earlier release to compare with, no audit data, no conformance tests).
+
+    Example: snoopdb gate --release 1.36 --junit junit_gate.xml
+    """
+    try:
+        with ctx.connect() as conn:
+            result = gate.run(conn, ctx.fetcher(), Sources(ctx.settings, ctx.releases()),
+                              args.release, args.pending_file)
+    except SnoopError as exc:
+        if args.debug:
+            raise
+        say(f"snoopdb: gate cannot decide: {exc}{hint(exc, ctx.settings) or ''}")
+        return gate.EXIT_CODES["undecided"]
+    if result.problem is not None:
+        say(f"snoopdb: gate cannot decide: {result.problem}")
+        return result.exit_code
+    print(gate.render(result))
+    if args.junit is not None:
+        args.junit.write_text(gate.junit(result))
+        say(f"wrote {args.junit}")
+    return result.exit_code
+
+
+def add_gate(sub: argparse._SubParsersAction) -> None:
+    parser = add_command(sub, "gate", cmd_gate)
+    parser.add_argument("--release", help="1.36, 1.36.0 or v1.36.0 (default: the latest "
+                        "loaded release)")
+    parser.add_argument("--junit", type=Path, metavar="FILE",
+                        help="also write JUnit XML: one testcase per new eligible endpoint")
+    parser.add_argument("--pending-file", type=Path, metavar="FILE",
+                        help="pending_eligible_endpoints.yaml to use instead of the "
+                             "release's from the GitHub raw base URL")
+
+
+def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
+    """Write the coverage files the apisnoop web app reads (its resources/coverage/ folder).
+
+    <release>.json (default: the latest loaded release), conformance-progress.json,
+    conformance-coverage-per-release.json, conformance-endpoints.json,
+    ineligible_endpoints.json and untested-endpoints.txt, every number from the views.
+
+    Example: snoopdb export --release 1.36 --out resources/coverage
+    """
+    with ctx.connect() as conn:
+        written = export(conn, args.out, args.release)
+    for file in written:
+        print(f"{file.path} ({file.bytes:,} bytes)")
+    return 0
+
+
+def add_export(sub: argparse._SubParsersAction) -> None:
+    parser = add_command(sub, "export", cmd_export)
+    parser.add_argument("--release", help="release of <release>.json and of the "
+                        "untested list (default: the latest loaded release)")
+    parser.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
+                        help="folder to write the files to (default: .)")
