@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -251,6 +252,7 @@ def load_run(
     tally = fields.tally_for(conn, None if testing else release)
     rows = EventRows(matcher, release, release_date, source, tally)
     report = rows.report
+    copy_context: AbstractContextManager[psycopg.Copy]
     with conn.transaction():
         if testing:
             conn.execute("SELECT audit_run_lock(%s)", (source,))

@@ -8,10 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import orjson
 import psycopg
 from snoopdb.loaders import audit, spec
-from snoopdb.loaders.gcs import Blob, Bucket
+from snoopdb.loaders.gcs import Blob, Bucket, json_object
 from snoopdb.loaders.github import KUBERNETES, SPEC_PATH, Sources
 
 from snoopdb.core import progress
@@ -98,14 +97,7 @@ LAYOUTS: dict[str, Callable[[Bucket, str], list[Blob]]] = {
 
 
 def _json(bucket: Bucket, name: str) -> dict:
-    content = bucket.read(name)
-    try:
-        value = orjson.loads(content)
-    except orjson.JSONDecodeError as exc:
-        raise FetchError(f"{bucket.url(name)}: not JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise FetchError(f"{bucket.url(name)}: not a JSON object")
-    return value
+    return json_object(bucket.read(name), bucket.url(name))
 
 
 def _version_and_commit(bucket: Bucket, job: str, build_prefix: str) -> tuple[str, str | None]:

@@ -64,13 +64,7 @@ class Bucket:
                 query["pageToken"] = token
             url = (f"{self.base_url}/storage/v1/b/{urllib.parse.quote(self.name, safe='')}/o?"
                    + urllib.parse.urlencode(query))
-            content = self.fetcher.read_bytes(url, cache=False)
-            try:
-                page = orjson.loads(content)
-            except orjson.JSONDecodeError as exc:
-                raise FetchError(f"{url}: not a JSON object listing: {exc}") from exc
-            if not isinstance(page, dict):
-                raise FetchError(f"{url}: not a JSON object listing")
+            page = json_object(self.fetcher.read_bytes(url, cache=False), url, "listing")
             yield page
             token = page.get("nextPageToken")
             if not token:
@@ -92,3 +86,15 @@ class Bucket:
         """A local copy of `blob`, cached by bucket, name and generation."""
         key = f"gcs:{self.name}/{blob.name}#{blob.generation}"
         return self.fetcher.download(self.url(blob.name), key=key, expected=blob.expected)
+
+
+def json_object(content: bytes, url: str, what: str = "") -> dict:
+    """`content` as a JSON object; FetchError naming `url` when it is not one."""
+    kind = f"a JSON object {what}".rstrip()
+    try:
+        value = orjson.loads(content)
+    except orjson.JSONDecodeError as exc:
+        raise FetchError(f"{url}: not {kind}: {exc}") from exc
+    if not isinstance(value, dict):
+        raise FetchError(f"{url}: not {kind}")
+    return value

@@ -67,7 +67,8 @@ def test_wheel_installs_and_initialises(tmp_path: Path, database_url: str) -> No
                          " OpenAPI spec")
         with psycopg.connect(scratch) as conn:
             tables = {r[0] for r in conn.execute(
-                "SELECT schemaname || '.' || tablename FROM pg_tables"
-                " WHERE schemaname IN ('public', 'conformance', 'testing')")}
+                "SELECT relnamespace::regnamespace || '.' || relname FROM pg_class"
+                " WHERE relnamespace::regnamespace::text IN ('public', 'conformance', 'testing')"
+                " AND relkind IN ('r', 'p', 'v')")}
         assert {"public.open_api", "public.audit_event", "conformance.test",
                 "conformance.ineligible_endpoint", "testing.audit_event"} <= tables

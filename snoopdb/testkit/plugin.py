@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from snoopdb.core import releases
 from snoopdb.core.config import Settings
@@ -54,6 +55,10 @@ def conn(database_url: str) -> Iterator[psycopg.Connection]:
         ).fetchall()
         if tables:
             db.execute(f"TRUNCATE {', '.join(t[0] for t in tables)} RESTART IDENTITY CASCADE")
+        # each loaded run's events are a table of their own (runs.events_N)
+        for (name,) in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'runs'"
+                                  ).fetchall():
+            db.execute(sql.SQL("DROP TABLE runs.{}").format(sql.Identifier(name)))
         yield db
 
 
