@@ -411,8 +411,9 @@ def test_cli_serves_until_terminated(conn, database_url, spec_1_36, gce, tmp_pat
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url}
     server = subprocess.Popen(
-        [sys.executable, "-m", "snoopdb", "auditlogger", "--port", str(port), "--token-file",
-         str(token_file), "--retain", "7d", "--log-level", "warning"],
+        # the installed entry point, as users run it (not the checkout's package)
+        [str(Path(sys.executable).with_name("snoopdb")), "auditlogger", "--port", str(port),
+         "--token-file", str(token_file), "--retain", "7d", "--log-level", "warning"],
         env=env, stderr=subprocess.PIPE, text=True)
     url, auth = f"http://127.0.0.1:{port}", {"Authorization": "Bearer t0ken"}
 

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -411,7 +412,9 @@ def test_database_down_is_a_503(coverage) -> None:
 def test_cli_serves_until_terminated(coverage, database_url) -> None:
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "snoopdb", "serve", "--port", str(port), "--log-level", "warning"],
+        # the installed entry point, as users run it (not the checkout's package)
+        [str(Path(sys.executable).with_name("snoopdb")), "serve", "--port", str(port),
+         "--log-level", "warning"],
         env={**os.environ, "DATABASE_URL": database_url}, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
 
