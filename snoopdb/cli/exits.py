@@ -12,8 +12,9 @@ from snoopdb.core.errors import (
     SnoopError,
 )
 
-# Exit statuses (README, "Exit codes"): 2 is argparse's for usage errors.
-EXIT_OK, EXIT_FAILED, EXIT_UNDECIDED = 0, 1, 3
+# Exit statuses (README, "Exit codes"): 2 is argparse's for usage errors; 3 (cannot
+# decide, cannot process) is the verdict of the gate's and verify-submission's reports.
+EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def hint(exc: SnoopError, settings: Settings) -> str | None:
