@@ -28,10 +28,16 @@ import threading
 import time
 from pathlib import Path
 
-import requests
 from snoopdb.loaders import spec
 
-from bench.webhook import DEFAULT_SERVER, DEFAULT_SPEC, Client, batch_templates, free_port
+from bench.webhook import (
+    DEFAULT_SERVER,
+    DEFAULT_SPEC,
+    Client,
+    batch_templates,
+    free_port,
+    start_auditlogger,
+)
 from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection, schema
 from snoopdb.testkit.databases import scratch_database
@@ -137,19 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             bodies = batch_templates(args.spec, args.batch)
             port = free_port()
             with log_path.open("wb") as log:
-                server = subprocess.Popen(
-                    [sys.executable, "-m", "snoopdb", "--database-url", url, "auditlogger",
-                     "--port", str(port), "--log-level", "warning"], stdout=log, stderr=log)
+                server = start_auditlogger(url, port, log)
             base = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    pass
-                time.sleep(0.1)
-            else:
-                raise SystemExit("the auditlogger did not become healthy")
 
             calm, calm_seconds = run_clients(base, bodies, args.clients, args.baseline, 0)
             first = 1 + max(s for c in calm for s in c.acknowledged) if calm else 0

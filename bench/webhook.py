@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import orjson
 import requests
@@ -53,6 +54,22 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def start_auditlogger(url: str, port: int, log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    """`snoopdb auditlogger` on `port` over `url`, once its /healthz answers 200."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "snoopdb", "--database-url", url, "auditlogger",
+         "--port", str(port), "--log-level", "warning"], stdout=log, stderr=log)
+    for _ in range(100):
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return server
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    server.terminate()
+    raise SystemExit("the auditlogger did not become healthy")
 
 
 def batch_templates(spec_path: Path, batch: int) -> list[bytes]:
@@ -125,19 +142,8 @@ def main(argv: list[str] | None = None) -> int:
                 spec.load(conn, Fetcher(Path(cache)), str(args.spec), "1.36.0", None, cache=False)
             bodies = batch_templates(args.spec, args.batch)
             port = free_port()
-            server = subprocess.Popen(
-                [sys.executable, "-m", "snoopdb", "--database-url", url, "auditlogger",
-                 "--port", str(port), "--log-level", "warning"])
+            server = start_auditlogger(url, port)
             base = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    pass
-                time.sleep(0.1)
-            else:
-                raise SystemExit("the auditlogger did not become healthy")
 
             deadline = time.monotonic() + args.seconds
             clients = [Client(n, f"{base}/events", bodies, deadline, args.clients)

@@ -17,13 +17,8 @@ class ReleaseError(SnoopError):
 
 
 class FetchError(SnoopError):
-    """A file could not be downloaded or read (names the URL or path).
-
-    `setting` names the environment variable that points at the source, when one does."""
-
-    def __init__(self, message: str, *, setting: str | None = None):
-        super().__init__(message)
-        self.setting = setting
+    """A file could not be downloaded or read (names the URL or path first, which the CLI
+    matches against the settings to name the one that points there)."""
 
 
 class NotFound(FetchError):
