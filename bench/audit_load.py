@@ -47,10 +47,14 @@ CREATE TABLE floor_event (
   source text NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   ingested_at timestamp NOT NULL DEFAULT now(), error text)
 """
+# The run's events table; its summary partitions (test names, hits, field tallies);
+# the per-release summaries.
 SIZES = """
-SELECT coalesce(sum(pg_total_relation_size(c.oid)) FILTER (WHERE n.nspname = 'runs'), 0),
-       pg_total_relation_size('endpoint_hit'),
-       pg_total_relation_size('release_endpoint_hit') + pg_total_relation_size('release_test_hit')
+SELECT coalesce(sum(pg_total_relation_size(c.oid)) FILTER (
+         WHERE n.nspname = 'runs' AND c.relname ~ '^(events|chunks)_'), 0),
+       coalesce(sum(pg_total_relation_size(c.oid)) FILTER (
+         WHERE n.nspname = 'runs' AND c.relname !~ '^(events|chunks)_'), 0),
+       coalesce(sum(pg_total_relation_size(c.oid)) FILTER (WHERE n.nspname = 'summaries'), 0)
        + pg_total_relation_size('endpoint_test_hit')
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r'
 """
@@ -76,7 +80,7 @@ with psycopg.connect(url, autocommit=True) as conn:
 """
 DEAD_ROWS = """
 SELECT coalesce(sum(n_dead_tup), 0) FROM pg_stat_all_tables
-WHERE schemaname = 'runs' OR relname IN ('audit_run', 'endpoint_hit')
+WHERE schemaname IN ('runs', 'summaries') OR relname = 'audit_run'
 """
 
 
@@ -192,7 +196,8 @@ def measure(url: str, files: list[Path], runs: int) -> None:
     print(f"ratio: {e2e_rate / floor_rate:.2f} of the floor")
     print(f"peak RSS of snoopdb load: {peak:.0f} MB (reload: {reload_peak:.0f} MB)")
     print(f"database growth: {added / events:,.0f} bytes per event ({added / 1e6:,.0f} MB):"
-          f" run partitions {run_bytes / events:,.0f}, endpoint_hit {hits / events:,.0f},"
+          f" the run's events {run_bytes / events:,.0f}, its summary partitions"
+          f" {hits / events:,.0f},"
           f" coverage summaries {summaries / events:,.0f}; the plain floor table alone"
           f" {floor_bytes / events:,.0f}")
     print(f"reload of the same run: {reload_seconds:.1f}s, dead rows left: {dead:,}")

@@ -97,8 +97,9 @@ JOIN n_agent a ON a.agent = e.agent
 CROSS JOIN (SELECT release, release_date, source, ingested_at FROM plain LIMIT 1) r;
 """
 
-# As loaders/audit_store.py stores runs: user agents and their attribution in the
-# chunk too, so that the view joins nothing per event.
+# As revision 0008 stored runs: user agents and their attribution in the chunk too,
+# so that the view joins nothing per event (revision 0010's hot and compact states
+# are measured by bench.queries).
 CHUNKED_AGENTS = """
 CREATE TABLE {name} (run int NOT NULL, first bigint NOT NULL,
   audit_id text[] COMPRESSION lz4, endpoint text[] COMPRESSION lz4,

@@ -38,6 +38,7 @@ from snoopdb.loaders import fields
 
 from bench.audit_load import MEASURE
 from snoopdb.testkit.databases import scratch_database
+from snoopdb.testkit.hits import drop_all_runs
 from snoopdb.testkit.servers import build_raw_mirror
 
 REPO = Path(__file__).resolve().parent.parent
@@ -113,7 +114,7 @@ def measure(url: str, with_bodies: list[Path], without: list[Path], runs: int,
     for _ in range(repeat):
         for case, files in ((1, without), (2, with_bodies), (3, with_bodies)):
             with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(TRUNCATE)
+                drop_all_runs(conn)
                 if case == 2:  # the same bodies stored but not walked: no body schemas
                     conn.execute("CREATE TABLE saved_endpoint_body AS"
                                  " SELECT * FROM endpoint_body; DELETE FROM endpoint_body")
@@ -188,9 +189,6 @@ def measure(url: str, with_bodies: list[Path], without: list[Path], runs: int,
                 rows = conn.execute(sql).fetchall()
                 times.append(time.monotonic() - started)
             print(f"  {name}: {len(rows):,} rows, {1000 * statistics.median(times):.0f} ms")
-
-
-TRUNCATE = "TRUNCATE audit_event, endpoint_hit, endpoint_field_hit, endpoint_body_hit"
 
 
 def rate(events: int, seconds: float, peak: float) -> str:

@@ -3,8 +3,8 @@
 Builds its own database on the server (created and dropped here): the real 1.35
 and 1.36 specs, conformance.yaml and ineligible_endpoints.yaml loaded by snoopdb's
 loaders; four CI runs (two per release) of generated audit events written to
-runs (COPY, then audit_run_import()), and `endpoint_hit` written with COPY as exactly the
-aggregate of those events (checked); a few thousand live events. Then
+runs (COPY into each run's table, as a load writes it), their hit counts as exactly
+the aggregate of those events (checked); a few thousand live events. Then
 refresh_coverage() and `SELECT * FROM <view>` for each view, median of 5.
 
     python -m bench.views [--database-url URL] [--events 3000000] [--data ../shared/data]
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import orjson
 import psycopg
-from snoopdb.loaders import conformance, ineligible, spec
+from snoopdb.loaders import audit_store, conformance, ineligible, spec
 
 from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection, schema
@@ -66,9 +66,6 @@ VIEWS = (
     "testing.untested_stable_endpoint", "testing.endpoint_hit_by_new_test",
     "testing.projected_change_in_coverage",
 )
-AUDIT_COLUMNS = ("release", "release_date", "audit_id", "endpoint", "useragent", "test",
-                 "test_hit", "conf_test_hit", "data", "source", "error")
-HIT_COLUMNS = ("release", "source", "endpoint", "test", "test_hit", "conf_test_hit", "hits")
 
 
 def copy_text(value: str | None) -> str:
@@ -157,10 +154,10 @@ def system_actors(endpoints: list[Endpoint], version: str) -> list[Actor]:
                 ("kubectl", "kubecfg", 60, 0.03))]
 
 
-def audit_lines(release: str, source: str, endpoints: list[Endpoint], actors: list[Actor],
-                events: int, seed: int,
+def audit_lines(endpoints: list[Endpoint], actors: list[Actor], events: int, seed: int,
                 hits: collections.Counter[tuple[str, str | None, bool, bool]]) -> Iterator[str]:
-    """`events` audit_event rows in COPY text format; counts each mapped one into `hits`."""
+    """`events` rows of a hot run's table (audit_store.EVENT_COLUMNS) in COPY text
+    format; counts each mapped one into `hits`."""
     rng = random.Random(seed)
     tests = [a for a in actors if a.test is not None]
     system = [a for a in actors if a.test is None]
@@ -176,8 +173,6 @@ def audit_lines(release: str, source: str, endpoints: list[Endpoint], actors: li
                      (a.test, a.test_hit, a.conf_test_hit))
              for a in actors}
     unmapped_actor = system[0]
-    head = f"{release}\t\\N\t"
-    tail = f"\t{copy_text(source)}\t"
     for number, actor in enumerate(rng.choices(population, weights, k=events)):
         audit_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         if actor is None:
@@ -199,31 +194,29 @@ def audit_lines(release: str, source: str, endpoints: list[Endpoint], actors: li
                 f'"requestReceivedTimestamp":"{stamp}","stageTimestamp":"{stamp}"}}')
         error = r"\N" if endpoint else "ignored path"
         name = endpoint.name if endpoint else r"\N"
-        yield (f"{head}{audit_id}\t{name}\t{ua}\t{test}\t{test_hit}\t{conf_test_hit}\t{data}"
-               f"{tail}{error}\n")
+        yield (f"{number}\t{audit_id}\t{name}\t{error}\t{ua}\t{test}\t{test_hit}\t"
+               f"{conf_test_hit}\t{data}\n")
 
 
 def load_run(conn: psycopg.Connection, release: str, source: str, endpoints: list[Endpoint],
              actors: list[Actor], events: int, seed: int) -> int:
-    """One run's events and their endpoint_hit aggregate in one transaction: the rows
-    staged in audit_event's old table layout, stored as a run by audit_run_import()."""
+    """One run's events and its hit counts in one transaction, stored as a load stores
+    a run (loaders/audit_store.py)."""
     hits: collections.Counter[tuple[str, str | None, bool, bool]] = collections.Counter()
-    with conn.transaction(), conn.cursor() as cur:
-        cur.execute("CREATE TEMP TABLE staged_event"
-                    " (LIKE testing.audit_event INCLUDING DEFAULTS INCLUDING IDENTITY)"
-                    " ON COMMIT DROP")
-        with cur.copy(f"COPY staged_event ({', '.join(AUDIT_COLUMNS)}) FROM STDIN") as copy:
+    with conn.transaction():
+        run = audit_store.prepare(conn, source, release)
+        with audit_store.copy_events(conn, run) as copy:
             batch: list[str] = []
-            for line in audit_lines(release, source, endpoints, actors, events, seed, hits):
+            for line in audit_lines(endpoints, actors, events, seed, hits):
                 batch.append(line)
                 if len(batch) == 20_000:
                     copy.write("".join(batch))
                     batch.clear()
             copy.write("".join(batch))
-        cur.execute("SELECT audit_run_import('staged_event')")
-        with cur.copy(f"COPY endpoint_hit ({', '.join(HIT_COLUMNS)}) FROM STDIN") as copy:
-            for (endpoint, test, test_hit, conf_test_hit), count in hits.items():
-                copy.write_row((release, source, endpoint, test, test_hit, conf_test_hit, count))
+        audit_store.store_summaries(
+            conn, run, ((*key, count) for key, count in sorted(
+                hits.items(), key=lambda item: (item[0][0], item[0][1] or ""))), (), ())
+        audit_store.publish(conn, run, release, None, events)
     return len(hits)
 
 

@@ -1,9 +1,10 @@
 """Audit logs (JSON lines of audit.k8s.io Events) → `audit_event` and `endpoint_hit`.
 
 A run (one CI job build, or a set of local files) is loaded in one transaction:
-its events are streamed line by line into COPY — into fresh tables that replace
-the run's old ones at the end (audit_store.py) — and its hit counts, tallied while
-streaming, go to `endpoint_hit`. Memory stays flat whatever the log size.
+its events are streamed line by line into COPY — into a fresh table that replaces
+the run's old one at the end (audit_store.py) — and its hit and field counts,
+tallied while streaming, go to the run's fresh summary tables. Memory stays flat
+whatever the log size.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
+import json
 import queue
+import re
 import threading
 import time
 from collections import Counter
@@ -36,11 +39,20 @@ from snoopdb.coverage.fields import FieldTally
 from snoopdb.coverage.matching import Matcher
 from snoopdb.db import loadlog
 
-# Column order chosen so that a row is a constant head, the per-event values, and
-# the cached user-agent part, joined without reshuffling.
+# testing.audit_event's columns. Column order chosen so that a row is a constant head,
+# the per-event values, and the cached user-agent part, joined without reshuffling
+# (a CI run's rows have the same tail: audit_store.EVENT_COLUMNS).
 EVENT_COLUMNS = ("release", "release_date", "source", "audit_id", "endpoint", "error",
                  "useragent", "test", "test_hit", "conf_test_hit", "data")
 COPY_CHUNK = 1 << 20
+# An audit event is one line; a longer one is a bad line, read past without holding
+# it: the API server's own request limit is 3 MiB, and a line is parsed whole.
+MAX_EVENT_BYTES = 16 << 20
+# jsonb holds a number as numeric, which keeps at most 16,383 digits after the point:
+# 1e-16384 is refused (orjson reads it as 0.0). Lines where such a number may be
+# (an exponent of 5 digits or more, or 16,384 digits after a point) are checked exactly.
+_MAYBE_UNSTORABLE = re.compile(rb"[eE]-0*[1-9][0-9]{4}|\.[0-9]{16384}")
+NUMERIC_MAX_SCALE = 16383
 PROGRESS_LINES = 8192
 SEND_QUEUE_CHUNKS = 8
 NULL = b"\\N"
@@ -59,7 +71,12 @@ def _text(value: str | None) -> bytes:
 
 
 class BadEvent(ValueError):
-    """A JSON object that is not a usable audit event; the message is the reason."""
+    """A JSON object that is not a usable audit event; the message says why, `reason`
+    (the message by default) is what a report counts it under."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 _JSON_TYPES = {dict: "an object", list: "an array", int: "a number", float: "a number",
@@ -82,6 +99,29 @@ def _text_field(event: dict, name: str, *, required: bool) -> str | None:
     if "\x00" in value:
         raise BadEvent(f"{name} holds a NUL character")
     return value
+
+
+def check_number(literal: str) -> float:
+    """json.loads' parse_float: BadEvent for a number PostgreSQL's jsonb cannot hold."""
+    mantissa, _, exponent = literal.lower().partition("e")
+    fraction = mantissa.partition(".")[2]
+    if len(fraction) - int(exponent or 0) > NUMERIC_MAX_SCALE:
+        shown = literal if len(literal) <= 40 else literal[:20] + "…" + literal[-10:]
+        raise BadEvent(f"number {shown} is beyond what PostgreSQL's jsonb can hold",
+                       UNSTORABLE_NUMBER)
+    return 0.0
+
+
+UNSTORABLE_NUMBER = "a number beyond what PostgreSQL's jsonb can hold"
+
+
+def check_storable(line: bytes | str) -> None:
+    """BadEvent when the JSON text `line` holds a number jsonb cannot hold."""
+    if _MAYBE_UNSTORABLE.search(line.encode() if isinstance(line, str) else line):
+        try:
+            json.loads(line, parse_float=check_number, parse_int=len)
+        except RecursionError as exc:
+            raise BadEvent("nested too deeply to check its numbers") from exc
 
 
 def _json_text(line: bytes) -> bytes:
@@ -115,6 +155,8 @@ class AuditReport:
     summary_seconds: float = 0.0
     # where the release's open_api spec came from (CI runs: loaded for it if need be)
     spec: str = ""
+    # older runs of the job compacted after the load: (source, events)
+    compacted: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def events_per_second(self) -> float:
@@ -123,9 +165,8 @@ class AuditReport:
 
 @dataclass(frozen=True)
 class Agent:
-    """A user agent with its test attribution, numbered within a run from 1."""
+    """A user agent with its test attribution."""
 
-    number: int
     useragent: str | None
     test: str | None
     test_hit: bool
@@ -135,7 +176,8 @@ class Agent:
 
 class EventRows:
     """Maps raw audit events to their endpoint and agent, tallying hits; and turns them
-    into COPY text rows of `audit_event`'s columns (the live table's layout).
+    into COPY text rows: of a hot run's table (`numbered_row`) or of the live table
+    (`row`).
 
     User agents and (verb, URI) matches repeat a great deal, so both are cached.
     `fields` (when given) tallies the fields each request body sets.
@@ -157,7 +199,7 @@ class EventRows:
         agent = self._agents.get(key)
         if agent is None:
             agent = self._agents[key] = Agent(
-                len(self._agents) + 1, useragent, test, test_hit, conf,
+                useragent, test, test_hit, conf,
                 b"\t".join((_text(useragent), _text(test), b"t" if test_hit else b"f",
                             b"t" if conf else b"f")))
         return agent
@@ -190,19 +232,28 @@ class EventRows:
                                                agent.conf_test_hit), body)
         return audit_id, endpoint, error, agent
 
-    def row(self, line: bytes, event: dict) -> bytes:
-        """The COPY row of one parsed event (`line` is its JSON text)."""
+    def _tail(self, line: bytes, event: dict) -> bytes:
         audit_id, endpoint, error, agent = self.map(event)
         return b"".join((
-            self._head, _text(audit_id), b"\t", _text(endpoint), b"\t", _text(error), b"\t",
+            _text(audit_id), b"\t", _text(endpoint), b"\t", _text(error), b"\t",
             agent.text, b"\t", _json_text(line), b"\n",
         ))
 
-    def hit_rows(self) -> Iterator[tuple[object, ...]]:
-        release, source = self.report.release, self.report.source
+    def row(self, line: bytes, event: dict) -> bytes:
+        """The live table's COPY row of one parsed event (`line` is its JSON text)."""
+        return self._head + self._tail(line, event)
+
+    def numbered_row(self, line: bytes, event: dict) -> bytes:
+        """The COPY row of one parsed event of a hot run (audit_store.EVENT_COLUMNS),
+        numbered by its position in the run from 0."""
+        n = self.report.events
+        return b"%d\t" % n + self._tail(line, event)
+
+    def hit_rows(self) -> Iterator[tuple[str, str | None, bool, bool, int]]:
+        """(endpoint, test, test_hit, conf_test_hit, hits), by endpoint and test."""
         for (endpoint, test, test_hit, conf), hits in sorted(
                 self.hits.items(), key=lambda item: (item[0][0], item[0][1] or "")):
-            yield (release, source, endpoint, test, test_hit, conf, hits)
+            yield (endpoint, test, test_hit, conf, hits)
 
 
 @dataclass(frozen=True)
@@ -213,14 +264,21 @@ class LogFile:
     name: str
 
 
-def _lines(log: LogFile, raw: io.BufferedReader) -> Iterator[tuple[int, bytes]]:
-    """(line number, line) of a plain or gzipped log; a truncated gzip is an InputError."""
+def _lines(log: LogFile, raw: io.BufferedReader) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line) of a plain or gzipped log, None for a line longer than
+    MAX_EVENT_BYTES (read past, never held whole); a truncated gzip is an InputError."""
     stream: IO[bytes] = raw
     if raw.peek(2)[:2] == GZIP_MAGIC:
         stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
     number = 0
     try:
-        for number, line in enumerate(stream, 1):
+        while line := stream.readline(MAX_EVENT_BYTES + 1):
+            number += 1
+            if len(line) > MAX_EVENT_BYTES and not line.endswith(b"\n"):
+                while (rest := stream.readline(COPY_CHUNK)) and not rest.endswith(b"\n"):
+                    pass
+                yield number, None
+                continue
             yield number, line
     except (EOFError, gzip.BadGzipFile, OSError) as exc:
         raise InputError(f"{log.name}:{number + 1}: truncated or corrupt gzip: {exc}") from exc
@@ -237,15 +295,17 @@ def load_run(
     testing: bool = False,
     skip_bad_lines: bool = False,
     on_progress: Callable[[int], None] | None = None,
+    keep_hot: int | None = None,
 ) -> AuditReport:
     """Replace the run `source` with the events of `logs` (read in the order given).
 
-    CI runs go to the run's own partitions behind `audit_event` (audit_store), swapped
-    in for the old ones at the end, with their hit counts in `endpoint_hit`; with
-    `testing`, events go to `testing.audit_event` (live tests' table). One
-    transaction: on any error nothing of the run changes. Loads of the same run wait
-    for each other. `on_progress` gets the number of (compressed) bytes read since
-    its last call.
+    A CI run is stored hot (audit_store), swapped in for its old tables at the end,
+    with its hit and field counts; with `testing`, events go to `testing.audit_event`
+    (live tests' table). One transaction: on any error nothing of the run changes.
+    Loads of the same run wait for each other. Then, each in a transaction of its
+    own, the job's hot runs beyond the newest `keep_hot` (default: the database's
+    setting, else 1) are compacted. `on_progress` gets the number of (compressed)
+    bytes read since its last call.
     """
     started = time.monotonic()
     started_at = dt.datetime.now(dt.timezone.utc)
@@ -261,12 +321,10 @@ def load_run(
                 f"COPY testing.audit_event ({', '.join(EVENT_COLUMNS)}) FROM STDIN")
         else:
             run = audit_store.prepare(conn, source, release)
-            copy_context = audit_store.copy_chunks(conn, run)
+            copy_context = audit_store.copy_events(conn, run)
         with copy_context as copy:
             sender = _Sender(copy)
-            writer: _RowBuffer | audit_store.ChunkWriter = (
-                _RowBuffer(rows, sender.send) if testing
-                else audit_store.ChunkWriter(rows, run, sender.send))
+            writer = _RowBuffer(rows.row if testing else rows.numbered_row, sender.send)
             try:
                 for log in logs:
                     report.files += 1
@@ -277,18 +335,22 @@ def load_run(
                             raise
                         report.bad_lines += 1  # the rest of a truncated file is lost
                         report.bad_reasons["truncated or corrupt gzip"] += 1
-                writer.close()
+                writer.flush()
             finally:
                 sender.close()
         summary_started = time.monotonic()
-        fields.store(conn, tally, release=release, source=source, testing=testing)
-        if not testing:
+        if testing:
+            fields.store_live(conn, tally, source)
+        else:
+            audit_store.store_summaries(conn, run, rows.hit_rows(), tally.field_rows(),
+                                        tally.body_rows())
             # Raw events win: the release's imported published coverage goes.
-            conn.execute("DELETE FROM endpoint_hit WHERE release = %s AND imported", (release,))
-            audit_store.store_hits(conn, source, rows.hit_rows())
-            audit_store.publish(conn, run, release, release_date, report.events)
-            # after the swap: every load takes the partition locks before the summaries'
-            conn.execute("SELECT refresh_coverage()")
+            for (imported,) in conn.execute(
+                    "SELECT source FROM audit_run WHERE release = %s AND state = 'imported'",
+                    (release,)).fetchall():
+                audit_store.drop(conn, imported)
+            previous = audit_store.publish(conn, run, release, release_date, report.events)
+            audit_store.refresh(conn, release, previous)
             report.summary_seconds = time.monotonic() - summary_started
         loadlog.record(conn, "testing-audit" if testing else "audit", release, source,
                        started_at, report.events, {
@@ -298,20 +360,22 @@ def load_run(
                            "summary_seconds": round(report.summary_seconds, 3),
                        })
     report.seconds = time.monotonic() - started
+    if not testing:
+        report.compacted = audit_store.keep_hot(conn, source, keep_hot)
     return report
 
 
 class _RowBuffer:
-    """Collects COPY text rows of the live table into chunks of about COPY_CHUNK bytes."""
+    """Collects COPY text rows (made by `row`) into chunks of about COPY_CHUNK bytes."""
 
-    def __init__(self, rows: EventRows, send: Callable[[bytes], None]):
-        self._rows = rows
+    def __init__(self, row: Callable[[bytes, dict], bytes], send: Callable[[bytes], None]):
+        self._row = row
         self._send = send
         self._buffer: list[bytes] = []
         self._size = 0
 
     def add(self, line: bytes, event: dict) -> None:
-        row = self._rows.row(line, event)
+        row = self._row(line, event)
         self._buffer.append(row)
         self._size += len(row)
         if self._size >= COPY_CHUNK:
@@ -322,9 +386,6 @@ class _RowBuffer:
             self._send(b"".join(self._buffer))
             self._buffer.clear()
             self._size = 0
-
-    def close(self) -> None:
-        self.flush()
 
 
 class _Sender:
@@ -374,23 +435,26 @@ def _copy_file(
         raise FetchError(f"{log.name}: {exc.strerror}") from exc
     with raw:
         reported = 0
-        for number, line in _lines(log, raw):
-            line = line.rstrip(b"\r\n")
-            if not line.strip():
+        for number, read in _lines(log, raw):
+            if read is None:
+                reason = detail = f"an event longer than {MAX_EVENT_BYTES >> 20} MiB"
+            elif not (line := read.rstrip(b"\r\n")).strip():
                 continue
-            try:
-                event = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                reason, detail = "not JSON", str(exc)
             else:
                 try:
-                    if not isinstance(event, dict):
-                        raise BadEvent("not a JSON object")
-                    add(line, event)
-                except BadEvent as exc:
-                    reason = detail = str(exc)
+                    event = orjson.loads(line)
+                except orjson.JSONDecodeError as exc:
+                    reason, detail = "not JSON", str(exc)
                 else:
-                    reason = ""
+                    try:
+                        if not isinstance(event, dict):
+                            raise BadEvent("not a JSON object")
+                        check_storable(line)
+                        add(line, event)
+                    except BadEvent as exc:
+                        reason, detail = exc.reason, str(exc)
+                    else:
+                        reason = ""
             if reason:
                 if not skip_bad_lines:
                     raise InputError(f"{log.name}:{number}: malformed audit event: {detail}")
@@ -439,7 +503,7 @@ def newest_loaded_release(conn: psycopg.Connection) -> str:
 def store_run(
     conn: psycopg.Connection, logs: list[LogFile], matcher: Matcher,
     release: Release | None, releases: Releases, source: str, testing: bool,
-    skip_bad_lines: bool,
+    skip_bad_lines: bool, keep_hot: int | None = None,
 ) -> AuditReport:
     """Load one run's logs as release `release` (`live` with `testing` or no release),
     with a progress bar over their bytes."""
@@ -455,4 +519,4 @@ def store_run(
     with progress.bar(total=total, desc="audit events", unit="B", unit_scale=True) as bar:
         return load_run(conn, logs, matcher, release=name, release_date=date,
                         source=source, testing=testing, skip_bad_lines=skip_bad_lines,
-                        on_progress=bar.update)
+                        on_progress=bar.update, keep_hot=keep_hot)

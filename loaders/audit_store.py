@@ -1,175 +1,176 @@
-"""Where a CI run's audit events are stored (schema revision 0008): the run's own
-partition of `audit_chunk` (its events, CHUNK_EVENTS to a row, as parallel arrays
-that PostgreSQL compresses whole), written fresh in the load's transaction and
-swapped in for the old one at its end. `audit_event` is the view that reads them
-back one row per event.
+"""Where a run is stored (schema revision 0010): its events, one row each, in a fresh
+table `runs.events_<run>_new` (the run *hot*); its test names and hit, field and body
+tallies in fresh tables, one per summary; all swapped in for the run's old tables at
+the end of the load's transaction (`audit_run_publish`), which also rewrites the
+`audit_event` view. Older runs of a job are later stored *compact* (chunks of 1,000
+events) by `audit_run_compact`; see commands/runs.py.
 
-Events are kept as the JSON text they were logged as, and `audit_event` casts it to
-jsonb when a query reads `data`: parsing JSON into jsonb is most of what PostgreSQL
-spends on a load (bench/audit_storage.py), while the loader parses every line with
-orjson anyway, which accepts no line that jsonb would refuse once `\u0000` (the one
-escape jsonb cannot hold) is replaced.
+Imported coverage (apisnoop's published files, loaders/history.py) is a run in state
+`imported`: test names and hits, no events.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING
+from typing import Any
 
 import psycopg
 from psycopg import sql
 
-if TYPE_CHECKING:  # audit.py imports this module to store what EventRows maps
-    from snoopdb.loaders.audit import EventRows
+from snoopdb.db.queries import query
 
-# Events per audit_chunk row. Compression gains little beyond lz4's 64 KB window
-# (about 50 events), while larger rows cost memory on both sides: 1,000 events
-# (~1.5 MB raw) measured best (bench/audit_storage.py). The migration of revision
-# 0008 chunks existing runs by the same number.
-CHUNK_EVENTS = 1000
-CHUNK_COLUMNS = ("run", "first", "audit_id", "endpoint", "error", "useragent", "test",
-                 "test_hit", "conf_test_hit", "data")
-HIT_COLUMNS = ("release", "source", "endpoint", "test", "test_hit", "conf_test_hit", "hits")
+# runs.events_<run> in the order EventRows.numbered_row writes them
+EVENT_COLUMNS = ("n", "audit_id", "endpoint", "error", "useragent", "test", "test_hit",
+                 "conf_test_hit", "data")
+HOT, COMPACT, IMPORTED = "hot", "compact", "imported"
+COPY_CHUNK = 1 << 20
 
 
-# COPY's binary format: no escaping on either side, values as they are stored.
-BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, no extension
-BINARY_TRAILER = b"\xff\xff"
-CHUNK_FIELDS = len(CHUNK_COLUMNS).to_bytes(2, "big")
-NULL_ELEMENT = b"\xff\xff\xff\xff"
-TEXT_OID, BOOL_OID = 25, 16
-TRUE_ELEMENT, FALSE_ELEMENT = b"\x00\x00\x00\x01\x01", b"\x00\x00\x00\x01\x00"
+def _fresh(kind: str, run: int) -> sql.Composed:
+    """The run's fresh table of `kind` (audit_run_prepare creates it)."""
+    return sql.SQL("runs.{}").format(sql.Identifier(f"{kind}_{run}_new"))
 
 
-def _element(value: str | None) -> bytes:
-    """A text value as an element of a binary array (length, then UTF-8 bytes)."""
-    if value is None:
-        return NULL_ELEMENT
-    encoded = value.encode()
-    return len(encoded).to_bytes(4, "big") + encoded
-
-
-def _field(value: bytes) -> bytes:
-    return len(value).to_bytes(4, "big") + value
-
-
-def _array(oid: int, count: int, elements: Iterable[bytes], nulls: bool = True) -> bytes:
-    """A one-dimensional binary array field of `count` encoded elements."""
-    head = b"".join((b"\x00\x00\x00\x01", (1 if nulls else 0).to_bytes(4, "big"),
-                     oid.to_bytes(4, "big"), count.to_bytes(4, "big"), b"\x00\x00\x00\x01"))
-    body = b"".join(elements)
-    return (len(head) + len(body)).to_bytes(4, "big") + head + body
-
-
-class ChunkWriter:
-    """Maps a run's events (through `rows`) into binary COPY rows of audit_chunk."""
-
-    def __init__(self, rows: EventRows, run: int, send: Callable[[bytes], None]):
-        self._rows = rows
-        self._run = _field(run.to_bytes(8, "big"))
-        self._send = send
-        self._first = 0
-        self._ids: list[bytes] = []
-        self._endpoints: list[bytes] = []
-        self._errors: list[bytes] = []
-        self._agents: list[tuple[bytes, bytes, bytes, bytes]] = []
-        self._data: list[bytes] = []  # length of each event, then its JSON text
-        self._elements: dict[str | None, bytes] = {None: NULL_ELEMENT}
-        self._agent_elements: dict[int, tuple[bytes, bytes, bytes, bytes]] = {}
-        self._started = False
-
-    def _cached(self, value: str | None) -> bytes:
-        element = self._elements.get(value)
-        if element is None:
-            element = self._elements[value] = _element(value)
-        return element
-
-    def add(self, line: bytes, event: dict) -> None:
-        """Map one parsed event (`line` is its JSON text) into the current chunk."""
-        audit_id, endpoint, error, agent = self._rows.map(event)
-        self._ids.append(_element(audit_id))
-        self._endpoints.append(self._cached(endpoint))
-        self._errors.append(self._cached(error))
-        elements = self._agent_elements.get(agent.number)
-        if elements is None:
-            elements = self._agent_elements[agent.number] = (
-                _element(agent.useragent), _element(agent.test),
-                TRUE_ELEMENT if agent.test_hit else FALSE_ELEMENT,
-                TRUE_ELEMENT if agent.conf_test_hit else FALSE_ELEMENT)
-        self._agents.append(elements)
-        if b"\\u0000" in line:  # jsonb cannot hold NUL; keep the event, mark the character
-            line = line.replace(b"\\u0000", b"\\ufffd")
-        self._data.append(len(line).to_bytes(4, "big"))
-        self._data.append(line)
-        if len(self._agents) == CHUNK_EVENTS:
-            self.flush()
-
-    def flush(self) -> None:
-        """Send the events collected so far as one audit_chunk row."""
-        count = len(self._agents)
-        if not count:
-            return
-        useragents, tests, test_hits, conf_test_hits = zip(*self._agents, strict=True)
-        self._send(b"".join((
-            b"" if self._started else BINARY_HEADER,
-            CHUNK_FIELDS, self._run, _field(self._first.to_bytes(8, "big")),
-            _array(TEXT_OID, count, self._ids),
-            _array(TEXT_OID, count, self._endpoints),
-            _array(TEXT_OID, count, self._errors),
-            _array(TEXT_OID, count, useragents),
-            _array(TEXT_OID, count, tests),
-            _array(BOOL_OID, count, test_hits, nulls=False),
-            _array(BOOL_OID, count, conf_test_hits, nulls=False),
-            _array(TEXT_OID, count, self._data, nulls=False),
-        )))
-        self._started = True
-        self._first += count
-        for values in (self._ids, self._endpoints, self._errors, self._agents, self._data):
-            values.clear()
-
-    def close(self) -> None:
-        """Send the last chunk and the end of the COPY data."""
-        self.flush()
-        self._send(BINARY_HEADER + BINARY_TRAILER if not self._started else BINARY_TRAILER)
-
-
-def _fresh(run: int) -> sql.Composed:
-    """The run's fresh table (audit_run_prepare creates it)."""
-    return sql.SQL("runs.{}").format(sql.Identifier(f"events_{run}_new"))
-
-
-def prepare(conn: psycopg.Connection, source: str, release: str) -> int:
+def prepare(conn: psycopg.Connection, source: str, release: str, state: str = HOT) -> int:
     """Start storing run `source` inside the caller's transaction: waits for any other
-    load of the same run, creates the run's fresh table; returns the run id."""
-    row = conn.execute("SELECT audit_run_prepare(%s, %s)", (source, release)).fetchone()
+    load of the same run, creates the run's fresh tables; returns the run id."""
+    row = conn.execute("SELECT audit_run_prepare(%s, %s, %s)",
+                       (source, release, state)).fetchone()
     assert row is not None
     return int(row[0])
 
 
-def copy_chunks(conn: psycopg.Connection, run: int) -> AbstractContextManager[psycopg.Copy]:
-    """COPY into the run's fresh events table (FREEZE: created in this transaction),
-    in the binary format ChunkWriter writes."""
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary, FREEZE)").format(
-        _fresh(run), sql.SQL(", ").join(map(sql.Identifier, CHUNK_COLUMNS)))
+def copy_events(conn: psycopg.Connection, run: int) -> AbstractContextManager[psycopg.Copy]:
+    """COPY (text format) into the run's fresh events table, in EVENT_COLUMNS order.
+    FREEZE: the table was created in this transaction, so no vacuum rewrites it later."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FREEZE)").format(
+        _fresh("events", run), sql.SQL(", ").join(map(sql.Identifier, EVENT_COLUMNS)))
     return conn.cursor().copy(statement)
 
 
-def store_hits(conn: psycopg.Connection, source: str,
-               hits: Iterable[tuple[object, ...]]) -> None:
-    """Make the run's endpoint_hit rows `hits` (rows of HIT_COLUMNS), rewriting only
-    the rows whose counts changed."""
-    conn.execute("CREATE TEMPORARY TABLE run_hit (LIKE endpoint_hit INCLUDING DEFAULTS)"
-                 " ON COMMIT DROP")
-    with conn.cursor().copy(f"COPY run_hit ({', '.join(HIT_COLUMNS)}) FROM STDIN") as copy:
-        for hit in hits:
-            copy.write_row(hit)
-    conn.execute("ANALYZE run_hit")
-    conn.execute("SELECT endpoint_hit_merge(%s)", (source,))
+class TestNumbers:
+    """Numbers the test names of one run (run_test), in the order first asked for."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+
+    def __call__(self, name: str | None) -> int | None:
+        if name is None:
+            return None
+        number = self.numbers.get(name)
+        if number is None:
+            number = self.numbers[name] = len(self.numbers) + 1
+        return number
+
+
+def store_summaries(conn: psycopg.Connection, run: int,
+                    hits: Iterable[tuple[str, str | None, bool, bool, int]],
+                    fields: Iterable[tuple[str, str, bool, str | None, bool, bool, int]],
+                    bodies: Iterable[tuple[str, str | None, bool, bool, int]]) -> None:
+    """Write the run's fresh summary tables: hits (endpoint, test, test_hit,
+    conf_test_hit, hits), field tallies (endpoint, field, known, test, test_hit,
+    conf_test_hit, hits) and body tallies (endpoint, test, test_hit, conf_test_hit,
+    bodies), tests named by text; the names go to the run's test table, numbered."""
+    number = TestNumbers()
+    head = (run,)
+    _copy(conn, "hit", run, ((*head, e, number(t), th, c, n) for e, t, th, c, n in hits))
+    _copy(conn, "field_hit", run, ((*head, e, f, k, number(t), th, c, n)
+                                   for e, f, k, t, th, c, n in fields))
+    _copy(conn, "body_hit", run, ((*head, e, number(t), th, c, n)
+                                  for e, t, th, c, n in bodies))
+    _copy(conn, "test", run, ((run, n, name) for name, n in number.numbers.items()))
+
+
+def _copy(conn: psycopg.Connection, kind: str, run: int,
+          rows: Iterable[tuple[Any, ...]]) -> None:
+    with conn.cursor().copy(sql.SQL("COPY {} FROM STDIN").format(_fresh(kind, run))) as copy:
+        for chunk in copy_text(rows):
+            copy.write(chunk)
 
 
 def publish(conn: psycopg.Connection, run: int, release: str, release_date: str | None,
-            events: int) -> None:
-    """Swap the run's fresh table in for its old one (visible at commit)."""
-    conn.execute("SELECT audit_run_publish(%s, %s, %s, %s)",
-                 (run, release, release_date, events))
+            events: int, state: str = HOT) -> str | None:
+    """Swap the run's fresh tables in for its old ones (visible at commit); returns the
+    release the run counted towards before this load, if it was loaded before."""
+    row = conn.execute("SELECT audit_run_publish(%s, %s, %s, %s, %s)",
+                       (run, release, release_date, events, state)).fetchone()
+    return row[0] if row else None
+
+
+def refresh(conn: psycopg.Connection, *releases: str | None) -> None:
+    """Rewrite the coverage summaries of `releases` (each once; None skipped)."""
+    named = list(dict.fromkeys(r for r in releases if r is not None))
+    if named:
+        conn.execute("SELECT refresh_release_coverage(VARIADIC %s::text[])", (named,))
+
+
+def drop(conn: psycopg.Connection, source: str) -> tuple[str, int] | None:
+    """Drop run `source` (every table of it, and its row), in the caller's transaction;
+    (its release, its events), or None when no such run. The caller refreshes."""
+    row = conn.execute("SELECT (d).release, (d).events FROM audit_run_drop(%s) AS d",
+                       (source,)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return str(row[0]), int(row[1])
+
+
+def copy_text(rows: Iterable[tuple[Any, ...]]) -> Iterator[bytes]:
+    """`rows` as COPY text in chunks of about a megabyte: a run has up to a few
+    million field rows, and psycopg's write_row per row costs three times as much.
+    PostgreSQL text cannot hold NUL: a NUL (a request-body key may hold one) is
+    stored as U+FFFD, as in the events' data."""
+    lines: list[str] = []
+    size = 0
+    for row in rows:
+        line = "\t".join(_value(value) for value in row)
+        lines.append(line)
+        size += len(line)
+        if size >= COPY_CHUNK:
+            yield ("\n".join(lines) + "\n").encode()
+            lines.clear()
+            size = 0
+    if lines:
+        yield ("\n".join(lines) + "\n").encode()
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text or "\x00" in text:
+        text = (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+                .replace("\r", "\\r").replace("\x00", "\ufffd"))
+    return text
+
+
+def keep_hot(conn: psycopg.Connection, source: str,
+             keep: int | None = None) -> list[tuple[str, int]]:
+    """Compact the hot runs of `source`'s job beyond its newest `keep` (None: the
+    database's setting `snoopdb.keep_hot`, else 1), each in a transaction of its own;
+    (source, events) of each run compacted."""
+    compacted = []
+    for (other,) in conn.execute(query("runs/beyond_hot.sql"),
+                                 {"source": source, "keep": keep}).fetchall():
+        compacted.append(compact(conn, other))
+    return compacted
+
+
+def compact(conn: psycopg.Connection, source: str) -> tuple[str, int]:
+    """Store run `source` compact (a no-op when it is not hot), in a transaction."""
+    with conn.transaction():
+        row = conn.execute("SELECT (r).events FROM audit_run_compact(%s) AS r",
+                           (source,)).fetchone()
+    return source, int(row[0]) if row and row[0] is not None else 0
+
+
+def heat(conn: psycopg.Connection, source: str) -> tuple[str, int]:
+    """Store run `source` hot (a no-op when it is not compact), in a transaction."""
+    with conn.transaction():
+        row = conn.execute("SELECT (r).events FROM audit_run_heat(%s) AS r",
+                           (source,)).fetchone()
+    return source, int(row[0]) if row and row[0] is not None else 0

@@ -165,6 +165,7 @@ def load_ci_run(
     build: str | None = None,
     *,
     skip_bad_lines: bool = False,
+    keep_hot: int | None = None,
 ) -> audit.AuditReport:
     """Load one prow run (default: the job's latest successful build); replaces it if loaded.
 
@@ -188,7 +189,7 @@ def load_ci_run(
     logs = [audit.LogFile(path, bucket.url(blob.name))
             for path, blob in zip(paths, run.logs, strict=True)]
     report = audit.store_run(conn, logs, matcher, release, releases, run.source, False,
-                             skip_bad_lines)
+                             skip_bad_lines, keep_hot)
     report.spec = release_spec
     return report
 

@@ -1,23 +1,20 @@
 """Request-body field tallies ↔ the database: the body schemas a run's bodies are
-walked against (`body_schema` and `body_field`, stored with the spec), and the tallies written
-in the run's transaction (`endpoint_field_hit`, `endpoint_body_hit`, or for live
-events `testing.field_hit`, `testing.body_hit`). The walking itself is
-snoopdb/coverage/fields.py."""
+walked against (`body_schema` and `body_field`, stored with the spec), and the tallies
+of live events written in their batch's transaction (`testing.field_hit`,
+`testing.body_hit`; a CI run's go with the run, audit_store.store_summaries). The
+walking itself is snoopdb/coverage/fields.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
+from snoopdb.loaders.audit_store import copy_text
 
 from snoopdb.coverage.fields import FieldTally, schemas_by_endpoint
 from snoopdb.db.queries import query
 
-FIELD_HIT_COLUMNS = ("release", "source", "endpoint", "field", "known", "test", "test_hit",
-                     "conf_test_hit", "hits")
-BODY_HIT_COLUMNS = ("release", "source", "endpoint", "test", "test_hit", "conf_test_hit",
-                    "bodies")
 LIVE_FIELD_COPY = ("COPY testing.field_hit (source, endpoint, field, known, useragent, hits)"
                    " FROM STDIN")
 LIVE_BODY_COPY = "COPY testing.body_hit (source, endpoint, useragent, bodies) FROM STDIN"
@@ -38,60 +35,16 @@ def tally_for(conn: psycopg.Connection, release: str | None) -> FieldTally:
     return FieldTally(schemas_by_endpoint(endpoints, fields), by_useragent=live)
 
 
-def store(conn: psycopg.Connection, tally: FieldTally, *, release: str, source: str,
-          testing: bool) -> None:
-    """Replace the run `source`'s field tallies with `tally`, in the caller's transaction."""
-    if testing:
-        conn.execute("DELETE FROM testing.field_hit WHERE source = %s", (source,))
-        conn.execute("DELETE FROM testing.body_hit WHERE source = %s", (source,))
-        field_copy, body_copy = LIVE_FIELD_COPY, LIVE_BODY_COPY
-        field_rows, body_rows = live_rows(tally, source)
-    else:
-        conn.execute("DELETE FROM endpoint_field_hit WHERE source = %s", (source,))
-        conn.execute("DELETE FROM endpoint_body_hit WHERE source = %s", (source,))
-        field_copy = f"COPY endpoint_field_hit ({', '.join(FIELD_HIT_COLUMNS)}) FROM STDIN"
-        body_copy = f"COPY endpoint_body_hit ({', '.join(BODY_HIT_COLUMNS)}) FROM STDIN"
-        head = (release, source)
-        field_rows = ((*head, *row) for row in tally.field_rows())
-        body_rows = ((*head, *row) for row in tally.body_rows())
-    for statement, rows in ((field_copy, field_rows), (body_copy, body_rows)):
+def store_live(conn: psycopg.Connection, tally: FieldTally, source: str) -> None:
+    """Replace the live batch `source`'s field tallies with `tally`, in the caller's
+    transaction (CI runs' tallies go with their run: audit_store.store_summaries)."""
+    conn.execute("DELETE FROM testing.field_hit WHERE source = %s", (source,))
+    conn.execute("DELETE FROM testing.body_hit WHERE source = %s", (source,))
+    field_rows, body_rows = live_rows(tally, source)
+    for statement, rows in ((LIVE_FIELD_COPY, field_rows), (LIVE_BODY_COPY, body_rows)):
         with conn.cursor().copy(statement) as copy:
             for chunk in copy_text(rows):
                 copy.write(chunk)
-
-
-COPY_CHUNK = 1 << 20
-
-
-def copy_text(rows: Iterable[tuple[Any, ...]]) -> Iterator[bytes]:
-    """`rows` as COPY text in chunks of about a megabyte: a run has up to a few
-    million field rows, and psycopg's write_row per row costs three times as much."""
-    lines: list[str] = []
-    size = 0
-    for row in rows:
-        line = "\t".join(_value(value) for value in row)
-        lines.append(line)
-        size += len(line)
-        if size >= COPY_CHUNK:
-            yield ("\n".join(lines) + "\n").encode()
-            lines.clear()
-            size = 0
-    if lines:
-        yield ("\n".join(lines) + "\n").encode()
-
-
-def _value(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    text = str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = (text.replace("\\", "\\\\").replace("\t", "\\t")
-                .replace("\n", "\\n").replace("\r", "\\r"))
-    return text
 
 
 def live_rows(tally: FieldTally, source: str) -> tuple[Iterator[tuple[Any, ...]],

@@ -7,11 +7,11 @@ were once named like `1.15.json`, the name tried second): a release's
 version, group, action, tested, conf_tested, tests`), its `audit_event_test` rows
 (`test, testname, file, conformance_test, promotion_release`), `spec` and `sources`.
 
-An import turns each endpoint into endpoint_hit rows marked `imported`, with
-`source` = the file's URL, chosen so that the coverage views give back exactly the
-file's tested, conf_tested and tests (see `hit_rows`). Raw events always win: a
-release with raw endpoint_hit rows is not imported, and loading a run deletes the
-imported rows of its release (loaders/audit.py).
+An import stores the file as a run in state `imported` (audit_store): no events,
+and for each endpoint hit rows chosen so that the coverage views give back exactly
+the file's tested, conf_tested and tests (see `hit_rows`); `source` = the file's URL.
+Raw events always win: a release with CI runs is not imported, and loading a run
+drops the imported coverage of its release (loaders/audit.py).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import Any
 
 import orjson
 import psycopg
+from snoopdb.loaders import audit_store
 
 from snoopdb.core import progress
 from snoopdb.core.config import Settings
@@ -40,8 +41,6 @@ OPEN_API_COLUMNS = (
     "k8s_version", "k8s_kind", "k8s_action", "deprecated", "description", "spec", "method",
     "imported",
 )
-HIT_COLUMNS = ("release", "source", "endpoint", "test", "test_hit", "conf_test_hit", "hits",
-               "imported")
 CONFORMANCE_TAG = "[Conformance]"
 
 # x-kubernetes-action → HTTP method; connect and proxy operations name theirs in the
@@ -265,9 +264,9 @@ def hit_rows(endpoint: PublishedEndpoint) -> list[tuple[str | None, bool, bool]]
 
 
 def has_raw_events(conn: psycopg.Connection, release: str) -> bool:
-    """True when endpoint_hit has rows of `release` counted from audit events."""
-    return conn.execute("SELECT EXISTS (SELECT FROM endpoint_hit WHERE release = %s"
-                        " AND NOT imported)", (release,)).fetchone() == (True,)
+    """True when `release` has CI runs (audit events) loaded."""
+    return conn.execute("SELECT EXISTS (SELECT FROM audit_run WHERE release = %s"
+                        " AND state IN ('hot', 'compact'))", (release,)).fetchone() == (True,)
 
 
 def load(
@@ -288,18 +287,23 @@ def load(
     with conn.transaction():
         if has_raw_events(conn, release):
             return None
-        conn.execute("DELETE FROM endpoint_hit WHERE release = %s AND imported", (release,))
+        for (other,) in conn.execute(
+                "SELECT source FROM audit_run WHERE release = %s AND state = 'imported'"
+                " AND source <> %s", (release, source)).fetchall():
+            audit_store.drop(conn, other)
         conn.execute("DELETE FROM open_api WHERE release = %s AND imported", (release,))
         spec_loaded = conn.execute("SELECT EXISTS (SELECT FROM open_api WHERE release = %s)",
                                    (release,)).fetchone() == (True,)
         open_api_rows = 0 if spec_loaded else _copy_open_api(conn, coverage, source, release_date)
-        hits = 0
-        with conn.cursor().copy(f"COPY endpoint_hit ({', '.join(HIT_COLUMNS)}) FROM STDIN") as copy:
-            for endpoint in coverage.endpoints:
-                for test, test_hit, conf in hit_rows(endpoint):
-                    copy.write_row((release, source, endpoint.endpoint, test, test_hit, conf,
-                                    0, True))
-                    hits += 1
+        rows = [(endpoint.endpoint, test, test_hit, conf, 0)
+                for endpoint in coverage.endpoints
+                for test, test_hit, conf in hit_rows(endpoint)]
+        hits = len(rows)
+        run = audit_store.prepare(conn, source, release, audit_store.IMPORTED)
+        audit_store.store_summaries(conn, run, rows, (), ())
+        audit_store.publish(conn, run, release,
+                            release_date.isoformat() if release_date else None, 0,
+                            audit_store.IMPORTED)
         tests = coverage.conformance_tests
         if tests:
             conn.execute(UPSERT_HISTORICAL_TESTS, (
@@ -390,7 +394,6 @@ def import_history(
                 if on_release:
                     on_release(imported)
     finally:
-        if report.imported:
-            conn.execute("SELECT refresh_coverage()")
+        audit_store.refresh(conn, *(imported.release for imported in report.imported))
         report.seconds = time.monotonic() - started
     return report

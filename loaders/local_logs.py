@@ -25,6 +25,7 @@ def load_log_files(
     *,
     testing: bool = False,
     skip_bad_lines: bool = False,
+    keep_hot: int | None = None,
 ) -> audit.AuditReport:
     """Load local audit logs (rotated copies read oldest first) as one run.
 
@@ -42,4 +43,4 @@ def load_log_files(
     named = audit.newest_loaded_release(conn) if testing else str(release)
     matcher, _ = audit.matcher_for(conn, fetcher, settings, named)
     return audit.store_run(conn, logs, matcher, release, releases, source, testing,
-                           skip_bad_lines)
+                           skip_bad_lines, keep_hot)

@@ -24,6 +24,7 @@ import pytest
 from snoopdb.cli import main
 from snoopdb.commands.export import export
 from snoopdb.core.errors import NoSpecLoaded
+from snoopdb.testkit.hits import drop_all_runs, insert_hits
 
 POD = "readCoreV1NamespacedPod"
 CREATE = "createWidgetsV1Widget"
@@ -95,9 +96,7 @@ def load(conn: psycopg.Connection, reverse: bool = False) -> None:
             order(rows))
         cur.executemany("INSERT INTO conformance.test (codename, testname, release, file)"
                         " VALUES (%s, %s, %s, %s)", order(CONFORMANCE))
-        cur.executemany("INSERT INTO endpoint_hit (release, source, endpoint, test, test_hit,"
-                        " conf_test_hit, hits) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                        order(HITS))
+    insert_hits(conn, order(HITS))
     conn.execute("INSERT INTO conformance.ineligible_endpoint VALUES (%s, %s, %s)", INELIGIBLE)
     conn.execute("SELECT refresh_coverage()")
 
@@ -240,8 +239,8 @@ def test_reexport_is_byte_identical(conn: psycopg.Connection, tmp_path: Path) ->
     load(conn)
     export(conn, tmp_path / "first")
     export(conn, tmp_path / "again")
-    tables = "open_api, endpoint_hit, conformance.test, conformance.ineligible_endpoint"
-    conn.execute(f"TRUNCATE {tables}")
+    drop_all_runs(conn)
+    conn.execute("TRUNCATE open_api, conformance.test, conformance.ineligible_endpoint")
     load(conn, reverse=True)
     export(conn, tmp_path / "reloaded")
     for name in FILES:

@@ -31,6 +31,7 @@ from snoopdb.cli import main
 from snoopdb.commands import gate
 from snoopdb.core.config import Settings
 from snoopdb.core.releases import Releases
+from snoopdb.testkit.hits import insert_hits
 from snoopdb.testkit.servers import serve_directory
 
 OLD = "readCoreV1NamespacedPod"
@@ -125,8 +126,7 @@ def dataset(conn: psycopg.Connection) -> psycopg.Connection:
     with conn.cursor() as cur:
         cur.executemany("INSERT INTO conformance.test (codename, testname, release, file)"
                         " VALUES (%s, %s, %s, %s)", CONFORMANCE)
-        cur.executemany("INSERT INTO endpoint_hit (release, source, endpoint, test, test_hit,"
-                        " conf_test_hit, hits) VALUES (%s, %s, %s, %s, %s, %s, %s)", HITS)
+    insert_hits(conn, HITS)
     conn.execute("INSERT INTO conformance.ineligible_endpoint VALUES (%s, %s, %s)", INELIGIBLE)
     return conn
 
@@ -222,9 +222,8 @@ def test_pending_file_replaces_the_published_list(dataset, github, releases_file
 
 def test_passes_when_every_new_endpoint_is_tested(dataset, github, releases_file,
                                                   capsys) -> None:
-    dataset.execute("INSERT INTO endpoint_hit VALUES ('1.36.0', 'run-b', %s, %s, true, true, 1),"
-                    " ('1.36.0', 'run-b', %s, %s, true, true, 1)",
-                    (READ, PATCHED, DELETE, CREATED))
+    insert_hits(dataset, [("1.36.0", "run-b", READ, PATCHED, True, True, 1),
+                          ("1.36.0", "run-b", DELETE, CREATED, True, True, 1)])
     publish_pending(github, "v1.36.0", [CREATE])
     assert run_gate(releases_file) == 0
     out = capsys.readouterr().out

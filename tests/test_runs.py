@@ -1,10 +1,13 @@
-"""CI runs at scale: one partition per run, swapped in atomically, loads of one run
-serialised; `snoopdb runs` lists, drops and prunes them; revision 0008 migrates
-existing events and its downgrade restores them."""
+"""CI runs at scale (schema revision 0010): each run's tables swapped in atomically,
+loads of one run serialised; the newest runs of a job hot (indexed rows), older ones
+compact (chunks), the same answers either way; `snoopdb runs` lists, drops, prunes,
+compacts and heats them; revisions 0008 and 0010 migrate existing runs and their
+downgrades restore them."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import threading
 import time
@@ -65,35 +68,58 @@ def load(conn: psycopg.Connection, matcher: Matcher, log: audit.LogFile, source:
                           source=source)
 
 
+# Every table the storage writes: the runs' own, the summaries' partitions and parents.
+STORAGE_TABLES = ("audit_run", "run_test", "run_hit", "run_field_hit", "run_body_hit",
+                  "release_endpoint_hit", "release_test_hit", "release_field_hit",
+                  "release_body_hit")
+
+
 def dead_rows(conn: psycopg.Connection, *tables: str) -> int:
-    """Dead rows in the runs' tables and in `tables`."""
+    """Dead rows in the runs' and summaries' own tables and in `tables`."""
     conn.execute("SELECT pg_stat_force_next_flush()")
     conn.execute("SELECT pg_stat_clear_snapshot()")
     return conn.execute("SELECT coalesce(sum(n_dead_tup), 0) FROM pg_stat_all_tables"
-                        " WHERE schemaname = 'runs' OR relname = ANY(%s)",
+                        " WHERE schemaname IN ('runs', 'summaries') OR relname = ANY(%s)",
                         (list(tables),)).fetchone()[0]
 
 
-def run_tables(conn: psycopg.Connection) -> list[tuple[str, str]]:
-    return conn.execute(
-        "SELECT c.relname, p.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-        " JOIN pg_class p ON p.oid = i.inhparent WHERE c.relkind = 'r' ORDER BY 1").fetchall()
+def run_tables(conn: psycopg.Connection) -> list[str]:
+    """The tables of schema runs."""
+    return [r[0] for r in conn.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'runs' ORDER BY 1").fetchall()]
 
 
-def test_events_read_back_whole_across_chunks(conn, matcher, tmp_path) -> None:
+def tables_of(run: int) -> list[str]:
+    return sorted(f"{kind}_{run}" for kind in ("test", "hit", "field_hit", "body_hit"))
+
+
+def test_events_read_back_whole_hot_and_compact(conn, matcher, tmp_path) -> None:
     made = events(2_345, 1)
     source = PROW.format(job=GCE, build=1)
     report = load(conn, matcher, write(tmp_path / "audit.log", made), source)
     assert report.events == 2_345
-    rows = conn.execute("SELECT audit_id, data, source, release FROM audit_event ORDER BY id"
-                        ).fetchall()
-    assert [r[0] for r in rows] == [e["auditID"] for e in made]
-    assert [r[1] for r in rows] == made
-    assert {(r[2], r[3]) for r in rows} == {(source, "1.36.0")}
-    # three chunks of at most 1,000 events, in the run's own partitions
-    assert conn.execute("SELECT first, cardinality(data) FROM audit_chunk ORDER BY first"
-                        ).fetchall() == [(0, 1000), (1000, 1000), (2000, 345)]
-    assert run_tables(conn) == [("events_1", "audit_chunk")]
+    query = "SELECT id, audit_id, data, source, release FROM audit_event ORDER BY id"
+    rows = conn.execute(query).fetchall()
+    assert [r[1] for r in rows] == [e["auditID"] for e in made]
+    assert [r[2] for r in rows] == made
+    assert {(r[3], r[4]) for r in rows} == {(source, "1.36.0")}
+    assert [r[0] for r in rows] == [(1 << 40) + n for n in range(2_345)]
+    assert run_tables(conn) == sorted(["events_1", *tables_of(1)])
+    # the hot table is indexed on what people look events up by
+    assert conn.execute(
+        "SELECT indexname FROM pg_indexes WHERE tablename = 'events_1' ORDER BY 1"
+    ).fetchall() == [("events_1_audit_id",), ("events_1_endpoint",), ("events_1_pkey",),
+                     ("events_1_test",)]
+    everything = conn.execute(f"SELECT {COLUMNS}, id, ingested_at FROM audit_event ORDER BY id"
+                              ).fetchall()
+    # compact: three chunks of at most 1,000 events, the same rows through the view
+    assert main(["runs", "compact", source]) == 0
+    assert run_tables(conn) == sorted(["chunks_1", *tables_of(1)])
+    assert conn.execute("SELECT first, events, cardinality(ev), cardinality(data)"
+                        " FROM runs.chunks_1 ORDER BY first").fetchall() == [
+        (0, 1000, 1000, 1000), (1000, 1000, 1000, 1000), (2000, 345, 345, 345)]
+    assert conn.execute(f"SELECT {COLUMNS}, id, ingested_at FROM audit_event ORDER BY id"
+                        ).fetchall() == everything
     # the seed's queries
     assert conn.execute("SELECT DISTINCT split_part(source, '/', 8) FROM audit_event"
                         ).fetchall() == [(GCE,)]
@@ -106,35 +132,67 @@ def test_events_read_back_whole_across_chunks(conn, matcher, tmp_path) -> None:
     ).fetchall() == conn.execute(
         "SELECT endpoint, test, test_hit, conf_test_hit, hits FROM endpoint_hit"
         " ORDER BY 1, 2 NULLS FIRST").fetchall()
+    # and hot again
+    assert main(["runs", "hot", source]) == 0
+    assert run_tables(conn) == sorted(["events_1", *tables_of(1)])
+    assert conn.execute(f"SELECT {COLUMNS}, id, ingested_at FROM audit_event ORDER BY id"
+                        ).fetchall() == everything
 
 
-def test_reload_swaps_the_partition_and_leaves_no_dead_rows(conn, matcher, tmp_path) -> None:
+def test_a_query_of_one_run_or_release_reads_only_its_tables(conn, matcher, tmp_path) -> None:
+    first, second = PROW.format(job=GCE, build=1), PROW.format(job=KIND, build=1)
+    load(conn, matcher, write(tmp_path / "a.log", events(300, 1)), first)
+    load(conn, matcher, write(tmp_path / "b.log", events(300, 2)), second, release="1.35.0")
+    assert main(["runs", "compact", second]) == 0
+
+    def scanned(where: str) -> set[str]:
+        plan = conn.execute(f"EXPLAIN (FORMAT JSON) SELECT count(*), max(data::text)"
+                            f" FROM audit_event WHERE {where}").fetchone()[0]
+        found: set[str] = set()
+        stack = [plan[0]["Plan"]]
+        while stack:
+            node = stack.pop()
+            if "Relation Name" in node:
+                found.add(node["Relation Name"])
+            stack.extend(node.get("Plans", ()))
+        return found
+
+    assert scanned(f"source = '{first}'") == {"events_1"}
+    assert scanned("release = '1.35.0'") == {"chunks_2"}
+    assert scanned("id >= 0") == {"events_1", "chunks_2"}
+
+
+def test_reload_swaps_the_tables_and_leaves_no_dead_rows(conn, matcher, tmp_path) -> None:
     source = PROW.format(job=GCE, build=1)
     log = write(tmp_path / "a.log", events(1_500, 1))
     load(conn, matcher, log, source)
     hits = conn.execute("SELECT * FROM endpoint_hit ORDER BY endpoint, test").fetchall()
-    old = conn.execute("SELECT 'runs.events_1'::regclass::oid").fetchone()[0]
-    before = dead_rows(conn, "endpoint_hit")
+    coverage = conn.execute("SELECT * FROM endpoint_coverage WHERE tested").fetchall()
+    old = conn.execute("SELECT 'runs.events_1'::regclass::oid, 'runs.hit_1'::regclass::oid"
+                       ).fetchone()
     notices: list[str] = []
     conn.add_notice_handler(lambda notice: notices.append(notice.message_primary or ""))
     conn.execute("SET client_min_messages = debug1")
     load(conn, matcher, log, source)
     conn.execute("RESET client_min_messages")
-    # attached without a validation scan
-    assert ('partition constraint for table "events_1" is implied by existing constraints'
+    # the summary partitions attached without a validation scan
+    assert ('partition constraint for table "hit_1" is implied by existing constraints'
             in notices)
-    # the same logs again: fresh partitions, the summary rows untouched
-    assert conn.execute("SELECT 'runs.events_1'::regclass::oid").fetchone()[0] != old
+    # the same logs again: fresh tables, the same answers, no dead row anywhere but the
+    # run's own row in audit_run (its load time changed)
+    assert conn.execute("SELECT 'runs.events_1'::regclass::oid, 'runs.hit_1'::regclass::oid"
+                        ).fetchone() != old
     assert conn.execute("SELECT * FROM endpoint_hit ORDER BY endpoint, test").fetchall() == hits
-    assert dead_rows(conn, "endpoint_hit") == before == 0
+    assert conn.execute("SELECT * FROM endpoint_coverage WHERE tested").fetchall() == coverage
+    assert dead_rows(conn, *STORAGE_TABLES[1:]) == 0
     # other logs for the run: swapped in whole
     load(conn, matcher, write(tmp_path / "b.log", events(1_200, 2)), source)
     assert conn.execute("SELECT count(*), min(audit_id) FROM audit_event").fetchone() == (
         1_200, "2-0")
-    assert run_tables(conn) == [("events_1", "audit_chunk")]
-    assert conn.execute("SELECT run, source, events FROM audit_run").fetchall() == [
-        (1, source, 1_200)]
-    assert dead_rows(conn) == 0
+    assert run_tables(conn) == sorted(["events_1", *tables_of(1)])
+    assert conn.execute("SELECT run, source, events, state FROM audit_run").fetchall() == [
+        (1, source, 1_200, "hot")]
+    assert dead_rows(conn, *STORAGE_TABLES[1:]) == 0
 
 
 def test_failed_reload_leaves_the_old_run(conn, matcher, tmp_path) -> None:
@@ -146,7 +204,7 @@ def test_failed_reload_leaves_the_old_run(conn, matcher, tmp_path) -> None:
         load(conn, matcher, audit.LogFile(bad, str(bad)), source)
     assert conn.execute("SELECT count(*), min(audit_id) FROM audit_event").fetchone() == (
         1_500, "1-0")
-    assert run_tables(conn) == [("events_1", "audit_chunk")]
+    assert run_tables(conn) == sorted(["events_1", *tables_of(1)])
 
 
 @pytest.mark.parametrize("first_load", [True, False])
@@ -190,7 +248,7 @@ def test_concurrent_loads_of_one_run_are_serialised(conn, matcher, database_url,
     assert conn.execute("SELECT count(*), sum(events) FROM audit_run").fetchone() == (1, 2_500)
     assert conn.execute("SELECT sum(hits) FROM endpoint_hit").fetchone()[0] == conn.execute(
         "SELECT count(*) FROM audit_event WHERE endpoint IS NOT NULL").fetchone()[0]
-    assert run_tables(conn) == [("events_1", "audit_chunk")]
+    assert run_tables(conn) == sorted(["events_1", *tables_of(1)])
 
 
 COVERAGE = ("SELECT release, endpoint, tested, conf_tested, tests FROM endpoint_coverage"
@@ -202,6 +260,52 @@ HITS = "SELECT * FROM endpoint_hit ORDER BY source, endpoint, test NULLS FIRST"
 def answers(conn: psycopg.Connection) -> tuple[list, ...]:
     return tuple(conn.execute(q).fetchall() for q in (
         COVERAGE, TESTS_SEEN, HITS, f"SELECT {COLUMNS} FROM audit_event ORDER BY id"))
+
+
+def test_newer_runs_of_a_job_compact_the_older_ones(conn, matcher, tmp_path, capsys) -> None:
+    builds = [PROW.format(job=GCE, build=b) for b in (3, 5, 4)]
+    for number, source in enumerate(builds):
+        report = load(conn, matcher, write(tmp_path / f"{number}.log", events(700, number)),
+                      source)
+    # build 4 loaded last, but build 5 is the newest: 4 compacted as soon as it loaded
+    assert report.compacted == [(builds[2], 700)]
+    assert conn.execute("SELECT source, state FROM audit_run ORDER BY run").fetchall() == [
+        (builds[0], "compact"), (builds[1], "hot"), (builds[2], "compact")]
+    with_one = answers(conn)
+    assert main(["runs"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["release", "state", "events", "size", "B/event", "loaded", "at",
+                              "source"]
+    assert [(line.split()[1], line.split()[-1]) for line in out[1:-1]] == [
+        ("hot", builds[1]), ("compact", builds[2]), ("compact", builds[0])]
+    assert out[-1].startswith("3 runs (1 hot, 2 compact), 2,100 events, ")
+    assert out[-1].endswith("; loads keep the newest 1 of each job hot")
+    # the database keeps two hot from now on; setting it to 1 compacts at once
+    assert main(["runs", "keep-hot", "2"]) == 0
+    assert capsys.readouterr().out == "loads keep the newest 2 runs of each job hot from now on\n"
+    assert main(["runs", "hot", builds[2]]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith(f"{builds[2]}: compact → hot, ")
+    load(conn, matcher, write(tmp_path / "again.log", events(700, 1)), builds[1])
+    assert conn.execute("SELECT source, state FROM audit_run ORDER BY run").fetchall() == [
+        (builds[0], "compact"), (builds[1], "hot"), (builds[2], "hot")]
+    assert answers(conn) == with_one
+    assert main(["runs", "keep-hot", "1"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith(f"{builds[2]}: hot → compact")
+    assert main(["runs", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed["keep_hot"] == 1
+    assert [(r["source"], r["state"], r["events"]) for r in listed["runs"]] == [
+        (builds[1], "hot", 700), (builds[2], "compact", 700), (builds[0], "compact", 700)]
+    assert all(r["bytes"] > 0 for r in listed["runs"])
+    assert answers(conn) == with_one
+    assert dead_rows(conn, *STORAGE_TABLES[1:]) == 0
+    # --keep-hot on a load, for this load only
+    load_files = audit.load_run(conn, [write(tmp_path / "x.log", events(10, 9))], matcher,
+                                release="1.36.0", release_date=None, source=builds[0],
+                                keep_hot=3)
+    assert load_files.compacted == []
+    assert conn.execute("SELECT source, state FROM audit_run ORDER BY run").fetchall() == [
+        (builds[0], "hot"), (builds[1], "hot"), (builds[2], "compact")]
 
 
 def test_prune_keeps_the_newest_runs_of_each_job_and_their_answers(
@@ -219,13 +323,12 @@ def test_prune_keeps_the_newest_runs_of_each_job_and_their_answers(
     assert answers(conn) != alone
     assert main(["runs"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["release", "events", "size", "loaded", "at", "source"]
     # by job, newest build first
     assert [line.split()[-1] for line in out[1:-1]] == [
         PROW.format(job=KIND, build=b) for b in (5, 4)] + [
         PROW.format(job=GCE, build=b) for b in (12, 11, 9)]
-    assert out[1].split()[:2] == ["1.36.0", "1,100"]
-    assert out[-1].startswith("5 runs, 4,900 events, ")
+    assert out[1].split()[:3] == ["1.36.0", "hot", "1,100"]
+    assert out[-1].startswith("5 runs (2 hot, 3 compact), 4,900 events, ")
 
     assert main(["runs", "prune", "--keep", "1"]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -233,14 +336,22 @@ def test_prune_keeps_the_newest_runs_of_each_job_and_their_answers(
     assert ", 2 kept, in " in out[-1]
     assert answers(conn) == alone
     assert [r.source for r in runs.list_runs(conn)] == list(reversed(kept))
-    assert len(run_tables(conn)) == 2
-    assert dead_rows(conn) == 0
+    assert run_tables(conn) == sorted(["events_1", "events_2", *tables_of(1), *tables_of(2)])
+    # the release whose every run went has no summaries left
+    assert conn.execute("SELECT count(*) FROM release_endpoint_hit WHERE release = '1.35.0'"
+                        ).fetchone() == (0,)
+    assert dead_rows(conn, *STORAGE_TABLES[1:]) == 0
 
 
-def test_drop_is_all_or_nothing(conn, matcher, tmp_path, capsys) -> None:
+def test_drop_is_all_or_nothing_and_forgets_the_run(conn, matcher, tmp_path, capsys) -> None:
     first, second = PROW.format(job=GCE, build=1), PROW.format(job=GCE, build=2)
-    load(conn, matcher, write(tmp_path / "a.log", events(1_000, 1)), first)
+    body = {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "i"}]}}
+    made = [dict(e, verb="create", requestURI="/api/v1/namespaces/ns/pods", requestObject=body)
+            for e in events(1_000, 1)]
+    load(conn, matcher, write(tmp_path / "a.log", made), first)
     load(conn, matcher, write(tmp_path / "b.log", events(500, 2)), second)
+    assert conn.execute("SELECT count(*) > 0 FROM endpoint_field_hit WHERE source = %s",
+                        (first,)).fetchone() == (True,)
     with pytest.raises(NotFound, match="no loaded run has source nowhere"):
         runs.drop_runs(conn, [first, "nowhere"])
     assert len(runs.list_runs(conn)) == 2
@@ -250,21 +361,34 @@ def test_drop_is_all_or_nothing(conn, matcher, tmp_path, capsys) -> None:
     assert ([r.source for r in report.dropped], [r.source for r in report.kept]) == (
         [first], [second])
     assert report.events == 1_000
-    assert conn.execute("SELECT DISTINCT source FROM endpoint_hit").fetchall() == [(second,)]
+    # nothing of the run is left: no table, no row in any summary or view
+    assert run_tables(conn) == sorted(["events_2", *tables_of(2)])
+    for table in ("endpoint_hit", "endpoint_field_hit", "endpoint_body_hit", "audit_event"):
+        assert conn.execute(f"SELECT DISTINCT source FROM {table}").fetchall() in (
+            [(second,)], []), table
+    assert conn.execute("SELECT count(*) FROM release_field_hit").fetchone() == (0,)
     assert conn.execute("SELECT count(*) FROM audit_event").fetchone() == (500,)
+    assert main(["runs", "drop", second]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("1 run dropped (500 events, ")
+    assert run_tables(conn) == []
+    assert dead_rows(conn, *STORAGE_TABLES[1:]) == 0
     with pytest.raises(InputError, match="at least 1, not 0"):
         runs.prune_runs(conn, 0)
 
 
 def dump_schema(url: str) -> str:
-    """The schema, without the runs' own tables (data: the fresh database has none)."""
+    """The schema, without the runs' and summaries' own tables and the body of
+    audit_event (a branch per run: data; a fresh database has none)."""
     dump = subprocess.run(["pg_dump", "--schema-only", "--no-owner", "--exclude-schema=runs",
-                           url], check=True, capture_output=True, text=True).stdout
+                           "--exclude-schema=summaries", url],
+                          check=True, capture_output=True, text=True).stdout
+    body = re.compile(r"^CREATE VIEW public\.audit_event AS$.*?;$", re.M | re.S)
     # \restrict lines carry a random key per dump
-    return "\n".join(line for line in dump.splitlines() if "restrict " not in line)
+    return "\n".join(line for line in body.sub("", dump).splitlines() if "restrict " not in line)
 
 
-def test_revision_0008_migrates_existing_runs_and_downgrades(database_server: str) -> None:
+def test_revisions_0008_and_0010_migrate_existing_runs_and_downgrade(
+        database_server: str) -> None:
     with scratch_database(database_server, "snoopdb_fresh") as fresh:
         schema.migrate(fresh)
         fresh_schema = dump_schema(fresh)
@@ -275,20 +399,39 @@ def test_revision_0008_migrates_existing_runs_and_downgrades(database_server: st
                 f"INSERT INTO audit_event ({COLUMNS})"
                 " SELECT '1.36.0', '2026-04-22', 'id' || i, CASE WHEN i % 3 > 0 THEN 'ep' || i % 5"
                 " END, 'ua' || i % 4, CASE WHEN i % 4 = 1 THEN 'test ' || i % 8 END, i % 4 = 1,"
-                " i % 8 = 1, jsonb_build_object('i', i, 's', E'a\\tb\"c'), 'src' || i % 2,"
+                " i % 8 = 1, jsonb_build_object('i', i, 's', E'a\\tb\"c'), 'https://p/logs/j/' || i % 2,"
                 " CASE WHEN i % 3 = 0 THEN 'ignored path' END FROM generate_series(1, 2500) i")
             db.execute(f"INSERT INTO audit_event ({COLUMNS}) VALUES ('1.35.0', NULL, NULL, NULL,"
-                       " NULL, NULL, false, false, '{}', 'src2', 'unknown verb')")
+                       " NULL, NULL, false, false, '{}', 'other', 'unknown verb')")
+            db.execute("INSERT INTO endpoint_hit (release, source, endpoint, test, test_hit,"
+                       " conf_test_hit, hits, imported) VALUES ('1.20.0', 'published/1.20.0.json',"
+                       " 'ep1', 'test 1', true, false, 0, true),"
+                       " ('1.36.0', 'https://p/logs/j/1', 'ep1', 'test 1', true, false, 3, false)")
         ordered = f"SELECT {COLUMNS} FROM audit_event ORDER BY source, id"
+        hits = "SELECT * FROM endpoint_hit ORDER BY source, endpoint"
         with psycopg.connect(url) as db:
             before = db.execute(ordered).fetchall()
+            hits_before = db.execute(hits).fetchall()
+        schema.migrate(url, "0009")
+        with psycopg.connect(url) as db:
+            assert db.execute(ordered).fetchall() == before
+            assert db.execute(hits).fetchall() == hits_before
         schema.migrate(url)
         with psycopg.connect(url) as db:
             assert db.execute(ordered).fetchall() == before
-            assert db.execute("SELECT source, release, events FROM audit_run ORDER BY run"
-                              ).fetchall() == [("src1", "1.36.0", 1250), ("src0", "1.36.0", 1250),
-                                               ("src2", "1.35.0", 1)]
+            assert db.execute(hits).fetchall() == hits_before
+            # the newest run of each job hot (a source with no "/" is a job of its own)
+            assert db.execute("SELECT source, release, events, state FROM audit_run"
+                              " ORDER BY run").fetchall() == [
+                ("https://p/logs/j/1", "1.36.0", 1250, "hot"),
+                ("https://p/logs/j/0", "1.36.0", 1250, "compact"),
+                ("other", "1.35.0", 1, "hot"),
+                ("published/1.20.0.json", "1.20.0", 0, "imported")]
         assert dump_schema(url) == fresh_schema
+        schema.downgrade(url, "0009")
+        with psycopg.connect(url) as db:
+            assert db.execute(ordered).fetchall() == before
+            assert db.execute(hits).fetchall() == hits_before
         schema.downgrade(url, "0006")
         with psycopg.connect(url) as db:
             assert db.execute(ordered).fetchall() == before
@@ -312,7 +455,8 @@ def test_concurrent_reloads_of_different_runs_both_swap(conn, matcher, database_
         except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
 
-    # A reader of audit_event holds both swaps back until both loads are there.
+    # A reader of audit_event holds both swaps back until both loads are there: the
+    # first waits to rewrite the view, the second for the first.
     with psycopg.connect(database_url) as reader:
         reader.execute("SELECT count(*) FROM audit_event")
         threads = [threading.Thread(target=reload, args=pair)
@@ -321,8 +465,7 @@ def test_concurrent_reloads_of_different_runs_both_swap(conn, matcher, database_
             thread.start()
         waiting = 0
         for _ in range(100):
-            waiting = conn.execute("SELECT count(*) FROM pg_locks WHERE relation ="
-                                   " 'audit_chunk'::regclass AND NOT granted"
+            waiting = conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted"
                                    ).fetchone()[0]
             if waiting == 2:
                 break

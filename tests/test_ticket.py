@@ -10,6 +10,7 @@ import pytest
 from snoopdb.cli import main
 from snoopdb.commands.ticket import ticket
 from snoopdb.core.errors import InputError
+from snoopdb.testkit.hits import insert_hits
 
 CM = "/api/v1/namespaces/{namespace}/configmaps"
 DEPLOYMENTS = "/apis/apps/v1/namespaces/{namespace}/deployments"
@@ -219,17 +220,13 @@ def dataset(conn: psycopg.Connection) -> None:
                 " k8s_version, k8s_kind, k8s_action, deprecated, description, spec, method)"
                 " VALUES ('1.36.0', %s, 'stable', 'core', %s, %s, %s, %s, %s, %s, '', 'hand',"
                 " %s)", (endpoint, path, group, version, kind, action, deprecated, method))
-        for endpoint, test_hit in CI_HITS:
-            conn.execute(
-                "INSERT INTO endpoint_hit (release, source, endpoint, test, test_hit,"
-                " conf_test_hit, hits) VALUES ('1.36.0', 'ci', %s, %s, %s, false, 1)",
-                (endpoint, "[sig-x] a test" if test_hit else None, test_hit))
-        for endpoint, field, conformance in CI_FIELDS:
-            test = "[sig-x] a test [Conformance]" if conformance else "[sig-x] a test"
-            conn.execute(
-                "INSERT INTO endpoint_field_hit (release, source, endpoint, field, known, test,"
-                " test_hit, conf_test_hit, hits) VALUES ('1.36.0', 'ci', %s, %s, true, %s, true,"
-                " %s, 1)", (endpoint, field, test, conformance))
+        insert_hits(
+            conn,
+            [("1.36.0", "ci", endpoint, "[sig-x] a test" if test_hit else None, test_hit, False,
+              1) for endpoint, test_hit in CI_HITS],
+            [("1.36.0", "ci", endpoint, field, True,
+              "[sig-x] a test [Conformance]" if conformance else "[sig-x] a test", True,
+              conformance, 1) for endpoint, field, conformance in CI_FIELDS])
         for useragent, endpoint, field, known, hits in LIVE_FIELDS:
             conn.execute("INSERT INTO testing.field_hit (source, useragent, endpoint, field, known,"
                          " hits) VALUES ('webhook', %s, %s, %s, %s, %s)",

@@ -33,6 +33,7 @@ from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection
 from snoopdb.db.schema import ensure_semver, migrate
 from snoopdb.testkit.databases import scratch_database
+from snoopdb.testkit.hits import drop_all_runs, insert_hits
 
 A = "readCoreV1Namespace"
 B = "createAppsV1NamespacedDeployment"
@@ -154,9 +155,7 @@ def insert_dataset(conn: psycopg.Connection) -> None:
             "INSERT INTO conformance.ineligible_endpoint (endpoint, reason, link) VALUES"
             " (%s, 'pending deprecation', 'https://github.com/kubernetes/community/pull/0')",
             (D,))
-        cur.executemany(
-            "INSERT INTO endpoint_hit (release, source, endpoint, test, test_hit, conf_test_hit,"
-            " hits, imported) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", HITS)
+        insert_hits(conn, HITS)
         cur.executemany(
             "INSERT INTO testing.audit_event (release, audit_id, endpoint, useragent, test,"
             " test_hit, conf_test_hit, data, source, error)"
@@ -284,10 +283,8 @@ def test_older_history_does_not_change_progress(coverage: psycopg.Connection) ->
     views = ("conformance.progress", "conformance.coverage_per_release",
              "conformance.eligible_endpoint_coverage", "conformance.new_endpoint")
     before = {view: rows(coverage, f"SELECT * FROM {view}") for view in views}
-    coverage.execute(
-        "INSERT INTO endpoint_hit (release, source, endpoint, test, test_hit, conf_test_hit,"
-        " hits, imported) VALUES ('1.7.0', %s, %s, %s, true, true, 0, true),"
-        " ('1.9.0', %s, %s, %s, true, true, 1, false)", (IMPORTED_17, G, C3, RUN_19, B, C3))
+    insert_hits(coverage, [("1.7.0", IMPORTED_17, G, C3, True, True, 0, True),
+                           ("1.9.0", RUN_19, B, C3, True, True, 1, False)])
     coverage.execute("SELECT refresh_coverage()")
     assert {view: rows(coverage, f"SELECT * FROM {view}") for view in views} == before
     assert rows(coverage, "SELECT coverage_release()") == [("1.10.0",)]
@@ -319,7 +316,7 @@ def test_release_without_coverage_says_no_data(coverage: psycopg.Connection) -> 
     assert rows(coverage, "SELECT release, total_tested_endpoints FROM conformance.progress"
                 ) == [("1.9.0", 1), ("1.10.0", 3), ("1.11.0", 3)]
     # no coverage at all: tested counts unknown, not 0
-    coverage.execute("TRUNCATE endpoint_hit")
+    drop_all_runs(coverage)
     coverage.execute("SELECT refresh_coverage()")
     assert rows(coverage, "SELECT DISTINCT coverage FROM release_coverage") == [("no data",)]
     assert rows(coverage, "SELECT * FROM conformance.progress WHERE release = '1.11.0'") == [
@@ -370,9 +367,7 @@ def test_views_before_any_load(conn: psycopg.Connection) -> None:
 
 
 def test_views_show_a_load_once_refreshed(coverage: psycopg.Connection) -> None:
-    coverage.execute(
-        "INSERT INTO endpoint_hit (release, source, endpoint, test, test_hit, conf_test_hit, hits)"
-        " VALUES ('1.10.0', %s, %s, %s, true, true, 1)", (RUN_110B, P, C4))
+    insert_hits(coverage, [("1.10.0", RUN_110B, P, C4, True, True, 1)])
     query = ("SELECT tested, tests FROM endpoint_coverage"
              f" WHERE release = '1.10.0' AND endpoint = '{P}'")
     assert rows(coverage, query) == [(False, [])]
@@ -559,7 +554,11 @@ def test_describe_columns(conn: psycopg.Connection) -> None:
     assert [c for c, _ in public] == [
         "release", "release_date", "audit_id", "endpoint", "useragent", "test", "test_hit",
         "conf_test_hit", "data", "source", "id", "ingested_at", "error"]
-    assert rows(conn, "SELECT * FROM describe_columns('testing', 'audit_event')") == public
+    live = rows(conn, "SELECT * FROM describe_columns('testing', 'audit_event')")
+    assert [c for c, _ in live] == [c for c, _ in public]
+    # the same rules, said the same way; a CI event's id and load time are its run's
+    assert [d for c, d in live if c not in ("id", "ingested_at")] == [
+        d for c, d in public if c not in ("id", "ingested_at")]
     assert rows(conn, "SELECT \"column\" FROM describe_columns('public', 'release_test_hit')"
                 ) == [("release",), ("test",)]
     assert rows(conn, "SELECT * FROM describe_columns('public', 'no_such_relation')") == []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import EXIT_FAILED, EXIT_OK
-from snoopdb.cli.parsing import add_command
+from snoopdb.cli.parsing import add_command, whole_number
 from snoopdb.commands import compare
 from snoopdb.commands.load import (
     LOAD_PARTS,
@@ -57,7 +57,7 @@ def cmd_load(args: argparse.Namespace, ctx: Context) -> int:
         from_dir=args.from_dir, audit_logs=args.audit_log or (), testing=args.testing,
         jobs=args.job or (), build=args.build, bucket=args.bucket,
         skip_bad_lines=args.skip_bad_lines, history=args.history, no_history=args.no_history,
-        history_folder=_history_folder(args))
+        history_folder=_history_folder(args), keep_hot=args.keep_hot)
     with ctx.connect(migrate=True) as conn:
         report = load(conn, ctx.fetcher(), ctx.settings, releases, options, _LoadPrinter())
     if report.no_audit_data:
@@ -122,6 +122,8 @@ class _LoadPrinter(LoadListener):
               + (f"; release spec from {report.spec}" if report.spec else "")
               + (f", {report.bad_lines} bad lines skipped ({bad})" if report.bad_lines else "")
               + f"; {report.seconds:.1f}s, {report.events_per_second:,.0f} events/s")
+        for source, events in report.compacted:
+            print(f"compacted {source} ({events:,} events): an older run of the same job")
 
 
 def _parts(only: str | None) -> tuple[str, ...]:
@@ -153,6 +155,10 @@ def add_load(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--bucket", default=DEFAULT_BUCKET, help="GCS bucket of the prow logs")
     parser.add_argument("--skip-bad-lines", action="store_true",
                         help="count malformed log lines instead of failing the run's load")
+    parser.add_argument("--keep-hot", type=whole_number, metavar="N",
+                        help="after loading a run, keep the newest N runs of its job hot "
+                             "(indexed rows) and compact older ones (default: the database's "
+                             "setting, `snoopdb runs keep-hot`, else 1)")
     history_choice = parser.add_mutually_exclusive_group()
     history_choice.add_argument(
         "--history", action="store_true",

@@ -40,3 +40,10 @@ def add_command(sub: argparse._SubParsersAction, name: str,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.set_defaults(handler=handler)
     return parser
+
+
+def whole_number(text: str) -> int:
+    """argparse type: a whole number, 0 or more."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number (0 or more), not {text!r}")
+    return int(text)

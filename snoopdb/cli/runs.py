@@ -1,11 +1,12 @@
-"""`snoopdb runs`: the loaded CI runs, listed, dropped and pruned."""
+"""`snoopdb runs`: the loaded CI runs, listed, dropped, pruned, compacted and heated."""
 
 from __future__ import annotations
 
 import argparse
+import json
 
 from snoopdb.cli.context import Context
-from snoopdb.cli.parsing import add_command
+from snoopdb.cli.parsing import add_command, whole_number
 from snoopdb.commands import runs
 
 
@@ -17,34 +18,55 @@ def _size(size: float) -> str:
     return ""
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
 def _print_runs(listed: list[runs.Run]) -> None:
-    print(f"{'release':<10} {'events':>12} {'size':>10}  {'loaded at':<19}  source")
+    print(f"{'release':<10} {'state':<8} {'events':>12} {'size':>10} {'B/event':>8}  "
+          f"{'loaded at':<19}  source")
     for run in listed:
-        print(f"{run.release:<10} {run.events:>12,} {_size(run.bytes):>10}  "
-              f"{run.loaded_at:%Y-%m-%d %H:%M:%S}  {run.source}")
+        per_event = f"{run.bytes / run.events:,.0f}" if run.events else "-"
+        print(f"{run.release:<10} {run.state:<8} {run.events:>12,} {_size(run.bytes):>10} "
+              f"{per_event:>8}  {run.loaded_at:%Y-%m-%d %H:%M:%S}  {run.source}")
+
+
+def _run_json(run: runs.Run) -> dict[str, object]:
+    return {"source": run.source, "job": run.job, "release": run.release, "state": run.state,
+            "events": run.events, "bytes": run.bytes,
+            "loaded_at": run.loaded_at.isoformat(timespec="seconds")}
 
 
 def cmd_runs(args: argparse.Namespace, ctx: Context) -> int:
-    """List the loaded CI runs (by job, newest first), or drop or prune them.
+    """List the loaded CI runs (by job, newest first), or drop, prune, compact or heat them.
 
-    Each run's events are a table of their own: dropping a run drops that table
-    (no rows deleted one by one) and the run's endpoint_hit rows, and refreshes the
-    coverage views, in one transaction.
+    The newest run of each job is hot: one row per event, indexed on endpoint, test and
+    auditID, as fast to query as a plain table. Older runs are compact: chunks of 1,000
+    events, a few times smaller, read through the same audit_event view. A load keeps
+    the newest N runs of its job hot (`snoopdb runs keep-hot N`, default 1). Every
+    change swaps whole tables: no row is deleted or left dead.
 
-    Example: snoopdb runs
+    Example: snoopdb runs --json
     """
     with ctx.connect() as conn:
         listed = runs.list_runs(conn)
+        keep = runs.keep_hot_setting(conn)
+    if args.json:
+        print(json.dumps({"keep_hot": keep, "runs": [_run_json(run) for run in listed]},
+                         indent=2))
+        return 0
     _print_runs(listed)
-    print(f"{len(listed)} runs, {sum(r.events for r in listed):,} events, "
-          f"{_size(sum(r.bytes for r in listed))}")
+    hot = sum(run.state == "hot" for run in listed)
+    print(f"{_plural(len(listed), 'run')} ({hot} hot, {len(listed) - hot} compact), "
+          f"{sum(r.events for r in listed):,} events, {_size(sum(r.bytes for r in listed))}; "
+          f"loads keep the newest {keep} of each job hot")
     return 0
 
 
 def _print_drop(report: runs.DropReport) -> None:
     for run in report.dropped:
         print(f"dropped {run.source} ({run.release}, {run.events:,} events)")
-    print(f"{len(report.dropped)} runs dropped ({report.events:,} events, "
+    print(f"{_plural(len(report.dropped), 'run')} dropped ({report.events:,} events, "
           f"{_size(report.bytes)}), {len(report.kept)} kept, in {report.seconds:.2f}s")
 
 
@@ -52,6 +74,7 @@ def cmd_runs_drop(args: argparse.Namespace, ctx: Context) -> int:
     """Drop loaded runs, named by their source (as `snoopdb runs` lists it).
 
     All or none: a source that is not a loaded run is an error and nothing is dropped.
+    Its events, its summaries and its row go; the coverage views forget it.
 
     Example: snoopdb runs drop https://prow.k8s.io/view/gs/kubernetes-ci-logs/logs/ci-kubernetes-e2e-gci-gce/1800000000000000000
     """
@@ -71,11 +94,75 @@ def cmd_runs_prune(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def _print_moves(report: runs.MoveReport) -> None:
+    for before, after in report.moved:
+        print(f"{before.source}: {before.state} → {after.state}, {_size(before.bytes)} → "
+              f"{_size(after.bytes)} ({after.events:,} events)")
+    for run in report.unchanged:
+        print(f"{run.source}: already {run.state}")
+    print(f"{_plural(len(report.moved), 'run')} moved in {report.seconds:.1f}s")
+
+
+def cmd_runs_compact(args: argparse.Namespace, ctx: Context) -> int:
+    """Store runs compact: their events in chunks of 1,000, a few times smaller.
+
+    Each run's new table is written, then swapped in for the old one in one
+    transaction; queries of audit_event see the run throughout. A source that is not
+    a loaded run is an error and nothing is moved.
+
+    Example: snoopdb runs compact https://prow.k8s.io/view/gs/kubernetes-ci-logs/logs/ci-kubernetes-e2e-gci-gce/1800000000000000000
+    """
+    with ctx.connect() as conn:
+        _print_moves(runs.move_runs(conn, args.sources, "compact"))
+    return 0
+
+
+def cmd_runs_hot(args: argparse.Namespace, ctx: Context) -> int:
+    """Store runs hot: one indexed row per event, as fast to query as a plain table.
+
+    The runs stay hot until a newer run of their job loads beyond `keep-hot` or they
+    are compacted by hand. A source that is not a loaded run is an error.
+
+    Example: snoopdb runs hot https://prow.k8s.io/view/gs/kubernetes-ci-logs/logs/ci-kubernetes-e2e-gci-gce/1800000000000000000
+    """
+    with ctx.connect() as conn:
+        _print_moves(runs.move_runs(conn, args.sources, "hot"))
+    return 0
+
+
+def cmd_runs_keep_hot(args: argparse.Namespace, ctx: Context) -> int:
+    """Show, or set for this database, how many runs of each job loads keep hot.
+
+    Setting it compacts at once the hot runs beyond the newest N of their job; 0 keeps
+    every run compact.
+
+    Example: snoopdb runs keep-hot 2
+    """
+    with ctx.connect() as conn:
+        if args.count is None:
+            print(f"loads keep the newest {runs.keep_hot_setting(conn)} runs of each job hot")
+            return 0
+        report = runs.set_keep_hot(conn, args.count)
+    print(f"loads keep the newest {args.count} runs of each job hot from now on")
+    if report.moved:
+        _print_moves(report)
+    return 0
+
+
 def add_runs(sub: argparse._SubParsersAction) -> None:
     parser = add_command(sub, "runs", cmd_runs)
+    parser.add_argument("--json", action="store_true", help="the runs as JSON")
     runs_sub = parser.add_subparsers(dest="runs_command", metavar="COMMAND")
     drop = add_command(runs_sub, "drop", cmd_runs_drop)
     drop.add_argument("sources", nargs="+", metavar="SOURCE", help="source of a run to drop")
     prune = add_command(runs_sub, "prune", cmd_runs_prune)
     prune.add_argument("--keep", type=int, required=True, metavar="N",
                        help="runs to keep per job (at least 1)")
+    compact = add_command(runs_sub, "compact", cmd_runs_compact)
+    compact.add_argument("sources", nargs="+", metavar="SOURCE",
+                         help="source of a run to store compact")
+    hot = add_command(runs_sub, "hot", cmd_runs_hot)
+    hot.add_argument("sources", nargs="+", metavar="SOURCE", help="source of a run to store hot")
+    keep_hot = add_command(runs_sub, "keep-hot", cmd_runs_keep_hot)
+    keep_hot.add_argument("count", nargs="?", type=whole_number, metavar="N",
+                          help="runs of each job to keep hot (0 or more)")

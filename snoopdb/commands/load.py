@@ -51,6 +51,8 @@ class LoadOptions:
     history: bool = False
     no_history: bool = False
     history_folder: str | None = None
+    # hot runs kept per job after an audit load; None: the database's setting, else 1
+    keep_hot: int | None = None
 
 
 class LoadListener:
@@ -141,13 +143,15 @@ def _load_audit(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings,
     if options.audit_logs:
         reports.append(local_logs.load_log_files(
             conn, fetcher, settings, releases, options.audit_logs, release,
-            testing=options.testing, skip_bad_lines=options.skip_bad_lines))
+            testing=options.testing, skip_bad_lines=options.skip_bad_lines,
+            keep_hot=options.keep_hot))
         listener.audit(reports[-1])
         return reports
     jobs = options.jobs or (() if releases.past(release) else ci_runs.DEFAULT_JOBS)
     for job in jobs:
         reports.append(ci_runs.load_ci_run(conn, fetcher, settings, releases, options.bucket, job,
-                                           options.build, skip_bad_lines=options.skip_bad_lines))
+                                           options.build, skip_bad_lines=options.skip_bad_lines,
+                                           keep_hot=options.keep_hot))
         listener.audit(reports[-1])
     return reports
 

@@ -1,8 +1,11 @@
-"""The loaded CI runs: list them, drop some, prune each job to its newest N.
+"""The loaded CI runs: list them, drop some, prune each job to its newest N, and move
+them between the two storage states (schema revision 0010): hot (one indexed row per
+event) and compact (chunks of 1,000 events).
 
-Each run is a partition of the audit event tables (schema revision 0008), so a drop
-is a DROP TABLE, not a delete of its rows. Drops and the refresh of the coverage
-summaries happen in one transaction: views never show a half-dropped set of runs.
+Each run's events and summaries are tables of their own, so a drop is a DROP TABLE
+and a change of state a swap of tables, never a delete of rows. Drops and the
+refresh of the coverage summaries happen in one transaction: views never show a
+half-dropped set of runs.
 """
 
 from __future__ import annotations
@@ -13,14 +16,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import psycopg
+from psycopg import sql
 
 from snoopdb.core.errors import InputError, NotFound
 from snoopdb.db.queries import query
+from snoopdb.loaders import audit_store
+
+KEEP_HOT_SETTING = "snoopdb.keep_hot"
 
 
 @dataclass(frozen=True)
 class Run:
-    """A loaded run: where its logs are, its release, events and size on disk."""
+    """A loaded run: where its logs are, its release, events, size on disk and state."""
 
     source: str
     release: str
@@ -28,6 +35,7 @@ class Run:
     bytes: int
     loaded_at: dt.datetime
     job: str
+    state: str
 
 
 @dataclass
@@ -47,8 +55,17 @@ class DropReport:
         return sum(run.bytes for run in self.dropped)
 
 
+@dataclass
+class MoveReport:
+    """Runs moved to another storage state: each before and after, and how long it took."""
+
+    moved: list[tuple[Run, Run]] = field(default_factory=list)
+    unchanged: list[Run] = field(default_factory=list)
+    seconds: float = 0.0
+
+
 def _ranked(conn: psycopg.Connection) -> list[tuple[Run, int]]:
-    return [(Run(*row[:6]), row[6]) for row in conn.execute(query("runs/list.sql"))]
+    return [(Run(*row[:7]), row[7]) for row in conn.execute(query("runs/list.sql"))]
 
 
 def list_runs(conn: psycopg.Connection) -> list[Run]:
@@ -56,11 +73,20 @@ def list_runs(conn: psycopg.Connection) -> list[Run]:
     return [run for run, _ in _ranked(conn)]
 
 
+def _named(conn: psycopg.Connection, sources: Sequence[str]) -> list[Run]:
+    """The loaded runs of `sources`, in that order; NotFound for a source that is none."""
+    loaded = {run.source: run for run in list_runs(conn)}
+    missing = [s for s in sources if s not in loaded]
+    if missing:
+        raise NotFound(f"no loaded run has source {missing[0]}")
+    return [loaded[s] for s in dict.fromkeys(sources)]
+
+
 def _drop(conn: psycopg.Connection, runs: Sequence[Run]) -> None:
-    """Drop `runs` and refresh the summaries, inside the caller's transaction."""
+    """Drop `runs` and refresh their releases' summaries, in the caller's transaction."""
     for run in runs:
-        conn.execute("SELECT audit_run_drop(%s)", (run.source,))
-    conn.execute("SELECT refresh_coverage()")
+        audit_store.drop(conn, run.source)
+    audit_store.refresh(conn, *(run.release for run in runs))
 
 
 def drop_runs(conn: psycopg.Connection, sources: Sequence[str]) -> DropReport:
@@ -69,12 +95,8 @@ def drop_runs(conn: psycopg.Connection, sources: Sequence[str]) -> DropReport:
     started = time.monotonic()
     report = DropReport()
     with conn.transaction():
-        loaded = {run.source: run for run in list_runs(conn)}
-        missing = [s for s in sources if s not in loaded]
-        if missing:
-            raise NotFound(f"no loaded run has source {missing[0]}")
-        report.dropped = [loaded[s] for s in dict.fromkeys(sources)]
-        report.kept = [run for s, run in loaded.items() if s not in sources]
+        report.dropped = _named(conn, sources)
+        report.kept = [run for run in list_runs(conn) if run not in report.dropped]
         _drop(conn, report.dropped)
     report.seconds = time.monotonic() - started
     return report
@@ -92,5 +114,50 @@ def prune_runs(conn: psycopg.Connection, keep: int) -> DropReport:
             (report.kept if rank <= keep else report.dropped).append(run)
         if report.dropped:
             _drop(conn, report.dropped)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def move_runs(conn: psycopg.Connection, sources: Sequence[str], state: str) -> MoveReport:
+    """Store the runs of `sources` in `state` (hot or compact), each swapped in its own
+    transaction; a run already in that state is left as it is. A source that is not
+    a loaded run is NotFound and nothing is moved."""
+    started = time.monotonic()
+    report = MoveReport()
+    move = audit_store.heat if state == audit_store.HOT else audit_store.compact
+    for run in _named(conn, sources):
+        if run.state == state:
+            report.unchanged.append(run)
+            continue
+        move(conn, run.source)
+        after = next(r for r in list_runs(conn) if r.source == run.source)
+        report.moved.append((run, after))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def keep_hot_setting(conn: psycopg.Connection) -> int:
+    """How many runs of each job loads keep hot in this database (default 1)."""
+    row = conn.execute("SELECT keep_hot_setting()").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def set_keep_hot(conn: psycopg.Connection, keep: int) -> MoveReport:
+    """Keep the newest `keep` runs of each job hot in this database from now on (a
+    database setting), and compact the hot runs beyond them at once."""
+    if keep < 0:
+        raise InputError(f"runs to keep hot per job must be at least 0, not {keep}")
+    started = time.monotonic()
+    database = conn.execute("SELECT current_database()").fetchone()
+    assert database is not None
+    conn.execute(sql.SQL("ALTER DATABASE {} SET " + KEEP_HOT_SETTING + " = {}").format(
+        sql.Identifier(database[0]), sql.Literal(str(keep))))
+    report = MoveReport()
+    for run, rank in _ranked(conn):
+        if run.state == audit_store.HOT and rank > keep:
+            audit_store.compact(conn, run.source)
+            after = next(r for r in list_runs(conn) if r.source == run.source)
+            report.moved.append((run, after))
     report.seconds = time.monotonic() - started
     return report

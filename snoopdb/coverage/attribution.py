@@ -9,6 +9,18 @@ from dataclasses import dataclass
 TEST_AGENT_PREFIX = "e2e.test"
 TEST_SEPARATOR = " -- "
 CONFORMANCE_TAG = "[Conformance]"
+# A test name goes into btree indexes (the events' test column, the summaries), which
+# take at most about 2.7 kB a key: longer names (no real test has one; the longest
+# conformance codename is under 300 characters) are cut there and end in "…". The
+# whole user agent stays in `useragent` and in the event's data.
+TEST_NAME_LIMIT = 512
+CUT_MARK = "…"
+
+
+def bounded_test(name: str) -> str:
+    """A test name as stored: whole up to TEST_NAME_LIMIT characters, else cut there
+    and marked (revision 0010 applies the same rule to names loaded before)."""
+    return name if len(name) <= TEST_NAME_LIMIT else name[:TEST_NAME_LIMIT] + CUT_MARK
 
 
 def classify(useragent: str | None) -> tuple[str | None, bool, bool]:
@@ -24,7 +36,7 @@ def classify(useragent: str | None) -> tuple[str | None, bool, bool]:
     if not useragent.startswith(TEST_AGENT_PREFIX):
         return None, False, conf
     _, separator, name = useragent.partition(TEST_SEPARATOR)
-    return (name.strip() if separator else ""), True, conf
+    return (bounded_test(name.strip()) if separator else ""), True, conf
 
 
 @dataclass(frozen=True)

@@ -55,10 +55,17 @@ def conn(database_url: str) -> Iterator[psycopg.Connection]:
         ).fetchall()
         if tables:
             db.execute(f"TRUNCATE {', '.join(t[0] for t in tables)} RESTART IDENTITY CASCADE")
-        # each loaded run's events are a table of their own (runs.events_N)
-        for (name,) in db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'runs'"
-                                  ).fetchall():
-            db.execute(sql.SQL("DROP TABLE runs.{}").format(sql.Identifier(name)))
+        # each loaded run's tables (runs.events_N, runs.hit_N, …) and each release's
+        # summary partitions are tables of their own; audit_event has a branch per run
+        db.execute("SELECT audit_event_rebuild()")
+        # database settings (snoopdb runs keep-hot) a test made
+        db.execute(sql.SQL("ALTER DATABASE {} RESET ALL").format(
+            sql.Identifier(db.info.dbname)))
+        for schema_name, name in db.execute(
+                "SELECT schemaname, tablename FROM pg_tables"
+                " WHERE schemaname IN ('runs', 'summaries')").fetchall():
+            db.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(
+                sql.Identifier(schema_name), sql.Identifier(name)))
         yield db
 
 

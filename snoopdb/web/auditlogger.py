@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import hmac
+import json
 import logging
 import os
 import re
@@ -40,7 +41,14 @@ from snoopdb.core.errors import ConfigError, NoSpecLoaded
 from snoopdb.coverage.fields import BodySchema, FieldTally, schemas_by_endpoint
 from snoopdb.coverage.matching import Matcher
 from snoopdb.db.queries import query
-from snoopdb.loaders.audit import EVENT_COLUMNS, LIVE_RELEASE, BadEvent, EventRows
+from snoopdb.loaders.audit import (
+    EVENT_COLUMNS,
+    LIVE_RELEASE,
+    BadEvent,
+    EventRows,
+    check_number,
+    check_storable,
+)
 from snoopdb.loaders.fields import LIVE_BODY_COPY, LIVE_FIELD_COPY, live_rows
 from snoopdb.web.app import DB_TIMEOUT, one_line
 
@@ -143,6 +151,39 @@ def parse_event_list(body: bytes) -> list[dict[str, Any]]:
         if not isinstance(item, dict):
             raise BadEventList(f"items[{index}] is a JSON {type(item).__name__}, not an Event")
     return items
+
+
+class _FloatText(str):
+    """A JSON number with a fraction or exponent, as it was written."""
+
+
+def unstorable_item(body: bytes) -> tuple[int, str] | None:
+    """(index in items, reason) of the first EventList item holding a number that
+    PostgreSQL's jsonb cannot hold (orjson reads 1e-99999 as 0.0: the number as it was
+    written is checked); None when there is none."""
+    try:
+        check_storable(body)
+        return None
+    except BadEvent as exc:
+        first = str(exc)
+    try:
+        document = json.loads(body, parse_float=_FloatText, parse_int=len)
+    except RecursionError:
+        return 0, first
+    for index, item in enumerate(document.get("items") or ()):
+        stack = [item]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, dict):
+                stack.extend(value.values())
+            elif isinstance(value, list):
+                stack.extend(value)
+            elif isinstance(value, _FloatText):
+                try:
+                    check_number(value)
+                except BadEvent as exc:
+                    return index, str(exc)
+    return None
 
 
 def event_rows(events: Iterable[dict[str, Any]], matcher: Matcher, source: str,
@@ -324,6 +365,9 @@ class _AuditLogger:
             return PlainTextResponse(f"body larger than the {self.max_body} byte limit\n", 413)
         try:
             events = parse_event_list(body)
+            unstorable = unstorable_item(body)
+            if unstorable is not None:
+                raise BadBatch(*unstorable)
             matcher = await self.current_matcher()
             source = f"webhook {request.client.host if request.client else 'unknown'}"
             fields = FieldTally(self.schemas, by_useragent=True)
