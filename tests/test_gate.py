@@ -315,7 +315,7 @@ def test_group_first_seen_while_alpha(dataset, fetcher, settings, tmp_path) -> N
     ("DELETE FROM open_api WHERE release = '1.35.0'", [],
      ("no release before 1.36.0 is loaded, so nothing tells which endpoints are new: run "
       "`snoopdb load --release 1.36 --only spec` (it loads every earlier spec)")),
-    ("DELETE FROM endpoint_hit WHERE release = '1.36.0'", [],
+    ("SELECT audit_run_drop(source) FROM audit_run WHERE release = '1.36.0'", [],
      ("no audit data for release 1.36.0: load a run (`snoopdb load --release 1.36 --only "
       "audit` with --job/--build or --audit-log)")),
     ("DELETE FROM conformance.test", [],

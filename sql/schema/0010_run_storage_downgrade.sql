@@ -93,6 +93,8 @@ COMMENT ON COLUMN endpoint_body_hit.test_hit IS 'Bodies came from an e2e.test us
 COMMENT ON COLUMN endpoint_body_hit.conf_test_hit IS 'Bodies came from a [Conformance] user agent';
 COMMENT ON COLUMN endpoint_body_hit.bodies IS 'Number of events with a request body';
 
+COMMENT ON COLUMN endpoint_hit.hits IS
+  'Number of audit events; 0 for imported rows (published files carry no counts)';
 INSERT INTO endpoint_hit (release, source, endpoint, test, test_hit, conf_test_hit, hits, imported)
 SELECT release, source, endpoint, test, test_hit, conf_test_hit, hits, imported FROM endpoint_hit_0010;
 INSERT INTO endpoint_field_hit (release, source, endpoint, field, known, test, test_hit,

@@ -23,5 +23,6 @@ COMMENT ON COLUMN endpoint_hit.endpoint IS 'The operationId hit';
 COMMENT ON COLUMN endpoint_hit.test IS 'Test name as in audit_event.test: '''' for an unnamed e2e.test, null for non-test user agents';
 COMMENT ON COLUMN endpoint_hit.test_hit IS 'Hits came from an e2e.test user agent';
 COMMENT ON COLUMN endpoint_hit.conf_test_hit IS 'Hits came from a [Conformance] user agent';
-COMMENT ON COLUMN endpoint_hit.hits IS 'Number of audit events';
+COMMENT ON COLUMN endpoint_hit.hits IS
+  'Number of audit events; 0 for imported rows (published files carry no counts)';
 COMMENT ON COLUMN endpoint_hit.imported IS 'Imported from published coverage rather than counted from raw events';
