@@ -29,6 +29,7 @@ from test_submission import (  # noqa: F401 (fixtures)
     tests_1_35,
 )
 
+from snoopdb.certification.junit import MAX_MARKUP
 from snoopdb.cli import main
 from snoopdb.testkit.faultserver import Answer
 from snoopdb.testkit.github_api import GitHubFake
@@ -445,3 +446,22 @@ def test_a_folder_pull_request_holds_at_most_what_github_lists(
     assert main_error(capsys, "--pr", str(root), "--title", TITLE) == (
         f"{root}: more than 3000 files, more than GitHub lists of a pull request")
 
+
+def test_markup_bound_is_what_github_fake_serves_too(
+    conn: psycopg.Connection, github: str, tests_1_35: list[str],  # noqa: F811
+    pull_request: PullRequestMaker, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # a junit_01.xml snoopdb does not read whole: cannot be processed, no labels
+    def build(root: Path) -> None:
+        folder = make_submission(root, tests_1_35)
+        junit = folder / "junit_01.xml"
+        text = junit.read_text()
+        junit.write_text(text.replace('classname="Kubernetes e2e suite"',
+                                      f'classname="{"x" * (MAX_MARKUP + 1)}"', 1))
+
+    assert run(capsys, *pull_request("github", build)) == (3, [
+        (f"v1.35/coolkube: cannot be processed: junit_01.xml: markup of more than {MAX_MARKUP}"
+         " bytes from line 5 ('<testcase name=\"[ReportBeforeSuite]\" cla'…); snoopdb reads"
+         " tags, comments and instructions up to 1 MiB")])
+    assert rows(conn, "SELECT result, labels FROM conformance.submission") == [
+        ("unprocessable", [])]

@@ -28,7 +28,7 @@ import requests
 from snoopdb.certification.e2elog import read_e2e_log
 from snoopdb.certification.files import Readable, list_entries
 from snoopdb.certification.goparse import email_problem, url_problem
-from snoopdb.certification.junit import read_junit
+from snoopdb.certification.junit import TagTooLarge, read_junit
 from snoopdb.certification.pages import ask_page
 from snoopdb.certification.product import bot_strings, read_product
 from snoopdb.certification.pullrequest import BOT_STRUCTURE, PullRequest, PullRequestFile
@@ -55,6 +55,7 @@ PAGE_FIELDS = ("website_url", "repo_url", "documentation_url")
 SUPPORTED_MINORS = 2
 TITLE_PHRASE = "Conformance results for"
 DETAILS_MAX = 100  # names listed under a failed check; the count is always whole
+NAME_SHOWN = 500  # characters of a name listed under a check; the testcase keeps it whole
 
 BEYOND = " (beyond the bot)"
 SUBMISSION_LABEL = "conformance-product-submission"
@@ -108,6 +109,7 @@ def verify(
     `stable` is the newest released release (the bot's stable.txt): older than it minus
     two minors cannot be processed; `title` the pull request's title, checked when given;
     `http` a session (see `url_session`) to ask PRODUCT.yaml's URLs with, not asked when None.
+    A junit_01.xml holding a tag larger than snoopdb reads raises TagTooLarge.
     """
     early = precheck(submission, stable, title)
     if early is not None:
@@ -391,6 +393,9 @@ def _test_checks(
                     failures += 1
                     if len(failed) < DETAILS_MAX:
                         failed.add(case.name)
+    except TagTooLarge:
+        spool.close()
+        raise
     except InputError as exc:
         spool.close()
         hint = f"the bot cannot read junit_01.xml: {exc}"
@@ -406,5 +411,12 @@ def _test_checks(
               if absent else "", tuple(absent)),
         Check("no-failed-tests", failed_title, not failures,
               f"{failures} [Conformance] testcase(s) failed or errored" if failures else "",
-              tuple(sorted(failed))),
+              tuple(_shown(name) for name in sorted(failed))),
     ], labels
+
+
+def _shown(name: str) -> str:
+    """A testcase's name as listed under a check: cut after NAME_SHOWN characters."""
+    if len(name) <= NAME_SHOWN:
+        return name
+    return f"{name[:NAME_SHOWN]}… ({len(name)} characters)"

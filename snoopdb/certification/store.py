@@ -15,6 +15,7 @@ from pathlib import Path
 import psycopg
 
 from snoopdb.certification.checks import precheck, unable, verify, verify_pull_request
+from snoopdb.certification.junit import TagTooLarge
 from snoopdb.certification.pages import url_session
 from snoopdb.certification.pullrequest import PullRequest
 from snoopdb.certification.submission import (
@@ -182,7 +183,7 @@ class Verifier:
         """`check` the submission and store the result, unprocessable ones included: with
         the bot's labels when the bot would not process it either (no release in its path,
         release out of the window, no conformance list), with none when only snoopdb could
-        not (a download failed, the list is not YAML)."""
+        not (a download failed, the list is not YAML, a tag larger than snoopdb reads)."""
         stable = stable_release(self.releases)
         result = precheck(submission, stable, title)
         if result is None:
@@ -195,7 +196,10 @@ class Verifier:
             except (InputError, FetchError) as exc:
                 result = unable(submission, str(exc), title=title, labels=())
             else:
-                result = check(tests, stable)
+                try:
+                    result = check(tests, stable)
+                except TagTooLarge as exc:
+                    result = unable(submission, str(exc), title=title, labels=())
         try:
             save(self.conn, result)
         finally:
