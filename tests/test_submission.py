@@ -9,6 +9,7 @@ import functools
 import http.server
 import json
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ import yaml
 from snoopdb.certification.files import Entry
 from snoopdb.certification.goparse import email_problem, url_problem
 from snoopdb.certification.junit import read_junit
-from snoopdb.certification.pages import refused_address
+from snoopdb.certification.pages import PageAnswer, ask_page, refused_address, url_session
 from snoopdb.certification.submission import Testcase as Case  # a Test* name would be collected
 from snoopdb.cli import main
 from snoopdb.core.errors import InputError
@@ -651,6 +652,26 @@ def test_check_urls_refuses_private_addresses(
         "link-local address 169.254.169.254", "private address 10.1.2.3",
         "loopback address ::1", "link-local address fe80::1", "private address 192.168.0.1",
         None]
+
+
+def test_check_urls_refuses_an_address_before_connecting() -> None:
+    # an open port and a closed one answer alike, and the open one sees no connection
+    listener = socket.create_server(("127.0.0.1", 0))
+    closed = socket.create_server(("127.0.0.1", 0))
+    ports = [server.getsockname()[1] for server in (listener, closed)]
+    closed.close()
+    try:
+        session = url_session()
+        answers = [ask_page(session, f"http://127.0.0.1:{port}/") for port in ports]
+        by_name = ask_page(session, f"http://localhost:{ports[0]}/")
+        listener.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    finally:
+        listener.close()
+    assert answers == [PageAnswer("", "refused: loopback address 127.0.0.1")] * 2
+    assert by_name.problem is not None and by_name.problem.startswith(
+        "refused: loopback address ")
 
 
 class _NoHead(http.server.SimpleHTTPRequestHandler):
