@@ -237,8 +237,9 @@ def test_a_title_that_is_no_submission_is_ignored(
     assert run(capsys, *argv) == (3, [ignored])
     code, out = run(capsys, *argv, "--json")
     document = json.loads("\n".join(out))
-    assert (code, document["result"], document["labels"], document["title"]) == (
-        3, "ignored", [], "Add coolkube v1.35 results")
+    assert (code, document["result"], document["labels"], document["title"],
+            bool(document["pull_request"])) == (3, "ignored", [], "Add coolkube v1.35 results",
+                                                True)
     assert rows(conn, "SELECT count(*) FROM conformance.submission") == [(0,)]
 
 

@@ -26,7 +26,6 @@ from snoopdb.core.errors import ConfigError, FetchError, NotFound
 from snoopdb.core.fetch import Fetcher, is_url
 
 DEFAULT_API_URL = "https://api.github.com"
-API_VERSION = "2022-11-28"
 PER_PAGE = 100
 FILE_PAGES = 30  # GitHub lists at most 3,000 files of a pull request
 COMMIT_PAGES = 3  # and at most 250 commits
@@ -145,7 +144,6 @@ class _ApiClient:
         self.fetcher = Fetcher(fetcher.cache_dir, fetcher.deadlines)
         headers = self.fetcher.session.headers
         headers["Accept"] = "application/vnd.github+json"
-        headers["X-GitHub-Api-Version"] = API_VERSION
         if api.token:
             headers["Authorization"] = f"Bearer {api.token}"
 

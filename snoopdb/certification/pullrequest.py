@@ -103,6 +103,7 @@ def read_checkout(root: Path, title: str, base: str | None = None) -> PullReques
     every file under `root` (links listed, never followed) and no commits known."""
     if not root.is_dir():
         raise InputError(f"{root}: not a directory")
+    root = root.resolve()
     if base is not None and (not base or base.startswith("-")):
         raise ConfigError(f"--base {base!r}: not a git revision")
     if (root / ".git").exists():

@@ -174,12 +174,13 @@ class Verifier:
         submission = pull.submission()
         try:
             return self._verify(submission, pull.title, lambda tests, stable: verify_pull_request(
-                pull, submission, tests, stable, http=self.http))
+                pull, submission, tests, stable, http=self.http), pull_request=pull.origin)
         finally:
             pull.close()
 
     def _verify(self, submission: Submission, title: str | None,
-                check: Callable[[list[ReleaseTest], Release], Verification]) -> Verification:
+                check: Callable[[list[ReleaseTest], Release], Verification], *,
+                pull_request: str | None = None) -> Verification:
         """`check` the submission and store the result, unprocessable ones included: with
         the bot's labels when the bot would not process it either (no release in its path,
         release out of the window, no conformance list), with none when only snoopdb could
@@ -200,6 +201,7 @@ class Verifier:
                     result = check(tests, stable)
                 except TagTooLarge as exc:
                     result = unable(submission, str(exc), title=title, labels=())
+        result.pull_request = pull_request
         try:
             save(self.conn, result)
         finally:
