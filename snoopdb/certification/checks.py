@@ -1,6 +1,8 @@
 """Checking a k8s-conformance certification submission the way the CNCF bot
 (kubernetes-sigs/verify-conformance, formerly cncf-infra/verify-conformance) does:
-the folder `vX.Y/<product>/` with README.md, PRODUCT.yaml, e2e.log and junit_01.xml.
+the folder `vX.Y/<product>/` with README.md, PRODUCT.yaml, e2e.log and junit_01.xml
+(`verify`), or the pull request that adds it, its file list, title and commits
+(`verify_pull_request`), as the bot checks one.
 
 The labels are the bot's, case by case (its `internal/suite/suite.go` and
 `internal/plugin/plugin.go`, scenarios in `kodata/features/verify-conformance.feature`).
@@ -13,8 +15,9 @@ here), PRODUCT.yaml is read bounded in size and alias expansion, junit_01.xml an
 e2e.log are streamed, and the testcases go to a temporary file, not to a list.
 
 This module holds the verdict; the modules beside it read the files (`files`, `junit`,
-`e2elog`, `product`), hold Go's URL and e-mail rules (`goparse`) and ask for pages
-(`pages`, `--check-urls`); the data they share is `submission`. Storing results is
+`e2elog`, `product`), read pull requests (`pullrequest`: a checkout; `github`: GitHub's
+REST API), hold Go's URL and e-mail rules (`goparse`) and ask for pages (`pages`,
+`--check-urls`); the data they share is `submission`. Storing results is
 `snoopdb.certification.store`, printing them is the CLI.
 """
 
