@@ -9,6 +9,7 @@ import functools
 import http.server
 import json
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ import yaml
 from snoopdb.certification.files import Entry
 from snoopdb.certification.goparse import email_problem, url_problem
 from snoopdb.certification.junit import read_junit
-from snoopdb.certification.pages import refused_address
+from snoopdb.certification.pages import PageAnswer, ask_page, refused_address, url_session
 from snoopdb.certification.submission import Testcase as Case  # a Test* name would be collected
 from snoopdb.cli import main
 from snoopdb.core.errors import InputError
@@ -533,15 +534,22 @@ def test_title(
     assert rows(conn, "SELECT title FROM conformance.submission") == [(title,)]
 
 
-def test_title_of_no_submission_is_not_processed(
+def test_title_of_no_submission_is_ignored(
     conn: psycopg.Connection, github: str, tests_1_35: list[str], tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    # the bot returns before anything else: no label, no comment, no status
     folder = make_submission(tmp_path, tests_1_35)
     assert run(capsys, str(folder), "--title", "CoolKube 1.35 results") == (3, [
-        ("v1.35/coolkube: cannot be processed: the title does not contain 'Conformance results"
-         " for': not a conformance results submission"),
-        "labels: not-conformance-product-submission, unable-to-process"])
+        ("v1.35/coolkube: the bot ignores this pull request: its title does not contain"
+         " 'conformance results for'")])
+    code, out = run(capsys, str(folder), "--title", "CoolKube 1.35 results", "--json")
+    document = json.loads("\n".join(out))
+    assert (code, document["result"], document["labels"], document["checks"],
+            document["error"]) == (
+        3, "ignored", [], [], ("the bot ignores this pull request: its title does not contain"
+                               " 'conformance results for'"))
+    assert rows(conn, "SELECT count(*) FROM conformance.submission") == [(0,)]
 
 
 @pytest.mark.parametrize("value, problem", [
@@ -644,6 +652,26 @@ def test_check_urls_refuses_private_addresses(
         "link-local address 169.254.169.254", "private address 10.1.2.3",
         "loopback address ::1", "link-local address fe80::1", "private address 192.168.0.1",
         None]
+
+
+def test_check_urls_refuses_an_address_before_connecting() -> None:
+    # an open port and a closed one answer alike, and the open one sees no connection
+    listener = socket.create_server(("127.0.0.1", 0))
+    closed = socket.create_server(("127.0.0.1", 0))
+    ports = [server.getsockname()[1] for server in (listener, closed)]
+    closed.close()
+    try:
+        session = url_session()
+        answers = [ask_page(session, f"http://127.0.0.1:{port}/") for port in ports]
+        by_name = ask_page(session, f"http://localhost:{ports[0]}/")
+        listener.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    finally:
+        listener.close()
+    assert answers == [PageAnswer("", "refused: loopback address 127.0.0.1")] * 2
+    assert by_name.problem is not None and by_name.problem.startswith(
+        "refused: loopback address ")
 
 
 class _NoHead(http.server.SimpleHTTPRequestHandler):
@@ -765,7 +793,8 @@ def test_release_option_and_json(
     document = json.loads("\n".join(out))
     assert code == 1
     assert {k: v for k, v in document.items() if k != "checks"} == {
-        "submission": "v1.35/coolkube", "path": str(folder), "release": "v1.35",
+        "submission": "v1.35/coolkube", "path": str(folder), "pull_request": None,
+        "title": None, "release": "v1.35",
         "product": "coolkube", "result": "failed", "passed_checks": 9, "total_checks": 10,
         "labels": [SUBMITTED, "no-failed-tests-v1.35", "not-verifiable", "release-v1.35",
                    "required-tests-missing"], "error": None}
@@ -804,22 +833,45 @@ def test_all_prints_a_summary_and_fills_the_missing_test_view(
     assert capsys.readouterr().err == f"snoopdb: error: {tmp_path}: no v1.31/<product> folders\n"
 
 
-def test_folder_naming_no_release(
-    settings: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_folder_naming_no_release_is_not_processed(
+    conn: psycopg.Connection, github: str, tests_1_35: list[str], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    stray = tmp_path / "stray"
-    stray.mkdir()
-    assert main(["verify-submission", str(stray)]) == 1
-    assert capsys.readouterr().err == (f"snoopdb: error: {stray}: the parent folder"
-                                       f" '{tmp_path.name}' names no release (vX.Y); give"
-                                       " --release\n")
+    # the bot reads the release from the path: none there, no release, unable-to-process
+    stray = make_submission(tmp_path, tests_1_35, version="incoming", product="stray")
+    assert run(capsys, str(stray)) == (3, [
+        ("stray: cannot be processed: the parent folder 'incoming' names no release (vX.Y;"
+         " give --release): the bot finds none ('Unable to parse release version.')"),
+        UNABLE_LABELS])
+    # the four files directly in v1.35/: v1.35 is no product, with --release or without
+    release = make_submission(tmp_path / "flat", tests_1_35)
+    for name in ("README.md", "PRODUCT.yaml", "e2e.log", "junit_01.xml"):
+        (release / name).rename(release.parent / name)
+    release.rmdir()
+    for extra in ((), ("--release", "v1.35")):
+        assert run(capsys, str(release.parent), *extra) == (3, [
+            ("v1.35: cannot be processed: the files are directly in v1.35/, not in a"
+             " v1.35/<product>/ folder: the bot finds no release ('Unable to parse release"
+             " version.')"), UNABLE_LABELS])
+    # no release names them in the table: not stored
+    assert rows(conn, "SELECT count(*) FROM conformance.submission") == [(0,)]
+
+
+ONE_MODE = "give one of a submission folder DIR, --all ROOT, --pr ROOT or --github OWNER/REPO#N"
 
 
 @pytest.mark.parametrize("argv, message", [
-    ([], "give either a submission folder DIR or --all ROOT"),
-    (["x", "--all", "y"], "give either a submission folder DIR or --all ROOT"),
+    ([], ONE_MODE),
+    (["x", "--all", "y"], ONE_MODE),
+    (["--pr", "x", "--github", "o/r#1"], ONE_MODE),
     (["--all", "y", "--title", "t"],
-     "--title is the title of one submission's pull request, not of --all"),
+     "--title is one pull request's, given by you with DIR or --pr, not with --all"),
+    (["--github", "o/r#1", "--title", "t"],
+     "--title is one pull request's, given by you with DIR or --pr, not with --github"),
+    (["--pr", "x"], "--pr needs the pull request's --title: the bot checks it"),
+    (["x", "--base", "main"], "--base is where the pull request of --pr starts"),
+    (["--pr", "x", "--title", "t", "--release", "v1.35"],
+     "with --pr, the release is read from the files' paths, as the bot reads it"),
 ])
 def test_bad_options(
     settings: object, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]

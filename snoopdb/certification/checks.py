@@ -1,6 +1,8 @@
 """Checking a k8s-conformance certification submission the way the CNCF bot
 (kubernetes-sigs/verify-conformance, formerly cncf-infra/verify-conformance) does:
-the folder `vX.Y/<product>/` with README.md, PRODUCT.yaml, e2e.log and junit_01.xml.
+the folder `vX.Y/<product>/` with README.md, PRODUCT.yaml, e2e.log and junit_01.xml
+(`verify`), or the pull request that adds it, its file list, title and commits
+(`verify_pull_request`), as the bot checks one.
 
 The labels are the bot's, case by case (its `internal/suite/suite.go` and
 `internal/plugin/plugin.go`, scenarios in `kodata/features/verify-conformance.feature`).
@@ -13,24 +15,26 @@ here), PRODUCT.yaml is read bounded in size and alias expansion, junit_01.xml an
 e2e.log are streamed, and the testcases go to a temporary file, not to a list.
 
 This module holds the verdict; the modules beside it read the files (`files`, `junit`,
-`e2elog`, `product`), hold Go's URL and e-mail rules (`goparse`) and ask for pages
-(`pages`, `--check-urls`); the data they share is `submission`. Storing results is
+`e2elog`, `product`), read pull requests (`pullrequest`: a checkout; `github`: GitHub's
+REST API), hold Go's URL and e-mail rules (`goparse`) and ask for pages (`pages`,
+`--check-urls`); the data they share is `submission`. Storing results is
 `snoopdb.certification.store`, printing them is the CLI.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import requests
 
 from snoopdb.certification.e2elog import read_e2e_log
-from snoopdb.certification.files import Entry, list_entries
+from snoopdb.certification.files import Readable, list_entries
 from snoopdb.certification.goparse import email_problem, url_problem
-from snoopdb.certification.junit import read_junit
+from snoopdb.certification.junit import TagTooLarge, read_junit
 from snoopdb.certification.pages import ask_page
 from snoopdb.certification.product import bot_strings, read_product
+from snoopdb.certification.pullrequest import BOT_STRUCTURE, PullRequest, PullRequestFile
 from snoopdb.certification.submission import (
     Check,
     ReleaseTest,
@@ -54,10 +58,10 @@ PAGE_FIELDS = ("website_url", "repo_url", "documentation_url")
 SUPPORTED_MINORS = 2
 TITLE_PHRASE = "Conformance results for"
 DETAILS_MAX = 100  # names listed under a failed check; the count is always whole
+NAME_SHOWN = 500  # characters of a name listed under a check; the testcase keeps it whole
 
 BEYOND = " (beyond the bot)"
 SUBMISSION_LABEL = "conformance-product-submission"
-NOT_SUBMISSION_LABEL = "not-conformance-product-submission"
 UNABLE_LABEL = "unable-to-process"
 
 # the bot's title pattern (feature file and suite.go): `$2` is the release
@@ -77,12 +81,15 @@ def unable(submission: Submission, reason: str, *, title: str | None = None,
 
 def precheck(submission: Submission, stable: Release, title: str | None) -> Verification | None:
     """What the bot decides before checking anything (None when it goes on to check):
-    a title without "conformance results for" is not a submission; a release older than
-    `stable` (the newest released) minus two minors is not accepted any more."""
+    a title without "conformance results for" is no submission's, and the bot ignores
+    the pull request (no label, no comment); a path that names no release, or a release
+    older than `stable` (the newest released) minus two minors, cannot be processed."""
     if title is not None and TITLE_PHRASE.lower() not in title.lower():
-        return unable(submission, f"the title does not contain {TITLE_PHRASE!r}: not a"
-                      " conformance results submission", title=title,
-                      labels=(NOT_SUBMISSION_LABEL, UNABLE_LABEL))
+        return Verification(submission, title=title, ignored=True, error=(
+            f"the bot ignores this pull request: its title does not contain"
+            f" {TITLE_PHRASE.lower()!r}"))
+    if submission.release is None:
+        return unable(submission, submission.unplaced, title=title)
     oldest = oldest_supported(stable)
     if submission.release < oldest:
         return unable(submission, f"{version_name(submission.release)} is older than"
@@ -99,65 +106,144 @@ def verify(
     title: str | None = None,
     http: requests.Session | None = None,
 ) -> Verification:
-    """Run every check on `submission` against its release's conformance list `tests`.
+    """Run every check on the folder `submission` against its release's conformance list
+    `tests`.
 
     `stable` is the newest released release (the bot's stable.txt): older than it minus
     two minors cannot be processed; `title` the pull request's title, checked when given;
     `http` a session (see `url_session`) to ask PRODUCT.yaml's URLs with, not asked when None.
+    A junit_01.xml holding a tag larger than snoopdb reads raises TagTooLarge.
     """
     early = precheck(submission, stable, title)
     if early is not None:
         return early
-    result = Verification(submission, title=title)
-    checks = result.checks
     entries = list_entries(submission.path)
     required = {name: _required_entry(entries, name) for name in FILES}
-    missing = [name for name, entry in required.items() if entry is None]
-    empty = [name for name, entry in required.items() if entry is not None and entry.size == 0]
-    usable = {name: entry for name, entry in required.items()
-              if entry is not None and entry.size > 0}
-
-    checks.append(Check(
-        "files", "the submission has README.md, PRODUCT.yaml, e2e.log and junit_01.xml,"
-        " none empty", not missing and not empty,
-        "; ".join(part for part in (
-            f"missing: {', '.join(missing)}" if missing else "",
-            f"empty: {', '.join(empty)}" if empty else "") if part)))
     others = sorted(name for name in entries if name not in FILES)
-    checks.append(Check(
-        "only-files", "the submission has no other files", not others,
-        f"remove {len(others)} other file(s): {', '.join(others)}" if others else ""))
     irregular = [f"{name} ({_KIND_NAMES[entry.kind]})" for name, entry in sorted(entries.items())
                  if entry.kind in ("link", "other")]
     if submission.path.is_symlink():
         irregular.insert(0, f"the folder {submission.name} is a symbolic link")
-    checks.append(Check(
-        "regular-files", "the submission's files are regular files" + BEYOND, not irregular,
-        f"not followed nor opened: {', '.join(irregular)}" if irregular else "", beyond=True))
+    checks = [
+        _files_check(required),
+        Check("only-files", "the submission has no other files", not others,
+              f"remove {len(others)} other file(s): {', '.join(others)}" if others else ""),
+        _regular_check(irregular),
+    ]
+    return _verdict(Verification(submission, title=title), tests, required, checks, http)
 
+
+def verify_pull_request(
+    pull: PullRequest,
+    submission: Submission,
+    tests: Sequence[ReleaseTest],
+    stable: Release,
+    *,
+    http: requests.Session | None = None,
+) -> Verification:
+    """Run every check on the pull request `pull`, whose files make `submission`
+    (`pull.submission()`), as `verify` does on a folder, plus the bot's checks of the
+    pull request's file list (only the required files, the folder structure, one
+    product) and of its commits (when known: exactly one)."""
+    early = precheck(submission, stable, pull.title)
+    if early is not None:
+        return early
+    files = pull.files
+    required = {name: _first_named(files, name) for name in FILES}
+    others = [f.base_name for f in files if f.base_name not in FILES]
+    misplaced = next((f.name for f in files if not BOT_STRUCTURE.search(f.folder)), None)
+    folders = list(dict.fromkeys("./" if f.folder == "." else f.folder for f in files))
+    checks = [
+        _files_check(required),
+        Check("only-files", "the pull request has no other files", not others,
+              f"it appears that there are {len(others)} non-required file(s) included in the"
+              f" submission: {', '.join(others)}" if others else ""),
+        Check("folder-structure", "every file is in a vX.Y/<product>/ folder", misplaced is None,
+              f"file '{misplaced}' not allowed. your product submission PR must be in folders"
+              " structured like [KubernetesReleaseVersion]/[ProductName], e.g:"
+              " v1.23/averycooldistro" if misplaced else ""),
+        Check("one-product", "the pull request holds one product's folder", len(folders) == 1,
+              "there should be a single set of products in the submission. We found"
+              f" {len(folders)} product submissions: {', '.join(folders)}"
+              if len(folders) != 1 else ""),
+    ]
+    if pull.kinds_known:
+        checks.append(_regular_check([f"{f.name} ({_KIND_NAMES[f.entry.kind]})" for f in files
+                                      if f.entry.kind in ("link", "other")]))
+    after = []
+    if pull.commits is not None:
+        after.append(Check(
+            "one-commit", "the pull request has exactly one commit", pull.commits == 1,
+            "" if pull.commits == 1 else "no commits were found" if not pull.commits else
+            f"more than one commit was found; only one commit is allowed. ({pull.commits}"
+            " commits)"))
+    result = Verification(submission, title=pull.title, pull_request=pull.origin)
+    return _verdict(result, tests, required, checks, http, after)
+
+
+def _verdict(
+    result: Verification,
+    tests: Sequence[ReleaseTest],
+    required: dict[str, Readable | None],
+    checks: list[Check],
+    http: requests.Session | None,
+    after_title: Sequence[Check] = (),
+) -> Verification:
+    """Add the checks of the files' content to `checks` (those of the file list), and
+    the bot's labels."""
+    release = result.submission.release
+    assert release is not None, "precheck leaves no submission without a release"
+    missing = [name for name, entry in required.items() if entry is None]
+    usable = {name: entry for name, entry in required.items()
+              if entry is not None and entry.size > 0}
+    result.checks = checks
     checks += _product_checks(result, usable.get("PRODUCT.yaml"), http)
-    if title is not None:
-        checks += _title_checks(submission, title)
-    checks += _e2e_checks(result, usable.get("e2e.log"))
-
-    release = version_name(submission.release)
-    test_checks, test_labels = _test_checks(result, required_tests(tests, submission.release),
+    if result.title is not None:
+        checks += _title_checks(result.submission, release, result.title)
+    checks += after_title
+    checks += _e2e_checks(result, release, usable.get("e2e.log"))
+    test_checks, test_labels = _test_checks(result, release, required_tests(tests, release),
                                             usable.get("junit_01.xml"))
     checks += test_checks
     result.labels = sorted([
         SUBMISSION_LABEL, *(f"missing-file-{name}" for name in missing), *test_labels,
-        f"release-{release}",
+        f"release-{version_name(release)}",
         "release-documents-checked" if result.result == "passed" else "not-verifiable"])
     return result
 
 
-def _required_entry(entries: dict[str, Entry], name: str) -> Entry | None:
+def _files_check(required: dict[str, Readable | None]) -> Check:
+    missing = [name for name, entry in required.items() if entry is None]
+    empty = [name for name, entry in required.items() if entry is not None and entry.size == 0]
+    return Check(
+        "files", "the submission has README.md, PRODUCT.yaml, e2e.log and junit_01.xml,"
+        " none empty", not missing and not empty,
+        "; ".join(part for part in (
+            f"missing: {', '.join(missing)}" if missing else "",
+            f"empty: {', '.join(empty)}" if empty else "") if part))
+
+
+def _regular_check(irregular: list[str]) -> Check:
+    return Check("regular-files", "the submission's files are regular files" + BEYOND,
+                 not irregular,
+                 f"not followed nor opened: {', '.join(irregular)}" if irregular else "",
+                 beyond=True)
+
+
+def _required_entry(entries: Mapping[str, Readable], name: str) -> Readable | None:
     """The file the bot takes for `name`: its base name compared without case; a
     directory or special file is nothing git (so the bot) would see."""
     candidates = [entries[name]] if name in entries else []
     candidates += [e for key, e in sorted(entries.items())
                    if key != name and key.lower() == name.lower()]
     return next((e for e in candidates if e.kind in ("file", "link")), None)
+
+
+def _first_named(files: list[PullRequestFile], name: str) -> Readable | None:
+    """The pull request's file the bot takes for `name`: the first, in its order, whose
+    base name is `name` compared without case, wherever it is."""
+    return next((f.entry for f in files if f.base_name.lower() == name.lower()
+                 and f.entry.kind in ("file", "link")), None)
 
 
 def _text(value: object) -> str:
@@ -168,7 +254,7 @@ _KIND_NAMES = {"link": "symbolic link", "other": "not a regular file"}
 
 
 def _product_checks(
-    result: Verification, entry: Entry | None, http: requests.Session | None
+    result: Verification, entry: Readable | None, http: requests.Session | None
 ) -> list[Check]:
     titles = {
         "product-fields": "PRODUCT.yaml has every required field",
@@ -229,11 +315,11 @@ def _product_checks(
     return checks
 
 
-def _title_checks(submission: Submission, title: str) -> list[Check]:
+def _title_checks(submission: Submission, release: Release, title: str) -> list[Check]:
     wanted = f"{TITLE_PHRASE} {submission.name}"
     found = _BOT_TITLE.search(title)
     named = found[2] if found else ""
-    folder = version_name(submission.release)
+    folder = version_name(release)
     release_hint = ("" if named == folder else
                     f"the title names {named}, the folder {folder}" if named else
                     "the title names no release (v1.NN followed by a space or /)")
@@ -245,8 +331,8 @@ def _title_checks(submission: Submission, title: str) -> list[Check]:
     ]
 
 
-def _e2e_checks(result: Verification, entry: Entry | None) -> list[Check]:
-    wanted = version_name(result.submission.release)
+def _e2e_checks(result: Verification, release: Release, entry: Readable | None) -> list[Check]:
+    wanted = version_name(release)
     version_title = f"e2e.log: the kube-apiserver version is {wanted}{BEYOND}"
     success_title = f"e2e.log: the run ended with SUCCESS! and 0 Failed, 0 Pending{BEYOND}"
     if entry is None:
@@ -263,7 +349,7 @@ def _e2e_checks(result: Verification, entry: Entry | None) -> list[Check]:
     result.apiserver_version = log.apiserver_version
     if log.apiserver_minor is None:
         version_hint = "e2e.log has no 'kube-apiserver version:' line"
-    elif log.apiserver_minor != result.submission.release:
+    elif log.apiserver_minor != release:
         version_hint = f"e2e.log: kube-apiserver version {log.apiserver_version} is not {wanted}"
     else:
         version_hint = ""
@@ -279,12 +365,12 @@ def _e2e_checks(result: Verification, entry: Entry | None) -> list[Check]:
 
 
 def _test_checks(
-    result: Verification, required: list[ReleaseTest], entry: Entry | None
+    result: Verification, minor: Release, required: list[ReleaseTest], entry: Readable | None
 ) -> tuple[list[Check], list[str]]:
     """The two junit_01.xml checks and the labels the bot gives from them (none when it
     cannot read the file). One streamed pass: the testcases go to a spool for the database;
     in memory stay only the required names found and the failed names (DETAILS_MAX)."""
-    release = version_name(result.submission.release)
+    release = version_name(minor)
     required_title = (f"junit_01.xml: all {len(required)} required conformance tests of"
                       f" {release} are there, none skipped or failed")
     failed_title = "junit_01.xml: no [Conformance] test failed or errored"
@@ -310,6 +396,9 @@ def _test_checks(
                     failures += 1
                     if len(failed) < DETAILS_MAX:
                         failed.add(case.name)
+    except TagTooLarge:
+        spool.close()
+        raise
     except InputError as exc:
         spool.close()
         hint = f"the bot cannot read junit_01.xml: {exc}"
@@ -325,5 +414,12 @@ def _test_checks(
               if absent else "", tuple(absent)),
         Check("no-failed-tests", failed_title, not failures,
               f"{failures} [Conformance] testcase(s) failed or errored" if failures else "",
-              tuple(sorted(failed))),
+              tuple(_shown(name) for name in sorted(failed))),
     ], labels
+
+
+def _shown(name: str) -> str:
+    """A testcase's name as listed under a check: cut after NAME_SHOWN characters."""
+    if len(name) <= NAME_SHOWN:
+        return name
+    return f"{name[:NAME_SHOWN]}… ({len(name)} characters)"

@@ -8,9 +8,23 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from snoopdb.core.errors import InputError
+
+
+class Readable(Protocol):
+    """A file a check reads: a folder's entry, a blob of a git commit, a pull request's
+    file on GitHub. `kind` is file, link (its content is the link's target path), dir or
+    other (never opened)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def size(self) -> int: ...
+
+    def open(self) -> IO[bytes]: ...
 
 
 @dataclass(frozen=True)

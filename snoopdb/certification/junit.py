@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -11,10 +12,35 @@ from snoopdb.certification.submission import Testcase
 from snoopdb.core.errors import InputError
 
 CHUNK = 1 << 16
+# The largest piece of markup read: a tag with its attributes, a comment, a processing
+# instruction. expat keeps an unfinished one whole, and scans it again with every chunk
+# that does not finish it, so one 150 MB attribute cost minutes and gigabytes; real
+# testcase tags are under a few KB (Ginkgo cuts failure messages to a few thousand).
+MAX_MARKUP = 1 << 20
 
 # The bot "un-escapes" these in testcase names before comparing them with conformance.yaml.
 _BOT_NAME_FIXES = (("&#39;", "'"), ("&#34;", '"'), ("&gt;", ">"),
                    ("'cat /tmp/health'", '"cat /tmp/health"'))
+
+# Whole pieces of XML from the start of a buffer, text or markup: where the match ends,
+# a piece of markup is unfinished, or a CDATA section starts. A quoted attribute value
+# is skipped whole, so a ">" in it ends nothing; "<" cannot be in one, so a tag never
+# hides another's start. (expat streams text and CDATA sections, and keeps each piece of
+# markup whole until it ends.)
+_PIECE = rb"""
+    [^<]++
+  | <!--.*?-->
+  | <\?.*?\?>
+  | <(?!!--|!\[CDATA\[|\?)(?:[^"'>]++|"[^"]*+"|'[^']*+')*+>
+"""
+_ONE = re.compile(_PIECE, re.DOTALL | re.VERBOSE)
+_WHOLE = re.compile(rb"(?:" + _PIECE + rb")*+", re.DOTALL | re.VERBOSE)
+_CDATA_START, _CDATA_END = b"<![CDATA[", b"]]>"
+
+
+class TagTooLarge(InputError):
+    """junit_01.xml holds a piece of markup larger than MAX_MARKUP: snoopdb does not read
+    it (the bot would), so it cannot judge the submission."""
 
 
 def read_junit(source: Path | IO[bytes], origin: str = "junit_01.xml") -> Iterator[Testcase]:
@@ -22,19 +48,72 @@ def read_junit(source: Path | IO[bytes], origin: str = "junit_01.xml") -> Iterat
     stays flat whatever the number of testcases), read as the bot's Go decoder reads
     them: the root must be <testsuites>; its <testsuite> children's <testcase> children
     count; anything after the root element is ignored; a DTD entity is refused.
-    InputError (naming `origin`) when the bot could not read it either."""
+    InputError (naming `origin`) when the bot could not read it either; TagTooLarge when
+    a tag, comment or processing instruction is larger than MAX_MARKUP bytes."""
     if isinstance(source, Path):
         with source.open("rb") as stream:
             yield from read_junit(stream, origin)
         return
     reader = _JunitReader(origin)
+    bound = _MarkupBound(origin)
     while not reader.done:
         chunk = source.read(CHUNK)
+        bound.check(chunk)
         reader.feed(chunk, final=not chunk)
         yield from reader.cases
         reader.cases.clear()
         if not chunk:
             break
+
+
+class _MarkupBound:
+    """Follows the XML fed to expat, and refuses it before expat holds a piece of markup
+    larger than MAX_MARKUP: only the unfinished piece is kept here (at most MAX_MARKUP)."""
+
+    def __init__(self, origin: str):
+        self.origin = origin
+        self.pending = b""
+        self.in_cdata = False
+        self.line = 1
+
+    def check(self, chunk: bytes) -> None:
+        buffer = self.pending + chunk
+        if self.pending and not self.in_cdata:
+            # markup larger than a chunk was pending at the last one: it may end here
+            first = _ONE.match(buffer)
+            if first is not None and first.end() > MAX_MARKUP:
+                self._refuse()
+        position = 0
+        while True:
+            if self.in_cdata:
+                end = buffer.find(_CDATA_END, position)
+                if end < 0:  # keep what may begin "]]>"
+                    self._advance(buffer, position, max(position, len(buffer) - 2))
+                    return
+                position = self._advance(buffer, position, end + len(_CDATA_END))
+                self.in_cdata = False
+            whole = _WHOLE.match(buffer, position)
+            assert whole is not None, "the pattern matches the empty string"
+            position = self._advance(buffer, position, whole.end())
+            if not buffer.startswith(_CDATA_START, position):
+                break
+            self.in_cdata = True
+            position += len(_CDATA_START)
+        self.pending = buffer[position:]
+        if len(self.pending) > MAX_MARKUP:
+            self._refuse()
+
+    def _refuse(self) -> None:
+        raise TagTooLarge(f"{self.origin}: markup of more than {MAX_MARKUP} bytes from line"
+                          f" {self.line} ({self.pending[:40].decode(errors='replace')!r}…);"
+                          f" snoopdb reads tags, comments and instructions up to"
+                          f" {MAX_MARKUP >> 20} MiB")
+
+    def _advance(self, buffer: bytes, start: int, end: int) -> int:
+        """Count the lines of buffer[start:end], read; keep what follows; returns `end`."""
+        self.line += buffer.count(b"\n", start, end)
+        self.pending = buffer[end:]
+        return end
 
 
 class _JunitReader:

@@ -13,6 +13,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.util.connection import create_connection
 
 URL_TIMEOUT = (5, 20)
 MAX_REDIRECTS = 10  # Go's http.Client default, the bot's client
@@ -38,15 +40,34 @@ class RefusedAddress(Exception):
 
 def _guarded(connection: type[HTTPConnection]) -> type[HTTPConnection]:
     class Guarded(connection):  # type: ignore[valid-type,misc]
-        """Checks the address actually connected to (after DNS, on every redirect)."""
+        """Resolves the host itself, refuses the addresses that are not public, and
+        connects to an address it checked: a refused address is never connected to (an
+        open port and a closed one answer alike), and no later DNS answer can differ."""
 
         def _new_conn(self) -> socket.socket:
-            sock = super()._new_conn()
-            problem = refused_address(sock.getpeername()[0])
-            if problem:
-                sock.close()
-                raise RefusedAddress(f"refused: {problem}")
-            return sock
+            try:
+                answers = socket.getaddrinfo(self._dns_host, self.port,
+                                             type=socket.SOCK_STREAM)
+            except socket.gaierror as exc:
+                raise NewConnectionError(self, f"host name not found: {exc}") from exc
+            problems, failure = [], None
+            for *_, address in answers:
+                problem = refused_address(str(address[0]))
+                if problem:
+                    problems.append(problem)
+                    continue
+                try:
+                    return create_connection((str(address[0]), self.port), self.timeout,
+                                             source_address=self.source_address,
+                                             socket_options=self.socket_options)
+                except TimeoutError as exc:
+                    raise ConnectTimeoutError(self, f"connecting to {self.host} timed out"
+                                              ) from exc
+                except OSError as exc:
+                    failure = exc
+            if failure is not None or not problems:
+                raise NewConnectionError(self, f"no connection: {failure}")
+            raise RefusedAddress(f"refused: {problems[0]}")
 
     return Guarded
 
@@ -69,8 +90,8 @@ class _GuardedAdapter(HTTPAdapter):
 def url_session(allow_private: bool = False) -> requests.Session:
     """The session `--check-urls` asks with: no proxy from the environment (the address
     checked must be the server's), at most MAX_REDIRECTS redirects, and unless
-    `allow_private` only public addresses, checked once connected (so neither DNS nor
-    a redirect can lead elsewhere)."""
+    `allow_private` only public addresses, checked before connecting to exactly the
+    address checked (so neither DNS nor a redirect can lead elsewhere)."""
     session = requests.Session()
     session.trust_env = False
     session.max_redirects = MAX_REDIRECTS

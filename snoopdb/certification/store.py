@@ -2,19 +2,22 @@
 `conformance.release_test`, and verified submissions with their testcases and checks.
 
 `Verifier` is what `snoopdb verify-submission` runs: find the release's list
-(the database, else the GitHub raw URL or a given file), check the folder, store the result.
+(the database, else the GitHub raw URL or a given file), check the folder or the pull
+request, store the result.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 
-from snoopdb.certification.checks import precheck, unable, verify
+from snoopdb.certification.checks import precheck, unable, verify, verify_pull_request
+from snoopdb.certification.junit import TagTooLarge
 from snoopdb.certification.pages import url_session
+from snoopdb.certification.pullrequest import PullRequest
 from snoopdb.certification.submission import (
     ReleaseTest,
     Submission,
@@ -38,8 +41,8 @@ FROM conformance.release_test WHERE release = %s ORDER BY codename"""
 INSERT_SUBMISSION = """
 INSERT INTO conformance.submission (name, release, product, path, title, result, checks_passed,
   checks_total, labels, error, vendor, product_name, product_version, product_type,
-  apiserver_version)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"""
+  apiserver_version, pull_request)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"""
 
 
 def release_test_location(settings: Settings, release: Release) -> str:
@@ -72,9 +75,13 @@ def stored_release_tests(conn: psycopg.Connection, release: Release) -> list[Rel
             in conn.execute(SELECT_RELEASE_TESTS, (str(release),))]
 
 
-def save(conn: psycopg.Connection, result: Verification) -> int:
-    """Store `result`, replacing an earlier verification of the same submission; returns its id."""
+def save(conn: psycopg.Connection, result: Verification) -> int | None:
+    """Store `result`, replacing an earlier verification of the same submission; returns its
+    id. Not stored (None): a pull request the bot ignores, and a submission whose path
+    names no release (nothing names it in the table)."""
     sub = result.submission
+    if sub.release is None or result.ignored:
+        return None
     product = result.product
     with conn.transaction():
         conn.execute("DELETE FROM conformance.submission WHERE name = %s", (sub.name,))
@@ -82,7 +89,7 @@ def save(conn: psycopg.Connection, result: Verification) -> int:
             sub.name, str(sub.release), sub.product, str(sub.path), result.title, result.result,
             result.passed_checks, len(result.checks), result.labels, result.error,
             product.get("vendor"), product.get("name"), product.get("version"),
-            product.get("type"), result.apiserver_version,
+            product.get("type"), result.apiserver_version, result.pull_request,
         )).fetchone()
         assert row is not None
         submission_id: int = row[0]
@@ -157,22 +164,44 @@ class Verifier:
         return self._tests[release]
 
     def verify(self, submission: Submission) -> Verification:
-        """Check one submission and store the result, unprocessable ones included: with
-        the bot's labels when the bot would not process it either (release out of the
-        window, no conformance list, not a submission), with none when only snoopdb
-        could not (a download failed, the list is not YAML)."""
+        """Check the folder `submission` and store the result."""
+        return self._verify(submission, self.title, lambda tests, stable: verify(
+            submission, tests, stable, title=self.title, http=self.http))
+
+    def verify_pull_request(self, pull: PullRequest) -> Verification:
+        """Check the pull request `pull` and store the result (see `save`); what was
+        downloaded for it is removed."""
+        submission = pull.submission()
+        try:
+            return self._verify(submission, pull.title, lambda tests, stable: verify_pull_request(
+                pull, submission, tests, stable, http=self.http), pull_request=pull.origin)
+        finally:
+            pull.close()
+
+    def _verify(self, submission: Submission, title: str | None,
+                check: Callable[[list[ReleaseTest], Release], Verification], *,
+                pull_request: str | None = None) -> Verification:
+        """`check` the submission and store the result, unprocessable ones included: with
+        the bot's labels when the bot would not process it either (no release in its path,
+        release out of the window, no conformance list), with none when only snoopdb could
+        not (a download failed, the list is not YAML, a tag larger than snoopdb reads)."""
         stable = stable_release(self.releases)
-        result = precheck(submission, stable, self.title)
+        result = precheck(submission, stable, title)
         if result is None:
+            assert submission.release is not None, "precheck leaves none without a release"
             try:
                 tests = self.tests(submission.release)
             except NotFound as exc:
                 result = unable(submission, f"no conformance list for"
-                                f" {version_name(submission.release)}: {exc}", title=self.title)
+                                f" {version_name(submission.release)}: {exc}", title=title)
             except (InputError, FetchError) as exc:
-                result = unable(submission, str(exc), title=self.title, labels=())
+                result = unable(submission, str(exc), title=title, labels=())
             else:
-                result = verify(submission, tests, stable, title=self.title, http=self.http)
+                try:
+                    result = check(tests, stable)
+                except TagTooLarge as exc:
+                    result = unable(submission, str(exc), title=title, labels=())
+        result.pull_request = pull_request
         try:
             save(self.conn, result)
         finally:

@@ -20,11 +20,17 @@ from snoopdb.core.releases import Release, parse_release
 from snoopdb.loaders import conformance
 
 _FOLDER_RELEASE = re.compile(r"^v(\d+)\.(\d+)$")
+# The bot's comment on a pull request whose paths name no release it can read.
+BOT_NO_RELEASE = "Unable to parse release version."
+# Codenames key `conformance.release_test`: a btree entry holds at most ~2,700 bytes, and
+# no real test name comes near this.
+CODENAME_MAX_BYTES = 2000
 
 
 @dataclass(frozen=True)
 class ReleaseTest:
-    """A test of a release's conformance.yaml; required from `first_release` on."""
+    """A test of a release's conformance.yaml; required from `first_release` on (the
+    oldest release its `release:` lists)."""
 
     codename: str
     testname: str
@@ -36,15 +42,20 @@ class ReleaseTest:
 
 @dataclass(frozen=True)
 class Submission:
-    """A submission folder and the release it is for."""
+    """A submission folder and the release it is for. `release` is None when the
+    folder's path names none (`unplaced` says why): the bot cannot process it."""
 
     path: Path
-    release: Release
+    release: Release | None
     product: str
+    unplaced: str = ""
 
     @property
     def name(self) -> str:
-        """`v1.35/coolkube`, its place in cncf/k8s-conformance."""
+        """`v1.35/coolkube`, its place in cncf/k8s-conformance (the folder's name when
+        no release is known)."""
+        if self.release is None:
+            return self.product
         return f"{version_name(self.release)}/{self.product}"
 
 
@@ -122,9 +133,11 @@ class Check:
 @dataclass
 class Verification:
     """The outcome for one submission. `error` is set, and `checks` empty, when it
-    could not be processed (a release outside the supported window, no conformance list,
-    not a conformance pull request); `labels` are then the bot's, or empty when the bot
-    would have processed it and only snoopdb could not (a download failed)."""
+    could not be processed (no release in its path, a release outside the supported
+    window, no conformance list); `labels` are then the bot's, or empty when the bot would
+    have processed it and only snoopdb could not (a download failed). `ignored`: the
+    pull request's title is no submission's, and the bot does nothing (`error` says so).
+    `pull_request` says which pull request was checked, None for a folder."""
 
     submission: Submission
     checks: list[Check] = field(default_factory=list)
@@ -134,10 +147,14 @@ class Verification:
     apiserver_version: str | None = None
     title: str | None = None
     error: str | None = None
+    ignored: bool = False
+    pull_request: str | None = None
 
     @property
     def result(self) -> str:
-        """passed, failed or unprocessable; only the bot's checks count."""
+        """passed, failed, unprocessable or ignored; only the bot's checks count."""
+        if self.ignored:
+            return "ignored"
         if self.error is not None:
             return "unprocessable"
         return "passed" if all(c.passed for c in self.checks if not c.beyond) else "failed"
@@ -149,8 +166,8 @@ class Verification:
 
     def exit_status(self, strict: bool = False) -> int:
         """0 passed, 1 a check failed (with `strict`, a check beyond the bot too),
-        3 cannot be processed."""
-        if self.result == "unprocessable":
+        3 cannot be processed or ignored by the bot."""
+        if self.result in ("unprocessable", "ignored"):
             return 3
         return 1 if self.result == "failed" or (strict and self.beyond_failed) else 0
 
@@ -163,10 +180,13 @@ class Verification:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (testcases left out: the database keeps them)."""
+        release = self.submission.release
         return {
             "submission": self.submission.name,
             "path": str(self.submission.path),
-            "release": version_name(self.submission.release),
+            "pull_request": self.pull_request,
+            "title": self.title,
+            "release": version_name(release) if release is not None else None,
             "product": self.submission.product,
             "result": self.result,
             "passed_checks": self.passed_checks,
@@ -186,17 +206,23 @@ def version_name(release: Release) -> str:
 
 def locate(path: Path, release: str | None = None) -> Submission:
     """The submission in folder `path`; its release from `release` (v1.35, 1.35) or else
-    from the parent folder's name (`v1.35/<product>`)."""
+    from the parent folder's name (`v1.35/<product>`). A folder named like a release holds
+    its files directly in `vX.Y/`, where the bot finds no release, whatever `release` says."""
     if not path.is_dir():
         raise InputError(f"{path}: not a submission folder")
     resolved = path.resolve()
+    if _FOLDER_RELEASE.match(resolved.name):
+        return Submission(resolved, None, resolved.name, unplaced=(
+            f"the files are directly in {resolved.name}/, not in a {resolved.name}/<product>/"
+            f" folder: the bot finds no release ({BOT_NO_RELEASE!r})"))
     if release is not None:
         wanted = parse_release(release)
         return Submission(resolved, Release(wanted.major, wanted.minor), resolved.name)
     match = _FOLDER_RELEASE.match(resolved.parent.name)
     if not match:
-        raise ReleaseError(f"{path}: the parent folder {resolved.parent.name!r} names no release"
-                           " (vX.Y); give --release")
+        return Submission(resolved, None, resolved.name, unplaced=(
+            f"the parent folder {resolved.parent.name!r} names no release (vX.Y; give"
+            f" --release): the bot finds none ({BOT_NO_RELEASE!r})"))
     return Submission(resolved, Release(int(match[1]), int(match[2])), resolved.name)
 
 
@@ -223,32 +249,43 @@ def find_submissions(root: Path, release: Release | None = None) -> list[Submiss
 
 
 def parse_release_tests(content: bytes, origin: str) -> list[ReleaseTest]:
-    """The tests of a conformance.yaml with the first and last release each lists.
+    """The tests of a conformance.yaml with the oldest and last release each lists.
 
     `conformance.parse` validates the list and gives the last release (snoopDB's
-    `release`); the bot requires a test from the first one listed ("v1.9, v1.18"
-    → 1.9), which only the raw `release:` value carries.
+    `release`); the bot requires a test when any release listed is not newer than the
+    submission's ("v1.9, v1.18" and "v1.31,v1.20" → from 1.9 and 1.20), which only the
+    raw `release:` value carries.
     """
     tests = conformance.parse(content, origin)
     entries = yaml.load(content, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     result = []
     for number, (test, entry) in enumerate(zip(tests, entries, strict=False), 1):
+        size = len(test.codename.encode())
+        if size > CODENAME_MAX_BYTES:
+            raise InputError(f"{origin}: test #{number}: a codename of {size} bytes, more than"
+                             f" the {CODENAME_MAX_BYTES} a conformance list may hold")
         try:
-            first = _first_release(entry.get("release"))
+            oldest = _oldest_release(entry.get("release"))
         except ReleaseError as exc:
             raise InputError(f"{origin}: test #{number}: {exc}") from exc
-        result.append(ReleaseTest(test.codename, test.testname, first,
+        result.append(ReleaseTest(test.codename, test.testname, oldest,
                                   parse_release(test.release), test.description, test.file))
     return result
 
 
-def _first_release(value: object) -> Release:
+def _oldest_release(value: object) -> Release:
+    """The oldest release a `release:` value lists, in whatever order, spaces after the
+    commas or not (the bot splits on "," alone and cannot read " v1.20", but meets it only
+    in lists oldest first, where it stops at the first release before reading another)."""
     text = "" if value is None else str(value).strip()
     if not text:
         return parse_release("1.9")  # tests that predate the field, as snoopDB reads them
-    return parse_release(text.split(",")[0])
+    listed = [parse_release(part) for part in text.split(",") if part.strip()]
+    if not listed:
+        raise ReleaseError(f"cannot read a release from {text!r}")
+    return min(listed)
 
 
 def required_tests(tests: Sequence[ReleaseTest], release: Release) -> list[ReleaseTest]:
-    """The tests a submission for `release` must pass: those listed from `release` or earlier."""
+    """The tests a submission for `release` must pass: those listing `release` or an earlier one."""
     return [t for t in tests if t.first_release <= release]

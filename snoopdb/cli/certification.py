@@ -20,17 +20,37 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
     PRODUCT.yaml, e2e.log, junit_01.xml). Prints the checklist and the labels the bot
     would apply, and keeps the results in the database (conformance.submission,
     conformance.submission_missing_test, ...).
+    The bot checks a pull request: --pr ROOT checks the one a checkout makes (the files
+    `git diff --diff-filter=AMR BASE...HEAD` lists, read at HEAD, and its commits; every
+    file under ROOT when it is no git checkout), --github the one on GitHub (through its
+    REST API: SNOOPDB_GITHUB_API_URL, GITHUB_TOKEN): its file list is checked too (only
+    the four files, one vX.Y/<product>/ folder), and its commits (exactly one).
     Checks the bot does not make are marked "beyond the bot"; they fail the run only
     with --strict. Exit status: 0 passed, 1 a check failed, 3 cannot be processed
-    (the bot's unable-to-process: release out of the supported window, no conformance
-    list for the release, a title that is not a submission's; or a download failed).
+    (the bot's unable-to-process: no vX.Y/ in the path, release out of the supported
+    window, no conformance list for the release; or a download failed) or ignored by
+    the bot (a title that is not a submission's: no labels).
 
     Example: snoopdb verify-submission v1.35/coolkube --title "Conformance results for v1.35/cool"
+    Example: snoopdb verify-submission --pr . --title "Conformance results for v1.35/CoolKube"
+    Example: snoopdb verify-submission --github cncf/k8s-conformance#3812
     """
-    if (args.dir is None) == (args.all is None):
-        raise ConfigError("give either a submission folder DIR or --all ROOT")
-    if args.all is not None and args.title is not None:
-        raise ConfigError("--title is the title of one submission's pull request, not of --all")
+    modes = {"DIR": args.dir, "--all": args.all, "--pr": args.pr, "--github": args.github}
+    given = [name for name, value in modes.items() if value is not None]
+    if len(given) != 1:
+        raise ConfigError("give one of a submission folder DIR, --all ROOT, --pr ROOT or"
+                          " --github OWNER/REPO#N")
+    mode = given[0]
+    if args.title is not None and mode in ("--all", "--github"):
+        raise ConfigError(f"--title is one pull request's, given by you with DIR or --pr,"
+                          f" not with {mode}")
+    if args.pr is not None and args.title is None:
+        raise ConfigError("--pr needs the pull request's --title: the bot checks it")
+    if args.base is not None and mode != "--pr":
+        raise ConfigError("--base is where the pull request of --pr starts")
+    if args.release is not None and mode in ("--pr", "--github"):
+        raise ConfigError(f"with {mode}, the release is read from the files' paths, as the"
+                          " bot reads it")
     if args.all is not None and args.conformance_file is not None and args.release is None:
         raise ConfigError("--conformance-file with --all needs --release: a conformance"
                           " list belongs to one release")
@@ -38,12 +58,15 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
         report = verify_submission(
             conn, ctx.fetcher(), ctx.settings, ctx.releases(), folder=args.dir, root=args.all,
             release=args.release, title=args.title, check_urls=args.check_urls,
-            allow_private_urls=args.allow_private_urls, conformance_file=args.conformance_file)
+            allow_private_urls=args.allow_private_urls, conformance_file=args.conformance_file,
+            pull_request=args.pr, base=args.base, github=args.github)
     results = report.results
     if args.json:
         documents = [r.to_dict() for r in results]
         print(json.dumps(documents[0] if args.all is None else documents, indent=2))
     elif args.all is None:
+        if results[0].pull_request is not None:
+            say(f"pull request: {results[0].pull_request}")
         print(_checklist(results[0]))
     else:
         print(_summary_table(results))
@@ -53,6 +76,8 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
 
 def _checklist(result: Verification) -> str:
     name = result.submission.name
+    if result.ignored:
+        return f"{name}: {result.error}"
     if result.error is not None:
         lines = [f"{name}: cannot be processed: {result.error}"]
         if result.labels:
@@ -91,9 +116,22 @@ def add_verify_submission(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--all", type=Path, metavar="ROOT",
                         help="verify every vX.Y/<product> folder under ROOT (a checkout of "
                              "cncf/k8s-conformance) and print a summary table")
+    parser.add_argument("--pr", type=Path, metavar="ROOT",
+                        help="verify the pull request a checkout of cncf/k8s-conformance makes:"
+                             " the files HEAD changes since --base (read at HEAD), or, when "
+                             "ROOT is no git checkout, every file under it; needs --title")
+    parser.add_argument("--base", metavar="REF",
+                        help="with --pr, where the pull request starts: the files and commits "
+                             "since the merge base of REF and HEAD (default: origin/main, else "
+                             "main, else master)")
+    parser.add_argument("--github", metavar="OWNER/REPO#N",
+                        help="verify a pull request on GitHub (OWNER/REPO#N or its URL), read "
+                             "through the REST API at SNOOPDB_GITHUB_API_URL (default "
+                             "https://api.github.com) with GITHUB_TOKEN when set")
     parser.add_argument("--release", help="the release (v1.35) when DIR's parent folder does "
                         "not name it; with --all, verify only that release's folders")
-    parser.add_argument("--title", help="the pull request's title, checked when given")
+    parser.add_argument("--title", help="the pull request's title: checked when given with "
+                        "DIR, required with --pr")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--check-urls", action="store_true",
                         help="also request PRODUCT.yaml's URLs and expect HTML pages (public "

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import psycopg
 
+from snoopdb.certification.github import GitHubApi, read_pull_request
+from snoopdb.certification.pullrequest import read_checkout
 from snoopdb.certification.store import Verifier
 from snoopdb.certification.submission import Verification
 from snoopdb.core.config import Settings
+from snoopdb.core.errors import ConfigError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Releases
 
@@ -30,16 +33,27 @@ def verify_submission(
     conn: psycopg.Connection, fetcher: Fetcher, settings: Settings, releases: Releases, *,
     folder: Path | None = None, root: Path | None = None, release: str | None = None,
     title: str | None = None, check_urls: bool = False, allow_private_urls: bool = False,
-    conformance_file: Path | None = None,
+    conformance_file: Path | None = None, pull_request: Path | None = None,
+    base: str | None = None, github: str | None = None, github_api: GitHubApi | None = None,
 ) -> VerifyReport:
     """Verify one submission `folder` (vX.Y/<product>), or every one under `root` (a
-    checkout of cncf/k8s-conformance; only `release`'s when given); store the results."""
+    checkout of cncf/k8s-conformance; only `release`'s when given), or the pull request
+    a checkout `pull_request` makes (HEAD since `base`, see `read_checkout`; its title
+    `title`), or the GitHub pull request `github` (OWNER/REPO#N or its URL, asked of
+    `github_api`); store the results."""
     started = time.monotonic()
     verifier = Verifier(conn, fetcher, settings, releases, title=title, check_urls=check_urls,
                         allow_private_urls=allow_private_urls,
                         conformance_file=conformance_file)
     if folder is not None:
         results = [verifier.verify_folder(folder, release)]
+    elif pull_request is not None:
+        if title is None:
+            raise ConfigError("a pull request is checked with its title: give --title")
+        results = [verifier.verify_pull_request(read_checkout(pull_request, title, base))]
+    elif github is not None:
+        api = github_api or GitHubApi.from_environment()
+        results = [verifier.verify_pull_request(read_pull_request(github, fetcher, api))]
     else:
         assert root is not None, "a folder or a root"
         results = list(verifier.verify_all(root, release))

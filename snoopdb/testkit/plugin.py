@@ -75,7 +75,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str)
     every test, so a CLI call in a test can never reach the user's embedded server."""
     for name in ("DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE",
                  "PGPASSWORD", "PGSERVICE", "SNOOPDB_GITHUB_RAW_URL", "SNOOPDB_GCS_URL",
-                 "SNOOPDB_APISNOOP_RAW_URL"):
+                 "SNOOPDB_APISNOOP_RAW_URL", "SNOOPDB_GITHUB_API_URL", "GITHUB_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SNOOPDB_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SNOOPDB_CACHE_DIR", str(tmp_path / "cache"))

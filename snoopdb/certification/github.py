@@ -1,0 +1,176 @@
+"""A pull request read from GitHub's REST API, as the bot reads it: its title
+(`GET /repos/{owner}/{repo}/pulls/{number}`), its files (`…/files`) and its commits
+(`…/commits`), then each file the checks open from its `raw_url`.
+
+Everything is downloaded through `snoopdb.core.fetch` (deadlines, retries, one-line
+errors naming the URL): the API's answers with a fetcher of their own, whose session
+alone carries `GITHUB_TOKEN`, so the token never goes to another host; the files with
+the ordinary fetcher (cached: a `raw_url` names the head commit). Pages are asked for
+by number, 100 a page, up to GitHub's own limits (3,000 files, 250 commits).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from snoopdb.certification.pullrequest import PullRequest, PullRequestFile
+from snoopdb.core.errors import ConfigError, FetchError, NotFound
+from snoopdb.core.fetch import Fetcher, is_url
+
+DEFAULT_API_URL = "https://api.github.com"
+PER_PAGE = 100
+FILE_PAGES = 30  # GitHub lists at most 3,000 files of a pull request
+COMMIT_PAGES = 3  # and at most 250 commits
+# What `git diff --diff-filter=AMR` keeps: a file the pull request removes is not read.
+KEPT_STATUSES = frozenset({"added", "modified", "renamed", "copied", "changed"})
+
+_REFERENCE = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+)#([0-9]+)")
+_PULL_URL = re.compile(r"(https?)://([^/?#]+)/([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+)"
+                       r"/pull/([0-9]+)(?:[/?#].*)?")
+
+
+@dataclass(frozen=True)
+class GitHubApi:
+    """Where the REST API is (`SNOOPDB_GITHUB_API_URL`; GitHub Enterprise:
+    `https://HOST/api/v3`) and the token sent to it alone (`GITHUB_TOKEN`)."""
+
+    url: str = DEFAULT_API_URL
+    token: str | None = None
+
+    @classmethod
+    def from_environment(cls) -> GitHubApi:
+        url = os.environ.get("SNOOPDB_GITHUB_API_URL") or DEFAULT_API_URL
+        if not is_url(url):
+            raise ConfigError(f"SNOOPDB_GITHUB_API_URL={url!r}: expected an http(s) URL")
+        return cls(url.rstrip("/"), os.environ.get("GITHUB_TOKEN") or None)
+
+    @property
+    def web_host(self) -> str:
+        """The host its pull requests' pages are on (api.github.com → github.com)."""
+        host = urllib.parse.urlsplit(self.url).netloc
+        return host.removeprefix("api.")
+
+
+@dataclass(frozen=True)
+class PullRequestReference:
+    owner: str
+    repo: str
+    number: int
+
+    def __str__(self) -> str:
+        return f"{self.owner}/{self.repo}#{self.number}"
+
+
+def parse_reference(text: str, api: GitHubApi) -> PullRequestReference:
+    """`OWNER/REPO#N`, or the pull request's page URL on the API's host."""
+    found = _REFERENCE.fullmatch(text.strip())
+    if found:
+        return PullRequestReference(found[1], found[2], int(found[3]))
+    found = _PULL_URL.fullmatch(text.strip())
+    if found is None:
+        raise ConfigError(f"--github {text!r}: expected OWNER/REPO#N or a pull request's URL"
+                          " (https://github.com/OWNER/REPO/pull/N)")
+    if found[2] != api.web_host:
+        raise ConfigError(f"--github {text!r}: the pull request is on {found[2]}, the API"
+                          f" asked ({api.url}, SNOOPDB_GITHUB_API_URL) is {api.web_host}'s")
+    return PullRequestReference(found[3], found[4], int(found[5]))
+
+
+def read_pull_request(reference: str, fetcher: Fetcher, api: GitHubApi) -> PullRequest:
+    """The pull request `reference` names (see parse_reference): title, files (those it
+    removes left out), commits; each file downloaded when a check first reads it."""
+    pull = parse_reference(reference, api)
+    client = _ApiClient(api, fetcher)
+    url = f"{api.url}/repos/{pull.owner}/{pull.repo}/pulls/{pull.number}"
+    answer = client.get(url, pull)
+    if not isinstance(answer, dict) or not isinstance(answer.get("title"), str):
+        raise FetchError(f"{url}: not a pull request (no title)")
+    page = answer.get("html_url")
+    origin = page if isinstance(page, str) else f"{api.url} {pull}"
+    request = PullRequest(origin, answer["title"], [], kinds_known=False)
+    for item in client.pages(f"{url}/files", pull, FILE_PAGES):
+        name, status, raw = (item.get(key) if isinstance(item, dict) else None
+                             for key in ("filename", "status", "raw_url"))
+        if not isinstance(name, str) or not isinstance(status, str):
+            raise FetchError(f"{url}/files: a file with no filename or status")
+        if status not in KEPT_STATUSES:
+            continue
+        if not isinstance(raw, str) or not is_url(raw):
+            raise FetchError(f"{url}/files: {name}: its raw_url {raw!r} is not an http(s) URL")
+        request.files.append(PullRequestFile(name, RemoteFile(fetcher, raw, request.temporary)))
+    request.commits = len(client.pages(f"{url}/commits", pull, COMMIT_PAGES))
+    return request
+
+
+class RemoteFile:
+    """A file of the pull request, downloaded from its `raw_url` when first read (size
+    included); a download that could not be cached is listed in `temporary`."""
+
+    kind = "file"  # GitHub's file list does not tell links apart
+
+    def __init__(self, fetcher: Fetcher, url: str, temporary: list[Path]):
+        self.fetcher = fetcher
+        self.url = url
+        self.temporary = temporary
+
+    @functools.cached_property
+    def path(self) -> Path:
+        path = self.fetcher.download(self.url)
+        if path != self.fetcher.cache_path(self.url):
+            self.temporary.append(path)
+        return path
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+    def open(self) -> IO[bytes]:
+        return self.path.open("rb")
+
+
+class _ApiClient:
+    """The API's answers as JSON, through a fetcher whose session carries the token."""
+
+    def __init__(self, api: GitHubApi, fetcher: Fetcher):
+        self.api = api
+        self.fetcher = Fetcher(fetcher.cache_dir, fetcher.deadlines)
+        headers = self.fetcher.session.headers
+        headers["Accept"] = "application/vnd.github+json"
+        if api.token:
+            headers["Authorization"] = f"Bearer {api.token}"
+
+    def get(self, url: str, pull: PullRequestReference) -> Any:
+        try:
+            content = self.fetcher.read_bytes(url, cache=False)
+        except NotFound as exc:
+            advice = "" if self.api.token else "; a private repository needs GITHUB_TOKEN"
+            raise NotFound(f"{url}: no pull request {pull} there (404){advice}") from exc
+        except FetchError as exc:
+            if self.api.token or not str(exc).endswith(("HTTP 401", "HTTP 403")):
+                raise
+            raise FetchError(f"{exc} (GitHub refuses or rate-limits requests without a"
+                             " token: set GITHUB_TOKEN)") from exc
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError as exc:
+            raise FetchError(f"{url}: not JSON: {exc}") from exc
+
+    def pages(self, url: str, pull: PullRequestReference, limit: int) -> list[Any]:
+        """The items of a paginated list, page by page until a short one or `limit`."""
+        items: list[Any] = []
+        for number in range(1, limit + 1):
+            page = self.get(f"{url}?per_page={PER_PAGE}&page={number}", pull)
+            if not isinstance(page, list):
+                raise FetchError(f"{url}?per_page={PER_PAGE}&page={number}: not a JSON list")
+            items += page
+            if len(page) < PER_PAGE:
+                break
+        return items
