@@ -88,11 +88,12 @@ def timings(conn: psycopg.Connection, table: str, audit_id: str, repeat: int) ->
     measured = {}
     for name, sql in QUERIES.items():
         statement = sql.format(t=table)
-        conn.execute(statement, {"audit_id": audit_id}).fetchall()
+        params = {"audit_id": audit_id} if "%(audit_id)s" in statement else None
+        conn.execute(statement, params).fetchall()
         seconds = []
         for _ in range(repeat):
             started = time.perf_counter()
-            conn.execute(statement, {"audit_id": audit_id}).fetchall()
+            conn.execute(statement, params).fetchall()
             seconds.append(time.perf_counter() - started)
         measured[name] = statistics.median(seconds)
     return measured

@@ -49,9 +49,14 @@ COPY_CHUNK = 1 << 20
 # it: the API server's own request limit is 3 MiB, and a line is parsed whole.
 MAX_EVENT_BYTES = 16 << 20
 # jsonb holds a number as numeric, which keeps at most 16,383 digits after the point:
-# 1e-16384 is refused (orjson reads it as 0.0). Lines where such a number may be
-# (an exponent of 5 digits or more, or 16,384 digits after a point) are checked exactly.
-_MAYBE_UNSTORABLE = re.compile(rb"[eE]-0*[1-9][0-9]{4}|\.[0-9]{16384}")
+# 1e-16384 is refused (orjson reads it as 0.0). Lines where such a number may be (an
+# exponent of 5 digits or more, or 16,384 digits after a point) are checked exactly.
+# Searches that start with a literal byte are several times faster than one that
+# starts with a class: "-NNNNN" first (one line in eight: names, resource versions),
+# then the exponent itself.
+_DASH_DIGITS = re.compile(rb"-0*[1-9][0-9]{4}")
+_EXPONENT = re.compile(rb"[0-9][eE]-0*[1-9][0-9]{4}")
+_LONG_FRACTION = re.compile(rb"\.[0-9]{16384}")
 NUMERIC_MAX_SCALE = 16383
 PROGRESS_LINES = 8192
 SEND_QUEUE_CHUNKS = 8
@@ -117,7 +122,9 @@ UNSTORABLE_NUMBER = "a number beyond what PostgreSQL's jsonb can hold"
 
 def check_storable(line: bytes | str) -> None:
     """BadEvent when the JSON text `line` holds a number jsonb cannot hold."""
-    if _MAYBE_UNSTORABLE.search(line.encode() if isinstance(line, str) else line):
+    text = line.encode() if isinstance(line, str) else line
+    if ((_DASH_DIGITS.search(text) and _EXPONENT.search(text))
+            or _LONG_FRACTION.search(text)):
         try:
             json.loads(line, parse_float=check_number, parse_int=len)
         except RecursionError as exc:
