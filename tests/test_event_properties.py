@@ -207,3 +207,40 @@ def test_an_event_longer_than_the_bound_is_read_past(conn, matcher, tmp_path) ->
     assert (report.events, dict(report.bad_reasons)) == (1, {"an event longer than 16 MiB": 1})
     assert peak < 40 << 20
     assert orjson.loads(conn.execute("SELECT data::text FROM audit_event").fetchone()[0]) == event
+
+
+def test_a_nul_in_a_body_key_and_a_9_kb_test_name_load(conn, matcher, tmp_path,
+                                                       database_url) -> None:
+    """Both legitimate JSON: stored (the NUL as U+FFFD, the name cut for the indexes),
+    by the loader and by the auditlogger alike."""
+    long_name = "[sig-x] " + "y" * 9000
+    made = [
+        {"verb": "create", "requestURI": "/api/v1/namespaces/ns/pods", "auditID": "nul",
+         "userAgent": E2E + "[sig-x] makes pods", "requestObject": {"k\x00": 1, "spec": {}}},
+        {"verb": "get", "requestURI": "/api/v1/namespaces/ns/pods/p", "auditID": "long",
+         "userAgent": E2E + long_name},
+    ]
+    path = tmp_path / "a.log"
+    path.write_text("".join(json.dumps(event) + "\n" for event in made))
+    report = audit.load_run(conn, [audit.LogFile(path, str(path))], matcher, release="1.36.0",
+                            release_date=None, source="hostile")
+    assert (report.events, report.bad_lines) == (2, 0)
+    assert conn.execute("SELECT audit_id, test, data->'requestObject' FROM audit_event"
+                        " ORDER BY id").fetchall() == [
+        ("nul", "[sig-x] makes pods", {"k\ufffd": 1, "spec": {}}),
+        ("long", long_name[:TEST_NAME_LIMIT] + "…", None)]
+    assert conn.execute("SELECT field FROM endpoint_field_hit WHERE NOT known").fetchall() == [
+        ("k\ufffd",)]
+    assert conn.execute("SELECT tests FROM release_endpoint_hit WHERE endpoint ="
+                        " 'readCoreV1NamespacedPod'").fetchone() == ([long_name[:512] + "…"],)
+    body = json.dumps({"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": made})
+    with running(create_app(database_url)) as url:
+        stored = requests.post(f"{url}/events", data=body, timeout=30)
+        refused = requests.post(f"{url}/events", data=body.replace(
+            '"items": [', '"items": [{"verb": "get", "requestURI": "/", "n": 1e-99999}, '),
+            timeout=30)
+    assert (stored.status_code, stored.json()) == (200, {"events": 2})
+    assert (refused.status_code, refused.text) == (400, (
+        "items[0] is not a usable audit event: number 1e-99999 is beyond what PostgreSQL's"
+        " jsonb can hold; nothing of this batch was stored\n"))
+    assert conn.execute("SELECT count(*) FROM testing.audit_event").fetchone() == (2,)

@@ -49,6 +49,7 @@ from snoopdb.loaders.audit import (
     check_number,
     check_storable,
 )
+from snoopdb.loaders.audit_store import copy_text
 from snoopdb.loaders.fields import LIVE_BODY_COPY, LIVE_FIELD_COPY, live_rows
 from snoopdb.web.app import DB_TIMEOUT, one_line
 
@@ -306,8 +307,8 @@ class _AuditLogger:
                 for statement, batch in zip((LIVE_FIELD_COPY, LIVE_BODY_COPY), source_rows,
                                             strict=True):
                     async with conn.cursor().copy(statement) as copy:
-                        for row in batch:
-                            await copy.write_row(row)
+                        for chunk in copy_text(batch):
+                            await copy.write(chunk)
 
     async def sweep(self) -> str:
         """Delete the live events older than --retain; snoopDB's 'N events removed'."""
