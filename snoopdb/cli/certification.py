@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 
 from snoopdb.cli.context import Context, say
-from snoopdb.cli.parsing import add_command
+from snoopdb.cli.exits import source_hint
+from snoopdb.cli.parsing import add_command, release_name
 from snoopdb.commands.verify import Verification, verify_submission
-from snoopdb.core.errors import ConfigError
+from snoopdb.core.errors import UsageError
 
 
 def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
@@ -28,11 +29,11 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
     Example: snoopdb verify-submission v1.35/coolkube --title "Conformance results for v1.35/cool"
     """
     if (args.dir is None) == (args.all is None):
-        raise ConfigError("give either a submission folder DIR or --all ROOT")
+        raise UsageError("give either a submission folder DIR or --all ROOT")
     if args.all is not None and args.title is not None:
-        raise ConfigError("--title is the title of one submission's pull request, not of --all")
+        raise UsageError("--title is the title of one submission's pull request, not of --all")
     if args.all is not None and args.conformance_file is not None and args.release is None:
-        raise ConfigError("--conformance-file with --all needs --release: a conformance"
+        raise UsageError("--conformance-file with --all needs --release: a conformance"
                           " list belongs to one release")
     with ctx.connect(migrate=True) as conn:
         report = verify_submission(
@@ -44,17 +45,26 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
         documents = [r.to_dict() for r in results]
         print(json.dumps(documents[0] if args.all is None else documents, indent=2))
     elif args.all is None:
-        print(_checklist(results[0]))
+        print(_checklist(results[0], _advice(results[0], ctx, args)))
     else:
         print(_summary_table(results))
         say(f"verified {len(results)} submissions in {report.seconds:.1f}s")
     return report.exit_status(args.strict)
 
 
-def _checklist(result: Verification) -> str:
+def _advice(result: Verification, ctx: Context, args: argparse.Namespace) -> str:
+    """For a submission that could not be processed for want of a download (the bot
+    would have: no labels): the setting that points at the source, and
+    --conformance-file, which does without it."""
+    if result.error is None or result.labels:
+        return ""
+    return source_hint(result.error, ctx.settings, args.instead) or ""
+
+
+def _checklist(result: Verification, advice: str = "") -> str:
     name = result.submission.name
     if result.error is not None:
-        lines = [f"{name}: cannot be processed: {result.error}"]
+        lines = [f"{name}: cannot be processed: {result.error}{advice}"]
         if result.labels:
             lines.append(f"labels: {', '.join(result.labels)}")
         return "\n".join(lines)
@@ -85,14 +95,16 @@ def _summary_table(results: list[Verification]) -> str:
 
 
 def add_verify_submission(sub: argparse._SubParsersAction) -> None:
-    parser = add_command(sub, "verify-submission", cmd_verify_submission)
+    parser = add_command(sub, "verify-submission", cmd_verify_submission, instead={
+        "SNOOPDB_GITHUB_RAW_URL": ("--conformance-file FILE",)})
     parser.add_argument("dir", nargs="?", type=Path, metavar="DIR",
                         help="the submission folder, normally vX.Y/<product>")
     parser.add_argument("--all", type=Path, metavar="ROOT",
                         help="verify every vX.Y/<product> folder under ROOT (a checkout of "
                              "cncf/k8s-conformance) and print a summary table")
-    parser.add_argument("--release", help="the release (v1.35) when DIR's parent folder does "
-                        "not name it; with --all, verify only that release's folders")
+    parser.add_argument("--release", type=release_name,
+                        help="the release (v1.35) when DIR's parent folder does not name it; "
+                             "with --all, verify only that release's folders")
     parser.add_argument("--title", help="the pull request's title, checked when given")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--check-urls", action="store_true",
