@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from snoopdb.loaders import spec
 
 from snoopdb.cli import build_parser, main
 from snoopdb.cli.exits import SOURCE_SETTINGS, hint
@@ -25,7 +26,6 @@ from snoopdb.commands import export, gate
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import FetchError, NoSchema, NoSpecLoaded, SchemaOutdated
 from snoopdb.db import schema
-from snoopdb.loaders import spec
 from snoopdb.testkit.databases import scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
@@ -465,3 +465,16 @@ def test_db_psql_opens_psql_on_the_database_in_use(settings: object, conn: objec
     failed = subprocess.run([SNOOPDB, "db", "psql", "--", "-v", "ON_ERROR_STOP=1", "-c",
                              "select 1/0"], capture_output=True, text=True)
     assert failed.returncode != 0 and "division by zero" in failed.stderr
+
+
+def test_a_load_of_audit_events_only_says_nothing_of_files(
+    settings: object, conn: psycopg.Connection, fetcher: object, shared_data: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    spec.load(conn, fetcher, str(shared_data / "openapi" / "swagger-1.36.json.gz"), "1.36.0",
+              None)  # type: ignore[arg-type]
+    sample = shared_data / "audit" / "gce-e2e-v1.37-2065053743543488512-sample.log"
+    assert main(["load", "--release", "1.36", "--only", "audit", "--no-history",
+                 "--audit-log", str(sample)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and out[0].startswith(f"audit 1.36.0 from {sample.as_uri()}: 12 events")

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from snoopdb.loaders import conformance, history
 from snoopdb.loaders.github import APISNOOP, KUBERNETES
 from snoopdb.loaders.spec import read_operations
+
 from snoopdb.testkit.faultserver import Answer, FaultServer, html_page
 from snoopdb.testkit.servers import serve_directory
 from snoopdb.testkit.upstream import build_upstream
@@ -80,7 +80,7 @@ def test_mirror_then_load_with_history_and_no_network(
         "spec 1.6.0, spec 1.7.0, ineligible endpoints 1.20.0, pending endpoints 1.20.0, "
         "published coverage 1.5.0, published coverage 1.6.0, published coverage 1.7.0, "
         "conformance-progress.json, conformance-coverage-per-release.json"]
-    assert done.stdout.splitlines()[0].startswith(f"spec 1.20.0: ")
+    assert done.stdout.splitlines()[0].startswith("spec 1.20.0: ")
     assert done.stdout.splitlines()[-1].startswith(
         f"mirrored release 1.20 with published coverage: {1 + len(minors) * 2 + 1} files,")
 

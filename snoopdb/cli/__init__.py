@@ -27,7 +27,7 @@ from snoopdb.cli import (
 )
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, hint
-from snoopdb.cli.parsing import global_options, minor_releases
+from snoopdb.cli.parsing import Parser, global_options, minor_releases
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import SnoopError, UsageError
 from snoopdb.db import connection
@@ -42,7 +42,7 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="snoopdb",
         description="Which parts of the Kubernetes API do tests exercise, release by release.",
     )

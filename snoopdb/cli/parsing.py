@@ -8,6 +8,7 @@ import argparse
 import inspect
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import Instead
@@ -15,6 +16,15 @@ from snoopdb.core.errors import ReleaseError
 from snoopdb.core.releases import parse_release
 
 Handler = Callable[[argparse.Namespace, Context], int]
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its usage errors as one line, as snoopdb's other errors are:
+    `snoopdb: error: argument --port: 99999 is not a port … (see snoopdb serve --help)`;
+    its subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"snoopdb: error: {message} (see `{self.prog} --help`)\n")
 
 
 def global_options(parser: argparse.ArgumentParser, default: object = None) -> None:
