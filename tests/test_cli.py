@@ -325,10 +325,10 @@ def test_gate_that_cannot_read_the_pending_list_names_its_own_flags(
                           "pending_eligible_endpoints.yaml: connection refused")
     assert err.endswith("(SNOOPDB_GITHUB_RAW_URL points there: set it to a reachable mirror,"
                         " or use --from DIR or --pending-file FILE)\n")
-    assert main(["gate", "--json"]) == 3
+    assert main(["gate", "--json", "--release", "v1.36"]) == 3
     document = json.loads(capsys.readouterr().out)
-    assert (document["status"], document["exit_code"], document["verdicts"]) == (
-        "undecided", 3, [])
+    assert (document["release"], document["status"], document["exit_code"],
+            document["verdicts"]) == ("1.36.0", "undecided", 3, [])
     assert "--pending-file FILE" in document["problem"]
 
 

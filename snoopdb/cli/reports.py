@@ -14,6 +14,7 @@ from snoopdb.commands import gate
 from snoopdb.commands.export import export
 from snoopdb.commands.ticket import ticket as mock_ticket
 from snoopdb.core.errors import ConfigError, SnoopError
+from snoopdb.core.releases import parse_release
 from snoopdb.loaders.github import Sources
 
 
@@ -66,7 +67,8 @@ def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
         if args.debug:
             raise
         problem = f"{exc}{hint(exc, ctx.settings, args.instead) or ''}"
-        result = gate.GateResult(args.release, problem=problem)
+        named = str(parse_release(args.release)) if args.release else None
+        result = gate.GateResult(named, problem=problem)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     if result.problem is not None:
