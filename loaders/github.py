@@ -1,5 +1,6 @@
 """Where a release's Kubernetes files come from: the GitHub raw layout at the release's
-tag (or `master` before it is released), or a local mirror of that layout."""
+tag (or `master` before it is released), or a local mirror of that layout (what
+`snoopdb mirror` writes), which holds apisnoop's files too, at APISNOOP."""
 
 from __future__ import annotations
 
@@ -11,6 +12,14 @@ from snoopdb.core.releases import Release, Releases
 
 KUBERNETES = "kubernetes/kubernetes"
 SPEC_PATH = "api/openapi-spec/swagger.json"
+# apisnoop's raw base (SNOOPDB_APISNOOP_RAW_URL's default) in a mirror: its releases list
+# and published coverage are DIR/kubernetes-sigs/apisnoop/main/resources/coverage/…
+APISNOOP = "kubernetes-sigs/apisnoop/main"
+
+
+def apisnoop_base(settings: Settings, local_dir: Path | None = None) -> str:
+    """apisnoop's raw base: SNOOPDB_APISNOOP_RAW_URL, or its place in the mirror `local_dir`."""
+    return str(local_dir / APISNOOP) if local_dir is not None else settings.apisnoop_raw_url
 
 
 class Sources:

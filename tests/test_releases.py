@@ -75,16 +75,24 @@ def test_offline_falls_back_to_cached_then_shipped(fetcher, apisnoop, cache) -> 
     offline = "http://127.0.0.1:9"  # discard port: nothing listens
     releases = upstream(fetcher, offline, cache)
     assert str(releases.newest) == "1.38.0" and releases.origin == str(cache / "releases.yaml")
-    assert releases.warning is not None
-    assert releases.warning.startswith(f"{offline}/{UPSTREAM_PATH}: ")
-    assert releases.warning.endswith(
-        f"; using the releases list cached on {time.strftime('%Y-%m-%d', time.localtime(stale))}"
-        f" ({cache / 'releases.yaml'})")
+    assert releases.warning == (
+        "apisnoop's releases list unreadable (connection refused): using the copy cached on "
+        f"{time.strftime('%Y-%m-%d', time.localtime(stale))}, newest 1.38")
+    # for an hour upstream is not asked again, and nothing is said again
     (cache / "releases.yaml").unlink()
     releases = upstream(fetcher, offline, cache)
-    assert (str(releases.newest), releases.origin) == ("1.36.0", SHIPPED)
-    assert releases.warning is not None and releases.warning.endswith(
-        "; using the releases list shipped with snoopdb (newest 1.36)")
+    assert (str(releases.newest), releases.origin, releases.warning) == ("1.36.0", SHIPPED, None)
+    hour_ago = time.time() - 3601
+    os.utime(cache / "releases.yaml.unreadable", (hour_ago, hour_ago))
+    releases = upstream(fetcher, offline, cache)
+    assert (str(releases.newest), releases.origin, releases.warning) == (
+        "1.36.0", SHIPPED, "apisnoop's releases list unreadable (connection refused): using "
+                           "the copy shipped with snoopdb, newest 1.36")
+    # once upstream answers again, its list is read and the failure forgotten
+    hour_ago = time.time() - 3601
+    os.utime(cache / "releases.yaml.unreadable", (hour_ago, hour_ago))
+    assert str(upstream(fetcher, url, cache).newest) == "1.38.0"
+    assert not (cache / "releases.yaml.unreadable").exists()
 
 
 def test_malformed_upstream_list_falls_back(fetcher, apisnoop, cache) -> None:
@@ -92,8 +100,20 @@ def test_malformed_upstream_list_falls_back(fetcher, apisnoop, cache) -> None:
     listed.write_text("rate limited\n")
     releases = upstream(fetcher, url, cache)
     assert releases.origin == SHIPPED and releases.warning is not None
-    assert releases.warning.startswith(f"{url}/{UPSTREAM_PATH}: not a list of")
+    assert releases.warning.startswith("apisnoop's releases list unreadable (not a list of")
     assert not (cache / "releases.yaml").exists()
+
+
+def test_mirrored_list(tmp_path) -> None:
+    listed = tmp_path / "releases.yaml"
+    listed.write_text(UPSTREAM)
+    releases = Releases.mirrored(listed)
+    assert (str(releases.newest), releases.origin, releases.warning) == (
+        "1.38.0", str(listed), None)
+    releases = Releases.mirrored(tmp_path / "none.yaml")
+    assert (str(releases.newest), releases.origin) == ("1.36.0", SHIPPED)
+    assert releases.warning == (f"{tmp_path / 'none.yaml'}: the mirror has no releases list: "
+                                "using the copy shipped with snoopdb, newest 1.36")
 
 
 def test_releases_file_overrides(fetcher, apisnoop, cache, tmp_path) -> None:
@@ -103,14 +123,27 @@ def test_releases_file_overrides(fetcher, apisnoop, cache, tmp_path) -> None:
     assert (str(releases.newest), releases.origin, releases.warning) == ("1.30.0", str(own), None)
 
 
-def test_cli_warns_once_offline(settings, cache, monkeypatch, capsys) -> None:
+def test_cli_warns_once_offline_after_the_options_are_checked(
+    settings, cache, monkeypatch, capsys,
+) -> None:
     monkeypatch.setenv("SNOOPDB_APISNOOP_RAW_URL", "http://127.0.0.1:9")
-    assert main(["load", "--release", "1.3"]) == 1
-    err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith("warning: http://127.0.0.1:9/resources/coverage/releases.yaml: ")
-    assert err[0].endswith("; using the releases list shipped with snoopdb (newest 1.36)")
-    assert err[1:] == ["snoopdb: error: unknown release '1.3': releases before 1.5 have no"
-                       " OpenAPI spec"]
+    # a mistake on the command line is said alone: the list is not read for it
+    with pytest.raises(SystemExit):
+        main(["load", "--release", "1.2O"])
+    assert "warning" not in capsys.readouterr().err
+    assert main(["load"]) == 2
+    assert capsys.readouterr().err == ("snoopdb: error: --release is required (with --history"
+                                       " it defaults to the newest)\n")
+    # the first command that reads the list says it, short, naming the flag
+    assert main(["load", "--release", "1.3"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "warning: apisnoop's releases list unreadable (connection refused): using the copy "
+        "shipped with snoopdb, newest 1.36 (--releases-file FILE names another)",
+        "snoopdb: error: unknown release '1.3': releases before 1.5 have no OpenAPI spec"]
+    # and the next one does not repeat it
+    assert main(["load", "--release", "1.3"]) == 2
+    assert capsys.readouterr().err == ("snoopdb: error: unknown release '1.3': releases before"
+                                       " 1.5 have no OpenAPI spec\n")
 
 
 def test_resolve() -> None:

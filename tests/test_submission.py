@@ -478,6 +478,23 @@ def test_release_with_no_conformance_list(
         PASSED_LABELS.replace("v1.35", "v1.37"))
 
 
+def test_download_error_names_the_variable_and_the_option_that_does_without(
+    conn: psycopg.Connection, settings: object, tests_1_35: list[str], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("SNOOPDB_GITHUB_RAW_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("SNOOPDB_DOWNLOAD_ATTEMPTS", "1")
+    folder = make_submission(tmp_path, tests_1_35)
+    assert run(capsys, str(folder)) == (3, [
+        (f"v1.35/coolkube: cannot be processed: http://127.0.0.1:{port}/kubernetes/kubernetes/"
+         "release-1.35/test/conformance/testdata/conformance.yaml: connection refused (gave up"
+         " after 1 attempt within the 900s deadline) (SNOOPDB_GITHUB_RAW_URL points there: set"
+         " it to a reachable mirror, or use --conformance-file FILE)")])
+
+
 def test_requires_tests_from_the_first_release_they_list(
     conn: psycopg.Connection, settings: object, shared_data: Path, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -876,7 +893,7 @@ ONE_MODE = "give one of a submission folder DIR, --all ROOT, --pr ROOT or --gith
 def test_bad_options(
     settings: object, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["verify-submission", *argv]) == 1
+    assert main(["verify-submission", *argv]) == 2
     assert capsys.readouterr().err == f"snoopdb: error: {message}\n"
 
 

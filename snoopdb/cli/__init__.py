@@ -1,9 +1,9 @@
 """The `snoopdb` command line: parses options and calls library functions.
 
 Each module holds a group of commands, their handlers next to the options they take:
-`database` (init, db), `loading` (load, compare-published), `certification`
-(verify-submission), `servers` (auditlogger, serve), `reports` (ticket, gate, export),
-`runs` (runs, runs drop, runs prune).
+`database` (init, query, db), `loading` (load, compare-published), `mirroring` (mirror),
+`certification` (verify-submission), `servers` (auditlogger, serve), `reports` (ticket,
+gate, export), `runs` (runs, runs drop, runs prune), `releases` (releases, releases drop).
 """
 
 from __future__ import annotations
@@ -15,24 +15,34 @@ from collections.abc import Callable, Sequence
 import psycopg
 
 from snoopdb import __version__
-from snoopdb.cli import certification, database, loading, reports, runs, servers
+from snoopdb.cli import (
+    certification,
+    database,
+    loading,
+    mirroring,
+    releases,
+    reports,
+    runs,
+    servers,
+)
 from snoopdb.cli.context import Context, say
-from snoopdb.cli.exits import EXIT_FAILED, hint
-from snoopdb.cli.parsing import global_options
+from snoopdb.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, hint
+from snoopdb.cli.parsing import Parser, global_options, minor_releases
 from snoopdb.core.config import Settings
-from snoopdb.core.errors import SnoopError
+from snoopdb.core.errors import SnoopError, UsageError
 from snoopdb.db import connection
 
 # In the order `snoopdb --help` lists the commands.
 _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
-    database.add_init, loading.add_load, loading.add_compare_published,
+    database.add_init, loading.add_load, mirroring.add_mirror, loading.add_compare_published,
     certification.add_verify_submission, servers.add_auditlogger, reports.add_ticket,
-    reports.add_gate, reports.add_export, servers.add_serve, runs.add_runs, database.add_db,
+    reports.add_gate, reports.add_export, servers.add_serve, runs.add_runs,
+    releases.add_releases, database.add_query, database.add_db,
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="snoopdb",
         description="Which parts of the Kubernetes API do tests exercise, release by release.",
     )
@@ -46,19 +56,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # `db psql` hands what it does not know to psql; every other command refuses it
+    passthrough = getattr(args, "passthrough", None)
+    if passthrough is None:
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    else:
+        setattr(args, passthrough, extra[1:] if extra[:1] == ["--"] else extra)
     if not args.debug:
         # psycopg logs a warning when it abandons a COPY on a lost connection; the
         # error that follows says it in one line
         logging.getLogger("psycopg").addHandler(logging.NullHandler())
         logging.getLogger("psycopg").propagate = False
-    ctx = Context(Settings(), args.database_url, args.releases_file)
+    ctx = None
     try:
+        minor_releases(args)
+        ctx = Context(Settings(), args.database_url, args.releases_file)
         return args.handler(args, ctx)
+    except UsageError as exc:
+        if args.debug:
+            raise
+        say(f"snoopdb: error: {exc}")
+        return EXIT_USAGE
     except SnoopError as exc:
         if args.debug:
             raise
-        advice = hint(exc, ctx.settings)
+        advice = hint(exc, ctx.settings, args.instead) if ctx else None
         say(f"snoopdb: error: {exc}{advice or ''}")
         return EXIT_FAILED
     except psycopg.Error as exc:
@@ -74,4 +98,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         say("snoopdb: interrupted")
-        return 130
+        return EXIT_INTERRUPTED

@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 
 from snoopdb.cli.context import Context, say
-from snoopdb.cli.parsing import add_command
+from snoopdb.cli.exits import source_hint
+from snoopdb.cli.parsing import add_command, release_name
 from snoopdb.commands.verify import Verification, verify_submission
-from snoopdb.core.errors import ConfigError
+from snoopdb.core.errors import UsageError
 
 
 def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
@@ -38,21 +39,21 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
     modes = {"DIR": args.dir, "--all": args.all, "--pr": args.pr, "--github": args.github}
     given = [name for name, value in modes.items() if value is not None]
     if len(given) != 1:
-        raise ConfigError("give one of a submission folder DIR, --all ROOT, --pr ROOT or"
+        raise UsageError("give one of a submission folder DIR, --all ROOT, --pr ROOT or"
                           " --github OWNER/REPO#N")
     mode = given[0]
     if args.title is not None and mode in ("--all", "--github"):
-        raise ConfigError(f"--title is one pull request's, given by you with DIR or --pr,"
+        raise UsageError(f"--title is one pull request's, given by you with DIR or --pr,"
                           f" not with {mode}")
     if args.pr is not None and args.title is None:
-        raise ConfigError("--pr needs the pull request's --title: the bot checks it")
+        raise UsageError("--pr needs the pull request's --title: the bot checks it")
     if args.base is not None and mode != "--pr":
-        raise ConfigError("--base is where the pull request of --pr starts")
+        raise UsageError("--base is where the pull request of --pr starts")
     if args.release is not None and mode in ("--pr", "--github"):
-        raise ConfigError(f"with {mode}, the release is read from the files' paths, as the"
+        raise UsageError(f"with {mode}, the release is read from the files' paths, as the"
                           " bot reads it")
     if args.all is not None and args.conformance_file is not None and args.release is None:
-        raise ConfigError("--conformance-file with --all needs --release: a conformance"
+        raise UsageError("--conformance-file with --all needs --release: a conformance"
                           " list belongs to one release")
     with ctx.connect(migrate=True) as conn:
         report = verify_submission(
@@ -67,19 +68,28 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
     elif args.all is None:
         if results[0].pull_request is not None:
             say(f"pull request: {results[0].pull_request}")
-        print(_checklist(results[0]))
+        print(_checklist(results[0], _advice(results[0], ctx, args)))
     else:
         print(_summary_table(results))
         say(f"verified {len(results)} submissions in {report.seconds:.1f}s")
     return report.exit_status(args.strict)
 
 
-def _checklist(result: Verification) -> str:
+def _advice(result: Verification, ctx: Context, args: argparse.Namespace) -> str:
+    """For a submission that could not be processed for want of a download (the bot
+    would have: no labels): the setting that points at the source, and
+    --conformance-file, which does without it."""
+    if result.error is None or result.labels:
+        return ""
+    return source_hint(result.error, ctx.settings, args.instead) or ""
+
+
+def _checklist(result: Verification, advice: str = "") -> str:
     name = result.submission.name
     if result.ignored:
         return f"{name}: {result.error}"
     if result.error is not None:
-        lines = [f"{name}: cannot be processed: {result.error}"]
+        lines = [f"{name}: cannot be processed: {result.error}{advice}"]
         if result.labels:
             lines.append(f"labels: {', '.join(result.labels)}")
         return "\n".join(lines)
@@ -110,7 +120,8 @@ def _summary_table(results: list[Verification]) -> str:
 
 
 def add_verify_submission(sub: argparse._SubParsersAction) -> None:
-    parser = add_command(sub, "verify-submission", cmd_verify_submission)
+    parser = add_command(sub, "verify-submission", cmd_verify_submission, instead={
+        "SNOOPDB_GITHUB_RAW_URL": ("--conformance-file FILE",)})
     parser.add_argument("dir", nargs="?", type=Path, metavar="DIR",
                         help="the submission folder, normally vX.Y/<product>")
     parser.add_argument("--all", type=Path, metavar="ROOT",
@@ -128,8 +139,9 @@ def add_verify_submission(sub: argparse._SubParsersAction) -> None:
                         help="verify a pull request on GitHub (OWNER/REPO#N or its URL), read "
                              "through the REST API at SNOOPDB_GITHUB_API_URL (default "
                              "https://api.github.com) with GITHUB_TOKEN when set")
-    parser.add_argument("--release", help="the release (v1.35) when DIR's parent folder does "
-                        "not name it; with --all, verify only that release's folders")
+    parser.add_argument("--release", type=release_name,
+                        help="the release (v1.35) when DIR's parent folder does not name it; "
+                             "with --all, verify only that release's folders")
     parser.add_argument("--title", help="the pull request's title: checked when given with "
                         "DIR, required with --pr")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")

@@ -3,6 +3,7 @@ lazily from the global options; and `say`, its voice on stderr."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,8 +13,9 @@ import psycopg
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import NoSchema, SchemaOutdated
 from snoopdb.core.fetch import Fetcher
-from snoopdb.core.releases import Releases
+from snoopdb.core.releases import UPSTREAM_PATH, Releases
 from snoopdb.db import connection, schema
+from snoopdb.loaders.github import APISNOOP
 
 
 @dataclass
@@ -48,14 +50,22 @@ class Context:
                 raise
         return conn
 
-    def releases(self) -> Releases:
-        """apisnoop's releases list (or --releases-file), read once per command; says on
-        stderr when it falls back to a cached or the shipped copy."""
+    def releases(self, mirror: Path | None = None) -> Releases:
+        """apisnoop's releases list (or --releases-file, or the copy in the `mirror` a
+        command reads with --from), read once per command; says on stderr when it first
+        falls back to a cached or the shipped copy."""
+        if self._releases is None and mirror is not None and self.releases_file is None:
+            self._releases = Releases.mirrored(mirror / APISNOOP / UPSTREAM_PATH)
+            if self._releases.warning:
+                say(f"warning: {self._releases.warning} (--releases-file FILE names another)")
         if self._releases is None:
-            self._releases = Releases.upstream(self.fetcher(), self.settings.apisnoop_raw_url,
+            # one quick try: the list is kept a day, and a copy of it ships with snoopdb
+            quick = Fetcher(self.settings.cache_dir,
+                            dataclasses.replace(self.settings.deadlines, attempts=2))
+            self._releases = Releases.upstream(quick, self.settings.apisnoop_raw_url,
                                               self.settings.cache_dir, self.releases_file)
             if self._releases.warning:
-                say(f"warning: {self._releases.warning}")
+                say(f"warning: {self._releases.warning} (--releases-file FILE names another)")
         return self._releases
 
     def fetcher(self) -> Fetcher:

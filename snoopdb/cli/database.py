@@ -1,11 +1,21 @@
-"""The database's commands: `init`, and `db url|upgrade|current|history|stop`."""
+"""The database's commands: `init`, `query`, and `db url|psql|upgrade|current|history|stop`."""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime as dt
+import decimal
+import json
+import os
+import shutil
+import sys
+from typing import Any
 
 from snoopdb.cli.context import Context
 from snoopdb.cli.parsing import add_command
+from snoopdb.commands.query import run_query
+from snoopdb.core.errors import ConfigError, DatabaseError, UsageError
 from snoopdb.db import connection, schema
 
 
@@ -28,17 +38,53 @@ def add_init(sub: argparse._SubParsersAction) -> None:
 def cmd_db_url(args: argparse.Namespace, ctx: Context) -> int:
     """Print the database URL in use (starting the embedded server if that is the one).
 
-    Example: psql "$(snoopdb db url)"
+    Example: snoopdb db url
     """
     print(ctx.url)
     return 0
 
 
+def cmd_db_psql(args: argparse.Namespace, ctx: Context) -> int:
+    """Open psql on the database in use: the embedded server's own psql (the one its
+    wheel ships, of the server's version), else the psql on PATH. Every argument
+    snoopdb does not know goes to psql (-c SQL, -f FILE, -tA, ...).
+
+    Example: snoopdb db psql -c 'select * from testing.untested_stable_endpoint limit 5'
+    """
+    url = ctx.url
+    if connection.uses_embedded(ctx.settings, ctx.url_option):
+        psql = str(connection.embedded_psql(ctx.settings))
+    else:
+        found = shutil.which("psql")
+        if found is None:
+            raise ConfigError("no psql on PATH: install PostgreSQL's client (Debian: apt-get "
+                              "install postgresql-client), or use `snoopdb query SQL`")
+        psql = found
+    sys.stdout.flush()
+    # psql takes over the terminal (its Ctrl-C cancels a query, not snoopdb): a fixed
+    # program with the user's own arguments, no shell
+    os.execv(psql, [psql, "--dbname", url, *args.psql_args])  # noqa: S606
+
+
 def cmd_db_upgrade(args: argparse.Namespace, ctx: Context) -> int:
     """Upgrade the schema to a revision (default: the newest), as `snoopdb init` does.
 
+    A revision older than the database's is refused: snoopdb never downgrades (it would
+    drop tables and their rows); restore a dump made at that revision instead.
+
     Example: snoopdb db upgrade head
     """
+    shipped = [revision for revision, _, _ in schema.revisions()]  # newest first
+    if args.revision != "head" and args.revision not in shipped:
+        raise UsageError(f"unknown revision {args.revision!r}: this snoopdb ships "
+                         f"{shipped[-1]} to {shipped[0]} (`snoopdb db history`)")
+    with connection.connect(ctx.url) as conn:
+        current = schema.schema_revision(conn)
+    if current in shipped and args.revision in shipped and (
+            shipped.index(current) < shipped.index(args.revision)):
+        raise DatabaseError(f"the schema is at revision {current}, newer than "
+                            f"{args.revision}: `db upgrade` never downgrades (restore a dump "
+                            f"made at {args.revision} instead)")
     schema.migrate(ctx.url, args.revision)
     with connection.connect(ctx.url) as conn:
         print(f"schema at revision {schema.schema_revision(conn)}")
@@ -48,14 +94,23 @@ def cmd_db_upgrade(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_db_current(args: argparse.Namespace, ctx: Context) -> int:
     """Print the schema revision of the database and whether it is this snoopdb's newest.
 
-    Example: snoopdb db current
+    Example: snoopdb db current --json
     """
     with connection.connect(ctx.url) as conn:
         current = schema.schema_revision(conn)
     head = schema.head_revision()
-    state = ("not initialised (run `snoopdb init`)" if current is None else
-             "head" if current == head else f"behind head {head} (run `snoopdb init`)")
-    print(f"{current or 'none'}: {state}")
+    shipped = [revision for revision, _, _ in schema.revisions()]
+    state = ("not initialised" if current is None else "head" if current == head else
+             "behind" if current in shipped else "unknown")
+    if args.json:
+        print(json.dumps({"revision": current, "head": head, "state": state}))
+        return 0
+    print(f"{current or 'none'}: " + {
+        "not initialised": "not initialised (run `snoopdb init`)",
+        "head": "head",
+        "behind": f"behind head {head} (run `snoopdb init`)",
+        "unknown": f"a revision this snoopdb does not ship (its head is {head}): made by "
+                   "a newer snoopdb?"}[state])
     return 0
 
 
@@ -87,9 +142,66 @@ def add_db(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     db = db_parser.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
     add_command(db, "url", cmd_db_url)
+    psql = add_command(db, "psql", cmd_db_psql)
+    psql.set_defaults(passthrough="psql_args")
+    psql.usage = "snoopdb db psql [-h] [--database-url DATABASE_URL] [PSQL_ARGUMENTS ...]"
     upgrade = add_command(db, "upgrade", cmd_db_upgrade)
     upgrade.add_argument("revision", nargs="?", default="head",
                          help="revision to upgrade to (default: head)")
-    add_command(db, "current", cmd_db_current)
+    current = add_command(db, "current", cmd_db_current)
+    current.add_argument("--json", action="store_true",
+                         help='print {"revision", "head", "state"} as JSON')
     add_command(db, "history", cmd_db_history)
     add_command(db, "stop", cmd_db_stop)
+
+
+def cmd_query(args: argparse.Namespace, ctx: Context) -> int:
+    """Run one SQL statement, read-only, and print its rows for scripts: a JSON array of
+    objects (the default, or --json), or CSV with a header line (--csv).
+
+    Example: snoopdb query "select endpoint from testing.untested_stable_endpoint" --csv
+    """
+    with ctx.connect() as conn:
+        columns, rows = run_query(conn, args.sql)
+    if args.csv:
+        out = csv.writer(sys.stdout, lineterminator="\n")
+        out.writerow(columns)
+        out.writerows([_csv_value(v) for v in row] for row in rows)
+    else:
+        print(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], indent=2,
+                         default=_json_value, ensure_ascii=False))
+    return 0
+
+
+def _json_value(value: Any) -> Any:
+    """What json cannot write itself: dates as ISO 8601, numerics as numbers, others as
+    text."""
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def _csv_value(value: Any) -> Any:
+    """Lists and objects as JSON in their cell; booleans as true/false; null empty."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, default=_json_value, ensure_ascii=False)
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return value
+
+
+def add_query(sub: argparse._SubParsersAction) -> None:
+    parser = add_command(sub, "query", cmd_query)
+    parser.add_argument("sql", metavar="SQL", help="one SQL statement")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true",
+                        help="a JSON array of objects, one per row (the default)")
+    output.add_argument("--csv", action="store_true", help="CSV with a header line")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import (
     FetchError,
@@ -12,26 +15,49 @@ from snoopdb.core.errors import (
     SnoopError,
 )
 
-# Exit statuses (README, "Exit codes"): 2 is argparse's for usage errors; 3 (cannot
-# decide, cannot process) is the verdict of the gate's and verify-submission's reports.
-EXIT_OK, EXIT_FAILED = 0, 1
+# Exit statuses (README, "Exit codes"): 2 is argparse's for usage errors, and ours for
+# options that do not go together; 3 (cannot decide, cannot process) is the verdict of
+# the gate's and verify-submission's reports; 130 follows an interrupt (Ctrl-C).
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+# The settings that point at a source: environment variable, Settings attribute.
+SOURCE_SETTINGS = (
+    ("SNOOPDB_APISNOOP_RAW_URL", "apisnoop_raw_url"),
+    ("SNOOPDB_GCS_URL", "gcs_url"),
+    ("SNOOPDB_GITHUB_RAW_URL", "github_raw_url"),
+)
+
+# What a command offers instead of a source it reads: for each source's variable,
+# flags of that command that do without it (`add_command(..., instead=...)`).
+Instead = Mapping[str, tuple[str, ...]]
+_URL = re.compile(r"https?://\S+")
 
 
-def hint(exc: SnoopError, settings: Settings) -> str | None:
+def hint(exc: SnoopError, settings: Settings, instead: Instead | None = None) -> str | None:
     """What the user can do about `exc`: the command to run, or the setting that points
-    at an unreachable source and the flag that does without it."""
+    at an unreachable source and the flags of this command that do without it."""
     if isinstance(exc, NoSpecLoaded):
         release = exc.release.rsplit(".", 1)[0] if exc.release else "X"
         return f": run `snoopdb load --release {release}` first"
     if isinstance(exc, (NoSchema, SchemaOutdated)):
         return ": run `snoopdb init`"
     if isinstance(exc, FetchError) and not isinstance(exc, NotFound):
-        message = str(exc)
-        for prefix, setting, flag in (
-            (settings.apisnoop_raw_url, "SNOOPDB_APISNOOP_RAW_URL", "--no-history"),
-            (settings.gcs_url, "SNOOPDB_GCS_URL", "--audit-log FILE"),
-            (settings.github_raw_url, "SNOOPDB_GITHUB_RAW_URL", "--from DIR"),
-        ):
-            if message.startswith(prefix.rstrip("/")):
-                return f" ({setting} points there: set it to a reachable mirror, or use {flag})"
+        return source_hint(str(exc), settings, instead)
+    return None
+
+
+def source_hint(message: str, settings: Settings, instead: Instead | None = None) -> str | None:
+    """The advice for a download that failed with `message` (naming its URL): the
+    variable that points there and the flags of this command that do without it."""
+    url = _URL.search(message)
+    if url is None:
+        return None
+    # the longest base that names it (apisnoop's raw base is inside GitHub's)
+    bases = sorted(((str(getattr(settings, attribute)).rstrip("/"), variable)
+                    for variable, attribute in SOURCE_SETTINGS), reverse=True)
+    for base, variable in bases:
+        if url.group().startswith(f"{base}/"):
+            flags = (instead or {}).get(variable, ())
+            return (f" ({variable} points there: set it to a reachable mirror"
+                    + (f", or use {' or '.join(flags)}" if flags else "") + ")")
     return None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import EXIT_FAILED, EXIT_OK
-from snoopdb.cli.parsing import add_command, whole_number
+from snoopdb.cli.parsing import add_command, from_option, release_name, whole_number
 from snoopdb.commands import compare
 from snoopdb.commands.load import (
     LOAD_PARTS,
@@ -20,7 +20,8 @@ from snoopdb.commands.load import (
     Step,
     load,
 )
-from snoopdb.core.errors import ConfigError
+from snoopdb.core.errors import ReleaseError, UsageError
+from snoopdb.core.releases import Release, Releases
 from snoopdb.loaders import history
 from snoopdb.loaders.audit import AuditReport
 from snoopdb.loaders.ci_runs import DEFAULT_BUCKET, DEFAULT_JOBS
@@ -40,15 +41,16 @@ def cmd_load(args: argparse.Namespace, ctx: Context) -> int:
 
     Example: snoopdb load --release 1.20
     """
-    parts = _parts(args.only)
+    parts = args.only or PARTS
     if args.release is None and not (args.history or "history" in parts):
-        raise ConfigError("--release is required (with --history it defaults to the newest)")
+        raise UsageError("--release is required (with --history it defaults to the newest)")
     if args.testing and not args.audit_log:
-        raise ConfigError("--testing applies to local logs: name them with --audit-log")
+        raise UsageError("--testing applies to local logs: name them with --audit-log")
     if args.build and len(args.job or []) != 1:
-        raise ConfigError("--build needs exactly one --job")
-    releases = ctx.releases()
-    release = releases.resolve(args.release) if args.release else None
+        raise UsageError("--build needs exactly one --job")
+    history_folder = _history_folder(args)
+    releases = ctx.releases(args.from_dir)
+    release = _resolve(releases, args.release) if args.release else None
     if release is not None and release > releases.newest:
         say(f"note: release {release.minor_name} is newer than every release {releases.origin}"
             f" lists: loading it as the release in development (its files at master)")
@@ -57,7 +59,7 @@ def cmd_load(args: argparse.Namespace, ctx: Context) -> int:
         from_dir=args.from_dir, audit_logs=args.audit_log or (), testing=args.testing,
         jobs=args.job or (), build=args.build, bucket=args.bucket,
         skip_bad_lines=args.skip_bad_lines, history=args.history, no_history=args.no_history,
-        history_folder=_history_folder(args), keep_hot=args.keep_hot)
+        history_folder=history_folder, keep_hot=args.keep_hot)
     with ctx.connect(migrate=True) as conn:
         report = load(conn, ctx.fetcher(), ctx.settings, releases, options, _LoadPrinter())
     if report.no_audit_data:
@@ -67,10 +69,18 @@ def cmd_load(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def _resolve(releases: Releases, text: str) -> Release:
+    """The release named by --release, known to the list or newer than all of it."""
+    try:
+        return releases.resolve(text)
+    except ReleaseError as exc:
+        raise UsageError(str(exc)) from exc
+
+
 def _history_folder(args: argparse.Namespace) -> str | None:
     if args.history_dir is not None:
         if not args.history_dir.is_dir():
-            raise ConfigError(f"--history-dir {args.history_dir}: not a directory")
+            raise UsageError(f"--history-dir {args.history_dir}: not a directory")
         return str(args.history_dir)
     return str(args.history_url) if args.history_url else None
 
@@ -126,24 +136,26 @@ class _LoadPrinter(LoadListener):
             print(f"compacted {source} ({events:,} events): an older run of the same job")
 
 
-def _parts(only: str | None) -> tuple[str, ...]:
-    if not only:
-        return PARTS
+def _parts(only: str) -> tuple[str, ...]:
+    """An argparse type: the comma-separated parts of --only."""
     parts = tuple(part.strip() for part in only.split(",") if part.strip())
     unknown = [part for part in parts if part not in LOAD_PARTS]
     if unknown or not parts:
-        raise ConfigError(f"--only: unknown part {', '.join(unknown) or only!r}; "
-                          f"choose from {','.join(LOAD_PARTS)}")
+        raise argparse.ArgumentTypeError(f"unknown part {', '.join(unknown) or only!r}; "
+                                         f"choose from {','.join(LOAD_PARTS)}")
     return parts
 
 
 def add_load(sub: argparse._SubParsersAction) -> None:
-    parser = add_command(sub, "load", cmd_load)
-    parser.add_argument("--release", help="1.20, 1.20.0 or v1.20.0 (required unless --history)")
-    parser.add_argument("--only", help=f"comma-separated parts to load: {','.join(LOAD_PARTS)}")
-    parser.add_argument("--from", dest="from_dir", type=Path, metavar="DIR",
-                        help="read files from DIR/kubernetes/kubernetes/<ref>/<path> "
-                             "(a local mirror of the GitHub raw layout) instead of the network")
+    parser = add_command(sub, "load", cmd_load, instead={
+        "SNOOPDB_GITHUB_RAW_URL": ("--from DIR",),
+        "SNOOPDB_APISNOOP_RAW_URL": ("--from DIR", "--no-history"),
+        "SNOOPDB_GCS_URL": ("--audit-log FILE",)})
+    parser.add_argument("--release", type=release_name,
+                        help="1.20, 1.20.0 or v1.20.0 (required unless --history)")
+    parser.add_argument("--only", type=_parts,
+                        help=f"comma-separated parts to load: {','.join(LOAD_PARTS)}")
+    from_option(parser)
     parser.add_argument("--audit-log", nargs="+", type=Path, metavar="FILE",
                         help="local audit logs (plain or gzipped; rotated copies are read "
                              "oldest first) to load as one run of --release")
@@ -180,10 +192,10 @@ def cmd_compare_published(args: argparse.Namespace, ctx: Context) -> int:
 
     Example: snoopdb compare-published --release 1.20 --tests
     """
-    folder = _history_folder(args) or history.default_folder(ctx.settings)
+    folder = _history_folder(args) or history.default_folder(ctx.settings, args.from_dir)
     with ctx.connect() as conn:
-        report = compare.compare_published(conn, ctx.fetcher(), ctx.releases(), folder,
-                                           args.release)
+        report = compare.compare_published(conn, ctx.fetcher(), ctx.releases(args.from_dir),
+                                           folder, args.release)
     for comparison in report.comparisons:
         _print_comparison(comparison, args.tests)
     for release, reason in report.not_published.items():
@@ -245,9 +257,11 @@ def _count(value: int | None) -> str:
 
 
 def add_compare_published(sub: argparse._SubParsersAction) -> None:
-    parser = add_command(sub, "compare-published", cmd_compare_published)
-    parser.add_argument("--release", help="compare only this release (default: every "
-                        "release whose spec is loaded)")
+    parser = add_command(sub, "compare-published", cmd_compare_published, instead={
+        "SNOOPDB_APISNOOP_RAW_URL": ("--from DIR", "--history-dir DIR")})
+    parser.add_argument("--release", type=release_name, help="compare only this release "
+                        "(default: every release whose spec is loaded)")
+    from_option(parser)
     parser.add_argument("--tests", action="store_true",
                         help="list the test names that differ (+ ours only, - published only)")
     _history_options(parser)

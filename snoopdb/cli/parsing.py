@@ -1,6 +1,6 @@
 """The argparse pieces every command shares: the global options, accepted before and after
-the command name, and `add_command`, which makes a subcommand's help from its handler's
-docstring."""
+the command name; `add_command`, which makes a subcommand's help from its handler's
+docstring; and the types of the values several commands take (release, port)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,23 @@ import argparse
 import inspect
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
-from snoopdb.cli.context import Context
+from snoopdb.cli.context import Context, say
+from snoopdb.cli.exits import Instead
+from snoopdb.core.errors import ReleaseError
+from snoopdb.core.releases import parse_release
 
 Handler = Callable[[argparse.Namespace, Context], int]
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its usage errors as one line, as snoopdb's other errors are:
+    `snoopdb: error: argument --port: 99999 is not a port … (see snoopdb serve --help)`;
+    its subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"snoopdb: error: {message} (see `{self.prog} --help`)\n")
 
 
 def global_options(parser: argparse.ArgumentParser, default: object = None) -> None:
@@ -32,18 +45,65 @@ _COMMON = argparse.ArgumentParser(add_help=False)
 global_options(_COMMON, default=argparse.SUPPRESS)
 
 
-def add_command(sub: argparse._SubParsersAction, name: str,
-                handler: Handler) -> argparse.ArgumentParser:
+def add_command(sub: argparse._SubParsersAction, name: str, handler: Handler, *,
+                instead: Instead | None = None) -> argparse.ArgumentParser:
+    """A subcommand running `handler`; `instead` names, for each source's variable
+    (SNOOPDB_GITHUB_RAW_URL, ...), the flags of this command that do without that
+    source: the advice when it cannot be reached."""
     doc = inspect.cleandoc(handler.__doc__ or "")
     summary = " ".join(doc.split("\n\n")[0].split())
     parser = sub.add_parser(name, help=summary, description=doc, parents=[_COMMON],
                             formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.set_defaults(handler=handler)
+    parser.set_defaults(handler=handler, instead=instead or {})
     return parser
 
 
 def whole_number(text: str) -> int:
-    """argparse type: a whole number, 0 or more."""
+    """An argparse type: a whole number, 0 or more."""
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"expected a whole number (0 or more), not {text!r}")
     return int(text)
+
+
+def release_name(text: str) -> str:
+    """An argparse type: `1.20`, `1.20.0` or `v1.20.0` (kept as written; see
+    `minor_releases`); anything else is a usage error."""
+    try:
+        parse_release(text)
+    except ReleaseError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return text
+
+
+def minor_releases(args: argparse.Namespace) -> None:
+    """Read a `--release` naming a patch release as its minor release, and say so:
+    snoopdb keeps one spec, one list of tests and one coverage per minor release."""
+    text = getattr(args, "release", None)
+    if text is None:
+        return
+    release = parse_release(text)
+    if release.patch:
+        say(f"note: release {text} is read as {release.minor_name}: snoopdb keeps one spec "
+            "and one coverage per minor release (X.Y.0)")
+        args.release = release.minor_name
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free port) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: expected 0 (any free "
+                                         "port) to 65535")
+    return port
+
+
+def from_option(parser: argparse.ArgumentParser) -> None:
+    """--from DIR: a mirror (what `snoopdb mirror` writes) instead of the network."""
+    parser.add_argument("--from", dest="from_dir", type=Path, metavar="DIR",
+                        help="read the Kubernetes and apisnoop files (releases list and "
+                             "published coverage included) from DIR, a mirror made by `snoopdb "
+                             "mirror`, instead of the network: DIR/kubernetes/kubernetes/<ref>/"
+                             "<path>, DIR/kubernetes-sigs/apisnoop/main/resources/coverage/")

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import hint
-from snoopdb.cli.parsing import add_command
+from snoopdb.cli.parsing import add_command, from_option, release_name
 from snoopdb.commands import gate
 from snoopdb.commands.export import export
 from snoopdb.commands.ticket import ticket as mock_ticket
-from snoopdb.core.errors import SnoopError
+from snoopdb.core.errors import ConfigError, SnoopError
+from snoopdb.core.releases import parse_release
 from snoopdb.loaders.github import Sources
 
 
@@ -47,26 +49,33 @@ def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
     """Release-blocking check: do the stable endpoints new in a release have conformance tests?
 
     Fails when a stable, conformance-eligible endpoint new in the release (default: the
-    latest loaded) is hit by no conformance test in the release's audit events; those in
-    the release's pending_eligible_endpoints.yaml may wait. Prints a verdict and its
-    reason for every new endpoint. Exit status: 0 pass, 1 fail, 3 cannot decide (no
-    spec, no earlier release to compare with, no audit data, no conformance tests).
+    newest loaded release with coverage data) is hit by no conformance test in the
+    release's audit events; those in the release's pending_eligible_endpoints.yaml may
+    wait. Prints a verdict and its reason for every new endpoint (--json: the whole
+    result as JSON). Exit status: 0 pass, 1 fail, 3 cannot decide (no spec, no earlier
+    release to compare with, no audit data, no conformance tests, no pending list).
 
     Example: snoopdb gate --release 1.36 --junit junit_gate.xml
     """
     try:
         with ctx.connect() as conn:
-            result = gate.run(conn, ctx.fetcher(), Sources(ctx.settings, ctx.releases()),
-                              args.release, args.pending_file)
+            sources = Sources(ctx.settings, ctx.releases(args.from_dir), args.from_dir)
+            result = gate.run(conn, ctx.fetcher(), sources, args.release, args.pending_file)
+    except ConfigError:
+        raise  # a setting or option to correct: an error, not a verdict
     except SnoopError as exc:
         if args.debug:
             raise
-        say(f"snoopdb: gate cannot decide: {exc}{hint(exc, ctx.settings) or ''}")
-        return gate.EXIT_CODES["undecided"]
+        problem = f"{exc}{hint(exc, ctx.settings, args.instead) or ''}"
+        named = str(parse_release(args.release)) if args.release else None
+        result = gate.GateResult(named, problem=problem)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
     if result.problem is not None:
         say(f"snoopdb: gate cannot decide: {result.problem}")
         return result.exit_code
-    print(gate.render(result))
+    if not args.json:
+        print(gate.render(result))
     if args.junit is not None:
         args.junit.write_text(gate.junit(result))
         say(f"wrote {args.junit}")
@@ -74,22 +83,28 @@ def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def add_gate(sub: argparse._SubParsersAction) -> None:
-    parser = add_command(sub, "gate", cmd_gate)
-    parser.add_argument("--release", help="1.36, 1.36.0 or v1.36.0 (default: the latest "
-                        "loaded release)")
+    parser = add_command(sub, "gate", cmd_gate, instead={
+        "SNOOPDB_GITHUB_RAW_URL": ("--from DIR", "--pending-file FILE")})
+    parser.add_argument("--release", type=release_name, help="1.36, 1.36.0 or v1.36.0 "
+                        "(default: the newest loaded release with coverage data)")
     parser.add_argument("--junit", type=Path, metavar="FILE",
                         help="also write JUnit XML: one testcase per new eligible endpoint")
+    parser.add_argument("--json", action="store_true",
+                        help="print the result (every verdict, or the problem) as JSON")
     parser.add_argument("--pending-file", type=Path, metavar="FILE",
                         help="pending_eligible_endpoints.yaml to use instead of the "
                              "release's from the GitHub raw base URL")
+    from_option(parser)
 
 
 def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
     """Write the coverage files the apisnoop web app reads (its resources/coverage/ folder).
 
-    <release>.json (default: the latest loaded release), conformance-progress.json,
-    conformance-coverage-per-release.json, conformance-endpoints.json,
-    ineligible_endpoints.json and untested-endpoints.txt, every number from the views.
+    Nine files, every number from the views: <release>.json (default: the newest
+    loaded release with coverage data), <release>-fields.json (its request-body
+    fields), conformance-progress.json, conformance-coverage-per-release.json,
+    conformance-endpoints.json, new-endpoints.json, ineligible_endpoints.json,
+    releases.yaml and untested-endpoints.txt.
 
     Example: snoopdb export --release 1.36 --out resources/coverage
     """
@@ -102,7 +117,8 @@ def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
 
 def add_export(sub: argparse._SubParsersAction) -> None:
     parser = add_command(sub, "export", cmd_export)
-    parser.add_argument("--release", help="release of <release>.json and of the "
-                        "untested list (default: the latest loaded release)")
+    parser.add_argument("--release", type=release_name, help="release of <release>.json and "
+                        "of the untested list (default: the newest loaded release with "
+                        "coverage data)")
     parser.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
                         help="folder to write the files to (default: .)")

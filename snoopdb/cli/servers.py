@@ -7,7 +7,8 @@ import argparse
 import logging
 
 from snoopdb.cli.context import Context, say
-from snoopdb.cli.parsing import add_command
+from snoopdb.cli.parsing import add_command, port_number
+from snoopdb.core.errors import ConfigError, UsageError
 from snoopdb.db import connection
 from snoopdb.loaders import audit
 
@@ -28,18 +29,22 @@ def cmd_auditlogger(args: argparse.Namespace, ctx: Context) -> int:
     exposure = auditlogger.token_file_exposure(args.token_file) if args.token_file else None
     if exposure:
         say(f"snoopdb: warning: {exposure}")
-    max_body = auditlogger.parse_size(args.max_body)
-    retain = auditlogger.parse_duration(args.retain)
+    try:
+        max_body = auditlogger.parse_size(args.max_body)
+        retain = auditlogger.parse_duration(args.retain)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from exc
     with ctx.connect(migrate=True) as conn:
         release = audit.newest_loaded_release(conn)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s:     %(message)s")
-    say(f"auditlogger: POST http://{args.host}:{args.port}/events stores into "
+    sock = app.listen(args.host, args.port)
+    say(f"auditlogger: POST {app.base_url(sock)}/events stores into "
         f"testing.audit_event of {connection.redact(ctx.url)}, mapped with the spec of {release}; "
         + ("bearer token required" if token else "no token required")
         + f"; bodies up to {max_body} bytes; "
         + (f"events kept for {args.retain}" if retain else "events kept forever"))
-    app.serve(auditlogger.create_app(ctx.url, token, max_body, retain),
-              args.host, args.port, log_level=args.log_level)
+    app.serve(auditlogger.create_app(ctx.url, token, max_body, retain), sock,
+              log_level=args.log_level)
     return 0
 
 
@@ -49,9 +54,11 @@ def add_auditlogger(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--token-file", metavar="FILE",
                         help="require `Authorization: Bearer <the token in FILE>` of every request")
     parser.add_argument("--retain", default="24h",
-                        help="delete live events older than this (90s, 30m, 24h, 7d; 0: never)")
+                        help="delete live events older than this (90s, 30m, 24h, 7d; 0: never; "
+                             "default: %(default)s)")
     parser.add_argument("--max-body", default="10MB",
-                        help="largest request body accepted (K, M, G are powers of 1024)")
+                        help="largest request body accepted (K, M, G are powers of 1024; "
+                             "default: %(default)s)")
     _log_level_option(parser)
 
 
@@ -69,11 +76,11 @@ def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
 
     with ctx.connect() as conn:
         loaded = dashboard.releases(conn)
-    say(f"dashboard: http://{args.host}:{args.port}/ over {connection.redact(ctx.url)}; "
+    sock = app.listen(args.host, args.port)
+    say(f"dashboard: {app.base_url(sock)}/ over {connection.redact(ctx.url)}; "
         + (f"releases {loaded[-1]} to {loaded[0]}" if loaded else
            "no spec loaded yet (run `snoopdb load --release X`)"))
-    app.serve(dashboard.create_app(ctx.url), args.host, args.port,
-              log_level=args.log_level)
+    app.serve(dashboard.create_app(ctx.url), sock, log_level=args.log_level)
     return 0
 
 
@@ -84,11 +91,14 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
 
 
 def _address_options(parser: argparse.ArgumentParser, wider: str, port: int) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help=f"address to listen on ({wider})")
-    parser.add_argument("--port", type=int, default=port)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help=f"address to listen on ({wider}; default: %(default)s)")
+    parser.add_argument("--port", type=port_number, default=port,
+                        help="port to listen on (0: any free port; default: %(default)s)")
 
 
 def _log_level_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="info",
                         choices=("debug", "info", "warning", "error"),
-                        help="info logs every request; warning only problems")
+                        help="info logs every request; warning only problems (default: "
+                             "%(default)s)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -131,6 +132,24 @@ class GateResult:
     @property
     def exit_code(self) -> int:
         return EXIT_CODES[self.status]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as JSON values (`snoopdb gate --json`)."""
+        pending = self.pending
+        return {
+            "release": self.release, "status": self.status, "exit_code": self.exit_code,
+            "problem": self.problem, "earlier_releases": list(self.earlier_releases),
+            "sources": list(self.sources), "conformance_tests": self.conformance_tests,
+            "pending": None if pending is None else {
+                "source": pending.source, "found": pending.found,
+                "endpoints": sorted(pending.endpoints)},
+            "verdicts": [{
+                "endpoint": v.endpoint, "method": v.method, "path": v.path, "level": v.level,
+                "verdict": v.verdict, "eligible": v.eligible, "pending": v.pending,
+                "why": v.why(self.release or ""),
+                "conformance_tests": [dataclasses.asdict(hit) for hit in v.conformance_tests],
+                "other_tests": list(v.other_tests)} for v in self.verdicts],
+        }
 
 
 def parse_pending(content: bytes, origin: str) -> frozenset[str]:
@@ -262,7 +281,7 @@ def junit(result: GateResult) -> str:
     suite = ET.SubElement(suites, "testsuite", {"name": f"conformance gate {release}", **counts})
     for v in eligible:
         case = ET.SubElement(suite, "testcase", {
-            "classname": f"snoopdb.commands.gate.{release}", "name": v.endpoint})
+            "classname": f"snoopdb.gate.{release}", "name": v.endpoint})
         why = v.why(release)
         if v.verdict == "untested":
             failure = ET.SubElement(case, "failure", {"type": "untested", "message": why})

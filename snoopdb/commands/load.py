@@ -114,14 +114,15 @@ def load(
     asked = options.history or "history" in options.parts
     wants_history = not options.no_history and (
         asked or ("audit" in options.parts and releases.past(release) and not named_run))
+    file_parts = tuple(p for p in options.parts if p in PARTS and p != "audit")
     report = load_release(conn, fetcher, Sources(settings, releases, options.from_dir), release,
-                          tuple(p for p in options.parts if p in PARTS and p != "audit"),
-                          on_step=listener.step)
+                          file_parts, on_step=listener.step)
     report.release = release
     report.seconds = time.monotonic() - started
-    listener.files(report)
+    if file_parts:
+        listener.files(report)
     if wants_history:
-        folder = options.history_folder or history.default_folder(settings)
+        folder = options.history_folder or history.default_folder(settings, options.from_dir)
         # A past release named by the user must have published coverage; the current
         # one may not have any yet (its coverage comes from CI runs).
         required = release if options.release and releases.past(release) else None
@@ -177,7 +178,10 @@ def load_release(
 
     if "spec" in parts:
         present = spec.loaded_releases(conn)
-        wanted = [r for r in sources.releases.up_to(release) if str(r) not in present]
+        # The named release's own spec first: a release that does not exist (a typo read
+        # as a release in development) fails before any other spec is written.
+        wanted = sorted((r for r in sources.releases.up_to(release) if str(r) not in present),
+                        key=lambda r: (r != release, r))
         report.skipped += [f"spec {r}: already loaded" for r in sources.releases.up_to(release)
                            if str(r) in present]
         with progress.bar(total=len(wanted), desc="specs", unit="spec") as bar:

@@ -12,6 +12,11 @@ class ConfigError(SnoopError):
     """A setting, option or environment variable has a value snoopdb cannot use."""
 
 
+class UsageError(ConfigError):
+    """The command line asks for what the command cannot do: a missing option, values that
+    do not go together (exit status 2, as argparse's own usage errors)."""
+
+
 class ReleaseError(SnoopError):
     """A release name cannot be parsed or is not a known release."""
 

