@@ -20,6 +20,8 @@ from typing import Any
 import psycopg
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from psycopg.rows import dict_row
 from test_auditlogger import free_port, guarded, running, wait_for
 from test_views import C1, C2, CONFORMANCE, ENDPOINTS, N1, A, B, C, D, F, G, H, P, W, insert_dataset
@@ -731,3 +733,36 @@ def test_long_lists_fold_behind_their_count(coverage, url) -> None:
     # a short list stays as it is
     assert "<details" not in page(url, f"/endpoints/{B}").split('id="tests"')[1].split(
         'id="fields"')[0]
+
+
+@pytest.fixture(scope="module")
+def guarded_port(database_url: str) -> Iterator[int]:
+    """The dashboard served as `snoopdb serve` serves it (its Limits), for a module."""
+    with guarded(create_app(database_url), Limits()) as (_, port):
+        yield port
+
+
+@given(target=st.integers(0, 24_000),
+       headers=st.lists(st.integers(0, 6_000), max_size=6),
+       filler=st.sampled_from("x%~-._9"))
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_head_is_served_or_refused_by_its_size(guarded_port: int, target: int,
+                                                  headers: list[int], filler: str) -> None:
+    """Heads of every size around the limit, sent whole: at most 16,384 bytes of request
+    line and headers reach the app (a 404 for this unknown page), a longer request line
+    is 414, longer headers 431; the refusal names the exact size."""
+    request_head = head("/nope?q=" + filler * target,
+                        *(f"X-Pad-{i}: {'v' * size}" for i, size in enumerate(headers)))
+    line = request_head.index(CRLF) + 2
+    status_line, _, rest = exchange(guarded_port, request_head).decode().partition("\r\n")
+    body = rest.partition("\r\n\r\n")[2]
+    if len(request_head) <= 16 * 1024:
+        assert status_line == "HTTP/1.1 404 Not Found"
+    elif line > 16 * 1024:
+        assert (status_line, body) == ("HTTP/1.1 414 URI Too Long",
+                                       f"request line of {line:,} bytes: {LIMIT}\n")
+    else:
+        assert (status_line, body) == (
+            "HTTP/1.1 431 Request Header Fields Too Large",
+            f"request line and headers of {len(request_head):,} bytes: {LIMIT}\n")
