@@ -63,9 +63,10 @@ def export(conn: psycopg.Connection, out_dir: Path,
 
 def render(conn: psycopg.Connection, release: str | None = None) -> dict[str, str]:
     """The text of every exported file, by file name, from one snapshot of the views."""
-    wanted = str(parse_release(release)) if release is not None else None
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        wanted = (str(parse_release(release)) if release is not None
+                  else conn.execute(query("export_release.sql")).fetchone()[0])  # type: ignore[index]
         row = conn.execute(query("export.sql"), {"release": wanted}).fetchone()
         progress = progress_totals(conn)
         assert row is not None  # one row, whatever the data

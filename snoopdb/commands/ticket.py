@@ -24,7 +24,7 @@ from snoopdb.core.errors import InputError
 from snoopdb.db.queries import query
 
 LIVE_PREFIX = "live"
-# release_coverage's word for a release nothing is known of
+# what the ticket says where the release has no coverage data
 NO_DATA = "no data"
 
 # The lifecycle every outline walks: (x-kubernetes-action, scenario title,
@@ -89,9 +89,8 @@ def ticket(conn: psycopg.Connection, useragent: str) -> str:
         raise InputError(f"no live events of user agent {useragent!r} map to an endpoint of "
                          "the latest release: is the cluster's audit webhook pointing at "
                          "`snoopdb auditlogger`, and did the test set that user agent?")
-    release, coverage, total, old = conn.execute(  # type: ignore[misc]
+    release, known, total, old = conn.execute(  # type: ignore[misc]
         query("ticket_release.sql")).fetchone()
-    known = coverage != NO_DATA
     new = [hit for hit in hits if hit.tested is False]
 
     lines = [

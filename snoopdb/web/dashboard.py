@@ -15,7 +15,7 @@ the page is rendered from (so the numbers on screen and in the API cannot differ
 - `/live`, `/api/live`: testing.endpoint_hit_by_new_test and
   testing.projected_change_in_coverage (`live`).
 
-Every number is counted by SQL over the views (`sql/dashboard/*.sql`); this module
+Every number is counted by SQL over the views (`sql/queries/dashboard/*.sql`); this module
 only nests rows for the templates, and the browser script only draws them. Each
 request reads one snapshot (a repeatable-read, read-only transaction), so a load
 committing meanwhile cannot make a page's numbers disagree with each other.
@@ -60,9 +60,8 @@ LEVELS = ("stable", "beta", "alpha")
 # An endpoint's colour everywhere: hit by a [Conformance] user agent, by a test
 # only, or by none (endpoints.sql derives it the same way).
 STATES = ("conformance", "tested", "untested")
-# release_coverage's word for a release nothing is known of; the sunburst's nodes
-# count its endpoints apart (`states`).
-NO_DATA = "no data"
+# The sunburst's nodes also count apart the endpoints of a release without coverage
+# data (`states`).
 _COLOURS = (*STATES, "no_data")
 # overview.sql's GROUPING(level, category, kind, endpoint): the category totals
 # over all levels, and the sunburst's nodes by depth (1 level ... 4 endpoint).
@@ -128,17 +127,22 @@ class ReleaseChoice:
     def of(cls, conn: psycopg.Connection, release: str | None) -> ReleaseChoice:
         """`release` (1.20, 1.20.0 or v1.20.0), or the default one; NoSpecLoaded when
         nothing is loaded, ReleaseError when `release` is not."""
-        coverage = {row["release"]: row["coverage"] for row in _rows(conn, "releases")}
-        if not coverage:
+        has_data = {row["release"]: row["has_data"] for row in _rows(conn, "releases")}
+        if not has_data:
             raise NoSpecLoaded()
-        known = list(coverage)
-        with_data = [name for name in known if coverage[name] != NO_DATA]
+        known = list(has_data)
+        with_data = [name for name in known if has_data[name]]
         default = with_data[0] if with_data else known[0]
         chosen = default if release is None else str(parse_release(release))
-        if chosen not in coverage:
+        if chosen not in has_data:
             raise ReleaseError(f"release {chosen} is not loaded; loaded: {', '.join(known)}")
-        return cls(chosen, known, default, coverage[chosen],
-                   [name for name in known if coverage[name] == NO_DATA])
+        return cls(chosen, known, default, _coverage(conn, chosen),
+                   [name for name in known if not has_data[name]])
+
+
+def _coverage(conn: psycopg.Connection, release: str) -> str:
+    """Where `release`'s coverage comes from: audit events, published coverage or no data."""
+    return str(_rows(conn, "release_coverage", release=release)[0]["coverage"])
 
 
 def _counts(row: Mapping[str, Any]) -> dict[str, int]:
@@ -307,11 +311,16 @@ def live(conn: psycopg.Connection) -> dict[str, Any]:
     with the release it counts in and that release's `coverage`. Where that release
     has no coverage data, what CI tests is unknown: `hit_by_ete`, `newly_covered`
     and the projected coverage are null."""
-    projected = _rows(conn, "projected_change")[0]
+    row = _rows(conn, "projected_change")[0]
+    del row["has_data"]  # its nulls say so; `coverage` says where the data comes from
+    projected = None
+    if row["release"] is not None:
+        projected = {"release": row["release"], "coverage": _coverage(conn, row["release"]),
+                     **row}
     hits = _rows(conn, "live")
     agents = [{**agent, "hits": [h for h in hits if h["useragent"] == agent["useragent"]]}
               for agent in _rows(conn, "live_agents")]
-    return {"agents": agents, "projected": projected if projected["release"] else None}
+    return {"agents": agents, "projected": projected}
 
 
 class _Dashboard:

@@ -3,8 +3,9 @@
 -- file comes from the same snapshot of the database; one column per file, each a
 -- JSON document built from the views (the untested list is a text array).
 -- conformance-progress.json comes from progress_totals.sql, in the same snapshot.
--- Parameter: %(release)s, X.Y.Z or null for the latest loaded release: the release
--- of <release>.json and of the untested list (apisnoop exports the latest release).
+-- Parameter: %(release)s, X.Y.Z (export.py asks export_release.sql for the latest
+-- loaded release when none is named; null when no spec is loaded): the release of
+-- <release>.json and of the untested list (apisnoop exports the latest release).
 --
 -- Text sorts in byte order (COLLATE "C") so that the files do not depend on the
 -- database's locale.
@@ -19,7 +20,7 @@
 
 WITH target AS (
   SELECT t.release, rc.coverage AS source
-  FROM (SELECT coalesce(%(release)s::text, latest_release()) AS release) AS t
+  FROM (SELECT %(release)s::text AS release) AS t
   LEFT JOIN release_coverage rc ON rc.release = t.release
 ), coverage AS (
   SELECT ec.*
