@@ -13,12 +13,13 @@ Playwright), each time in a fresh browser context (nothing cached):
 - drawn: to the page script's `dashboard-ready` mark, once every chart is drawn;
 - rendered: the later of the two, when the page is on screen with its charts.
 
-Median of --runs loads. With --screenshots DIR, also writes a PNG of each page, 1280
-px wide and at most 1,800 high (the README's docs/screenshots/), through pngquant
-when it is installed (Debian's `pngquant`: a third of the size, the same to the eye).
+Median of --runs loads. With --screenshots DIR, also writes a PNG of each page,
+--width px wide (default 1280; the README's docs/screenshots/ are 1400) and at most
+1,800 high, through pngquant when it is installed (Debian's `pngquant`: a third of
+the size, the same to the eye).
 
     python -m bench.dashboard [--database-url URL] [--events 3000000] [--data ../shared/data]
-                              [--runs 5] [--screenshots DIR]
+                              [--runs 5] [--width 1280] [--screenshots DIR]
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORT_HEIGHT = 900
 SCREENSHOT_HEIGHT = 1800
 # pngquant's exit statuses when it leaves the file as it was (already small enough).
 PNGQUANT_KEPT = (98, 99)
@@ -102,9 +103,11 @@ def serving(database_url: str) -> Iterator[str]:
         sock.close()
 
 
-def load_page(browser: Any, url: str, screenshot: Path | None = None) -> tuple[float, ...]:
-    """(HTML, first paint, drawn) in ms for one load of `url` in a fresh context."""
-    context = browser.new_context(viewport=VIEWPORT)
+def load_page(browser: Any, url: str, width: int,
+              screenshot: Path | None = None) -> tuple[float, ...]:
+    """(HTML, first paint, drawn) in ms for one load of `url`, `width` px wide, in a fresh
+    context."""
+    context = browser.new_context(viewport={"width": width, "height": VIEWPORT_HEIGHT})
     try:
         page = context.new_page()
         page.goto(url)
@@ -114,7 +117,7 @@ def load_page(browser: Any, url: str, screenshot: Path | None = None) -> tuple[f
             height = min(page.evaluate("document.documentElement.scrollHeight"),
                          SCREENSHOT_HEIGHT)
             page.screenshot(path=str(screenshot), full_page=True,
-                            clip={"x": 0, "y": 0, "width": VIEWPORT["width"], "height": height})
+                            clip={"x": 0, "y": 0, "width": width, "height": height})
             shrink(screenshot)
         return timings
     finally:
@@ -131,7 +134,7 @@ def shrink(png: Path) -> None:
         sys.exit(f"pngquant failed on {png} (exit status {done.returncode})")
 
 
-def measure(database_url: str, pages: list[tuple[str, str]], runs: int,
+def measure(database_url: str, pages: list[tuple[str, str]], runs: int, width: int,
             screenshots: Path | None) -> None:
     try:
         from playwright.sync_api import sync_playwright
@@ -141,11 +144,11 @@ def measure(database_url: str, pages: list[tuple[str, str]], runs: int,
         sys.exit(f"{CHROMIUM} not found: apt-get install -y chromium")
     with serving(database_url) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        load_page(browser, base + "/")  # warm the pool and the server's imports
+        load_page(browser, base + "/", width)  # warm the pool and the server's imports
         print("| page | HTML | first paint | drawn | rendered |")
         print("|---|---:|---:|---:|---:|")
         for name, path in pages:
-            timings = [(*t, max(t[1:])) for t in (load_page(browser, base + path)
+            timings = [(*t, max(t[1:])) for t in (load_page(browser, base + path, width)
                                                   for _ in range(runs))]
             medians = [statistics.median(column) for column in zip(*timings, strict=False)]
             print(f"| {name} `{path}` | " + " | ".join(f"{ms:.0f} ms" for ms in medians) + " |")
@@ -153,7 +156,7 @@ def measure(database_url: str, pages: list[tuple[str, str]], runs: int,
             screenshots.mkdir(parents=True, exist_ok=True)
             for name, path in pages:
                 target = screenshots / f"{name}.png"
-                load_page(browser, base + path, target)
+                load_page(browser, base + path, width, target)
                 print(f"{target} ({target.stat().st_size:,} bytes)")
         browser.close()
 
@@ -166,6 +169,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=3_000_000, help="CI audit events in all")
     parser.add_argument("--data", type=Path, default=views.REPO.parent / "shared" / "data")
     parser.add_argument("--runs", type=int, default=5, help="loads of each page (median)")
+    parser.add_argument("--width", type=int, default=1280, help="browser window width, px")
     parser.add_argument("--screenshots", type=Path, metavar="DIR",
                         help="write a PNG of each page into DIR")
     args = parser.parse_args()
@@ -183,7 +187,7 @@ def main() -> None:
         print()
         measure(url, [("overview", "/"), ("progress", "/progress"),
                       ("endpoints", "/endpoints"), ("endpoint", f"/endpoints/{busiest[0]}"),
-                      ("live", "/live")], args.runs, args.screenshots)
+                      ("live", "/live")], args.runs, args.width, args.screenshots)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import pytest
 from test_auditlogger import running
 from test_views import A, B, C, D, F, G, H, P, insert_dataset
 
+from snoopdb.testkit.hits import drop_all_runs
 from snoopdb.web.dashboard import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -396,3 +397,149 @@ def test_endpoint_field_tree(conn, fetcher, settings, shared_data, screen: Scree
     # an endpoint with no body says so
     screen.open("/endpoints/readCoreV1NamespacedPod")
     assert "takes no request body" in screen.text('[data-k="no-fields"]')
+
+
+# The endpoint table's layout, measured in the page: the table against its box, each
+# header cell against the viewport, and the tallest row in lines of text (a cell's
+# line height measured with a probe; a row is its padding and border plus lines).
+LAYOUT_JS = """() => {
+  const table = document.querySelector('[data-table="endpoints"]');
+  const box = table.parentElement;
+  const heights = [...table.tBodies[0].rows].map(r => [r.dataset.endpoint, r.getBoundingClientRect().height]);
+  const probe = document.createElement("div");
+  table.tBodies[0].rows[0].cells[1].appendChild(probe);
+  probe.textContent = "x";
+  const one = probe.getBoundingClientRect().height;
+  probe.innerHTML = "x<br>x";
+  const line = probe.getBoundingClientRect().height - one;
+  probe.remove();
+  const shortest = Math.min(...heights.map(h => h[1]));
+  const tallest = heights.reduce((a, b) => (b[1] > a[1] ? b : a));
+  return {
+    viewport: document.documentElement.clientWidth,
+    page_overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    table: table.getBoundingClientRect().width,
+    box: box.clientWidth,
+    box_overflow: box.scrollWidth - box.clientWidth,
+    headers: [...table.tHead.rows[0].cells].map(th => {
+      const r = th.getBoundingClientRect();
+      return {name: th.textContent, left: r.left, right: r.right, width: Math.round(r.width),
+              clipped: th.scrollWidth > th.clientWidth};
+    }),
+    rows: heights.length,
+    shortest: shortest,
+    tallest: tallest[1],
+    tallest_endpoint: tallest[0],
+    tallest_lines: Math.round((tallest[1] - (shortest - line)) / line),
+  };
+}"""
+# The most lines of text a row of the real 1.36 table may take at each width (the
+# longest operationIds, kinds and paths wrapped). Measured: 5, 3 and 2 lines (92, 60
+# and 44 px; a one-line row is 29 px); before, 23 lines (396 px) at every width, the
+# path column squeezed to 56 px in a table 1,404 px wide.
+ROW_LINES_MAX = {1024: 5, 1400: 3, 1920: 3}
+
+
+def test_endpoint_table_fits_from_1024_to_1920_px(conn, fetcher, settings, shared_data, browser,
+                                                  url: str, tmp_path: Path) -> None:
+    """The real 1.36 spec (the longest operationIds, kinds and paths there are) and the
+    real v1.37 sample's coverage with hand-made conformance hits: at 1024, 1400 and
+    1920 px the table is no wider than its box, no header cell is off-screen or cut,
+    and no row has more than ROW_LINES_MAX lines."""
+    from snoopdb.loaders import spec
+    from snoopdb.loaders.local_logs import load_log_files
+    from test_fields import GCE_SAMPLE, HAND_MADE, write_log
+
+    from snoopdb.core.releases import Releases, parse_release
+
+    spec.load(conn, fetcher, str(shared_data / "openapi" / "swagger-1.36.json.gz"), "1.36.0",
+              None)
+    logs = [shared_data / "audit" / GCE_SAMPLE, write_log(tmp_path / "audit.log", HAND_MADE)]
+    load_log_files(conn, fetcher, settings, Releases.load(), logs, parse_release("1.36"))
+    endpoints = conn.execute("SELECT count(*) FROM endpoint_coverage WHERE release = '1.36.0'"
+                             ).fetchone()
+    states = dict(conn.execute(
+        "SELECT CASE WHEN conf_tested THEN 'conformance' WHEN tested THEN 'tested'"
+        " ELSE 'untested' END, count(*) FROM endpoint_coverage WHERE release = '1.36.0'"
+        " GROUP BY 1"))
+    assert set(states) == {"conformance", "tested", "untested"}  # every badge's width
+    for width, most in ROW_LINES_MAX.items():
+        screen = Screen(browser, url, tmp_path, {"width": width, "height": 900})
+        try:
+            screen.open("/endpoints")
+            layout = screen.page.evaluate(LAYOUT_JS)
+            screen.page.screenshot(path=str(tmp_path / f"endpoints-{width}.png"), full_page=True,
+                                   clip={"x": 0, "y": 0, "width": width, "height": 1800})
+        finally:
+            screen.page.close()
+        assert (layout["rows"], layout["viewport"]) == (endpoints[0], width)
+        assert layout["page_overflow"] == 0
+        assert layout["table"] <= layout["box"] and layout["box_overflow"] == 0, (width, layout)
+        for header in layout["headers"]:
+            assert 0 <= header["left"] and header["right"] <= width, (width, header)
+            assert not header["clipped"], (width, header)
+        assert layout["tallest_lines"] <= most, (width, layout)
+
+
+def test_no_data_is_said_not_drawn(coverage, screen: Screen) -> None:
+    """A spec loaded without coverage: the dashboard opens on the newest release with
+    data and says so; picked, the release without data says "no data" everywhere a
+    tested count or flag would be, and no empty sunburst is drawn."""
+    from test_dashboard import load_spec_without_data
+
+    load_spec_without_data(coverage)
+    screen.open("/")
+    assert screen.text("h1") == "Release 1.10.0"
+    assert " ".join(screen.text("#release-note").split()) == (
+        "1.10.0: the newest release with coverage data (from audit events). Newer release"
+        " 1.11.0 has no coverage data yet: pick it above to see its endpoints.")
+    assert screen.page.locator("#sunburst g.node").count() > 0
+    with screen.page.expect_navigation():
+        screen.page.select_option("form.picker select", "1.11.0")
+    screen.ready()
+    assert screen.text("h1") == "Release 1.11.0"
+    assert " ".join(screen.text("#no-data").split()) == (
+        "No data: no CI run of release 1.11.0 is loaded and no published coverage of it is"
+        " imported, so whether its endpoints are tested is unknown (not untested). The newest"
+        " release with coverage data is 1.10.0.")
+    assert screen.texts(".cards .card .value") == ["8", "no data", "no data"]
+    assert screen.texts('[data-table="level"] tbody tr') == [
+        "stable\t7\tno data\t\tno data", "beta\t1\tno data\t\tno data"]  # no percentages
+    assert screen.page.locator("#sunburst").count() == 0
+    screen.shot("overview-no-data")
+    screen.page.click("#no-data a")  # back to the newest release with data
+    screen.ready()
+    assert screen.page.url.endswith("/?release=1.10.0")
+
+    screen.open("/endpoints?release=1.11.0")
+    assert screen.texts('[data-table="endpoints"] [data-k="state"]') == ["no data"] * 8
+    assert screen.page.locator('[data-table="endpoints"] tr.wanted').count() == 0
+    screen.shot("endpoints-no-data")
+    screen.open(f"/endpoints/{A}")
+    assert screen.texts('[data-table="releases"] tbody tr') == [
+        "1.7.0\tyes\tyes\t1", "1.9.0\tyes\tyes\t1", "1.10.0\tyes\tyes\t3",
+        "1.11.0\tno data\tno data\t0"]
+
+
+def test_no_coverage_at_all_on_the_live_and_progress_pages(coverage, screen: Screen) -> None:
+    """No CI run, no published coverage: the live page and the progress charts say "no
+    data" and draw no tested series (as 0), without a script error."""
+    drop_all_runs(coverage)
+    coverage.execute("SELECT refresh_coverage()")
+    screen.open("/live")
+    assert screen.texts('[data-table="projected"] .value') == ["8", "no data", "no data",
+                                                                 "no data"]
+    writing = screen.page.locator('[data-useragent="live-test-writing"]')
+    assert writing.locator('[data-k="hit_by_ete"]').all_inner_texts() == ["no data"] * 3
+    assert " ".join(writing.locator("p").inner_text().split()) == (
+        "3 endpoints hit in 6 events; whether CI tests them today: no data.")
+    screen.shot("live-no-data")
+    screen.open("/progress")
+    assert screen.page.locator('#chart-totals circle.point[data-series="total_tested_endpoints"]'
+                               ).count() == 0
+    assert screen.page.locator('#chart-totals circle.point[data-series="total_endpoints"]'
+                               ).count() == 2
+    assert screen.page.locator("#chart-debt rect.bar").count() == 0
+    assert screen.texts('[data-table="coverage_per_release"] [data-k="tested"]') == [
+        "no data"] * 3
+    screen.shot("progress-no-data")

@@ -514,9 +514,10 @@ def test_every_manifest_is_valid_kubernetes_1_36(swagger: dict[str, Any]) -> Non
     validator, errors = validate_all(swagger)
     assert errors == []
     kinds = sorted(f"{o['kind']}/{o['metadata']['name']}" for _, o in manifests())
-    assert kinds == ["Deployment/auditlogger", "Job/snoopdb-load", "Namespace/snoopdb",
-                     "Service/auditlogger", "Service/postgres", "StatefulSet/postgres"]
-    assert validator.objects == 6
+    assert kinds == ["Deployment/auditlogger", "Deployment/dashboard", "Job/snoopdb-load",
+                     "Namespace/snoopdb", "Service/auditlogger", "Service/dashboard",
+                     "Service/postgres", "StatefulSet/postgres"]
+    assert validator.objects == 8
     # every field of every object was visited: far more than the top-level keys
     assert validator.fields > 300
     print(f"\nmanifest validation against {SWAGGER.name}: {validator.objects} objects "
@@ -649,7 +650,7 @@ def test_dockerignore_keeps_what_the_wheel_build_needs() -> None:
 def test_snoopdb_containers_agree_with_the_image() -> None:
     image = image_config()
     found = snoopdb_containers()
-    assert sorted(c["name"] for c, _ in found) == ["auditlogger", "init", "load"]
+    assert sorted(c["name"] for c, _ in found) == ["auditlogger", "dashboard", "init", "load"]
     for container, pod in found:
         assert check_snoopdb_container(container, pod, image) == []
 
@@ -769,6 +770,44 @@ def test_auditlogger_service_is_where_the_webhook_posts() -> None:
     assert default == f"http://{ip}:{port['port']}/events"
 
 
+def parsed_cli(argv: list[str]) -> Any:
+    """The namespace snoopdb's own parser makes of `argv` (the options it really has)."""
+    from snoopdb.cli import build_parser
+
+    assert parse_cli(argv) is None, parse_cli(argv)
+    return build_parser().parse_args(argv)
+
+
+def test_dashboard_service_serves_the_dashboard() -> None:
+    """kind/manifests/dashboard.yaml: `snoopdb serve` with options the CLI has, on the
+    port the image exposes, the Service's target, probed on /healthz."""
+    service = find("Service", "dashboard")
+    deployment = find("Deployment", "dashboard")
+    label = {"app.kubernetes.io/name": "dashboard"}
+    for labels in (service["metadata"]["labels"], deployment["metadata"]["labels"],
+                   deployment["spec"]["template"]["metadata"]["labels"],
+                   service["spec"]["selector"], deployment["spec"]["selector"]["matchLabels"]):
+        assert label.items() <= labels.items()
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    args = parsed_cli(container["args"])
+    assert (args.command, args.host, args.port, args.log_level) == (
+        "serve", "0.0.0.0", 8000, "warning")
+    (http,) = container["ports"]
+    (port,) = service["spec"]["ports"]
+    assert http["containerPort"] == args.port and args.port in image_config()["ports"]
+    assert port["targetPort"] == http["name"] and service["spec"]["type"] == "ClusterIP"
+    readiness = container["readinessProbe"]["httpGet"]
+    assert (readiness["path"], readiness["port"]) == ("/healthz", http["name"])
+    # it starts once the schema is there: the load Job's `snoopdb init` creates it
+    (wait,) = pod["initContainers"]
+    assert "alembic_version" in " ".join(wait["command"])
+    assert env_of(wait) == env_of(container)
+    readme = (REPO / "README.md").read_text()
+    assert "kubectl -n snoopdb port-forward svc/dashboard 8000:8000" in readme
+    assert "`kind/manifests/dashboard.yaml`" in readme
+
+
 def test_postgres_and_its_clients_agree() -> None:
     service = find("Service", "postgres")
     statefulset = find("StatefulSet", "postgres")
@@ -786,7 +825,7 @@ def test_postgres_and_its_clients_agree() -> None:
     # every client (snoopdb and the psql/pg_isready waits) reaches this server
     clients = [c for _, o in manifests() for spec in pod_specs(o) for c in containers(spec)
                if c is not postgres and c["name"] != "postgres"]
-    assert len(clients) == 5
+    assert len(clients) == 7
     for client in clients:
         text = " ".join(client.get("command", []))
         if "pg_isready" in text:
@@ -1001,6 +1040,9 @@ def test_no_webhook_token_is_committed() -> None:
 # --- docker compose ----------------------------------------------------------
 
 
+COMPOSE_PASSWORD = re.compile(r"\$\{SNOOPDB_POSTGRES_PASSWORD:\?[^}$]+\}")
+
+
 def test_compose_starts_postgres_offline_with_a_healthcheck() -> None:
     (compose,) = load_yaml(REPO / "docker-compose.yml")
     postgres = compose["services"]["postgres"]
@@ -1017,20 +1059,66 @@ def test_compose_starts_postgres_offline_with_a_healthcheck() -> None:
     env = postgres["environment"]
     assert f"--dbname={env['POSTGRES_DB']}" in health["test"]
 
-    snoopdb = compose["services"]["snoopdb"]
-    assert snoopdb["build"] == "." and snoopdb["image"] == f"{SNOOPDB_IMAGE}:{project_version()}"
-    assert snoopdb["depends_on"] == {"postgres": {"condition": "service_healthy"}}
-    assert set(snoopdb["environment"]) <= snoopdb_environment()
-    assert snoopdb["environment"]["DATABASE_URL"] == (
-        f"postgresql://postgres:{env['POSTGRES_PASSWORD']}@postgres:5432/{env['POSTGRES_DB']}")
-    (cache,) = snoopdb["volumes"]
-    assert cache.split(":")[1] == image_config()["env"]["SNOOPDB_CACHE_DIR"]
-
     readme = (REPO / "README.md").read_text()
     assert "docker compose up -d --wait" in readme
-    published = postgres["ports"][0].split(":")[0]
-    assert (f"DATABASE_URL=postgresql://postgres:{env['POSTGRES_PASSWORD']}@127.0.0.1:{published}/"
+    published = postgres["ports"][0].split(":")[1]
+    assert (f"DATABASE_URL=postgresql://postgres:$SNOOPDB_POSTGRES_PASSWORD@127.0.0.1:{published}/"
             f"{env['POSTGRES_DB']}") in readme
+
+
+def test_compose_publishes_on_loopback_and_holds_no_password() -> None:
+    """Ports reach 127.0.0.1 only (compose's "5433:5432" opens every interface); the
+    password is a variable compose refuses to run without, named in the README, and
+    every snoopdb container reads the same one."""
+    text = (REPO / "docker-compose.yml").read_text()
+    (compose,) = load_yaml(REPO / "docker-compose.yml")
+    for name, service in compose["services"].items():
+        for mapping in service.get("ports", []):
+            host, host_port, container_port = str(mapping).split(":")
+            assert ipaddress.ip_address(host).is_loopback, (name, mapping)
+            assert int(host_port) and int(container_port)
+    password = compose["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    assert COMPOSE_PASSWORD.fullmatch(password)
+    # no other value of a password: every ${...} in the file is this one
+    assert set(re.findall(r"\$\{[^}]*\}", text)) == {password}
+    assert "snoop@" not in text and "POSTGRES_PASSWORD: snoop" not in text
+    readme = (REPO / "README.md").read_text()
+    assert 'echo "SNOOPDB_POSTGRES_PASSWORD=$(openssl rand -hex 16)" > .env' in readme
+    for ignore in (".gitignore", ".dockerignore"):
+        assert ".env" in (REPO / ignore).read_text().splitlines(), ignore
+    server = compose["services"]["postgres"]["environment"]
+    for name in ("snoopdb", "init", "dashboard"):
+        env = compose["services"][name]["environment"]
+        assert set(env) <= snoopdb_environment(), name
+        assert (env["PGHOST"], env["PGPORT"], env["PGUSER"], env["PGDATABASE"],
+                env["PGPASSWORD"]) == ("postgres", "5432", "postgres", server["POSTGRES_DB"],
+                                       password), name
+
+
+def test_compose_runs_the_dashboard_after_init() -> None:
+    (compose,) = load_yaml(REPO / "docker-compose.yml")
+    services = compose["services"]
+    image = f"{SNOOPDB_IMAGE}:{project_version()}"
+    for name in ("snoopdb", "init", "dashboard"):
+        assert (services[name]["build"], services[name]["image"]) == (".", image), name
+    assert services["snoopdb"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    (cache,) = services["snoopdb"]["volumes"]
+    assert cache.split(":")[1] == image_config()["env"]["SNOOPDB_CACHE_DIR"]
+
+    init, dashboard = services["init"], services["dashboard"]
+    assert parsed_cli(init["command"]).command == "init"
+    assert init["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert dashboard["depends_on"] == {"init": {"condition": "service_completed_successfully"}}
+    assert init["profiles"] == dashboard["profiles"] == ["dashboard"]
+    args = parsed_cli(dashboard["command"])
+    assert (args.command, args.host) == ("serve", "0.0.0.0")  # inside its container
+    (mapping,) = dashboard["ports"]
+    assert mapping == f"127.0.0.1:{args.port}:{args.port}"
+    assert args.port in image_config()["ports"]
+    health = " ".join(dashboard["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{args.port}/healthz" in health
+    readme = (REPO / "README.md").read_text()
+    assert "docker compose --profile dashboard up -d --wait" in readme
 
 
 # --- the prow job --------------------------------------------------------------

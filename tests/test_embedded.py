@@ -67,3 +67,26 @@ def test_embedded_server_started_reused_and_stopped(tmp_path: Path) -> None:
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(url, connect_timeout=2)
     assert run("db", "stop") == "embedded server is not running"
+
+
+@pytest.mark.slow
+def test_embedded_server_says_nothing_where_logging_is_at_info(tmp_path: Path) -> None:
+    """`snoopdb auditlogger` and `serve` log at INFO: the embedded server's own INFO
+    lines (its start-up steps, "Exiting <pid> remaining pids=[...]" at exit) stay out."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in PG_VARIABLES and k not in ("DATABASE_URL", "XDG_RUNTIME_DIR")}
+    env["SNOOPDB_DATA_DIR"] = str(tmp_path / "data")
+    script = ("import logging; logging.basicConfig(level='INFO');"
+              "from snoopdb.core.config import Settings; from snoopdb.db import connection;"
+              "print(connection.database_url(Settings()))")
+    try:
+        for _ in range(2):  # starting the server, then reusing it
+            done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                                  text=True, cwd=tmp_path)
+            assert done.returncode == 0, done.stderr
+            assert done.stdout.startswith("postgresql://")
+            assert done.stderr == ""
+    finally:
+        done = subprocess.run([sys.executable, "-m", "snoopdb", "db", "stop"], env=env,
+                              capture_output=True, text=True, cwd=tmp_path)
+        assert done.stdout.strip() == "embedded server stopped", done.stderr

@@ -119,6 +119,7 @@ RELEASE_COVERAGE = {
     "release": "1.36.0",
     "release_date": "2026-04-22T00:00:00",
     "spec": "swagger-1.36.0.json",
+    "coverage": "audit events",
     "sources": [RUN],
     "endpoints": [
         coverage_row(CREATE, True, True, [WIDGETS]),
@@ -268,3 +269,50 @@ def test_cli_release_without_spec(dataset: psycopg.Connection, tmp_path: Path, c
 def test_nothing_loaded(conn: psycopg.Connection, tmp_path: Path) -> None:
     with pytest.raises(NoSpecLoaded, match="^no spec is loaded$"):
         export(conn, tmp_path)
+
+
+def test_release_without_coverage_data_is_exported_as_unknown(dataset: psycopg.Connection,
+                                                              tmp_path: Path) -> None:
+    """1.37.0's spec (1.36.0's endpoints) with no run and no published file: its
+    coverage is unknown, so the files say "no data" (JSON: null) where they would
+    count or list tested and untested endpoints."""
+    dataset.execute("INSERT INTO open_api SELECT '1.37.0', release_date, endpoint, level,"
+                    " category, path, k8s_group, k8s_version, k8s_kind, k8s_action,"
+                    " deprecated, description, spec, method FROM open_api"
+                    " WHERE release = '1.36.0'")
+    dataset.execute("SELECT refresh_coverage()")
+    export(dataset, tmp_path, "1.37")
+    document = json.loads((tmp_path / "1.37.0.json").read_text())
+    assert (document["coverage"], document["sources"], document["total endpoints"],
+            document["tested endpoints"]) == ("no data", [], 5, None)
+    assert {(e["tested"], e["conf_tested"], tuple(e["tests"]))
+            for e in document["endpoints"]} == {(None, None, ())}
+    assert (tmp_path / "untested-endpoints.txt").read_text() == (
+        "# no data: no CI run of 1.37.0 is loaded and no published coverage of it is"
+        " imported, so which endpoints are untested is unknown\n")
+    fields = json.loads((tmp_path / "1.37.0-fields.json").read_text())
+    assert (fields["release"], fields["coverage"]) == ("1.37.0", "no data")
+    # the release with data is exported as before
+    export(dataset, tmp_path / "known", "1.36")
+    assert json.loads((tmp_path / "known" / "1.36.0.json").read_text())["coverage"] == (
+        "audit events")
+    assert (tmp_path / "known" / "untested-endpoints.txt").read_text() == f"{DELETE}\n"
+
+
+def test_no_coverage_data_at_all(dataset: psycopg.Connection, tmp_path: Path) -> None:
+    """No run and no published file of any release: the conformance files' tested
+    counts are null (unknown), not 0, and no endpoint is listed as untested."""
+    drop_all_runs(dataset)
+    dataset.execute("SELECT refresh_coverage()")
+    export(dataset, tmp_path)
+    assert [(row["release"], row["tested"], row["untested"], row["total endpoints"])
+            for row in json.loads((tmp_path / "conformance-coverage-per-release.json")
+                                  .read_text())] == [("1.35.0", None, None, 1),
+                                                     ("1.36.0", None, None, 3)]
+    assert [(row["release"], row["total"]["tested"]) for row in json.loads(
+        (tmp_path / "conformance-progress.json").read_text())] == [
+        ("1.35.0", None), ("1.36.0", None)]
+    document = json.loads((tmp_path / "1.36.0.json").read_text())
+    assert (document["coverage"], document["tested endpoints"],
+            document["tested conformance eligible endpoints"]) == ("no data", None, None)
+    assert (tmp_path / "untested-endpoints.txt").read_text().startswith("# no data: ")

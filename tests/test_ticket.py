@@ -10,7 +10,7 @@ import pytest
 from snoopdb.cli import main
 from snoopdb.commands.ticket import ticket
 from snoopdb.core.errors import InputError
-from snoopdb.testkit.hits import insert_hits
+from snoopdb.testkit.hits import drop_all_runs, insert_hits
 
 CM = "/api/v1/namespaces/{namespace}/configmaps"
 DEPLOYMENTS = "/apis/apps/v1/namespaces/{namespace}/deployments"
@@ -302,3 +302,82 @@ def test_cli_writes_the_ticket(conn, dataset, settings, capsys, tmp_path: Path) 
     assert main(["ticket", "--useragent", "live-nobody"]) == 1
     assert capsys.readouterr().err.startswith(
         "snoopdb: error: no live events of user agent 'live-nobody'")
+
+
+NO_DATA_EXPECTED = """\
+# Mock test ticket: live-test-writing
+
+What the test running as user agent `live-test-writing` hit in a live cluster, against the \
+Kubernetes 1.36.0 API.
+
+**No data**: no CI run of 1.36.0 is loaded and no published coverage of it is imported, so \
+which of these endpoints CI tests today is unknown. `snoopdb load --release 1.36` loads it.
+
+## Endpoints hit
+
+| endpoint | path | hits | tested by CI today |
+|---|---|---|---|
+| createCoreV1NamespacedConfigMap | `/api/v1/namespaces/{namespace}/configmaps` | 1 | no data |
+| deleteCoreV1NamespacedConfigMap | `/api/v1/namespaces/{namespace}/configmaps/{name}` | 1 | no data |
+| getCoreAPIVersions | `/api/` | 1 | no data |
+| listCoreV1NamespacedConfigMap | `/api/v1/namespaces/{namespace}/configmaps` | 1 | no data |
+| patchAppsV1NamespacedDeploymentStatus | \
+`/apis/apps/v1/namespaces/{namespace}/deployments/{name}/status` | 1 | no data |
+| patchCoreV1NamespacedConfigMap | `/api/v1/namespaces/{namespace}/configmaps/{name}` | 2 | no data |
+| readCoreV1NamespacedConfigMap | `/api/v1/namespaces/{namespace}/configmaps/{name}` | 1 | no data |
+| replaceAppsV1NamespacedDeployment | `/apis/apps/v1/namespaces/{namespace}/deployments/{name}` \
+| 1 | no data |
+
+## Untested endpoints it covers
+
+No data: which of them CI leaves untested is unknown.
+
+## Fields it sets that no conformance test sets
+
+From 3 request bodies.
+
+No data: which fields conformance tests set is unknown; the fields it set:
+
+| endpoint | field | set by other CI tests today | bodies |
+|---|---|---|---|
+| createCoreV1NamespacedConfigMap | `data` | no data | 1 |
+| createCoreV1NamespacedConfigMap | `metadata.labels` | no data | 1 |
+| createCoreV1NamespacedConfigMap | `metadata.name` | no data | 1 |
+| patchCoreV1NamespacedConfigMap | `metadata.labels` | no data | 2 |
+
+Paths it set that the endpoint's schema does not have: `dta` (createCoreV1NamespacedConfigMap).
+
+## Projected change in coverage
+
+No data: with no coverage data of 1.36.0, how test coverage would change is unknown. The test \
+hit 8 of the 11 endpoints of 1.36.0.
+
+## Test outline
+"""
+
+
+def test_ticket_without_coverage_data_says_no_data(conn, dataset) -> None:
+    """No CI run and no published coverage of the release: whether CI tests what the
+    live test hit is unknown, and the ticket says "no data" (it said "**no**", and
+    "test coverage will go up by 8 endpoints: from 0 to 8")."""
+    drop_all_runs(conn)
+    conn.execute("SELECT refresh_coverage()")
+    markdown = ticket(conn, "live-test-writing")
+    head, outline = markdown.split("\n\n### ", 1)
+    assert head + "\n" == NO_DATA_EXPECTED
+    # every endpoint of the kinds it hit is outlined, each marked "(no data)", not
+    # "(untested)"
+    assert [line for line in outline.splitlines() if line.startswith(("### ", "- "))] == [
+        "- createCoreV1NamespacedConfigMap (no data)",
+        "- patchCoreV1NamespacedConfigMap (no data)",
+        "- readCoreV1NamespacedConfigMap (no data)",
+        "- listCoreV1ConfigMapForAllNamespaces (no data)",
+        "- listCoreV1NamespacedConfigMap (no data)",
+        "- deleteCoreV1NamespacedConfigMap (no data)",
+        "### Deployment (apps/v1)",
+        "- createAppsV1NamespacedDeployment (no data)",
+        "- patchAppsV1NamespacedDeploymentStatus (no data)",
+        "- replaceAppsV1NamespacedDeployment (no data)",
+    ]
+    assert outline.startswith("ConfigMap (core/v1)\n")
+    assert "**no**" not in markdown and "(untested)" not in markdown

@@ -29,6 +29,9 @@ JSON_FILES = ("conformance-coverage-per-release.json", "conformance-endpoints.js
               "ineligible_endpoints.json", "new-endpoints.json")
 RELEASES_FILE = "releases.yaml"
 UNTESTED_FILE = "untested-endpoints.txt"
+# release_coverage's word for a release nothing is known of: its untested list is a
+# comment saying so (an empty list would read "every endpoint tested")
+NO_DATA = "no data"
 FIELDS_SUFFIX = "-fields.json"
 
 
@@ -46,8 +49,10 @@ def render_json(document: Any) -> str:
 def export(conn: psycopg.Connection, out_dir: Path,
            release: str | None = None) -> list[ExportedFile]:
     """Write `<release>.json` (default: the latest loaded release), the conformance
-    files, `new-endpoints.json`, `releases.yaml` and `untested-endpoints.txt` into
-    `out_dir`; returns what was written.
+    files, `new-endpoints.json`, `releases.yaml`, `untested-endpoints.txt` and
+    `<release>-fields.json` into `out_dir`; returns what was written. A release
+    without coverage data is exported as unknown: null flags and counts, `"coverage":
+    "no data"`, and a `# no data: ...` line for the untested list.
 
     Each file appears whole or not at all (written aside, then renamed).
     """
@@ -58,13 +63,14 @@ def export(conn: psycopg.Connection, out_dir: Path,
 
 def render(conn: psycopg.Connection, release: str | None = None) -> dict[str, str]:
     """The text of every exported file, by file name, from one snapshot of the views."""
-    wanted = str(parse_release(release)) if release is not None else None
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        wanted = (str(parse_release(release)) if release is not None
+                  else conn.execute(query("export_release.sql")).fetchone()[0])  # type: ignore[index]
         row = conn.execute(query("export.sql"), {"release": wanted}).fetchone()
         progress = progress_totals(conn)
         assert row is not None  # one row, whatever the data
-        name, has_spec, release_coverage, *documents, releases, untested = row
+        name, has_spec, coverage, release_coverage, *documents, releases, untested = row
         if name is None:
             raise NoSpecLoaded()
         if not has_spec:
@@ -77,7 +83,10 @@ def render(conn: psycopg.Connection, release: str | None = None) -> dict[str, st
     contents.update((file, render_json(document))
                     for file, document in zip(JSON_FILES, documents, strict=True))
     contents[RELEASES_FILE] = render_releases(releases)
-    contents[UNTESTED_FILE] = "".join(f"{endpoint}\n" for endpoint in untested)
+    contents[UNTESTED_FILE] = (f"# no data: no CI run of {name} is loaded and no published "
+                               "coverage of it is imported, so which endpoints are untested "
+                               "is unknown\n" if coverage == NO_DATA else
+                               "".join(f"{endpoint}\n" for endpoint in untested))
     contents[f"{name}{FIELDS_SUFFIX}"] = render_json(fields[0])
     return contents
 

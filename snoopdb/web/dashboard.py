@@ -3,8 +3,9 @@
 Five pages, each with a JSON twin under `/api/` that returns the very document
 the page is rendered from (so the numbers on screen and in the API cannot differ):
 
-- `/`, `/api/overview`: a release (`?release=`, default the newest): totals by
-  level and by category, and the sunburst (`overview`);
+- `/`, `/api/overview`: a release (`?release=`, default the newest with coverage
+  data, see `ReleaseChoice`): totals by level and by category, and the sunburst
+  (`overview`);
 - `/progress`, `/api/progress`: conformance.progress and
   conformance.coverage_per_release (`progress`);
 - `/endpoints`, `/api/endpoints`: endpoint_coverage of a release, filtered
@@ -14,24 +15,32 @@ the page is rendered from (so the numbers on screen and in the API cannot differ
 - `/live`, `/api/live`: testing.endpoint_hit_by_new_test and
   testing.projected_change_in_coverage (`live`).
 
-Every number is counted by SQL over the views (`sql/dashboard/*.sql`); this module
+Every number is counted by SQL over the views (`sql/queries/dashboard/*.sql`); this module
 only nests rows for the templates, and the browser script only draws them. Each
 request reads one snapshot (a repeatable-read, read-only transaction), so a load
 committing meanwhile cannot make a page's numbers disagree with each other.
+
+Where a release has no coverage data (no CI run loaded, no published coverage
+imported), whether its endpoints are tested is unknown: the documents say null, the
+pages "no data", never "untested" or 0. Any other path is a styled 404 page (JSON
+under `/api/`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import jinja2
 import psycopg
+from markupsafe import Markup, escape
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -51,6 +60,9 @@ LEVELS = ("stable", "beta", "alpha")
 # An endpoint's colour everywhere: hit by a [Conformance] user agent, by a test
 # only, or by none (endpoints.sql derives it the same way).
 STATES = ("conformance", "tested", "untested")
+# The sunburst's nodes also count apart the endpoints of a release without coverage
+# data (`states`).
+_COLOURS = (*STATES, "no_data")
 # overview.sql's GROUPING(level, category, kind, endpoint): the category totals
 # over all levels, and the sunburst's nodes by depth (1 level ... 4 endpoint).
 _CATEGORY_ROW = 11
@@ -60,6 +72,24 @@ _NODE_TYPES = ("release", "level", "category", "kind", "endpoint")
 _templates = jinja2.Environment(loader=jinja2.PackageLoader("snoopdb.web", "templates"),
                                 autoescape=jinja2.select_autoescape(),
                                 undefined=jinja2.StrictUndefined)
+
+# Where a long name may wrap: between the words of a camel-case name
+# (createAppsV1NamespacedDeployment: create|Apps|V1|Namespaced|Deployment), after
+# each / of a path and each . of its group (/apis/|rbac.|authorization.|k8s.|io/).
+_WORD_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEGMENT_END = re.compile(r"(?<=[/.])")
+
+
+def _with_breaks(pattern: re.Pattern[str]) -> Callable[[str], Markup]:
+    def breaks(text: str) -> Markup:
+        """`text`, escaped, with <wbr> where `pattern` matches: line breaks only
+        where needed, and none in the text one copies."""
+        return Markup("<wbr>").join(escape(piece) for piece in pattern.split(text))
+    return breaks
+
+
+_templates.filters["word_breaks"] = _with_breaks(_WORD_START)
+_templates.filters["path_breaks"] = _with_breaks(_SEGMENT_END)
 
 
 def _query(name: str) -> str:
@@ -76,17 +106,43 @@ def releases(conn: psycopg.Connection) -> list[str]:
     return [row["release"] for row in _rows(conn, "releases")]
 
 
-def _resolve(conn: psycopg.Connection, release: str | None) -> tuple[str, list[str]]:
-    """(`release` as X.Y.Z, default the newest loaded; every loaded release)."""
-    known = releases(conn)
-    if not known:
-        raise NoSpecLoaded()
-    if release is None:
-        return known[0], known
-    wanted = str(parse_release(release))
-    if wanted not in known:
-        raise ReleaseError(f"release {wanted} is not loaded; loaded: {', '.join(known)}")
-    return wanted, known
+@dataclass(frozen=True)
+class ReleaseChoice:
+    """The release a page shows, and why.
+
+    `default_release` is the newest release with coverage data (CI runs' audit events
+    or imported published coverage), the newest loaded when none has any: a page asked
+    for no release shows it, and says which it is, rather than opening on a newer
+    release nothing is known of. `coverage` is where the shown release's coverage
+    comes from (`audit events`, `published coverage` or `no data`);
+    `releases_without_data` lists the loaded releases that have none, newest first."""
+
+    release: str
+    releases: list[str]
+    default_release: str
+    coverage: str
+    releases_without_data: list[str]
+
+    @classmethod
+    def of(cls, conn: psycopg.Connection, release: str | None) -> ReleaseChoice:
+        """`release` (1.20, 1.20.0 or v1.20.0), or the default one; NoSpecLoaded when
+        nothing is loaded, ReleaseError when `release` is not."""
+        has_data = {row["release"]: row["has_data"] for row in _rows(conn, "releases")}
+        if not has_data:
+            raise NoSpecLoaded()
+        known = list(has_data)
+        with_data = [name for name in known if has_data[name]]
+        default = with_data[0] if with_data else known[0]
+        chosen = default if release is None else str(parse_release(release))
+        if chosen not in has_data:
+            raise ReleaseError(f"release {chosen} is not loaded; loaded: {', '.join(known)}")
+        return cls(chosen, known, default, _coverage(conn, chosen),
+                   [name for name in known if not has_data[name]])
+
+
+def _coverage(conn: psycopg.Connection, release: str) -> str:
+    """Where `release`'s coverage comes from: audit events, published coverage or no data."""
+    return str(_rows(conn, "release_coverage", release=release)[0]["coverage"])
 
 
 def _counts(row: Mapping[str, Any]) -> dict[str, int]:
@@ -95,25 +151,25 @@ def _counts(row: Mapping[str, Any]) -> dict[str, int]:
 
 def _node(node_type: str, name: str | None, row: Mapping[str, Any]) -> dict[str, Any]:
     node: dict[str, Any] = {"type": node_type, "name": name, **_counts(row),
-                            "states": {state: row[f"{state}_state"] for state in STATES}}
+                            "states": {state: row[f"{state}_state"] for state in _COLOURS}}
     if node_type != "endpoint":
         node["children"] = []
     return node
 
 
 def overview(conn: psycopg.Connection, release: str | None = None) -> dict[str, Any]:
-    """The release overview of `release` (default: the newest loaded).
+    """The release overview of `release` (default: the newest with coverage data):
+    the ReleaseChoice's fields, then
 
-    `coverage` says where the release's coverage comes from (`audit events`,
-    `published coverage`, or `no data`: then tested and conf_tested count nothing
-    and the page says so). `totals`, `by_level` and `by_category` count
-    endpoint_coverage rows (total,
-    tested, conf_tested); `sunburst` nests the same counts level → category →
-    kind → endpoint, each node `{"type", "name", "total", "tested", "conf_tested",
-    "states", "children"}`: `states` splits total by colour (conformance, tested,
-    untested: see STATES); an endpoint has no children; a kind may be null.
+    `totals`, `by_level` and `by_category` count endpoint_coverage rows (total,
+    tested, conf_tested: null where the release has no coverage data); `sunburst`
+    nests the same counts level → category → kind → endpoint, each node `{"type",
+    "name", "total", "tested", "conf_tested", "states", "children"}`: `states` splits
+    total by colour (conformance, tested, untested, no_data); an endpoint has no
+    children; a kind may be null.
     """
-    chosen, known = _resolve(conn, release)
+    choice = ReleaseChoice.of(conn, release)
+    chosen = choice.release
     rows = _rows(conn, "overview", release=chosen)
     # Rows come parents first (overview.sql): the release's totals, then each node
     # after its parent.
@@ -131,10 +187,8 @@ def overview(conn: psycopg.Connection, release: str | None = None) -> dict[str, 
         node = _node(_NODE_TYPES[depth], key[-1], row)
         nodes[key[:-1]]["children"].append(node)
         nodes[key] = node
-    coverage = _rows(conn, "release_coverage", release=chosen)[0]["coverage"]
-    return {"release": chosen, "releases": known, "coverage": coverage,
-            "totals": _counts(rows[0]), "by_level": by_level, "by_category": by_category,
-            "sunburst": root}
+    return {**asdict(choice), "totals": _counts(rows[0]), "by_level": by_level,
+            "by_category": by_category, "sunburst": root}
 
 
 def progress(conn: psycopg.Connection) -> dict[str, Any]:
@@ -169,13 +223,16 @@ class EndpointFilter:
 
 def endpoints(conn: psycopg.Connection, release: str | None = None,
               filters: EndpointFilter = EndpointFilter()) -> dict[str, Any]:
-    """The endpoint table of `release` (default: the newest loaded): the rows of
-    endpoint_coverage that pass `filters`, untested stable eligible ones first,
-    with the choices each filter offers."""
-    chosen, known = _resolve(conn, release)
-    options = _rows(conn, "endpoint_options", release=chosen)[0]
-    rows = _rows(conn, "endpoints", release=chosen, **asdict(filters))
-    return {"release": chosen, "releases": known, "filters": asdict(filters),
+    """The endpoint table of `release` (default: the newest with coverage data; the
+    ReleaseChoice's fields): the rows of endpoint_coverage that pass `filters`, the
+    default release's untested stable eligible ones first, with the choices each
+    filter offers. A row's `state` (and tested, conf_tested) is null where the
+    release has no coverage data."""
+    choice = ReleaseChoice.of(conn, release)
+    options = _rows(conn, "endpoint_options", release=choice.release)[0]
+    rows = _rows(conn, "endpoints", release=choice.release,
+                 default_release=choice.default_release, **asdict(filters))
+    return {**asdict(choice), "filters": asdict(filters),
             "options": {**options, "state": list(STATES)}, "count": len(rows), "endpoints": rows}
 
 
@@ -189,7 +246,8 @@ _ENDPOINT_COVERAGE = ("release", "tested", "conf_tested", "tests")
 def endpoint(conn: psycopg.Connection, name: str,
              release: str | None = None) -> dict[str, Any] | None:
     """One endpoint: its details in the newest release that has it, its coverage in
-    every release it exists in (`tests` = how many tests hit it there), the tests
+    every release it exists in (`tests` = how many tests hit it there; tested and
+    conf_tested null where the release has no coverage data), the tests
     that hit it, its conformance.eligible_endpoint_coverage row (`eligibility`,
     None when not eligible) and its request-body fields (`fields`, see
     `endpoint_fields`); None when no release has it (or it is deprecated)."""
@@ -249,12 +307,20 @@ def _field_name(row: Mapping[str, Any]) -> str:
 def live(conn: psycopg.Connection) -> dict[str, Any]:
     """The live testing page: per live user agent its endpoints (testing.
     endpoint_hit_by_new_test; `hit_by_ete` false = newly covered) and totals, and
-    testing.projected_change_in_coverage (`projected`, None when no spec is loaded)."""
-    projected = _rows(conn, "projected_change")[0]
+    testing.projected_change_in_coverage (`projected`, None when no spec is loaded)
+    with the release it counts in and that release's `coverage`. Where that release
+    has no coverage data, what CI tests is unknown: `hit_by_ete`, `newly_covered`
+    and the projected coverage are null."""
+    row = _rows(conn, "projected_change")[0]
+    del row["has_data"]  # its nulls say so; `coverage` says where the data comes from
+    projected = None
+    if row["release"] is not None:
+        projected = {"release": row["release"], "coverage": _coverage(conn, row["release"]),
+                     **row}
     hits = _rows(conn, "live")
     agents = [{**agent, "hits": [h for h in hits if h["useragent"] == agent["useragent"]]}
               for agent in _rows(conn, "live_agents")]
-    return {"agents": agents, "projected": projected if projected["release"] else None}
+    return {"agents": agents, "projected": projected}
 
 
 class _Dashboard:
@@ -333,11 +399,24 @@ class _Dashboard:
 
         return handle
 
-    def _error(self, template: str | None, status: int, message: str) -> Response:
+    def _error(self, template: str | None, status: int, message: str,
+               headers: Mapping[str, str] | None = None) -> Response:
         if template is None:
-            return JSONResponse({"error": message}, status)
+            return JSONResponse({"error": message}, status, headers)
         return HTMLResponse(_templates.get_template("error.html").render(
-            page=None, api_url=None, status=status, message=message, version=__version__), status)
+            page=None, api_url=None, status=status, title=_ERROR_TITLES.get(status, "Error"),
+            message=message, version=__version__), status, headers)
+
+    def http_error(self, request: Request, exc: Exception) -> Response:
+        """Starlette's own errors (no such page, a method other than GET) as the
+        pages' errors are: a styled page, or JSON under /api/."""
+        assert isinstance(exc, HTTPException)
+        path = request.url.path
+        message = {404: f"no page at {path}",
+                   405: f"{request.method} is not allowed at {path}: the dashboard only "
+                        "answers GET"}.get(exc.status_code, exc.detail)
+        return self._error(None if path.startswith("/api/") else "error.html", exc.status_code,
+                           message, exc.headers)
 
     def healthz(self, request: Request) -> Response:
         try:
@@ -346,6 +425,10 @@ class _Dashboard:
         except (PoolTimeout, psycopg.Error) as exc:
             return JSONResponse({"database": "unreachable", "error": one_line(exc)}, 503)
         return JSONResponse({"database": "reachable"})
+
+
+_ERROR_TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed",
+                 503: "Unavailable"}
 
 
 def check_parameters(request: Request) -> None:
@@ -374,4 +457,5 @@ def create_app(database_url: str, *, pool_size: int = POOL_SIZE,
     A database that does not answer within `db_timeout` seconds gets a request a 503.
     """
     dashboard = _Dashboard(database_url, pool_size, db_timeout)
-    return Starlette(routes=dashboard.routes(), lifespan=dashboard.lifespan)
+    return Starlette(routes=dashboard.routes(), lifespan=dashboard.lifespan,
+                     exception_handlers={HTTPException: dashboard.http_error})

@@ -3,8 +3,9 @@
 -- file comes from the same snapshot of the database; one column per file, each a
 -- JSON document built from the views (the untested list is a text array).
 -- conformance-progress.json comes from progress_totals.sql, in the same snapshot.
--- Parameter: %(release)s, X.Y.Z or null for the latest loaded release: the release
--- of <release>.json and of the untested list (apisnoop exports the latest release).
+-- Parameter: %(release)s, X.Y.Z (export.py asks export_release.sql for the latest
+-- loaded release when none is named; null when no spec is loaded): the release of
+-- <release>.json and of the untested list (apisnoop exports the latest release).
 --
 -- Text sorts in byte order (COLLATE "C") so that the files do not depend on the
 -- database's locale.
@@ -12,9 +13,15 @@
 -- Where apisnoop's queries leave nulls in arrays (`tests: [null]` for an untested
 -- endpoint, a trailing null in conformance-endpoints.json's tests) the arrays here
 -- hold only real entries.
+--
+-- A release without coverage data (release_coverage 'no data': no run, no published
+-- file) is unknown, not untested: <release>.json says so in `coverage`, its tested
+-- flags and `tested endpoints` are null, and export.py writes no untested list.
 
 WITH target AS (
-  SELECT coalesce(%(release)s::text, latest_release()) AS release
+  SELECT t.release, rc.coverage AS source
+  FROM (SELECT %(release)s::text AS release) AS t
+  LEFT JOIN release_coverage rc ON rc.release = t.release
 ), coverage AS (
   SELECT ec.*
   FROM endpoint_coverage ec
@@ -37,12 +44,14 @@ WITH target AS (
 SELECT
   (SELECT release FROM target) AS release,
   EXISTS (SELECT FROM open_api o JOIN target t ON o.release = t.release) AS has_spec,
+  (SELECT source FROM target) AS coverage_source,
 
   -- <release>.json
   (SELECT json_build_object(
      'release', t.release,
      'release_date', (SELECT min(o.release_date) FROM open_api o WHERE o.release = t.release),
      'spec', (SELECT min(o.spec) FROM open_api o WHERE o.release = t.release),
+     'coverage', t.source,
      'sources', ARRAY(SELECT DISTINCT h.source COLLATE "C" FROM endpoint_hit h
                       WHERE h.release = t.release ORDER BY 1),
      'endpoints', coalesce((SELECT json_agg(json_build_object(
@@ -61,7 +70,9 @@ SELECT
                         ORDER BY aet.test COLLATE "C")
                         FROM audit_event_test aet WHERE aet.release = t.release), '[]'),
      'total endpoints', (SELECT count(*) FROM coverage),
-     'tested endpoints', (SELECT count(*) FROM coverage WHERE tested),
+     -- count(tested) counts the known flags: none in a release without data
+     'tested endpoints', (SELECT CASE WHEN count(tested) > 0 THEN count(*) FILTER (WHERE tested)
+                                 END FROM coverage),
      'total conformance eligible endpoints', (SELECT "total endpoints" FROM per_release),
      'tested conformance eligible endpoints', (SELECT "total tested" FROM per_release),
      'new conformance eligible endpoints', (SELECT "new endpoints" FROM per_release),

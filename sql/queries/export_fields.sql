@@ -3,9 +3,16 @@
 -- definition's fields are listed once under `definitions`; each endpoint names its
 -- definition and lists only the fields its bodies set (a field of the definition
 -- not listed there is set by no body), so the file stays a few MB.
+-- In a release without coverage data (release_coverage 'no data') which fields tests
+-- set is unknown: `coverage` says so and tested_fields, conf_tested_fields are null.
 -- Parameter: %(release)s, X.Y.Z.
+WITH known AS (
+  SELECT coalesce((SELECT coverage <> 'no data' FROM release_coverage
+                   WHERE release = %(release)s), false) AS known
+)
 SELECT json_build_object(
   'release', %(release)s::text,
+  'coverage', (SELECT coverage FROM release_coverage WHERE release = %(release)s),
   'definitions', coalesce((
     SELECT json_object_agg(d.definition, d.fields ORDER BY d.definition COLLATE "C")
     FROM (SELECT s.definition,
@@ -21,8 +28,10 @@ SELECT json_build_object(
   'endpoints', coalesce((
     SELECT json_agg(json_build_object(
              'endpoint', s.endpoint, 'definition', s.definition, 'how', s.how,
-             'fields', s.fields, 'tested_fields', s.tested_fields,
-             'conf_tested_fields', s.conf_tested_fields,
+             'fields', s.fields,
+             'tested_fields', CASE WHEN (SELECT known FROM known) THEN s.tested_fields END,
+             'conf_tested_fields', CASE WHEN (SELECT known FROM known) THEN s.conf_tested_fields
+                                   END,
              'observed_bodies', s.observed_bodies, 'unknown_fields', s.unknown_fields,
              'set', coalesce((
                SELECT json_agg(json_build_object('field', h.field, 'tested', h.tested,

@@ -187,9 +187,10 @@
       const margin = {top: 10, right: 10, bottom: 52, left: 46};
       const inner = {w: width - margin.left - margin.right, h: heightPx - margin.top - margin.bottom};
       const shown = series.filter((s) => !hidden.has(s.key));
+      // null is "no data" (no coverage loaded): not drawn, never drawn as 0
       const tops = mode === "stacked"
-        ? labels.map((_, i) => shown.reduce((sum, s) => sum + s.values[i], 0))
-        : shown.flatMap((s) => s.values);
+        ? labels.map((_, i) => shown.reduce((sum, s) => sum + (s.values[i] ?? 0), 0))
+        : shown.flatMap((s) => s.values.filter((v) => v !== null));
       const step = niceStep(Math.max(1, ...tops));
       const yMax = Math.ceil(Math.max(1, ...tops) / step) * step;
       const y = (value) => margin.top + inner.h * (1 - value / yMax);
@@ -210,11 +211,15 @@
 
       if (mode === "line") {
         for (const s of shown) {
-          const points = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+          const known = s.values.map((v, i) => [v, i]).filter(([v]) => v !== null);
+          if (!known.length) continue;
+          const points = known.map(([v, i]) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+          const [first, last] = [known[0][1], known[known.length - 1][1]];
           svg("path", {class: "area", fill: s.color,
-                       d: `M${x(0)},${y(0)}L${points.join("L")}L${x(labels.length - 1)},${y(0)}Z`}, plot);
+                       d: `M${x(first)},${y(0)}L${points.join("L")}L${x(last)},${y(0)}Z`}, plot);
           svg("path", {class: "line", stroke: s.color, d: `M${points.join("L")}`}, plot);
           s.values.forEach((v, i) => {
+            if (v === null) return;
             const point = svg("circle", {class: "point", cx: x(i), cy: y(v), r: 3.5, fill: s.color,
                                          "data-series": s.key, "data-label": labels[i], "data-value": v},
                               plot);
@@ -228,6 +233,7 @@
         let base = 0;
         shown.forEach((s, k) => {
           const v = s.values[i];
+          if (v === null) return;
           const left = x(i) - band * 0.4 + (mode === "stacked" ? 0 : k * barWidth);
           const top = mode === "stacked" ? base + v : v;
           const rect = svg("rect", {class: "bar", x: left.toFixed(1), width: Math.max(1, barWidth - 1).toFixed(1),

@@ -1,17 +1,20 @@
--- The endpoint table: one release's endpoint_coverage, filtered, with the endpoints
--- testing.untested_stable_endpoint lists as eligible first (where to write the next
--- conformance test), then by level (stable first) and name.
--- state: conformance (hit by a [Conformance] user agent), tested (by a test only)
--- or untested; these are the sunburst's colours.
--- Parameters: %(release)s, and %(category)s, %(kind)s, %(level)s, %(state)s, %(q)s,
--- each null for "any"; q is a case-insensitive substring of the endpoint's name,
--- path or description.
+-- The endpoint table: one release's endpoint_coverage, filtered, with the untested
+-- stable endpoints eligible for conformance first (where to write the next
+-- conformance test: testing.untested_stable_endpoint's eligible rows, counted in the
+-- dashboard's default release, the newest with coverage data), then by level
+-- (stable first) and name.
+-- state: conformance (hit by a [Conformance] user agent), tested (by a test only),
+-- untested, or null where the release has no coverage data (unknown); these are
+-- the sunburst's colours.
+-- Parameters: %(release)s; %(default_release)s, the release whose untested endpoints
+-- come first; and %(category)s, %(kind)s, %(level)s, %(state)s, %(q)s, each null for
+-- "any"; q is a case-insensitive substring of the endpoint's name, path or description.
 
 WITH filtered AS (
   SELECT ec.*,
          CASE WHEN ec.conf_tested THEN 'conformance'
               WHEN ec.tested THEN 'tested'
-              ELSE 'untested' END AS state
+              WHEN NOT ec.tested THEN 'untested' END AS state
   FROM endpoint_coverage ec
   WHERE ec.release = %(release)s
     AND (%(category)s::text IS NULL OR ec.category = %(category)s)
@@ -30,10 +33,12 @@ SELECT f.endpoint,
        f.state,
        f.tested,
        f.conf_tested,
-       EXISTS (SELECT FROM conformance.eligible_endpoint e WHERE e.endpoint = f.endpoint) AS eligible,
-       coalesce(u.eligible, false) AS untested_stable_eligible,
+       f.eligible,
+       coalesce(f.release = %(default_release)s AND f.level = 'stable' AND NOT f.tested
+                AND f.eligible, false) AS untested_stable_eligible,
        cardinality(f.tests) AS tests
-FROM filtered f
-LEFT JOIN testing.untested_stable_endpoint u ON u.release = f.release AND u.endpoint = f.endpoint
+FROM (SELECT *, EXISTS (SELECT FROM conformance.eligible_endpoint e
+                        WHERE e.endpoint = filtered.endpoint) AS eligible
+      FROM filtered) AS f
 WHERE %(state)s::text IS NULL OR f.state = %(state)s
 ORDER BY untested_stable_eligible DESC, f.level DESC, f.endpoint COLLATE "C";

@@ -6,7 +6,10 @@
 -- A null kind or category is the endpoint's own (no x-kubernetes-group-version-kind).
 -- total, tested and conf_tested are endpoint_coverage's counts; the *_state columns
 -- split total by colour, each endpoint counted once (conformance, else tested,
--- else untested).
+-- else untested, else no data).
+-- In a release without coverage data endpoint_coverage's tested and conf_tested are
+-- null (unknown): so are the counts of them here, not 0 (count(tested) counts the
+-- known values; every group has at least one row).
 -- Parameter: %(release)s, X.Y.Z.
 
 SELECT GROUPING(level, category, kind, endpoint) AS grouping,
@@ -15,12 +18,14 @@ SELECT GROUPING(level, category, kind, endpoint) AS grouping,
        kind,
        endpoint,
        count(*) AS total,
-       count(*) FILTER (WHERE tested) AS tested,
-       count(*) FILTER (WHERE conf_tested) AS conf_tested,
+       CASE WHEN count(tested) > 0 THEN count(*) FILTER (WHERE tested) END AS tested,
+       CASE WHEN count(conf_tested) > 0 THEN count(*) FILTER (WHERE conf_tested) END
+         AS conf_tested,
        -- the sunburst's colours, as endpoints.sql's state: they add up to total
        count(*) FILTER (WHERE conf_tested) AS conformance_state,
        count(*) FILTER (WHERE tested AND NOT conf_tested) AS tested_state,
-       count(*) FILTER (WHERE NOT tested AND NOT conf_tested) AS untested_state
+       count(*) FILTER (WHERE NOT tested AND NOT conf_tested) AS untested_state,
+       count(*) FILTER (WHERE tested IS NULL) AS no_data_state
 FROM endpoint_coverage
 WHERE release = %(release)s
 GROUP BY GROUPING SETS ((), (level), (category), (level, category), (level, category, kind),
