@@ -303,6 +303,7 @@ def load_run(
     skip_bad_lines: bool = False,
     on_progress: Callable[[int], None] | None = None,
     keep_hot: int | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> AuditReport:
     """Replace the run `source` with the events of `logs` (read in the order given).
 
@@ -311,9 +312,14 @@ def load_run(
     (live tests' table). One transaction: on any error nothing of the run changes.
     Loads of the same run wait for each other. Then, each in a transaction of its
     own, the job's hot runs beyond the newest `keep_hot` (default: the database's
-    setting, else 1) are compacted. `on_progress` gets the number of (compressed)
-    bytes read since its last call.
+    setting, else 1) are compacted. `on_progress` gets the number of bytes of events
+    read (uncompressed) since its last call; `on_step` the name of each step done after
+    the reading (FINISH_STEPS), and of the one that follows them: "compaction".
     """
+    def done(step: str) -> None:
+        if on_step is not None:
+            on_step(step)
+
     started = time.monotonic()
     started_at = dt.datetime.now(dt.timezone.utc)
     tally = fields.tally_for(conn, None if testing else release)
@@ -351,13 +357,16 @@ def load_run(
         else:
             audit_store.store_summaries(conn, run, rows.hit_rows(), tally.field_rows(),
                                         tally.body_rows())
+            done("summaries")
             # Raw events win: the release's imported published coverage goes.
             for (imported,) in conn.execute(
                     "SELECT source FROM audit_run WHERE release = %s AND state = 'imported'",
                     (release,)).fetchall():
                 audit_store.drop(conn, imported)
             previous = audit_store.publish(conn, run, release, release_date, report.events)
+            done("indexes")
             audit_store.refresh(conn, release, previous)
+            done("coverage")
             report.summary_seconds = time.monotonic() - summary_started
         loadlog.record(conn, "testing-audit" if testing else "audit", release, source,
                        started_at, report.events, {
@@ -368,6 +377,7 @@ def load_run(
                        })
     report.seconds = time.monotonic() - started
     if not testing:
+        done("compaction")
         report.compacted = audit_store.keep_hot(conn, source, keep_hot)
     return report
 
@@ -441,8 +451,9 @@ def _copy_file(
     except OSError as exc:
         raise FetchError(f"{log.name}: {exc.strerror}") from exc
     with raw:
-        reported = 0
+        consumed = reported = 0
         for number, read in _lines(log, raw):
+            consumed += MAX_EVENT_BYTES if read is None else len(read)
             if read is None:
                 reason = detail = f"an event longer than {MAX_EVENT_BYTES >> 20} MiB"
             elif not (line := read.rstrip(b"\r\n")).strip():
@@ -469,12 +480,11 @@ def _copy_file(
                 report.bad_reasons[reason] += 1
                 continue
             if on_progress and number % PROGRESS_LINES == 0:
-                position = raw.tell()
-                on_progress(position - reported)
-                reported = position
+                on_progress(consumed - reported)
+                reported = consumed
         report.bytes_read += raw.tell()
         if on_progress:
-            on_progress(raw.tell() - reported)
+            on_progress(consumed - reported)
 
 
 def matcher_for(
@@ -513,8 +523,9 @@ def store_run(
     skip_bad_lines: bool, keep_hot: int | None = None,
 ) -> AuditReport:
     """Load one run's logs as release `release` (`live` with `testing` or no release),
-    with a progress bar over their bytes."""
-    total = sum(log.path.stat().st_size for log in logs)
+    with a progress bar over their events' bytes and the steps that follow."""
+    read = sum(log_size(log.path) for log in logs)
+    step = 0 if testing else int(read * FINISH_SHARE / len(FINISH_STEPS))
     date: str | None
     if testing or release is None:
         # as the webhook does: the time received, in epoch milliseconds (apisnoop's
@@ -523,7 +534,34 @@ def store_run(
     else:
         known = releases.date(release)
         name, date = str(release), known.isoformat() if known else None
-    with progress.bar(total=total, desc="audit events", unit="B", unit_scale=True) as bar:
+    with progress.bar(total=read + step * len(FINISH_STEPS), desc="audit events", unit="B",
+                      unit_scale=True) as bar:
+        def on_step(name: str) -> None:
+            if name in FINISH_STEPS:
+                bar.update(step)
+            bar.set_description(f"audit events: {NEXT_STEP[name]}")
+
         return load_run(conn, logs, matcher, release=name, release_date=date,
                         source=source, testing=testing, skip_bad_lines=skip_bad_lines,
-                        on_progress=bar.update, keep_hot=keep_hot)
+                        on_progress=bar.update, keep_hot=keep_hot, on_step=on_step)
+
+
+# What a CI load does once its events are read, in the bar: its steps' share, about a
+# quarter of the reading's time (bench.queries: 7-10 s of indexes and summaries after
+# 30 s of reading 1 M events); what comes after each step (compaction: the job's older
+# runs, after the load's commit, outside the bar's total).
+FINISH_STEPS = ("summaries", "indexes", "coverage")
+FINISH_SHARE = 0.25
+NEXT_STEP = {"summaries": "indexing the events", "indexes": "summarising coverage",
+             "coverage": "committing", "compaction": "compacting older runs of the job"}
+
+
+def log_size(path: Path) -> int:
+    """The bytes of events a log holds: its size, or for a gzipped one the size its
+    trailer gives (modulo 4 GiB, and of its last member only: at least its own size)."""
+    size = path.stat().st_size
+    with path.open("rb") as raw:
+        if raw.read(2) != GZIP_MAGIC or size < 18:
+            return size
+        raw.seek(-4, io.SEEK_END)
+        return max(int.from_bytes(raw.read(4), "little"), size)
