@@ -296,6 +296,7 @@ def load_run(
     skip_bad_lines: bool = False,
     on_progress: Callable[[int], None] | None = None,
     keep_hot: int | None = None,
+    facts: audit_store.BuildFacts | None = None,
 ) -> AuditReport:
     """Replace the run `source` with the events of `logs` (read in the order given).
 
@@ -304,8 +305,9 @@ def load_run(
     (live tests' table). One transaction: on any error nothing of the run changes.
     Loads of the same run wait for each other. Then, each in a transaction of its
     own, the job's hot runs beyond the newest `keep_hot` (default: the database's
-    setting, else 1) are compacted. `on_progress` gets the number of (compressed)
-    bytes read since its last call.
+    setting, else 1) are compacted. `facts` (a CI build's id, start, commit, result)
+    are recorded with the run. `on_progress` gets the number of (compressed) bytes
+    read since its last call.
     """
     started = time.monotonic()
     started_at = dt.datetime.now(dt.timezone.utc)
@@ -350,6 +352,8 @@ def load_run(
                     (release,)).fetchall():
                 audit_store.drop(conn, imported)
             previous = audit_store.publish(conn, run, release, release_date, report.events)
+            if facts is not None:
+                audit_store.describe(conn, run, facts)
             audit_store.refresh(conn, release, previous)
             report.summary_seconds = time.monotonic() - summary_started
         loadlog.record(conn, "testing-audit" if testing else "audit", release, source,
@@ -504,6 +508,7 @@ def store_run(
     conn: psycopg.Connection, logs: list[LogFile], matcher: Matcher,
     release: Release | None, releases: Releases, source: str, testing: bool,
     skip_bad_lines: bool, keep_hot: int | None = None,
+    facts: audit_store.BuildFacts | None = None,
 ) -> AuditReport:
     """Load one run's logs as release `release` (`live` with `testing` or no release),
     with a progress bar over their bytes."""
@@ -519,4 +524,4 @@ def store_run(
     with progress.bar(total=total, desc="audit events", unit="B", unit_scale=True) as bar:
         return load_run(conn, logs, matcher, release=name, release_date=date,
                         source=source, testing=testing, skip_bad_lines=skip_bad_lines,
-                        on_progress=bar.update, keep_hot=keep_hot)
+                        on_progress=bar.update, keep_hot=keep_hot, facts=facts)

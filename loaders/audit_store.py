@@ -11,8 +11,10 @@ Imported coverage (apisnoop's published files, loaders/history.py) is a run in s
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -96,6 +98,23 @@ def publish(conn: psycopg.Connection, run: int, release: str, release_date: str 
     row = conn.execute("SELECT audit_run_publish(%s, %s, %s, %s, %s)",
                        (run, release, release_date, events, state)).fetchone()
     return row[0] if row else None
+
+
+@dataclass(frozen=True)
+class BuildFacts:
+    """What a CI build's own files say of it (prow: started.json, finished.json); None
+    where they do not say."""
+
+    build: str | None = None
+    started: dt.datetime | None = None
+    commit: str | None = None
+    result: str | None = None
+
+
+def describe(conn: psycopg.Connection, run: int, facts: BuildFacts) -> None:
+    """Record the build facts of run `run` (audit_run), in the caller's transaction."""
+    conn.execute("UPDATE audit_run SET build = %s, started = %s, commit = %s, result = %s"
+                 " WHERE run = %s", (facts.build, facts.started, facts.commit, facts.result, run))
 
 
 def refresh(conn: psycopg.Connection, *releases: str | None) -> None:

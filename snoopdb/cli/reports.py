@@ -8,7 +8,7 @@ from pathlib import Path
 
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import hint
-from snoopdb.cli.parsing import add_command
+from snoopdb.cli.parsing import add_command, share
 from snoopdb.commands import gate
 from snoopdb.commands.export import export
 from snoopdb.commands.ticket import ticket as mock_ticket
@@ -47,9 +47,11 @@ def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
     """Release-blocking check: do the stable endpoints new in a release have conformance tests?
 
     Fails when a stable, conformance-eligible endpoint new in the release (default: the
-    latest loaded) is hit by no conformance test in the release's audit events; those in
-    the release's pending_eligible_endpoints.yaml may wait. Prints a verdict and its
-    reason for every new endpoint. Exit status: 0 pass, 1 fail, 3 cannot decide (no
+    latest loaded) is hit by no conformance test in the release's audit events (with
+    --min-share S: in less than share S of the release's runs); those in the release's
+    pending_eligible_endpoints.yaml may wait. Prints a verdict and its reason for every
+    new endpoint, and names the flaky ones (a conformance test hit them in some runs
+    only). Exit status: 0 pass, 1 fail, 3 cannot decide (no
     spec, no earlier release to compare with, no audit data, no conformance tests).
 
     Example: snoopdb gate --release 1.36 --junit junit_gate.xml
@@ -57,7 +59,7 @@ def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
     try:
         with ctx.connect() as conn:
             result = gate.run(conn, ctx.fetcher(), Sources(ctx.settings, ctx.releases()),
-                              args.release, args.pending_file)
+                              args.release, args.pending_file, args.min_share)
     except SnoopError as exc:
         if args.debug:
             raise
@@ -82,6 +84,10 @@ def add_gate(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--pending-file", type=Path, metavar="FILE",
                         help="pending_eligible_endpoints.yaml to use instead of the "
                              "release's from the GitHub raw base URL")
+    parser.add_argument("--min-share", type=share, metavar="S",
+                        help="count an endpoint as tested only when a conformance test hit it "
+                             "in at least share S of the release's runs (0 < S <= 1; default: "
+                             "in any run)")
 
 
 def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
