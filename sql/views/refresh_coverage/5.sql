@@ -3,8 +3,10 @@
 -- endpoint (release_test_endpoint_hit): what the stability views read. The rest is
 -- version 4's (refresh_release_coverage and refresh_coverage call this function).
 
+-- work_mem for the time of the function: the aggregates over every run of a release
+-- sort a few hundred thousand rows, which spill to disk at the default 4 MB.
 CREATE OR REPLACE FUNCTION release_summaries_rewrite(rel text) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET work_mem = '128MB' AS $$
 DECLARE
   runs text;
   summary record;
@@ -43,29 +45,32 @@ BEGIN
       FROM public.run_hit
       WHERE run IN (%2$s)
       GROUP BY run, endpoint$q$),
-    -- a run's (test, endpoint) pairs once each, named and counted per job: a test's
-    -- hits of an endpoint may be split by user-agent class
+    -- per job, each test's runs and the runs in which it hit each endpoint; test names
+    -- numbered once for all runs first, so that the aggregate over every run's rows
+    -- groups numbers, not names
     ('release_test_endpoint_hit', $q$
-      WITH pair AS (
-        SELECT DISTINCT run, test, endpoint
-        FROM public.run_hit
-        WHERE run IN (%2$s) AND test IS NOT NULL
-      ), hit AS (
-        SELECT r.job, t.name, p.endpoint, count(*)::integer AS runs
-        FROM pair p
-        JOIN public.run_test t ON t.run = p.run AND t.test = p.test
-        JOIN public.audit_run r ON r.run = p.run
-        GROUP BY r.job, t.name, p.endpoint
-      ), ran AS (
-        SELECT r.job, t.name, count(*)::integer AS runs
+      WITH name AS MATERIALIZED (
+        SELECT name, row_number() OVER () AS id
+        FROM (SELECT DISTINCT name FROM public.run_test WHERE run IN (%2$s)) AS distinct_name
+      ), ran AS MATERIALIZED (
+        SELECT t.run, t.test, r.job, n.id
         FROM public.run_test t
         JOIN public.audit_run r ON r.run = t.run
+        JOIN name n ON n.name = t.name
         WHERE t.run IN (%2$s)
-        GROUP BY r.job, t.name
+      ), hit AS (
+        SELECT ran.job, ran.id, h.endpoint, count(DISTINCT h.run)::integer AS runs
+        FROM public.run_hit h
+        JOIN ran ON ran.run = h.run AND ran.test = h.test
+        WHERE h.run IN (%2$s)
+        GROUP BY ran.job, ran.id, h.endpoint
+      ), runs_ran AS (
+        SELECT job, id, count(*)::integer AS runs FROM ran GROUP BY job, id
       )
-      SELECT %1$L, hit.job, hit.name, hit.endpoint, ran.runs, hit.runs
+      SELECT %1$L, hit.job, n.name, hit.endpoint, runs_ran.runs, hit.runs
       FROM hit
-      JOIN ran USING (job, name)$q$)) AS s(name, query)
+      JOIN runs_ran USING (job, id)
+      JOIN name n USING (id)$q$)) AS s(name, query)
   LOOP
     part := public.release_partition(summary.name, rel);
     EXECUTE format('DROP TABLE IF EXISTS summaries.%I', part);
