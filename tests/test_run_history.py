@@ -157,6 +157,25 @@ def test_three_builds_one_flaky_endpoint(loaded, gcs, tmp_path, capsys) -> None:
                          "  - createCoreV1NamespacedConfigMap: tested → not hit; by " + OTHER,
                          f"  - {FLAKY}: conformance → not hit; by {CONFORMANCE}"]
 
+    # the export: each run, and the endpoint's stability
+    assert main(["export", "--out", str(tmp_path / "out")]) == 0
+    capsys.readouterr()
+    exported = json.loads((tmp_path / "out" / "runs.json").read_text())
+    assert [(r["build"], r["started"], r["result"], r["state"], r["conf_tested_stable"])
+            for r in exported] == [
+        ("1001", "2026-06-11T12:13:20Z", "SUCCESS", "compact", 2),
+        ("1002", "2026-06-11T15:00:00Z", "FAILURE", "compact", 1),
+        ("1003", "2026-06-11T17:46:40Z", "SUCCESS", "hot", 2)]
+    stability = json.loads((tmp_path / "out" / "stability.json").read_text())
+    assert stability["min_share"] == 1
+    assert [(e["endpoint"], e["runs"], e["runs_conf_hit"]) for e in stability["endpoints"]
+            if e["flaky"]] == [(FLAKY, 3, 2)]
+    assert stability["tests"] == [{"release": "1.36.0", "job": PROW, "test": OTHER,
+                                   "endpoint": "createCoreV1NamespacedConfigMap",
+                                   "runs_test_ran": 3, "runs_hit": 1},
+                                  {"release": "1.36.0", "job": PROW, "test": CONFORMANCE,
+                                   "endpoint": FLAKY, "runs_test_ran": 3, "runs_hit": 2}]
+
     # the gate: with --min-share 1.0 the endpoint is untested, and named flaky either way
     pending = tmp_path / "pending.yaml"
     pending.write_text("[]\n")
