@@ -155,9 +155,12 @@ def system_actors(endpoints: list[Endpoint], version: str) -> list[Actor]:
 
 
 def audit_lines(endpoints: list[Endpoint], actors: list[Actor], events: int, seed: int,
-                hits: collections.Counter[tuple[str, str | None, bool, bool]]) -> Iterator[str]:
+                hits: collections.Counter[tuple[str, str | None, bool, bool]],
+                every_call: bool = False) -> Iterator[str]:
     """`events` rows of a hot run's table (audit_store.EVENT_COLUMNS) in COPY text
-    format; counts each mapped one into `hits`."""
+    format; counts each mapped one into `hits`. With `every_call`, the first rows are
+    one call of each actor to each of its endpoints (so that no call is missing from
+    the run by chance), the rest drawn at random."""
     rng = random.Random(seed)
     tests = [a for a in actors if a.test is not None]
     system = [a for a in actors if a.test is None]
@@ -173,12 +176,15 @@ def audit_lines(endpoints: list[Endpoint], actors: list[Actor], events: int, see
                      (a.test, a.test_hit, a.conf_test_hit))
              for a in actors}
     unmapped_actor = system[0]
-    for number, actor in enumerate(rng.choices(population, weights, k=events)):
+    calls = [(a, i) for a in actors for i in a.endpoints] if every_call else []
+    drawn: list[tuple[Actor | None, int | None]] = [
+        (a, None) for a in rng.choices(population, weights, k=max(0, events - len(calls)))]
+    for number, (actor, called) in enumerate([*calls, *drawn]):
         audit_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         if actor is None:
             actor, endpoint, uri, verb = unmapped_actor, None, rng.choice(UNMAPPED_URIS), "get"
         else:
-            endpoint = endpoints[rng.choice(actor.endpoints)]
+            endpoint = endpoints[rng.choice(actor.endpoints) if called is None else called]
             uri, verb = endpoint.uri, endpoint.verb
         ua_json, ua, test, test_hit, conf_test_hit, user, hit_class = fixed[id(actor)]
         if endpoint:

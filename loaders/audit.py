@@ -304,6 +304,7 @@ def load_run(
     on_progress: Callable[[int], None] | None = None,
     keep_hot: int | None = None,
     on_step: Callable[[str], None] | None = None,
+    facts: audit_store.BuildFacts | None = None,
 ) -> AuditReport:
     """Replace the run `source` with the events of `logs` (read in the order given).
 
@@ -312,9 +313,10 @@ def load_run(
     (live tests' table). One transaction: on any error nothing of the run changes.
     Loads of the same run wait for each other. Then, each in a transaction of its
     own, the job's hot runs beyond the newest `keep_hot` (default: the database's
-    setting, else 1) are compacted. `on_progress` gets the number of bytes of events
-    read (uncompressed) since its last call; `on_step` the name of each step done after
-    the reading (FINISH_STEPS), and of the one that follows them: "compaction".
+    setting, else 1) are compacted. `facts` (a CI build's id, start, commit, result)
+    are recorded with the run. `on_progress` gets the number of bytes of events read
+    (uncompressed) since its last call; `on_step` the name of each step done after the
+    reading (FINISH_STEPS), and of the one that follows them: "compaction".
     """
     def done(step: str) -> None:
         if on_step is not None:
@@ -359,13 +361,20 @@ def load_run(
                                         tally.body_rows())
             done("summaries")
             # Raw events win: the release's imported published coverage goes.
-            for (imported,) in conn.execute(
-                    "SELECT source FROM audit_run WHERE release = %s AND state = 'imported'",
-                    (release,)).fetchall():
-                audit_store.drop(conn, imported)
-            previous = audit_store.publish(conn, run, release, release_date, report.events)
+            imported = conn.execute(
+                "SELECT source FROM audit_run WHERE release = %s AND state = 'imported'",
+                (release,)).fetchall()
+            for (other,) in imported:
+                audit_store.drop(conn, other)
+            loaded_before = audit_store.publish(conn, run, release, release_date,
+                                                report.events)
+            if facts is not None:
+                audit_store.describe(conn, run, facts)
             done("indexes")
-            audit_store.refresh(conn, release, previous)
+            if loaded_before is None and not imported:
+                audit_store.add_to_summaries(conn, run)  # the release's runs and one more
+            else:
+                audit_store.refresh(conn, release, loaded_before)
             done("coverage")
             report.summary_seconds = time.monotonic() - summary_started
         loadlog.record(conn, "testing-audit" if testing else "audit", release, source,
@@ -521,6 +530,7 @@ def store_run(
     conn: psycopg.Connection, logs: list[LogFile], matcher: Matcher,
     release: Release | None, releases: Releases, source: str, testing: bool,
     skip_bad_lines: bool, keep_hot: int | None = None,
+    facts: audit_store.BuildFacts | None = None,
 ) -> AuditReport:
     """Load one run's logs as release `release` (`live` with `testing` or no release),
     with a progress bar over their events' bytes and the steps that follow."""
@@ -543,7 +553,8 @@ def store_run(
 
         return load_run(conn, logs, matcher, release=name, release_date=date,
                         source=source, testing=testing, skip_bad_lines=skip_bad_lines,
-                        on_progress=bar.update, keep_hot=keep_hot, on_step=on_step)
+                        on_progress=bar.update, keep_hot=keep_hot, on_step=on_step,
+                        facts=facts)
 
 
 # What a CI load does once its events are read, in the bar: its steps' share, about a

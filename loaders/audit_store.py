@@ -11,8 +11,10 @@ Imported coverage (apisnoop's published files, loaders/history.py) is a run in s
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -98,11 +100,34 @@ def publish(conn: psycopg.Connection, run: int, release: str, release_date: str 
     return row[0] if row else None
 
 
+@dataclass(frozen=True)
+class BuildFacts:
+    """What a CI build's own files say of it (prow: started.json, finished.json); None
+    where they do not say."""
+
+    build: str | None = None
+    started: dt.datetime | None = None
+    commit: str | None = None
+    result: str | None = None
+
+
+def describe(conn: psycopg.Connection, run: int, facts: BuildFacts) -> None:
+    """Record the build facts of run `run` (audit_run), in the caller's transaction."""
+    conn.execute("UPDATE audit_run SET build = %s, started = %s, commit = %s, result = %s"
+                 " WHERE run = %s", (facts.build, facts.started, facts.commit, facts.result, run))
+
+
 def refresh(conn: psycopg.Connection, *releases: str | None) -> None:
     """Rewrite the coverage summaries of `releases` (each once; None skipped)."""
     named = list(dict.fromkeys(r for r in releases if r is not None))
     if named:
         conn.execute("SELECT refresh_release_coverage(VARIADIC %s::text[])", (named,))
+
+
+def add_to_summaries(conn: psycopg.Connection, run: int) -> None:
+    """Add newly loaded `run` to its release's coverage summaries (the rows a rewrite
+    of the release would give, at the cost of one run rather than of all of them)."""
+    conn.execute("SELECT add_run_coverage(%s)", (run,))
 
 
 def drop(conn: psycopg.Connection, source: str) -> tuple[str, int] | None:

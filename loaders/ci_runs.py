@@ -1,15 +1,18 @@
 """Prow CI runs on GCS: which build to load, where its audit logs are, which version it
-ran, and loading its logs as one run."""
+ran and when, and loading its logs as one run; or the newest builds of a job, each a
+run of its own."""
 
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Callable
-from dataclasses import dataclass
+import datetime as dt
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from snoopdb.loaders import audit, spec
+from snoopdb.loaders import audit, audit_store, spec
 from snoopdb.loaders.gcs import Blob, Bucket, json_object
 from snoopdb.loaders.github import KUBERNETES, SPEC_PATH, Sources
 
@@ -28,11 +31,17 @@ DEFAULT_JOBS = (
 PROW_VIEW = "https://prow.k8s.io/view/gs"
 MAX_BUILDS_BACK = 50
 DOWNLOAD_THREADS = 4
+# A start or finish time before prow existed, or past the year 9999, is no time.
+EARLIEST_TIME = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+LATEST_TIME = dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc)
+# started.json and finished.json values kept as text: a result, a commit.
+MAX_FACT_LENGTH = 200
 
 
 @dataclass(frozen=True)
 class Run:
-    """One build of a job: its audit logs (oldest first) and the version it tested."""
+    """One build of a job: its audit logs (oldest first), the version it tested, and
+    what its started.json and finished.json say of it."""
 
     bucket: str
     job: str
@@ -40,10 +49,44 @@ class Run:
     version: str
     commit: str | None
     logs: tuple[Blob, ...]
+    started: dt.datetime | None = None
+    result: str | None = None
 
     @property
     def source(self) -> str:
-        return f"{PROW_VIEW}/{self.bucket}/logs/{self.job}/{self.build}"
+        return source_of(self.bucket, self.job, self.build)
+
+    @property
+    def facts(self) -> audit_store.BuildFacts:
+        return audit_store.BuildFacts(self.build, self.started, self.commit, self.result)
+
+
+def source_of(bucket: str, job: str, build: str) -> str:
+    """The source a run of `job` at `build` is stored under: its prow URL."""
+    return f"{PROW_VIEW}/{bucket}/logs/{job}/{build}"
+
+
+def prow_time(value: object) -> dt.datetime | None:
+    """A started.json or finished.json `timestamp` (seconds since the epoch) as a UTC
+    time; None for anything else (a string, a boolean, a time before 2000 or after 9999)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if not EARLIEST_TIME.timestamp() <= value <= LATEST_TIME.timestamp():
+        return None
+    return dt.datetime.fromtimestamp(value, dt.timezone.utc)
+
+
+def prow_text(value: object) -> str | None:
+    """A started.json or finished.json text value (a result, a commit); None when it is
+    not text, empty, longer than MAX_FACT_LENGTH or holds a control character."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or len(text) > MAX_FACT_LENGTH or any(ord(c) < 32 or c == "\x7f" for c in text):
+        return None
+    return text
 
 
 def rotation_key(name: str) -> tuple[bool, str]:
@@ -100,31 +143,70 @@ def _json(bucket: Bucket, name: str) -> dict:
     return json_object(bucket.read(name), bucket.url(name))
 
 
-def _version_and_commit(bucket: Bucket, job: str, build_prefix: str) -> tuple[str, str | None]:
+def _optional_json(bucket: Bucket, name: str) -> dict | None:
+    """A build's JSON file, None when it has none (finished.json: still running)."""
+    try:
+        return _json(bucket, name)
+    except NotFound:
+        return None
+
+
+@dataclass(frozen=True)
+class BuildFiles:
+    """A build's started.json and finished.json (None: it has none)."""
+
+    started: dict | None
+    finished: dict | None
+
+    @classmethod
+    def read(cls, bucket: Bucket, build_prefix: str) -> BuildFiles:
+        return cls(_optional_json(bucket, build_prefix + "started.json"),
+                   _optional_json(bucket, build_prefix + "finished.json"))
+
+    @property
+    def start(self) -> dt.datetime | None:
+        """When the build started, as its started.json says."""
+        return prow_time((self.started or {}).get("timestamp"))
+
+    @property
+    def result(self) -> str | None:
+        """SUCCESS, FAILURE, … as its finished.json says; None while it runs."""
+        return prow_text((self.finished or {}).get("result"))
+
+    @property
+    def repo_commit(self) -> str | None:
+        return prow_text((self.started or {}).get("repo-commit"))
+
+
+def _version_and_commit(bucket: Bucket, job: str, build_prefix: str,
+                        files: BuildFiles) -> tuple[str, str | None]:
     """The build's version (`v1.37.0-alpha.1.123+1b23e20abc`) and the commit it ran."""
     if job == "ci-kubernetes-audit-kind-conformance":
         version = bucket.read(
             build_prefix + "artifacts/logs/kind-control-plane/kubernetes-version.txt"
         ).decode().strip()
-        commit: str | None
-        try:
-            commit = _json(bucket, build_prefix + "started.json").get("repo-commit")
-        except NotFound:
-            commit = None
-        return version, commit or commit_of_version(version)
-    finished = _json(bucket, build_prefix + "finished.json")
-    metadata = finished.get("metadata") or {}
-    found = metadata.get("job-version") or finished.get("job-version") or finished.get("version")
+        return version, files.repo_commit or commit_of_version(version)
+    name = build_prefix + "finished.json"
+    if files.finished is None:
+        raise NotFound(f"{bucket.url(name)}: not found (404): the build has not finished")
+    metadata = files.finished.get("metadata") or {}
+    found = (metadata.get("job-version") if isinstance(metadata, dict) else None) \
+        or files.finished.get("job-version") or files.finished.get("version")
     if not found:
-        raise FetchError(f"{bucket.url(build_prefix + 'finished.json')}: no job-version")
+        raise FetchError(f"{bucket.url(name)}: no job-version")
     return str(found), commit_of_version(str(found))
 
 
 def _result(bucket: Bucket, build_prefix: str) -> str | None:
-    try:
-        return _json(bucket, build_prefix + "finished.json").get("result")
-    except NotFound:
-        return None  # still running
+    finished = _optional_json(bucket, build_prefix + "finished.json")
+    return prow_text((finished or {}).get("result"))
+
+
+def job_builds(bucket: Bucket, job: str) -> list[int]:
+    """The build ids of `job` in the bucket, newest first."""
+    _, prefixes = bucket.list(f"logs/{job}/", delimiter="/")
+    return sorted((int(p.rstrip("/").rsplit("/", 1)[-1]) for p in prefixes
+                   if p.rstrip("/").rsplit("/", 1)[-1].isdigit()), reverse=True)
 
 
 def latest_successful_build(bucket: Bucket, job: str) -> str:
@@ -132,9 +214,7 @@ def latest_successful_build(bucket: Bucket, job: str) -> str:
     latest = bucket.read(f"logs/{job}/latest-build.txt").decode().strip()
     if _result(bucket, f"logs/{job}/{latest}/") == "SUCCESS":
         return latest
-    _, prefixes = bucket.list(f"logs/{job}/", delimiter="/")
-    builds = sorted((int(p.rstrip("/").rsplit("/", 1)[-1]) for p in prefixes
-                     if p.rstrip("/").rsplit("/", 1)[-1].isdigit()), reverse=True)
+    builds = job_builds(bucket, job)
     older = [b for b in builds if b < int(latest)] if latest.isdigit() else builds
     for build in older[:MAX_BUILDS_BACK]:
         if _result(bucket, f"logs/{job}/{build}/") == "SUCCESS":
@@ -148,11 +228,13 @@ def resolve_run(bucket: Bucket, job: str, build: str | None = None) -> Run:
     """The run of `job` at `build` (default: the latest successful one)."""
     build = build or latest_successful_build(bucket, job)
     prefix = f"logs/{job}/{build}/"
-    version, commit = _version_and_commit(bucket, job, prefix)
+    files = BuildFiles.read(bucket, prefix)
+    version, commit = _version_and_commit(bucket, job, prefix, files)
     logs = LAYOUTS.get(job, _any_audit_logs)(bucket, prefix)
     if not logs:
         raise NotFound(f"{bucket.url(prefix)}: no audit logs in the artifacts of this build")
-    return Run(bucket.name, job, build, version, commit, rotation_order(logs))
+    return Run(bucket.name, job, build, version, commit, rotation_order(logs), files.start,
+               files.result)
 
 
 def load_ci_run(
@@ -174,8 +256,16 @@ def load_ci_run(
     loaded (from the run's commit, else master) if it is not loaded yet.
     """
     bucket = Bucket(fetcher, settings.gcs_url, bucket_name)
-    run = resolve_run(bucket, job, build)
+    return _load(conn, fetcher, settings, releases, bucket, resolve_run(bucket, job, build),
+                 skip_bad_lines, keep_hot)
+
+
+def _load(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings, releases: Releases,
+          bucket: Bucket, run: Run, skip_bad_lines: bool,
+          keep_hot: int | None) -> audit.AuditReport:
+    """Download the logs of `run` (four at a time, cached) and load them as one run."""
     release = release_of_version(run.version)
+    job = run.job
     total = sum(blob.size for blob in run.logs)
     with progress.bar(total=total, desc=f"download {job}", unit="B", unit_scale=True) as bar, \
             concurrent.futures.ThreadPoolExecutor(DOWNLOAD_THREADS) as pool:
@@ -189,8 +279,106 @@ def load_ci_run(
     logs = [audit.LogFile(path, bucket.url(blob.name))
             for path, blob in zip(paths, run.logs, strict=True)]
     report = audit.store_run(conn, logs, matcher, release, releases, run.source, False,
-                             skip_bad_lines, keep_hot)
+                             skip_bad_lines, keep_hot, run.facts)
     report.spec = release_spec
+    return report
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A build of a job a history load did not load, and why."""
+
+    job: str
+    build: str
+    why: str
+
+
+@dataclass
+class HistoryReport:
+    """What a load of a job's newest builds did: the runs loaded (oldest first), the
+    builds passed over, and the builds it looked at."""
+
+    job: str
+    audits: list[audit.AuditReport] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    chosen: list[str] = field(default_factory=list)
+
+
+def finished_builds(bucket: Bucket, job: str, last: int | None = None,
+                    since: dt.datetime | None = None) -> Iterator[tuple[str, BuildFiles]]:
+    """The newest finished builds of `job` (their finished.json says a result), newest
+    first: the `last` newest, those started since `since`, or both (at least one). A
+    build without a start time counts from its finish. Builds still running are
+    passed over; with `last`, at most MAX_BUILDS_BACK of them."""
+    assert last is not None or since is not None
+    builds = job_builds(bucket, job)
+    if not builds:
+        raise NotFound(f"{bucket.url(f'logs/{job}/')}: no builds of job {job}")
+    found = running = 0
+    for build in builds:
+        if last is not None and (found >= last or running > MAX_BUILDS_BACK):
+            return
+        files = BuildFiles.read(bucket, f"logs/{job}/{build}/")
+        if files.result is None:
+            running += 1
+            continue
+        if since is not None:
+            when = files.start or prow_time((files.finished or {}).get("timestamp"))
+            if when is None:
+                continue
+            if when < since:
+                return  # build ids grow with time: every older build is older still
+        found += 1
+        yield str(build), files
+
+
+def load_ci_history(
+    conn: psycopg.Connection,
+    fetcher: Fetcher,
+    settings: Settings,
+    releases: Releases,
+    bucket_name: str,
+    job: str,
+    *,
+    last: int | None = None,
+    since: dt.datetime | None = None,
+    skip_bad_lines: bool = False,
+    keep_hot: int | None = None,
+    on_run: Callable[[audit.AuditReport], None] | None = None,
+    on_skip: Callable[[Skipped], None] | None = None,
+) -> HistoryReport:
+    """Load the newest finished builds of `job` (see finished_builds), each as a run of
+    its own, oldest first; builds loaded before, and builds with no audit logs, are
+    passed over. Each run is its own transaction, and the job's runs beyond the newest
+    kept hot are compacted after each (audit.load_run): a failure keeps the runs
+    loaded before it. `on_run` hears of each run loaded, `on_skip` of each build
+    passed over."""
+    bucket = Bucket(fetcher, settings.gcs_url, bucket_name)
+    report = HistoryReport(job)
+
+    def skip(build: str, why: str) -> None:
+        report.skipped.append(Skipped(job, build, why))
+        if on_skip:
+            on_skip(report.skipped[-1])
+
+    chosen = list(finished_builds(bucket, job, last, since))
+    report.chosen = [build for build, _ in chosen]
+    loaded = {row[0] for row in conn.execute(
+        "SELECT source FROM audit_run WHERE source = ANY(%s) AND state IN ('hot', 'compact')",
+        ([source_of(bucket.name, job, build) for build, _ in chosen],))}
+    for build, _ in reversed(chosen):
+        if source_of(bucket.name, job, build) in loaded:
+            skip(build, "already loaded")
+            continue
+        try:
+            run = resolve_run(bucket, job, build)
+        except NotFound as exc:
+            skip(build, str(exc))
+            continue
+        report.audits.append(_load(conn, fetcher, settings, releases, bucket, run,
+                                   skip_bad_lines, keep_hot))
+        if on_run:
+            on_run(report.audits[-1])
     return report
 
 

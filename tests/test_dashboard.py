@@ -437,7 +437,13 @@ def test_odd_parameters_are_never_a_500(coverage, url, query: str) -> None:
 
 
 def test_endpoint_page(coverage, url) -> None:
-    assert get(url, f"/api/endpoints/{A}") == {
+    document = get(url, f"/api/endpoints/{A}")
+    # its coverage across runs: one run per release here (test_runs_browser has more)
+    runs = document.pop("runs")
+    assert [(s["release"], s["runs"], s["runs_hit"]) for s in runs["stability"]] == [
+        (r, 1, 1) for r in ("1.10.0", "1.10.0", "1.9.0", "1.7.0")]
+    assert {t["test"] for t in runs["tests"]} == {C1, C2, N1}
+    assert document == {
         "endpoint": A, "level": "stable", "category": "core", "path": "/api/v1/namespaces/{name}",
         "description": "read the specified Namespace", "kind": "Namespace", "version": "v1",
         "group": "", "action": "get",

@@ -192,7 +192,8 @@ INELIGIBLE_ENDPOINTS = [{"endpoint": STATUS, "reason": "pending deprecation",
                          "link": "https://github.com/kubernetes/kubernetes/pull/1"}]
 FILES = ["1.36.0.json", "conformance-progress.json", "conformance-coverage-per-release.json",
          "conformance-endpoints.json", "ineligible_endpoints.json", "new-endpoints.json",
-         "releases.yaml", "untested-endpoints.txt", "1.36.0-fields.json"]
+         "releases.yaml", "untested-endpoints.txt", "1.36.0-fields.json", "runs.json",
+         "stability.json"]
 
 
 def formatted(document: object) -> str:

@@ -477,3 +477,30 @@ def test_concurrent_reloads_of_different_runs_both_swap(conn, matcher, database_
     assert errors == []
     assert conn.execute("SELECT source, count(*) FROM audit_event GROUP BY 1 ORDER BY 1"
                         ).fetchall() == [(s, 1_500) for s in sources]
+
+
+SUMMARIES = ("release_endpoint_hit", "release_test_hit", "release_field_hit",
+             "release_body_hit", "release_run_hit", "release_test_endpoint_hit")
+
+
+def summaries(conn: psycopg.Connection) -> dict[str, list[tuple]]:
+    return {table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+            for table in SUMMARIES}
+
+
+def test_a_new_run_is_added_to_its_releases_summaries_as_a_rewrite_would(
+        conn, matcher, tmp_path) -> None:
+    """Runs of two jobs, tests that hit different endpoints from run to run, bodies:
+    the summaries each load merges in are those a rewrite from every run gives."""
+    body = {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "i"}]}}
+    for number, (job, build) in enumerate(((GCE, 1), (KIND, 1), (GCE, 2), (GCE, 3))):
+        made = events(600 + 100 * number, number)
+        for event in made[number::4]:
+            event.update(verb="create", requestURI="/api/v1/namespaces/ns/pods",
+                         requestObject=body)
+        load(conn, matcher, write(tmp_path / f"{number}.log", made),
+             PROW.format(job=job, build=build))
+        added = summaries(conn)
+        conn.execute("SELECT refresh_coverage()")
+        assert summaries(conn) == added, f"after run {number + 1}"
+    assert all(rows for rows in added.values())

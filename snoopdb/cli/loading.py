@@ -9,7 +9,14 @@ from pathlib import Path
 
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import EXIT_FAILED, EXIT_OK
-from snoopdb.cli.parsing import add_command, from_option, release_name, whole_number
+from snoopdb.cli.parsing import (
+    add_command,
+    from_option,
+    positive_number,
+    release_name,
+    utc_time,
+    whole_number,
+)
 from snoopdb.commands import compare
 from snoopdb.commands.load import (
     LOAD_PARTS,
@@ -24,7 +31,7 @@ from snoopdb.core.errors import ReleaseError, UsageError
 from snoopdb.core.releases import Release, Releases
 from snoopdb.loaders import history
 from snoopdb.loaders.audit import AuditReport
-from snoopdb.loaders.ci_runs import DEFAULT_BUCKET, DEFAULT_JOBS
+from snoopdb.loaders.ci_runs import DEFAULT_BUCKET, DEFAULT_JOBS, Skipped
 
 
 def cmd_load(args: argparse.Namespace, ctx: Context) -> int:
@@ -32,14 +39,17 @@ def cmd_load(args: argparse.Namespace, ctx: Context) -> int:
 
     The specs of every release up to it that are not loaded yet,
     its conformance.yaml and ineligible endpoints, and audit events — local logs
-    (--audit-log), a named CI run (--job/--build), or, for the newest release, the
-    latest successful runs of the default CI jobs. For a past release with no run
+    (--audit-log), a named CI run (--job/--build), the newest finished builds of a
+    job, each a run of its own (--last N and/or --since DATE; builds loaded before
+    are passed over), or, for the newest release, the latest successful runs of the
+    default CI jobs (or with --last/--since their newest builds). For a past release with no run
     named, whose CI logs are gone, apisnoop's published coverage of it and of every
     release before it is imported instead (unless --no-history); --history imports
     it whatever the release (default: up to the newest). Raw events always win over
     published coverage.
 
     Example: snoopdb load --release 1.20
+    Example: snoopdb load --release 1.36 --only audit --job ci-kubernetes-e2e-gci-gce --last 10
     """
     parts = args.only or PARTS
     if args.release is None and not (args.history or "history" in parts):
@@ -48,6 +58,9 @@ def cmd_load(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError("--testing applies to local logs: name them with --audit-log")
     if args.build and len(args.job or []) != 1:
         raise UsageError("--build needs exactly one --job")
+    if (args.last is not None or args.since is not None) and args.build:
+        raise UsageError("--last and --since load a job's newest builds, --build one build: "
+                         "choose one")
     history_folder = _history_folder(args)
     releases = ctx.releases(args.from_dir)
     release = _resolve(releases, args.release) if args.release else None
@@ -57,7 +70,8 @@ def cmd_load(args: argparse.Namespace, ctx: Context) -> int:
     options = LoadOptions(
         release=release, parts=parts,
         from_dir=args.from_dir, audit_logs=args.audit_log or (), testing=args.testing,
-        jobs=args.job or (), build=args.build, bucket=args.bucket,
+        jobs=args.job or (), build=args.build, last=args.last, since=args.since,
+        bucket=args.bucket,
         skip_bad_lines=args.skip_bad_lines, history=args.history, no_history=args.no_history,
         history_folder=history_folder, keep_hot=args.keep_hot)
     with ctx.connect(migrate=True) as conn:
@@ -135,6 +149,9 @@ class _LoadPrinter(LoadListener):
         for source, events in report.compacted:
             print(f"compacted {source} ({events:,} events): an older run of the same job")
 
+    def skipped(self, skipped: Skipped) -> None:
+        print(f"build {skipped.build} of {skipped.job}: skipped, {skipped.why}")
+
 
 def _parts(only: str) -> tuple[str, ...]:
     """An argparse type: the comma-separated parts of --only."""
@@ -164,6 +181,14 @@ def add_load(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--job", action="append", help="prow job to load (repeatable; default "
                         "for the newest release: " + ", ".join(DEFAULT_JOBS) + ")")
     parser.add_argument("--build", help="build ID of --job (default: its latest successful one)")
+    parser.add_argument("--last", type=positive_number, metavar="N",
+                        help="load the N newest finished builds of each --job (or default "
+                             "job; any result), each a run of its own, oldest first; builds "
+                             "loaded before are passed over")
+    parser.add_argument("--since", type=utc_time, metavar="DATE",
+                        help="load the finished builds of each --job started since DATE "
+                             "(2026-06-01, or 2026-06-01T12:00:00Z; UTC), each a run of its own"
+                             " (with --last: at most N of them)")
     parser.add_argument("--bucket", default=DEFAULT_BUCKET, help="GCS bucket of the prow logs")
     parser.add_argument("--skip-bad-lines", action="store_true",
                         help="count malformed log lines instead of failing the run's load")

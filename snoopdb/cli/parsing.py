@@ -5,7 +5,9 @@ docstring; and the types of the values several commands take (release, port)."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import inspect
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
@@ -107,3 +109,32 @@ def from_option(parser: argparse.ArgumentParser) -> None:
                              "published coverage included) from DIR, a mirror made by `snoopdb "
                              "mirror`, instead of the network: DIR/kubernetes/kubernetes/<ref>/"
                              "<path>, DIR/kubernetes-sigs/apisnoop/main/resources/coverage/")
+
+
+def positive_number(text: str) -> int:
+    """argparse type: a whole number, 1 or more."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number (1 or more), not {text!r}")
+    return int(text)
+
+
+def share(text: str) -> float:
+    """argparse type: a share of runs, above 0 and at most 1 (0.8, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a share above 0 and at most 1, not {text!r}")
+    return value
+
+
+def utc_time(text: str) -> dt.datetime:
+    """argparse type: a date (midnight UTC) or an ISO 8601 time (UTC unless it says)."""
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date or time such as 2026-06-01 or 2026-06-01T12:00:00Z, not {text!r}"
+        ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.timezone.utc)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import hint
-from snoopdb.cli.parsing import add_command, from_option, release_name
+from snoopdb.cli.parsing import add_command, from_option, release_name, share
 from snoopdb.commands import gate
 from snoopdb.commands.export import export
 from snoopdb.commands.ticket import ticket as mock_ticket
@@ -50,17 +50,20 @@ def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
 
     Fails when a stable, conformance-eligible endpoint new in the release (default: the
     newest loaded release with coverage data) is hit by no conformance test in the
-    release's audit events; those in the release's pending_eligible_endpoints.yaml may
-    wait. Prints a verdict and its reason for every new endpoint (--json: the whole
-    result as JSON). Exit status: 0 pass, 1 fail, 3 cannot decide (no spec, no earlier
-    release to compare with, no audit data, no conformance tests, no pending list).
+    release's audit events (with --min-share S: in less than share S of the release's
+    runs); those in the release's pending_eligible_endpoints.yaml may wait. Prints a
+    verdict and its reason for every new endpoint, and names the flaky ones (a
+    conformance test hit them in some runs only; --json: the whole result as JSON).
+    Exit status: 0 pass, 1 fail, 3 cannot decide (no spec, no earlier release to
+    compare with, no audit data, no conformance tests, no pending list).
 
     Example: snoopdb gate --release 1.36 --junit junit_gate.xml
     """
     try:
         with ctx.connect() as conn:
             sources = Sources(ctx.settings, ctx.releases(args.from_dir), args.from_dir)
-            result = gate.run(conn, ctx.fetcher(), sources, args.release, args.pending_file)
+            result = gate.run(conn, ctx.fetcher(), sources, args.release, args.pending_file,
+                              args.min_share)
     except ConfigError:
         raise  # a setting or option to correct: an error, not a verdict
     except SnoopError as exc:
@@ -95,6 +98,10 @@ def add_gate(sub: argparse._SubParsersAction) -> None:
                         help="pending_eligible_endpoints.yaml to use instead of the "
                              "release's from the GitHub raw base URL")
     from_option(parser)
+    parser.add_argument("--min-share", type=share, metavar="S",
+                        help="count an endpoint as tested only when a conformance test hit it "
+                             "in at least share S of the release's runs (0 < S <= 1; default: "
+                             "in any run)")
 
 
 def cmd_export(args: argparse.Namespace, ctx: Context) -> int:

@@ -1,4 +1,5 @@
-"""`snoopdb runs`: the loaded CI runs, listed, dropped, pruned, compacted and heated."""
+"""`snoopdb runs`: the loaded CI runs, listed, dropped, pruned, compacted and heated,
+two of them compared; the database's settings for runs."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import argparse
 import json
 
 from snoopdb.cli.context import Context
-from snoopdb.cli.parsing import add_command, whole_number
+from snoopdb.cli.parsing import add_command, share, whole_number
 from snoopdb.commands import runs
+from snoopdb.db.runs import RunDiff, RunRef, iso_time
 
 
 def _size(size: float) -> str:
@@ -149,6 +151,72 @@ def cmd_runs_keep_hot(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def cmd_runs_min_share(args: argparse.Namespace, ctx: Context) -> int:
+    """Show, or set for this database, the share of runs in which a conformance test must
+    hit an endpoint for conformance.stable_coverage and stable_progress to count it.
+
+    1.0 (the default): in every run of the release. A session may override it with
+    `SET snoopdb.min_share = 0.8`. The views that reproduce apisnoop's published pages
+    keep apisnoop's rule.
+
+    Example: snoopdb runs min-share 0.9
+    """
+    with ctx.connect() as conn:
+        if args.share is not None:
+            runs.set_min_share(conn, args.share)
+        current = runs.min_share_setting(conn)
+    print(f"an endpoint is conformance-tested when hit by a conformance test in at least "
+          f"{current:g} of the runs" + (" from now on" if args.share is not None else ""))
+    return 0
+
+
+def _about(label: str, run: RunRef) -> str:
+    started = iso_time(run.started)
+    return (f"{label}: {run.name} ({run.release}, {run.events:,} events"
+            + (f", started {started}" if started else "") + f") {run.source}")
+
+
+def _print_changes(title: str, changes: list[tuple[bool, str, tuple[str, ...]]]) -> None:
+    """`changes` as (gained, what, the tests responsible): gained ones first."""
+    gained = sum(change[0] for change in changes)
+    print(f"{title}: {gained} gained, {len(changes) - gained} lost")
+    for is_gained, what, tests in sorted(changes, key=lambda change: not change[0]):
+        print(f"  {'+' if is_gained else '-'} {what}"
+              + (f"; by {', '.join(tests)}" if tests else ""))
+
+
+def _print_diff(diff: RunDiff) -> None:
+    print(_about("A", diff.a))
+    print(_about("B", diff.b))
+    _print_changes("endpoints", [(c.gained, f"{c.endpoint}: {c.was} → {c.now}", c.tests)
+                                 for c in diff.endpoints])
+    _print_changes("tests", [(c.gained, f"{c.test} ({_plural(c.endpoints, 'endpoint')})", ())
+                             for c in diff.tests])
+    _print_changes("body fields", [(c.gained, f"{c.endpoint} {c.field}", c.tests)
+                                   for c in diff.fields])
+
+
+def cmd_runs_diff(args: argparse.Namespace, ctx: Context) -> int:
+    """What changed from run A to run B: endpoints, tests and body fields gained and lost.
+
+    Each run is named by its source (as `snoopdb runs` lists it) or as JOB#BUILD. An
+    endpoint is listed when its state differs — conformance (hit by a [Conformance]
+    user agent), tested (by a test), hit (by other user agents only), not hit — with
+    the tests that brought it to the higher state; tests that ran in one run only;
+    body fields a test set in one run only, with those tests. The review aid for a
+    test pull request's e2e run against the periodic job's.
+
+    Example: snoopdb runs diff ci-kubernetes-e2e-gci-gce#2065 ci-kubernetes-e2e-gci-gce#2066
+    """
+    with ctx.connect() as conn:
+        diff = runs.diff_runs(conn, args.a, args.b)
+    if args.json:
+        print(json.dumps(diff.as_json(), indent=2))
+    else:
+        _print_diff(diff)
+    return 0
+
+
 def add_runs(sub: argparse._SubParsersAction) -> None:
     parser = add_command(sub, "runs", cmd_runs)
     parser.add_argument("--json", action="store_true", help="the runs as JSON")
@@ -166,3 +234,10 @@ def add_runs(sub: argparse._SubParsersAction) -> None:
     keep_hot = add_command(runs_sub, "keep-hot", cmd_runs_keep_hot)
     keep_hot.add_argument("count", nargs="?", type=whole_number, metavar="N",
                           help="runs of each job to keep hot (0 or more)")
+    min_share = add_command(runs_sub, "min-share", cmd_runs_min_share)
+    min_share.add_argument("share", nargs="?", type=share, metavar="S",
+                           help="share of runs, above 0 and at most 1")
+    diff = add_command(runs_sub, "diff", cmd_runs_diff)
+    diff.add_argument("a", metavar="A", help="the run compared from: source or JOB#BUILD")
+    diff.add_argument("b", metavar="B", help="the run compared to: source or JOB#BUILD")
+    diff.add_argument("--json", action="store_true", help="the diff as JSON")

@@ -1,7 +1,9 @@
 """`snoopdb export`: the coverage files the apisnoop web app reads (apisnoop's
 resources/coverage/ folder), written from the views by sql/queries/export.sql and
 progress_totals.sql, read in one snapshot; and `<release>-fields.json`, the
-release's request-body field coverage (export_fields.sql), which apisnoop never had.
+release's request-body field coverage (export_fields.sql), which apisnoop never had;
+`runs.json` and `stability.json`, coverage per run and its stability across the runs
+of each job (export_runs.sql).
 
 Output is deterministic: keys sorted, rows in a fixed order, so two exports of the
 same data are byte-identical and diffs between exports show only real changes.
@@ -33,6 +35,8 @@ UNTESTED_FILE = "untested-endpoints.txt"
 # comment saying so (an empty list would read "every endpoint tested")
 NO_DATA = "no data"
 FIELDS_SUFFIX = "-fields.json"
+RUNS_FILE = "runs.json"
+STABILITY_FILE = "stability.json"
 
 
 @dataclass(frozen=True)
@@ -49,10 +53,11 @@ def render_json(document: Any) -> str:
 def export(conn: psycopg.Connection, out_dir: Path,
            release: str | None = None) -> list[ExportedFile]:
     """Write `<release>.json` (default: the latest loaded release), the conformance
-    files, `new-endpoints.json`, `releases.yaml`, `untested-endpoints.txt` and
-    `<release>-fields.json` into `out_dir`; returns what was written. A release
-    without coverage data is exported as unknown: null flags and counts, `"coverage":
-    "no data"`, and a `# no data: ...` line for the untested list.
+    files, `new-endpoints.json`, `releases.yaml`, `untested-endpoints.txt`,
+    `<release>-fields.json`, `runs.json` and `stability.json` into `out_dir`; returns
+    what was written. A release without coverage data is exported as unknown: null
+    flags and counts, `"coverage": "no data"`, and a `# no data: ...` line for the
+    untested list.
 
     Each file appears whole or not at all (written aside, then renamed).
     """
@@ -76,7 +81,8 @@ def render(conn: psycopg.Connection, release: str | None = None) -> dict[str, st
         if not has_spec:
             raise NoSpecLoaded(name)
         fields = conn.execute(query("export_fields.sql"), {"release": name}).fetchone()
-    assert fields is not None
+        across_runs = conn.execute(query("export_runs.sql")).fetchone()
+    assert fields is not None and across_runs is not None
     contents = {f"{name}.json": render_json(release_coverage)}
     contents[PROGRESS_FILE] = render_json(
         [{"release": release, "total": totals} for release, totals in progress.items()])
@@ -88,6 +94,7 @@ def render(conn: psycopg.Connection, release: str | None = None) -> dict[str, st
                                "is unknown\n" if coverage == NO_DATA else
                                "".join(f"{endpoint}\n" for endpoint in untested))
     contents[f"{name}{FIELDS_SUFFIX}"] = render_json(fields[0])
+    contents[RUNS_FILE], contents[STABILITY_FILE] = (render_json(doc) for doc in across_runs)
     return contents
 
 

@@ -41,6 +41,7 @@ class Verdict:
     `verdict` is one of untested (fails the gate), pending, tested, ineligible,
     deprecated, not stable. `api_group` is set for a group's versionless discovery
     operation, whose `level` is that of the most mature of `group_versions`.
+    `conformance_runs` of the release's `runs` had a conformance test hit it.
     """
 
     endpoint: str
@@ -55,10 +56,20 @@ class Verdict:
     ineligible_link: str | None
     api_group: str | None
     group_versions: tuple[str, ...]
+    conformance_runs: int = 0
+    runs: int = 0
 
     @property
     def eligible(self) -> bool:
         return self.verdict in ELIGIBLE
+
+    @property
+    def flaky(self) -> bool:
+        """A conformance test hit it in some of the release's runs, not all."""
+        return 0 < self.conformance_runs < self.runs
+
+    def _runs(self) -> str:
+        return f"{self.conformance_runs} of {_count(self.runs, 'run')}"
 
     def why(self, release: str) -> str:
         """One sentence saying why the endpoint got its verdict."""
@@ -74,14 +85,20 @@ class Verdict:
                 f" ({self.ineligible_link})" if self.ineligible_link else "")
         group = (f"; API group discovery, stable as {self.api_group} serves "
                  f"{', '.join(self.group_versions)}" if self.api_group is not None else "")
+        flaky = f"; flaky: a conformance test hit it in {self._runs()}" if self.flaky else ""
         if self.verdict == "tested":
             first, more = self.conformance_tests[0], len(self.conformance_tests) - 1
             return (f'tested by "{first.codename}" ({first.testname}, conformance since '
                     f"{first.promotion_release})"
                     + (f" and {_count(more, 'more conformance test')}" if more else "")
+                    + flaky
                     + ("; still listed as pending: the entry can go" if self.pending else "")
                     + group)
         untested = f"no conformance test hit it in the {release} runs"
+        if self.conformance_tests:
+            first, more = self.conformance_tests[0], len(self.conformance_tests) - 1
+            untested = (f'conformance tests hit it in only {self._runs()} ("{first.codename}"'
+                        + (f" and {more} more" if more else "") + "), under --min-share")
         if self.other_tests:
             more = len(self.other_tests) - 1
             untested += (f'; hit only by tests not in conformance.yaml: "{self.other_tests[0]}"'
@@ -113,6 +130,8 @@ class GateResult:
     pending: PendingList | None = None
     verdicts: tuple[Verdict, ...] = ()
     problem: str | None = None
+    # an endpoint is tested only when hit in at least this share of the runs (None: any)
+    min_share: float | None = None
 
     @property
     def eligible(self) -> tuple[Verdict, ...]:
@@ -121,6 +140,11 @@ class GateResult:
     @property
     def untested(self) -> tuple[Verdict, ...]:
         return tuple(v for v in self.verdicts if v.verdict == "untested")
+
+    @property
+    def flaky(self) -> tuple[Verdict, ...]:
+        """Eligible new endpoints a conformance test hit in some runs only."""
+        return tuple(v for v in self.eligible if v.flaky)
 
     @property
     def status(self) -> str:
@@ -179,32 +203,39 @@ def load_pending(fetcher: Fetcher, sources: Sources, release: str,
 
 
 def run(conn: psycopg.Connection, fetcher: Fetcher, sources: Sources,
-        release: str | None = None, pending_file: Path | None = None) -> GateResult:
+        release: str | None = None, pending_file: Path | None = None,
+        min_share: float | None = None) -> GateResult:
     """Judge every endpoint new in `release` (default: the latest loaded release).
 
-    Undecided (see GateResult.problem) when the release has no spec, no earlier
+    With `min_share`, an endpoint counts as tested only when a conformance test hit it
+    in at least that share of the release's runs (0 < min_share <= 1); without, in
+    any. Undecided (see GateResult.problem) when the release has no spec, no earlier
     release is loaded to compare it with, it has no audit data, or no conformance
     test is known.
     """
+    if min_share is not None and not 0 < min_share <= 1:
+        raise InputError(f"--min-share must be above 0 and at most 1, not {min_share}")
     wanted = str(parse_release(release)) if release is not None else None
     row = conn.execute(query("gate_context.sql"), {"release": wanted}).fetchone()
     assert row is not None  # one row, whatever the data
     name, has_spec, earlier, sources_loaded, tests = row
-    context = GateResult(name, tuple(earlier), tuple(sources_loaded), tests)
+    context = GateResult(name, tuple(earlier), tuple(sources_loaded), tests,
+                         min_share=min_share)
     problem = _problem(context, has_spec)
     if problem is not None:
         return dataclasses.replace(context, problem=problem)
     pending = load_pending(fetcher, sources, name, pending_file)
-    rows = conn.execute(query("gate.sql"),
-                        {"release": name, "pending": sorted(pending.endpoints)}).fetchall()
+    rows = conn.execute(query("gate.sql"), {"release": name, "pending": sorted(pending.endpoints),
+                                            "min_share": min_share}).fetchall()
     verdicts = tuple(
         Verdict(endpoint=endpoint, method=method, path=path, level=level, verdict=verdict,
                 pending=is_pending,
                 conformance_tests=tuple(ConformanceHit(*hit) for hit in conformance_tests),
                 other_tests=tuple(other_tests), ineligible_reason=reason,
-                ineligible_link=link, api_group=api_group, group_versions=tuple(versions))
+                ineligible_link=link, api_group=api_group, group_versions=tuple(versions),
+                conformance_runs=conformance_runs, runs=runs)
         for (endpoint, method, path, level, api_group, versions, reason, link, is_pending,
-             conformance_tests, other_tests, verdict) in rows)
+             conformance_tests, other_tests, conformance_runs, runs, verdict) in rows)
     return dataclasses.replace(context, pending=pending, verdicts=verdicts)
 
 
@@ -242,7 +273,9 @@ def render(result: GateResult) -> str:
         (f"release {release}: {_count(len(result.verdicts), 'new endpoint')} "
          f"(compared with {compared})"),
         (f"audit data: {_count(len(result.sources), 'run')} ({', '.join(result.sources)}); "
-         f"{_count(result.conformance_tests, 'conformance test')}"),
+         f"{_count(result.conformance_tests, 'conformance test')}"
+         + (f"; tested means hit by a conformance test in at least {result.min_share:g} of "
+            "the runs" if result.min_share is not None else "")),
         f"pending list: {pending.source} "
         + (f"({_count(len(pending.endpoints), 'endpoint')})" if pending.found
            else "(none: not found)"),
@@ -255,6 +288,9 @@ def render(result: GateResult) -> str:
     counts = ", ".join(f"{n} {verdict}" for verdict in ELIGIBLE
                        if (n := sum(v.verdict == verdict for v in eligible)))
     summary = _count(len(eligible), "new eligible endpoint") + (f": {counts}" if counts else "")
+    if result.flaky:
+        lines.append("FLAKY: " + ", ".join(f"{v.endpoint} ({v._runs()})" for v in result.flaky)
+                     + ": a conformance test hit them in some runs only")
     if result.status == "fail":
         names = ", ".join(v.endpoint for v in result.untested)
         lines.append(f"FAIL: {summary}; no conformance test for {names}")

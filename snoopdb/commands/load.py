@@ -46,6 +46,9 @@ class LoadOptions:
     testing: bool = False
     jobs: Sequence[str] = ()
     build: str | None = None
+    # the newest finished builds of each job, each a run: the last N, those since a time
+    last: int | None = None
+    since: dt.datetime | None = None
     bucket: str = ci_runs.DEFAULT_BUCKET
     skip_bad_lines: bool = False
     history: bool = False
@@ -74,6 +77,9 @@ class LoadListener:
     def audit(self, report: audit.AuditReport) -> None:
         """One run's audit events were loaded."""
 
+    def skipped(self, skipped: ci_runs.Skipped) -> None:
+        """A build of a job's history was passed over."""
+
 
 @dataclass
 class LoadReport:
@@ -87,6 +93,8 @@ class LoadReport:
     history_folder: str | None = None
     history: history.HistoryReport | None = None
     audits: list[audit.AuditReport] = field(default_factory=list)
+    # builds a load of jobs' newest builds passed over
+    skipped_builds: list[ci_runs.Skipped] = field(default_factory=list)
     # the release's CI runs are gone and nothing stands in for them
     no_audit_data: bool = False
 
@@ -132,14 +140,15 @@ def load(
         listener.history(report)
     if "audit" in options.parts:
         report.audits = _load_audit(conn, fetcher, settings, releases, release, options,
-                                    listener)
-        report.no_audit_data = not report.audits and report.history is None
+                                    listener, report.skipped_builds)
+        report.no_audit_data = (not report.audits and not report.skipped_builds
+                                and report.history is None)
     return report
 
 
 def _load_audit(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings,
                 releases: Releases, release: Release, options: LoadOptions,
-                listener: LoadListener) -> list[audit.AuditReport]:
+                listener: LoadListener, skipped: list[ci_runs.Skipped]) -> list[audit.AuditReport]:
     reports = []
     if options.audit_logs:
         reports.append(local_logs.load_log_files(
@@ -149,6 +158,15 @@ def _load_audit(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings,
         listener.audit(reports[-1])
         return reports
     jobs = options.jobs or (() if releases.past(release) else ci_runs.DEFAULT_JOBS)
+    if options.last is not None or options.since is not None:
+        for job in jobs:
+            history = ci_runs.load_ci_history(
+                conn, fetcher, settings, releases, options.bucket, job, last=options.last,
+                since=options.since, skip_bad_lines=options.skip_bad_lines,
+                keep_hot=options.keep_hot, on_run=listener.audit, on_skip=listener.skipped)
+            reports += history.audits
+            skipped += history.skipped
+        return reports
     for job in jobs:
         reports.append(ci_runs.load_ci_run(conn, fetcher, settings, releases, options.bucket, job,
                                            options.build, skip_bad_lines=options.skip_bad_lines,

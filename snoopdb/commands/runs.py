@@ -1,6 +1,8 @@
-"""The loaded CI runs: list them, drop some, prune each job to its newest N, and move
-them between the two storage states (schema revision 0010): hot (one indexed row per
-event) and compact (chunks of 1,000 events).
+"""The loaded CI runs: list them, drop some, prune each job to its newest N, move them
+between the two storage states (schema revision 0010): hot (one indexed row per
+event) and compact (chunks of 1,000 events); compare two of them; and the settings
+of the database that govern runs (how many stay hot, the share of runs in which an
+endpoint must be conformance-tested).
 
 Each run's events and summaries are tables of their own, so a drop is a DROP TABLE
 and a change of state a swap of tables, never a delete of rows. Drops and the
@@ -19,10 +21,12 @@ import psycopg
 from psycopg import sql
 
 from snoopdb.core.errors import InputError, NotFound
+from snoopdb.db import runs as stored_runs
 from snoopdb.db.queries import query
 from snoopdb.loaders import audit_store
 
 KEEP_HOT_SETTING = "snoopdb.keep_hot"
+MIN_SHARE_SETTING = "snoopdb.min_share"
 
 
 @dataclass(frozen=True)
@@ -143,16 +147,22 @@ def keep_hot_setting(conn: psycopg.Connection) -> int:
     return int(row[0])
 
 
+def _set_database(conn: psycopg.Connection, setting: str, value: str) -> None:
+    """Set `setting` for this database (ALTER DATABASE … SET): sessions started from now
+    on see it; the settings' SQL functions read it from the catalog for older ones."""
+    database = conn.execute("SELECT current_database()").fetchone()
+    assert database is not None
+    conn.execute(sql.SQL("ALTER DATABASE {} SET " + setting + " = {}").format(
+        sql.Identifier(database[0]), sql.Literal(value)))
+
+
 def set_keep_hot(conn: psycopg.Connection, keep: int) -> MoveReport:
     """Keep the newest `keep` runs of each job hot in this database from now on (a
     database setting), and compact the hot runs beyond them at once."""
     if keep < 0:
         raise InputError(f"runs to keep hot per job must be at least 0, not {keep}")
     started = time.monotonic()
-    database = conn.execute("SELECT current_database()").fetchone()
-    assert database is not None
-    conn.execute(sql.SQL("ALTER DATABASE {} SET " + KEEP_HOT_SETTING + " = {}").format(
-        sql.Identifier(database[0]), sql.Literal(str(keep))))
+    _set_database(conn, KEEP_HOT_SETTING, str(keep))
     report = MoveReport()
     for run, rank in _ranked(conn):
         if run.state == audit_store.HOT and rank > keep:
@@ -161,3 +171,28 @@ def set_keep_hot(conn: psycopg.Connection, keep: int) -> MoveReport:
             report.moved.append((run, after))
     report.seconds = time.monotonic() - started
     return report
+
+
+def min_share_setting(conn: psycopg.Connection) -> float:
+    """The share of runs in which a conformance test must hit an endpoint for
+    conformance.stable_coverage and stable_progress to count it (default 1.0)."""
+    row = conn.execute("SELECT min_share_setting()").fetchone()
+    assert row is not None
+    return float(row[0])
+
+
+def set_min_share(conn: psycopg.Connection, share: float) -> None:
+    """Set the database's min_share (above 0, at most 1) for sessions from now on."""
+    if not 0 < share <= 1:
+        raise InputError(f"the share of runs must be above 0 and at most 1, not {share}")
+    _set_database(conn, MIN_SHARE_SETTING, repr(share))
+
+
+def diff_runs(conn: psycopg.Connection, a: str, b: str) -> stored_runs.RunDiff:
+    """What changed from run `a` to run `b`, each named by its source or as job#build:
+    endpoints, tests and body fields gained and lost, with the tests responsible. Read
+    in one snapshot."""
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        return stored_runs.diff_runs(conn, stored_runs.find_run(conn, a),
+                                     stored_runs.find_run(conn, b))

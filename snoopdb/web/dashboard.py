@@ -13,7 +13,9 @@ the page is rendered from (so the numbers on screen and in the API cannot differ
 - `/endpoints/{name}`, `/api/endpoints/{name}`: one endpoint, its releases and
   the tests that hit it (`endpoint`);
 - `/live`, `/api/live`: testing.endpoint_hit_by_new_test and
-  testing.projected_change_in_coverage (`live`).
+  testing.projected_change_in_coverage (`live`);
+- `/runs`, `/api/runs`: coverage per run, flaky endpoints, the diff of two runs
+  (`snoopdb.web.runs`).
 
 Every number is counted by SQL over the views (`sql/queries/dashboard/*.sql`); this module
 only nests rows for the templates, and the browser script only draws them. Each
@@ -51,6 +53,7 @@ from snoopdb.core.errors import InputError, NoSpecLoaded, ReleaseError
 from snoopdb.core.releases import parse_release
 from snoopdb.db.queries import query
 from snoopdb.web.app import DB_TIMEOUT, one_line
+from snoopdb.web.runs import endpoint_runs, runs_page
 
 # Pages are a few milliseconds of SQL each; a handful of connections serves many
 # readers without crowding a small server.
@@ -260,7 +263,8 @@ def endpoint(conn: psycopg.Connection, name: str,
             "releases": [{key: row[key] for key in _ENDPOINT_COVERAGE} for row in in_releases],
             "tests": _rows(conn, "endpoint_tests", endpoint=name),
             "eligibility": eligibility[0] if eligibility else None,
-            "fields": endpoint_fields(conn, name, release)}
+            "fields": endpoint_fields(conn, name, release),
+            "runs": endpoint_runs(conn, name)}
 
 
 def endpoint_fields(conn: psycopg.Connection, name: str,
@@ -360,6 +364,9 @@ class _Dashboard:
              lambda request, conn: endpoint(conn, request.path_params["name"],
                                             request.query_params.get("release") or None)),
             ("/live", "/api/live", "live.html", lambda request, conn: live(conn)),
+            ("/runs", "/api/runs", "runs.html",
+             lambda request, conn: runs_page(conn, request.query_params.get("a") or None,
+                                             request.query_params.get("b") or None)),
         ]
         routes: list[Route | Mount] = []
         for path, api_path, template, load in pages:

@@ -1,10 +1,14 @@
 -- The release gate (snoopdb/gate.py): a verdict on every endpoint that is new in a
 -- release, i.e. in its spec and in no earlier loaded release's spec.
--- Parameters: %(release)s (X.Y.Z), %(pending)s (the pending endpoints, text[]).
+-- Parameters: %(release)s (X.Y.Z), %(pending)s (the pending endpoints, text[]),
+-- %(min_share)s (null, or the share of runs, numeric).
 --
 -- "Tested" is snoopDB's rule in conformance.eligible_endpoint_coverage: the test
 -- named in the user agent is a codename of conformance.test. Only the release's
 -- own runs count: the gate asks whether this release's CI proves the endpoint.
+-- With a min_share, only when a conformance test hit it in at least that share of
+-- the release's runs (a test that reaches it on a retry or a race only does not
+-- prove it); either way each endpoint says in how many runs one did.
 --
 -- An API group's discovery operation (GET /apis/<group>/, get<Group>APIGroup) has
 -- no version in its path, so the path rule calls it stable even while the group
@@ -16,7 +20,7 @@
 
 WITH target AS (
   SELECT %(release)s::text AS release, release_key(%(release)s::text) AS sort_key,
-         %(pending)s::text[] AS pending
+         %(pending)s::text[] AS pending, %(min_share)s::numeric AS min_share
 ), loaded AS (
   SELECT o.release, o.endpoint, o.method, o.path, o.level, o.deprecated,
          CASE WHEN o.path ~ '^/apis/[^/]+/$' THEN split_part(o.path, '/', 3) END AS api_group
@@ -52,13 +56,24 @@ WITH target AS (
   LEFT JOIN earlier e USING (endpoint)
   WHERE e.endpoint IS NULL
      OR (c.api_group IS NOT NULL AND c.level = 'stable' AND NOT e.was_stable)
-), test_hit AS (
+), run_test_hit AS (
   -- '' is an e2e.test user agent that names no test: no codename, nothing to report.
-  SELECT DISTINCT h.endpoint, h.test
+  SELECT DISTINCT h.source, h.endpoint, h.test
   FROM endpoint_hit h
   JOIN target t ON h.release = t.release
   JOIN new_endpoint n USING (endpoint)
   WHERE h.test <> ''
+), test_hit AS (
+  SELECT DISTINCT endpoint, test FROM run_test_hit
+), conformance_runs AS (
+  SELECT rth.endpoint, count(DISTINCT rth.source) AS runs
+  FROM run_test_hit rth
+  JOIN conformance.test ct ON ct.codename = rth.test
+  GROUP BY rth.endpoint
+), release_runs AS (
+  SELECT count(DISTINCT h.run) AS runs
+  FROM release_run_hit h
+  JOIN target t ON h.release = t.release
 ), hits AS (
   SELECT th.endpoint,
          coalesce(jsonb_agg(jsonb_build_array(ct.codename, ct.testname, ct.release)
@@ -76,19 +91,25 @@ WITH target AS (
          n.endpoint = ANY (t.pending) AS pending,
          coalesce(h.conformance_tests, '[]') AS conformance_tests,
          coalesce(h.other_tests, '{}') AS other_tests,
+         coalesce(cr.runs, 0) AS conformance_runs,
+         rr.runs,
          CASE WHEN n.level <> 'stable' THEN 'not stable'
               WHEN n.deprecated THEN 'deprecated'
               WHEN i.endpoint IS NOT NULL THEN 'ineligible'
-              WHEN h.conformance_tests <> '[]' THEN 'tested'
+              WHEN h.conformance_tests <> '[]'
+               AND (t.min_share IS NULL OR cr.runs >= t.min_share * rr.runs) THEN 'tested'
               WHEN n.endpoint = ANY (t.pending) THEN 'pending'
               ELSE 'untested' END AS verdict
   FROM new_endpoint n
   CROSS JOIN target t
+  CROSS JOIN release_runs rr
   LEFT JOIN conformance.ineligible_endpoint i USING (endpoint)
   LEFT JOIN hits h USING (endpoint)
+  LEFT JOIN conformance_runs cr USING (endpoint)
 )
 SELECT endpoint, method, path, level, api_group, group_versions, ineligible_reason,
-       ineligible_link, pending, conformance_tests, other_tests, verdict
+       ineligible_link, pending, conformance_tests, other_tests, conformance_runs, runs,
+       verdict
 FROM judged
 ORDER BY array_position(ARRAY['untested', 'pending', 'tested', 'ineligible', 'deprecated',
                               'not stable'], verdict),

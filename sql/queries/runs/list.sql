@@ -1,7 +1,8 @@
 -- The loaded CI runs (imported coverage files are not runs), newest first within each
--- job: by build number where the source ends in one, else by load time. `rank` is the
--- run's place in its job from the newest (1); bytes are its events' table and its
--- summary partitions, indexes and TOAST included.
+-- job: by the build's start time where known, then build number where the source
+-- ends in one, then load time. `rank` is the run's place in its job from the newest
+-- (1); bytes are its events' table and its summary partitions, indexes and TOAST
+-- included.
 SELECT r.source,
        r.release,
        r.events,
@@ -15,7 +16,8 @@ SELECT r.source,
        r.job,
        r.state,
        row_number() OVER (PARTITION BY r.job
-                          ORDER BY audit_run_build(r.source) DESC NULLS LAST,
+                          ORDER BY r.started DESC NULLS LAST,
+                                   audit_run_build(r.source) DESC NULLS LAST,
                                    r.loaded_at DESC, r.run DESC) AS rank
 FROM audit_run r
 WHERE r.state IN ('hot', 'compact')
