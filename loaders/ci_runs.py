@@ -15,7 +15,7 @@ from snoopdb.loaders.github import KUBERNETES, SPEC_PATH, Sources
 
 from snoopdb.core import progress
 from snoopdb.core.config import Settings
-from snoopdb.core.errors import FetchError, NoSpecLoaded, NotFound, SnoopError
+from snoopdb.core.errors import FetchError, NoSpecLoaded, NotFound, ReleaseError, SnoopError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases, commit_of_version, release_of_version
 
@@ -174,7 +174,10 @@ def load_ci_run(
     """
     bucket = Bucket(fetcher, settings.gcs_url, bucket_name)
     run = resolve_run(bucket, job, build)
-    release = release_of_version(run.version)
+    try:
+        release = release_of_version(run.version)
+    except ReleaseError as exc:
+        raise ReleaseError(f"{run.source}: {exc}") from None
     total = sum(blob.size for blob in run.logs)
     with progress.bar(total=total, desc=f"download {job}", unit="B", unit_scale=True) as bar, \
             concurrent.futures.ThreadPoolExecutor(DOWNLOAD_THREADS) as pool:
