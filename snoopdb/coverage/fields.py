@@ -53,12 +53,13 @@ MAX_KEY_BYTES = 128
 # Keys of one body walked, in order (a Pod's body has a few hundred).
 MAX_BODY_KEYS = 1_000_000
 # Schema nodes a spec's walk may visit (properties of each distinct subtree it
-# computes; the real specs need 3,600-6,100): past it the spec is refused. A tree
-# whose walk to MAX_DEPTH passes ROOT_WORK (the real ones need at most ~1,000) is
-# walked again a level at a time: definitions that all hold each other multiply
-# their contexts at every level, but pass the field budget in a few.
-WORK_BUDGET = 500_000
-ROOT_WORK = 20_000
+# computes; the real specs need 3,600-6,100; a node kept costs ~150 bytes): past
+# it the spec is refused. A tree whose walk to MAX_DEPTH passes ROOT_WORK (the
+# real ones need at most 775) is walked again a level at a time: definitions that
+# all hold each other multiply their contexts at every level, but pass the field
+# budget in a few.
+WORK_BUDGET = 200_000
+ROOT_WORK = 10_000
 # Definitions followed from one `$ref` when a definition is itself a `$ref` (old
 # specs alias one level).
 MAX_ALIASES = 16
@@ -291,6 +292,7 @@ class FieldTrees:
         self.cycles = _Cycles(definitions)
         self.work = 0
         self._allowance: int | None = None
+        self._resolved: dict[int, tuple[Schema, str | None]] = {}
         self._memo: dict[tuple[str, frozenset[str], int], _Subtree] = {}
 
     def tree(self, root: str) -> Tree | None:
@@ -308,14 +310,14 @@ class FieldTrees:
             # definitions so entwined that their contexts multiply: a level at a
             # time, until the budget is passed (a few levels)
             self._allowance = None
-            for depth in range(1, MAX_DEPTH + 1):
-                node = self._object(schema, name, stack, depth, root)
+            for level in range(1, MAX_DEPTH + 1):
+                node = self._object(schema, name, stack, level, root)
                 if sum(node.levels) > FIELD_BUDGET:
                     break
         finally:
             self._allowance = None
         total = min(sum(node.levels), _COUNT_CAP)
-        depth = None
+        depth: int | None = None
         if total > FIELD_BUDGET:
             listed = list(itertools.accumulate(node.levels))
             depth = sum(1 for count in listed if count <= FIELD_BUDGET)
@@ -353,9 +355,17 @@ class FieldTrees:
             self._memo[key] = node
         return node
 
+    def _resolve(self, schema: Schema) -> tuple[Schema, str | None]:
+        # by identity: the schemas walked live as long as the definitions, and a
+        # tangle resolves the same few refs a hundred thousand times
+        found = self._resolved.get(id(schema))
+        if found is None:
+            found = self._resolved[id(schema)] = _resolve(schema, self.definitions)
+        return found
+
     def _prop(self, name: str, schema: Schema, stack: tuple[str, ...], depth: int,
               root: str) -> _Prop:
-        value, definition = _resolve(schema, self.definitions)
+        value, definition = self._resolve(schema)
         if definition in stack:
             return (name, "object", definition, True, "", None)
         inner = (*stack, definition) if definition else stack
@@ -369,7 +379,7 @@ class FieldTrees:
         element = value.get(container) if container else None
         if not isinstance(element, dict):
             return (name, _scalar(value), definition, False, "", None)
-        item, item_definition = _resolve(element, self.definitions)
+        item, item_definition = self._resolve(element)
         word, step = ("array", "[]") if kind == "array" else ("map", "{}")
         if item_definition is not None and item_definition in inner:
             return (name, word, item_definition, True, step, None)
