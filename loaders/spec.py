@@ -304,13 +304,17 @@ def load(
         except InputError as exc:
             raise InputError(f"{location}: {exc}") from None
         for definition, (depth, beyond) in cut.items():
-            if warn:
+            if warn and beyond:
                 warn(f"spec {release}: body definition {definition} has more than "
                      f"{FIELD_BUDGET:,} fields: listed to depth {depth}, {beyond:,} more "
                      "cut (marked recursion)")
+            elif warn:
+                warn(f"spec {release}: body definition {definition} has fields deeper than "
+                     f"{depth} levels: cut there (marked recursion)")
         details: dict[str, Any] = {"body_fields": stored}
         if cut:
-            details["body_fields_cut"] = {d: beyond for d, (_, beyond) in cut.items()}
+            details["body_fields_cut"] = {d: {"depth": depth, "left_out": beyond}
+                                          for d, (depth, beyond) in cut.items()}
         loadlog.record(conn, "spec", release, location, started, count, details)
         refresh.eligible_coverage(conn)
     return count

@@ -486,6 +486,10 @@ def test_a_long_chain_is_cut_at_the_depth_bound() -> None:
     assert len(fields) == 2 * MAX_DEPTH == 32
     (cut,) = [f for f in fields if f.recursion]
     assert (cut.path.count("."), cut.name, cut.definition, cut.leaf) == (15, "next", "C16", True)
+    tree = FieldTrees(definitions).tree("C0")
+    assert tree is not None and (tree.depth, tree.beyond) == (MAX_DEPTH, 0)
+    # a real recursion is no depth cut: the tree is whole
+    assert FieldTrees({"R": compact({"properties": {"self": ref("R")}})}).tree("R").depth is None
 
 
 def test_a_wide_definition_lists_its_first_fields_by_name() -> None:
@@ -551,7 +555,7 @@ def test_a_diamond_spec_loads_cut_and_says_so(conn, fetcher, tmp_path) -> None:
     assert conn.execute("SELECT count(*), count(*) FILTER (WHERE recursion) FROM body_field"
                         ).fetchone() == (8190, 4096)
     assert conn.execute("SELECT details FROM load_log WHERE kind = 'spec'").fetchone() == (
-        {"body_fields": 8190, "body_fields_cut": {"D0": 122_880}},)
+        {"body_fields": 8190, "body_fields_cut": {"D0": {"depth": 12, "left_out": 122_880}}},)
 
 
 def test_a_spec_with_too_many_body_fields_is_refused(conn, fetcher, tmp_path) -> None:

@@ -144,9 +144,11 @@ def schema_graphs(draw: st.DrawFn) -> dict[str, dict]:
 Row = tuple[str, str, str, str, Any, bool, bool]
 
 
-def naive_walk(root: str, definitions: dict[str, dict], limit: int) -> list[Row] | None:
+def naive_walk(root: str, definitions: dict[str, dict],
+               limit: int) -> tuple[list[Row], bool] | None:
     """The walk as it was written before subtrees were shared (every path walked), cut
-    at MAX_DEPTH; None once it passes `limit` rows."""
+    at MAX_DEPTH: (rows, whether a field was cut there); None once it passes `limit`
+    rows."""
     def resolve(schema: dict) -> tuple[dict, str | None]:
         name, seen = None, ()
         while True:
@@ -161,6 +163,7 @@ def naive_walk(root: str, definitions: dict[str, dict], limit: int) -> list[Row]
             schema = definitions[target]
 
     out: list[Row] = []
+    deep: list[str] = []  # the fields cut at MAX_DEPTH
 
     def walk(schema: dict, parent: str, prefix: str, stack: tuple, depth: int) -> None:
         properties = schema.get("properties") or {}
@@ -178,6 +181,8 @@ def naive_walk(root: str, definitions: dict[str, dict], limit: int) -> list[Row]
                             depth == MAX_DEPTH))
                 if depth < MAX_DEPTH:
                     walk(value, path, path, inner, depth + 1)
+                else:
+                    deep.append(path)
                 continue
             kind = value.get("type")
             container = {"array": "items", "object": "additionalProperties"}.get(str(kind))
@@ -196,13 +201,15 @@ def naive_walk(root: str, definitions: dict[str, dict], limit: int) -> list[Row]
                 if depth < MAX_DEPTH:
                     walk(item, path, path + step,
                          (*inner, item_definition) if item_definition else inner, depth + 1)
+                else:
+                    deep.append(path)
             else:
                 out.append((path, parent, name, f"{word} of {item.get('type') or 'object'}",
                             item_definition, False, True))
 
     schema, name = resolve(ref(root))
     walk(schema, "", "", (name or root,), 1)
-    return None if len(out) > limit else out
+    return None if len(out) > limit else (out, bool(deep))
 
 
 @given(schema_graphs())
@@ -236,7 +243,9 @@ def test_a_field_walk_is_bounded_and_equals_the_plain_walk(graph: dict[str, dict
         # where the plain walk is small enough to run, the shared walk gives its rows
         plain = naive_walk(root, definitions, FIELD_BUDGET)
         if plain is not None:
-            assert (rows, tree.beyond, tree.depth) == (plain, 0, None)
+            rows_plain, deep = plain
+            assert (rows, tree.beyond, tree.depth) == (rows_plain, 0,
+                                                       MAX_DEPTH if deep else None)
         else:
             assert tree.depth is not None and tree.beyond > 0
     # equal trees, equal digests; different trees, different digests

@@ -199,13 +199,15 @@ class _Subtree(NamedTuple):
     props: tuple[_Prop, ...]
     levels: tuple[int, ...]  # fields at each level below, the first its own
     digest: bytes
+    deep: bool  # fields with fields beneath were cut at the last level asked
 
     @classmethod
-    def of(cls, props: tuple[_Prop, ...]) -> _Subtree:
+    def of(cls, props: tuple[_Prop, ...], deep: bool = False) -> _Subtree:
         counts = [len(props)]
         for prop in props:
             child = prop[5]
             if child is not None:
+                deep = deep or child.deep
                 for level, count in enumerate(child.levels, 1):
                     if level == len(counts):
                         counts.append(count)
@@ -214,14 +216,15 @@ class _Subtree(NamedTuple):
         # the props with their children's digests in place of the children
         summary = repr(tuple(p[:5] + (p[5].digest if p[5] else None,) for p in props))
         return cls(props, tuple(counts),
-                   hashlib.blake2b(summary.encode(), digest_size=16).digest())
+                   hashlib.blake2b(summary.encode(), digest_size=16).digest(), deep)
 
 
 @dataclass(frozen=True)
 class Tree:
     """A body definition's field tree as listed: `digest` names it (equal trees, equal
-    digests), `fields` counts its rows, `beyond` the fields the budget left out
-    (0: whole; saturates for trees past counting), `depth` the level it was cut at."""
+    digests), `fields` counts its rows, `beyond` the fields of its first MAX_DEPTH
+    levels the budget left out (saturates for trees past counting), `depth` the level
+    it was cut at (by the budget, or MAX_DEPTH), None when whole."""
 
     digest: str
     fields: int
@@ -292,6 +295,7 @@ class FieldTrees:
         self.cycles = _Cycles(definitions)
         self.work = 0
         self._allowance: int | None = None
+        self._depth_cut = False
         self._resolved: dict[int, tuple[Schema, str | None]] = {}
         self._memo: dict[tuple[str, frozenset[str], int], _Subtree] = {}
 
@@ -327,6 +331,8 @@ class FieldTrees:
                 depth = 1
                 node = _Subtree.of(
                     self._object(schema, name, stack, 1, root).props[:FIELD_BUDGET])
+        if depth is None and node.deep:
+            depth = MAX_DEPTH  # within the budget, but deeper than any walk goes
         fields = sum(node.levels)
         return Tree(node.digest.hex(), fields, total - fields, depth, node)
 
@@ -349,11 +355,18 @@ class FieldTrees:
                              "to walk")
         if self._allowance is not None and self.work > self._allowance:
             raise _Tangled
-        node = _Subtree.of(tuple(self._prop(name, properties[name], stack, depth, root)
-                                 for name in sorted(properties)))
+        self._depth_cut = False  # set by a field of the last level that has fields
+        props = tuple(self._prop(name, properties[name], stack, depth, root)
+                      for name in sorted(properties))
+        node = _Subtree.of(props, depth == 1 and self._depth_cut)
         if key is not None:
             self._memo[key] = node
         return node
+
+    def _cut(self) -> _Subtree | None:
+        """No fields beneath: the depth asked ends here (noted for the subtree)."""
+        self._depth_cut = True
+        return None
 
     def _resolve(self, schema: Schema) -> tuple[Schema, str | None]:
         # by identity: the schemas walked live as long as the definitions, and a
@@ -371,7 +384,7 @@ class FieldTrees:
         inner = (*stack, definition) if definition else stack
         if value.get("properties"):
             child = (self._object(value, definition, inner, depth - 1, root)
-                     if depth > 1 else None)
+                     if depth > 1 else self._cut())
             return (name, "object", definition, child is None, "", child)
         kind = value.get("type")
         container = "items" if kind == "array" else "additionalProperties" if (
@@ -386,7 +399,7 @@ class FieldTrees:
         if item.get("properties"):
             inner = (*inner, item_definition) if item_definition else inner
             child = (self._object(item, item_definition, inner, depth - 1, root)
-                     if depth > 1 else None)
+                     if depth > 1 else self._cut())
             return (name, word, item_definition, child is None, step, child)
         return (name, f"{word} of {_scalar(item)}", item_definition, False, "", None)
 
