@@ -18,7 +18,7 @@ from snoopdb.loaders.github import KUBERNETES, SPEC_PATH, Sources
 
 from snoopdb.core import progress
 from snoopdb.core.config import Settings
-from snoopdb.core.errors import FetchError, NoSpecLoaded, NotFound, SnoopError
+from snoopdb.core.errors import FetchError, NoSpecLoaded, NotFound, ReleaseError, SnoopError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases, commit_of_version, release_of_version
 
@@ -264,7 +264,10 @@ def _load(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings, releas
           bucket: Bucket, run: Run, skip_bad_lines: bool,
           keep_hot: int | None) -> audit.AuditReport:
     """Download the logs of `run` (four at a time, cached) and load them as one run."""
-    release = release_of_version(run.version)
+    try:
+        release = release_of_version(run.version)
+    except ReleaseError as exc:
+        raise ReleaseError(f"{run.source}: {exc}") from None
     job = run.job
     total = sum(blob.size for blob in run.logs)
     with progress.bar(total=total, desc=f"download {job}", unit="B", unit_scale=True) as bar, \

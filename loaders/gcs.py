@@ -12,9 +12,10 @@ import orjson
 from snoopdb.core.errors import FetchError
 from snoopdb.core.fetch import Expected, Fetcher
 
-# A listing of one build's artifacts is a few pages; a bucket prefix listed by a
-# loop that never ends is a server fault, not a big folder.
-MAX_PAGES = 10_000
+# A listing of one build's artifacts is a page or two, and a job's builds (listed
+# with a delimiter, 1,000 a page) a few dozen; a listing that hands out new page
+# tokens past this many pages is a server fault, not a big folder.
+MAX_PAGES = 1_000
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,14 @@ class Bucket:
             token = page.get("nextPageToken")
             if not token:
                 return
-            if not isinstance(token, str) or token in seen or len(seen) >= MAX_PAGES:
-                raise FetchError(f"{url}: the listing repeats page token {token!r} "
-                                 "(or pages without end); refusing to loop")
+            if not isinstance(token, str):
+                raise FetchError(f"{url}: the listing's nextPageToken is not text")
+            if token in seen:
+                raise FetchError(f"{url}: the listing repeats page token {token!r}; "
+                                 "refusing to loop")
+            if len(seen) + 1 >= MAX_PAGES:
+                raise FetchError(f"{url}: the listing goes on past {MAX_PAGES:,} pages, each "
+                                 "with a new page token; refusing to read more")
             seen.add(token)
 
     def url(self, name: str) -> str:

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 import ijson
+import orjson
 import psycopg
 
 from snoopdb.core.errors import InputError
 from snoopdb.core.fetch import Fetcher
-from snoopdb.coverage.fields import Field, Schema, body_fields, compact, ref_name
+from snoopdb.coverage.fields import (
+    FIELD_BUDGET,
+    Definitions,
+    Field,
+    FieldTrees,
+    Schema,
+    body_fields,
+    check_text,
+    ref_name,
+)
 from snoopdb.db import loadlog, locks, refresh
 
 FIELD_COLUMNS = ("digest", "field", "parent", "name", "type", "ref", "recursion", "leaf",
@@ -27,6 +36,15 @@ COLUMNS = (
     "release", "release_date", "endpoint", "level", "category", "path", "k8s_group",
     "k8s_version", "k8s_kind", "k8s_action", "deprecated", "description", "spec", "method",
 )
+# A spec read with its body definitions is read whole (three passes over it); real
+# ones are 3-6 MB of JSON.
+MAX_SPEC_BYTES = 64 << 20
+# Bytes of a definition name or an operationId (the real specs' longest: 96 and 79),
+# which go into indexes.
+MAX_NAME_BYTES = 256
+# Body fields of one release, all its body definitions' trees summed (the real specs
+# list 14,000-23,000): past it the spec is refused.
+MAX_RELEASE_FIELDS = 250_000
 
 
 @dataclass(frozen=True)
@@ -63,10 +81,11 @@ def level_of(endpoint: str, path: str) -> str:
 
 @dataclass
 class Bodies:
-    """What the body schemas need besides `paths`, collected as the spec streams by:
-    `definitions` (compacted: no descriptions) and the shared `parameters`."""
+    """What the body schemas need besides `paths`, collected as the spec is read:
+    `definitions` (each compacted when first used: no descriptions) and the shared
+    `parameters`."""
 
-    definitions: dict[str, Schema] = field(default_factory=dict)
+    definitions: Mapping[str, Schema] = field(default_factory=dict)
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def body_of(self, op: Operation) -> tuple[str, str] | None:
@@ -87,11 +106,14 @@ class Bodies:
         if definition.endswith(".Patch") and not self.definitions.get(definition, {}).get(
                 "properties"):
             patched = ref_name(op.response)
-            return (patched, "patch") if patched in self.definitions else None
+            return (patched, "patch") if patched and patched in self.definitions else None
         return (definition, "body") if definition in self.definitions else None
 
     def fields(self, definition: str) -> list[Field]:
         return body_fields(definition, self.definitions)
+
+    def trees(self) -> FieldTrees:
+        return FieldTrees(self.definitions)
 
 
 def read_operations(stream: IO[bytes], origin: str,
@@ -124,37 +146,39 @@ def read_operations(stream: IO[bytes], origin: str,
         raise InputError(f"{origin}: truncated or corrupt gzip: {exc}") from exc
 
 
-READ_CHUNK = 1 << 16
-
-
 def _read_with_bodies(stream: IO[bytes], origin: str,
                       bodies: Bodies) -> Iterator[tuple[str, Any]]:
-    # One read of the stream feeds three push parsers (ijson's C backend), so a
-    # spec read from the network is read once and only one path item and one
-    # definition are ever whole in memory.
-    found: dict[str, Any] = {key: ijson.sendable_list()
-                             for key in ("paths", "definitions", "parameters")}
-    parsers = [ijson.kvitems_coro(found[key], key, use_float=True) for key in found]
-    while True:
-        chunk = stream.read(READ_CHUNK)
-        for parser in parsers:
-            if chunk:
-                parser.send(chunk)
-            else:
-                parser.close()
-        for name, schema in found["definitions"]:
-            if not isinstance(schema, dict):
-                raise InputError(f"{origin}: definition {name} is {_kind(schema)}, "
-                                 "not an object")
-            bodies.definitions[name] = compact(schema)
-        for name, parameter in found["parameters"]:
-            if isinstance(parameter, dict):
-                bodies.parameters[name] = parameter
-        yield from found["paths"]
-        for events in found.values():
-            del events[:]
-        if not chunk:
-            return
+    # The spec parsed whole, once, by orjson (bounded: real ones are 3-6 MB): as
+    # fast as ijson streaming `paths` alone, where three streaming passes (paths,
+    # definitions, parameters) took three times as long; it costs ~11 MB for the
+    # load's duration.
+    content = stream.read(MAX_SPEC_BYTES + 1)
+    if len(content) > MAX_SPEC_BYTES:
+        raise InputError(f"{origin}: more than {MAX_SPEC_BYTES >> 20} MiB of JSON, not a "
+                         "Kubernetes OpenAPI spec (those are a few MB)")
+    try:
+        document = orjson.loads(content)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"{origin}: not a JSON OpenAPI document: {exc}") from None
+    if not isinstance(document, dict):
+        raise InputError(f"{origin}: not a JSON OpenAPI document: {_kind(document)}, not an "
+                         "object")
+    sections = {}
+    for key in ("paths", "definitions", "parameters"):
+        sections[key] = document.get(key) or {}
+        if not isinstance(sections[key], dict):
+            raise InputError(f"{origin}: {key} is {_kind(sections[key])}, not an object")
+    for name, schema in sections["definitions"].items():
+        if not isinstance(schema, dict):
+            raise InputError(f"{origin}: definition {name} is {_kind(schema)}, not an object")
+        try:
+            check_text(name, "its name", MAX_NAME_BYTES)
+        except ValueError as exc:
+            raise InputError(f"{origin}: definition {name!r}: {exc}") from None
+    bodies.definitions = Definitions(sections["definitions"])
+    bodies.parameters = {name: parameter for name, parameter in sections["parameters"].items()
+                         if isinstance(parameter, dict)}
+    yield from sections["paths"].items()
 
 
 def _path_operations(path: str, item: object, origin: str) -> Iterator[Operation]:
@@ -199,6 +223,8 @@ def _operation(path: str, method: str, op: object, origin: str,
     texts = (path, endpoint, description, *tags[:1], *gvk.values())
     if any(isinstance(text, str) and "\x00" in text for text in texts):
         raise InputError(f"{where}: holds a NUL character")
+    if len(endpoint.encode(errors="replace")) > MAX_NAME_BYTES:
+        raise InputError(f"{where}: operationId is longer than {MAX_NAME_BYTES} bytes")
     if tags and not isinstance(tags[0], str):
         raise InputError(f"{where}: tags[0] is {_kind(tags[0])}, not a string")
     for key in ("group", "version", "kind"):
@@ -244,13 +270,18 @@ def load(
     release_date: dt.date | None,
     *,
     cache: bool = True,
+    warn: Callable[[str], None] | None = None,
+    fields: bool = True,
 ) -> int:
     """Replace `release`'s rows of open_api with the spec at `location`; returns the row count.
 
-    One transaction: a failure leaves the release's previous rows in place.
+    One transaction: a failure leaves the release's previous rows in place. `warn`
+    hears of each body definition whose field tree was cut to the budget. Without
+    `fields`, the body schemas are neither read nor replaced (what a spec load cost
+    before field-level coverage: bench/specs.py's baseline).
     """
     started = dt.datetime.now(dt.timezone.utc)
-    bodies = Bodies()
+    bodies = Bodies() if fields else None
     with conn.transaction(), fetcher.open(location, cache=cache) as stream:
         locks.serialise(conn, f"spec {release}")
         conn.execute("DELETE FROM open_api WHERE release = %s", (release,))
@@ -268,8 +299,23 @@ def load(
                     with_body.append(op)
         if count == 0:
             raise InputError(f"{location}: no operations under `paths`")
-        fields = store_bodies(conn, release, bodies, with_body)
-        loadlog.record(conn, "spec", release, location, started, count, {"body_fields": fields})
+        try:
+            stored, cut = store_bodies(conn, release, bodies, with_body) if bodies else (0, {})
+        except InputError as exc:
+            raise InputError(f"{location}: {exc}") from None
+        for definition, (depth, beyond) in cut.items():
+            if warn and beyond:
+                warn(f"spec {release}: body definition {definition} has more than "
+                     f"{FIELD_BUDGET:,} fields: listed to depth {depth}, {beyond:,} more "
+                     "cut (marked recursion)")
+            elif warn:
+                warn(f"spec {release}: body definition {definition} has fields deeper than "
+                     f"{depth} levels: cut there (marked recursion)")
+        details: dict[str, Any] = {"body_fields": stored}
+        if cut:
+            details["body_fields_cut"] = {d: {"depth": depth, "left_out": beyond}
+                                          for d, (depth, beyond) in cut.items()}
+        loadlog.record(conn, "spec", release, location, started, count, details)
         refresh.eligible_coverage(conn)
     return count
 
@@ -290,12 +336,15 @@ def date_releases(conn: psycopg.Connection,
 
 
 def store_bodies(conn: psycopg.Connection, release: str, bodies: Bodies,
-                 operations: Iterable[Operation]) -> int:
-    """Replace `release`'s endpoint_body and body_schema rows; returns its field count.
+                 operations: Iterable[Operation]) -> tuple[int, dict[str, tuple[int, int]]]:
+    """Replace `release`'s endpoint_body and body_schema rows; returns its field count
+    and the definitions whose trees were cut to the budget ({definition: (depth,
+    fields left out)}). InputError when the trees list more than MAX_RELEASE_FIELDS.
 
     A definition's field tree is stored once whatever the number of its endpoints
-    and of the releases that have it unchanged (body_field rows are named by a
-    digest of the tree); trees no release points at any more are deleted.
+    and of the releases that have it unchanged (body_field rows are named by the
+    tree's digest, computed without listing its rows); only trees not stored yet
+    are listed and written. Trees no release points at any more are deleted.
     """
     conn.execute("DELETE FROM endpoint_body WHERE release = %s", (release,))
     previous = [row[0] for row in conn.execute(
@@ -308,39 +357,45 @@ def store_bodies(conn: psycopg.Connection, release: str, bodies: Bodies,
             if found is not None:
                 copy.write_row((release, op.endpoint, *found))
                 definitions.add(found[0])
-    trees = {definition: bodies.fields(definition) for definition in sorted(definitions)}
-    digests = {definition: _digest(fields) for definition, fields in trees.items()}
+    walk = bodies.trees()
+    trees = {definition: tree for definition in sorted(definitions)
+             if (tree := walk.tree(definition)) is not None}
+    total = sum(tree.fields for tree in trees.values())
+    if total > MAX_RELEASE_FIELDS:
+        raise InputError(f"its body definitions list {total:,} fields, more than "
+                         f"{MAX_RELEASE_FIELDS:,} (a Kubernetes spec has about 20,000)")
     with conn.cursor().copy(
             "COPY body_schema (release, definition, digest, fields) FROM STDIN") as copy:
-        for definition, fields in trees.items():
-            copy.write_row((release, definition, digests[definition], len(fields)))
+        for definition, tree in trees.items():
+            copy.write_row((release, definition, tree.digest, tree.fields))
+    # one probe of body_field's primary key per tree (LIMIT keeps the subquery a
+    # probe: the table's statistics lag behind its growth, and a plan made from
+    # them scans all of it)
     stored = {row[0] for row in conn.execute(
-        "SELECT DISTINCT digest FROM body_field WHERE digest = ANY(%s)",
-        (sorted(set(digests.values())),))}
+        "SELECT d FROM unnest(%s::text[]) AS d"
+        " WHERE (SELECT true FROM body_field f WHERE f.digest = d LIMIT 1)",
+        (sorted({tree.digest for tree in trees.values()}),))}
     with conn.cursor().copy(f"COPY body_field ({', '.join(FIELD_COLUMNS)}) FROM STDIN") as copy:
-        for definition, fields in trees.items():
-            digest = digests[definition]
-            if digest in stored:
+        for tree in trees.values():
+            if tree.digest in stored:
                 continue
-            stored.add(digest)
-            for position, f in enumerate(fields):
-                copy.write_row((digest, f.path, f.parent, f.name, f.type, f.definition,
-                                f.recursion, f.leaf, position))
-    # the trees this release pointed at before and no release points at now
-    conn.execute("DELETE FROM body_field f WHERE f.digest = ANY(%s) AND NOT EXISTS"
-                 " (SELECT FROM body_schema s WHERE s.digest = f.digest)", (previous,))
+            stored.add(tree.digest)
+            copy.write(tree.copy_text())
+    # the trees this release pointed at before and no release points at now (found
+    # in body_schema, small and analyzed: body_field's statistics lag, and a plan
+    # made from them scans all of it)
+    orphans = [row[0] for row in conn.execute(
+        "SELECT d FROM unnest(%s::text[]) AS d"
+        " WHERE NOT EXISTS (SELECT FROM body_schema s WHERE s.digest = d)", (previous,))]
+    if orphans:
+        conn.execute("DELETE FROM body_field WHERE digest = ANY(%s)", (orphans,))
     # fresh statistics of the small tables, or the field views' joins are planned
     # as if they were empty (body_field, large, is left to autovacuum: analyzing it
     # would double a spec's load time)
     conn.execute("ANALYZE endpoint_body, body_schema")
-    return sum(len(fields) for fields in trees.values())
-
-
-def _digest(fields: list[Field]) -> str:
-    """A name for a field tree: equal trees, equal names."""
-    text = "\n".join(f"{f.path}\t{f.type}\t{f.definition}\t{f.recursion}\t{f.leaf}"
-                     for f in fields)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    cut = {definition: (tree.depth, tree.beyond) for definition, tree in trees.items()
+           if tree.depth is not None}
+    return total, cut
 
 
 def loaded_releases(conn: psycopg.Connection) -> set[str]:

@@ -59,12 +59,36 @@ def test_a_body_always_cut_is_one_line_and_not_cached(faults, fast) -> None:
     assert cached_files(fast) == []
 
 
-def test_a_body_with_no_content_length_is_used_but_never_cached(faults, fast) -> None:
+def test_a_body_with_no_length_is_retried_then_refused(faults, fast) -> None:
+    # nothing tells a body cut at a line boundary from a whole one: never used
+    url = faults.script("/f", Answer(BODY, length=False, cut_at=len(BODY) // 2))
+    with pytest.raises(FetchError) as error:
+        fast.read_bytes(url)
+    assert str(error.value) == (
+        f"{url}: no Content-Length and no chunked encoding, so nothing shows that its "
+        f"{len(BODY) // 2} bytes are the whole body; SNOOPDB_ALLOW_NO_LENGTH=1 accepts such "
+        "a body (gave up after 3 attempts within the 3s deadline)")
+    assert faults.requests["/f"] == 3 and cached_files(fast) == []
+    # a server that sends a length on the next try is used (and cached)
+    url = faults.script("/g", Answer(BODY, length=False), Answer(BODY))
+    assert fast.read_bytes(url) == BODY
+    assert faults.requests["/g"] == 2 and len(cached_files(fast)) == 1
+
+
+def test_a_body_with_no_length_is_used_once_when_allowed(faults, tmp_path) -> None:
+    allowing = Fetcher(tmp_path / "cache", Deadlines(connect=1, read=0.5, total=3, attempts=3,
+                                                     no_length=True))
     url = faults.script("/f", Answer(BODY, length=False, cut_at=100), Answer(BODY, length=False))
-    assert fast.read_bytes(url) == BODY[:100]  # nothing can tell it from a whole body
-    assert cached_files(fast) == []
-    assert fast.read_bytes(url) == BODY  # read again from the (healed) source
-    assert faults.requests["/f"] == 2 and cached_files(fast) == []
+    assert allowing.read_bytes(url) == BODY[:100]  # what the setting accepts: no check
+    assert cached_files(allowing) == []
+    assert allowing.read_bytes(url) == BODY  # read again, never from the cache
+    assert faults.requests["/f"] == 2 and cached_files(allowing) == []
+
+
+def test_a_chunked_body_is_verified_by_its_last_chunk(faults, fast) -> None:
+    url = faults.script("/f", Answer(BODY, chunked=True, cut_at=500), Answer(BODY, chunked=True))
+    assert fast.read_bytes(url) == BODY
+    assert faults.requests["/f"] == 2 and len(cached_files(fast)) == 1
 
 
 def test_html_for_a_file_is_refused_and_not_cached(faults, fast) -> None:
@@ -103,6 +127,33 @@ def test_a_dripping_server_fails_at_the_total_deadline(faults, tmp_path) -> None
     assert cached_files(fetcher) == []
 
 
+def test_dripped_headers_fail_at_the_total_deadline(faults, tmp_path) -> None:
+    # each byte comes well within the read timeout; only the total deadline ends it
+    fetcher = Fetcher(tmp_path / "cache", Deadlines(connect=1, read=1, total=1.5, attempts=3))
+    url = faults.script("/f", Answer(BODY, header_drip=0.2))
+    started = time.monotonic()
+    with pytest.raises(FetchError) as error:
+        fetcher.read_bytes(url)
+    assert time.monotonic() - started >= 1.5
+    # one attempt, cut by the deadline, is said to be one
+    assert str(error.value) == (f"{url}: download deadline passed before the response's "
+                                "headers ended (gave up after 1 attempt within the 1.5s "
+                                "deadline)")
+    assert faults.requests["/f"] == 1 and cached_files(fetcher) == []
+
+
+def test_attempts_are_counted_as_made(faults, tmp_path) -> None:
+    fetcher = Fetcher(tmp_path / "cache", Deadlines(connect=1, read=1, total=1.2, attempts=4))
+    # the first attempt fails fast, the second drips past the deadline: two made
+    url = faults.script("/f", Answer(b"busy", 503), Answer(BODY, drip=0.05))
+    with pytest.raises(FetchError) as error:
+        fetcher.read_bytes(url)
+    assert str(error.value).startswith(f"{url}: download deadline passed after ")
+    assert str(error.value).endswith(" bytes (gave up after 2 attempts within the 1.2s "
+                                     "deadline)")
+    assert faults.requests["/f"] == 2
+
+
 def test_a_hung_server_fails_at_the_read_timeout(faults, fast) -> None:
     url = faults.script("/f", Answer(hang=True))
     with pytest.raises(FetchError, match="no data within the read timeout"):
@@ -126,9 +177,26 @@ def listing(items: list[dict], token: str | None = None) -> Answer:
 
 def test_a_listing_that_repeats_its_page_token_is_refused(faults, fast) -> None:
     faults.script("/storage/v1/b/b/o", listing([{"name": "a", "size": "1"}], "again"))
-    with pytest.raises(FetchError, match="the listing repeats page token 'again'"):
+    with pytest.raises(FetchError, match="the listing repeats page token 'again'; refusing to "
+                                         "loop$"):
         Bucket(fast, faults.url, "b").list("logs/")
     assert faults.requests["/storage/v1/b/b/o"] == 2
+
+
+def test_a_listing_of_ever_new_page_tokens_stops_at_its_bound(faults, fast) -> None:
+    from snoopdb.loaders.gcs import MAX_PAGES
+
+    def page(query: dict[str, list[str]]) -> Answer:
+        served = int(query.get("pageToken", ["0"])[0])
+        return listing([{"name": f"a{served}", "size": "1"}], str(served + 1))
+
+    faults.respond("/storage/v1/b/b/o", page)
+    with pytest.raises(FetchError) as error:
+        Bucket(fast, faults.url, "b").list("logs/")
+    assert str(error.value) == (f"{faults.url}/storage/v1/b/b/o?prefix=logs%2F&pageToken=999: "
+                                "the listing goes on past 1,000 pages, each with a new page "
+                                "token; refusing to read more")
+    assert faults.requests["/storage/v1/b/b/o"] == MAX_PAGES == 1_000
 
 
 def gcs_item(name: str, content: bytes, **overrides: str) -> dict:
@@ -188,7 +256,12 @@ def test_stale_partial_files_are_swept(faults, fast) -> None:
 def test_deadline_settings_come_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("SNOOPDB_READ_TIMEOUT", "2.5")
     monkeypatch.setenv("SNOOPDB_DOWNLOAD_ATTEMPTS", "2")
-    assert Deadlines.from_environment() == Deadlines(read=2.5, attempts=2)
+    monkeypatch.setenv("SNOOPDB_ALLOW_NO_LENGTH", "1")
+    assert Deadlines.from_environment() == Deadlines(read=2.5, attempts=2, no_length=True)
+    monkeypatch.setenv("SNOOPDB_ALLOW_NO_LENGTH", "maybe")
+    with pytest.raises(ConfigError, match="SNOOPDB_ALLOW_NO_LENGTH='maybe': expected 1 or 0"):
+        Deadlines.from_environment()
+    monkeypatch.delenv("SNOOPDB_ALLOW_NO_LENGTH")
     monkeypatch.setenv("SNOOPDB_DOWNLOAD_DEADLINE", "soon")
     with pytest.raises(ConfigError, match="SNOOPDB_DOWNLOAD_DEADLINE='soon': expected a number"):
         Deadlines.from_environment()

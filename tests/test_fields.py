@@ -12,9 +12,24 @@ import pytest
 from snoopdb.loaders import spec
 from snoopdb.loaders.local_logs import load_log_files
 
+from snoopdb.core.errors import InputError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Releases, parse_release
-from snoopdb.coverage.fields import BodySchema, Field, FieldTally, body_fields, compact
+from snoopdb.coverage.fields import (
+    FIELD_BUDGET,
+    MAX_BODY_KEYS,
+    MAX_DEPTH,
+    MAX_UNKNOWN,
+    MORE,
+    ROOT_WORK,
+    BodySchema,
+    Field,
+    FieldTally,
+    FieldTrees,
+    Paths,
+    body_fields,
+    compact,
+)
 
 GCE_SAMPLE = "gce-e2e-v1.37-2065053743543488512-sample.log"
 CRB = "createRbacAuthorizationV1ClusterRoleBinding"
@@ -112,7 +127,8 @@ def test_paths_a_body_sets(definitions) -> None:
         "status": None,
         "extra": 1,
     }
-    known, unknown = schema.paths(body)
+    found = schema.paths(body)
+    known, unknown = found.known, found.unknown
     assert sorted(known) == [
         "kind", "metadata", "metadata.labels", "metadata.name", "spec", "spec.containers",
         "spec.containers[].name", "spec.devices", "spec.devices{}.value", "spec.raw",
@@ -121,9 +137,9 @@ def test_paths_a_body_sets(definitions) -> None:
     assert sorted(unknown) == [
         "extra", "spec.bogus", "spec.containers[].command", "spec.devices{}.colour"]
     # a JSON patch (a list) sets no field; neither does a body of the wrong shape
-    assert schema.paths([{"op": "add", "path": "/metadata/labels/a", "value": "1"}]) == (
+    assert schema.paths([{"op": "add", "path": "/metadata/labels/a", "value": "1"}]) == Paths(
         set(), set())
-    assert schema.paths({"spec": "text"}) == ({"spec"}, set())
+    assert schema.paths({"spec": "text"}) == Paths({"spec"}, set(), keys=MAX_BODY_KEYS - 1)
 
 
 def nulls_first(row: tuple) -> tuple:
@@ -430,3 +446,167 @@ def test_field_trees_are_shared_between_releases(conn, fetcher, shared_data) -> 
     assert stored() == (2 * 16643, 16506)
     assert conn.execute("SELECT count(*) FROM endpoint_field_coverage WHERE release = '1.35.0'"
                         ).fetchone() == (81123,)
+
+
+# --- bounds: hostile schemas and bodies ------------------------------------------------
+
+def diamond(levels: int) -> dict[str, dict]:
+    """D0 … D`levels`, each referring twice to the next: 2**k paths at level k."""
+    definitions = {f"D{i}": {"properties": {"a": ref(f"D{i + 1}"), "b": ref(f"D{i + 1}")}}
+                   for i in range(levels)}
+    definitions[f"D{levels}"] = {"properties": {"x": {"type": "string"}}}
+    return {name: compact(schema) for name, schema in definitions.items()}
+
+
+def test_a_diamond_chain_is_listed_to_the_depth_that_fits_the_budget() -> None:
+    walk = FieldTrees(diamond(20))
+    tree = walk.tree("D0")
+    assert tree is not None
+    # 2 + 4 + … + 2**12 = 8,190 fields fit 10,000; level 13's 8,192 would not
+    assert (tree.fields, tree.depth, FIELD_BUDGET) == (8190, 12, 10_000)
+    # what its first MAX_DEPTH levels would have been: 2 + 4 + … + 2**16
+    assert tree.fields + tree.beyond == 2**17 - 2 == 131_070
+    rows = list(tree.rows())
+    assert len(rows) == 8190 and len({row[0] for row in rows}) == 8190
+    cut = [row for row in rows if row[5]]
+    assert len(cut) == 2**12 and all(row[0].count(".") == 11 and row[6] for row in cut)
+    # each definition walked once per depth asked (16 levels, then 12): 28 subtrees of
+    # 3 nodes, not 2**17 paths
+    assert walk.work == 28 * 3
+    # a second diamond 1,000 levels deep: the same bounded work, saturated counts
+    deep = FieldTrees(diamond(1000)).tree("D0")
+    assert deep is not None and (deep.fields, deep.depth) == (8190, 12)
+
+
+def test_a_long_chain_is_cut_at_the_depth_bound() -> None:
+    definitions = {f"C{i}": compact({"properties": {"next": ref(f"C{i + 1}"),
+                                                    "v": {"type": "string"}}})
+                   for i in range(5000)}
+    fields = body_fields("C0", definitions)
+    assert len(fields) == 2 * MAX_DEPTH == 32
+    (cut,) = [f for f in fields if f.recursion]
+    assert (cut.path.count("."), cut.name, cut.definition, cut.leaf) == (15, "next", "C16", True)
+    tree = FieldTrees(definitions).tree("C0")
+    assert tree is not None and (tree.depth, tree.beyond) == (MAX_DEPTH, 0)
+    # a real recursion is no depth cut: the tree is whole
+    assert FieldTrees({"R": compact({"properties": {"self": ref("R")}})}).tree("R").depth is None
+
+
+def test_a_wide_definition_lists_its_first_fields_by_name() -> None:
+    definitions = {"W": compact({"properties": {f"f{i:05}": {"type": "string"}
+                                                for i in range(25_000)}})}
+    tree = FieldTrees(definitions).tree("W")
+    assert tree is not None and (tree.fields, tree.beyond, tree.depth) == (10_000, 15_000, 1)
+    assert [row[0] for row in tree.rows()][-1] == "f09999"
+
+
+def tangle(size: int) -> dict[str, dict]:
+    """`size` definitions, each holding every one of them."""
+    names = [f"T{i}" for i in range(size)]
+    return {name: compact({"properties": {other: ref(other) for other in names}})
+            for name in names}
+
+
+def test_a_tangle_is_walked_a_level_at_a_time_within_the_work_budget() -> None:
+    # 16 definitions each holding all 16: every path is a new context, 15!/k! of them
+    # at level k; walked to depth 16 it is past ROOT_WORK, so it is walked again a
+    # level at a time: 16 + 240 + 3,360 fit the budget, level 4's 43,680 do not
+    walk = FieldTrees(tangle(16))
+    tree = walk.tree("T0")
+    assert tree is not None and (tree.fields, tree.depth) == (16 + 16 * 15 + 16 * 15 * 14, 3)
+    assert ROOT_WORK < walk.work < 5 * ROOT_WORK
+    # past the spec's budget: refused, in one line
+    with pytest.raises(InputError, match=r"^body definition T0: more than 200,000 schema "
+                                         r"nodes to walk$"):
+        FieldTrees(tangle(90)).tree("T0")
+
+
+def test_names_postgresql_cannot_index_or_hold_are_refused() -> None:
+    with pytest.raises(ValueError, match="a property name holds a NUL character"):
+        compact({"properties": {"a\u0000": {"type": "string"}}})
+    with pytest.raises(ValueError, match="a property name is 129 bytes long, more than 128"):
+        compact({"properties": {"x" * 129: {"type": "string"}}})
+    with pytest.raises(ValueError, match="lone surrogate"):
+        compact({"properties": {"\ud800": {"type": "string"}}})
+
+
+def swagger(definitions: dict, roots: list[str]) -> dict:
+    return {"swagger": "2.0", "definitions": definitions, "paths": {
+        f"/apis/x/{root}": {"post": {
+            "operationId": f"create{root}",
+            "parameters": [{"in": "body", "name": "body", "schema": ref(root)}],
+            "responses": {"200": {"description": "OK", "schema": ref(root)}}}}
+        for root in roots}}
+
+
+def test_a_diamond_spec_loads_cut_and_says_so(conn, fetcher, tmp_path) -> None:
+    levels = 20
+    definitions = {f"D{i}": {"type": "object",
+                             "properties": {"a": ref(f"D{i + 1}"), "b": ref(f"D{i + 1}")}}
+                   for i in range(levels)}
+    definitions[f"D{levels}"] = {"properties": {"x": {"type": "string"}}}
+    path = tmp_path / "swagger.json"
+    path.write_text(json.dumps(swagger(definitions, ["D0"])))
+    assert path.stat().st_size < 3000
+    warnings: list[str] = []
+    assert spec.load(conn, fetcher, str(path), "1.36.0", None, warn=warnings.append) == 1
+    assert warnings == ["spec 1.36.0: body definition D0 has more than 10,000 fields: listed "
+                        "to depth 12, 122,880 more cut (marked recursion)"]
+    assert conn.execute("SELECT count(*), count(*) FILTER (WHERE recursion) FROM body_field"
+                        ).fetchone() == (8190, 4096)
+    assert conn.execute("SELECT details FROM load_log WHERE kind = 'spec'").fetchone() == (
+        {"body_fields": 8190, "body_fields_cut": {"D0": {"depth": 12, "left_out": 122_880}}},)
+
+
+def test_a_spec_with_too_many_body_fields_is_refused(conn, fetcher, tmp_path) -> None:
+    # 31 diamonds, each cut to 8,190 fields: 253,890 in all, past the release's 250,000
+    definitions: dict = {}
+    for copy in range(31):
+        definitions.update({f"R{copy}D{i}": {"properties": {
+            "a": ref(f"R{copy}D{i + 1}"), "b": ref(f"R{copy}D{i + 1}")}} for i in range(14)})
+        definitions[f"R{copy}D14"] = {"properties": {"x": {"type": "string"}}}
+    path = tmp_path / "swagger.json"
+    path.write_text(json.dumps(swagger(definitions, [f"R{copy}D0" for copy in range(31)])))
+    with pytest.raises(InputError) as error:
+        spec.load(conn, fetcher, str(path), "1.36.0", None)
+    assert str(error.value) == (f"{path}: its body definitions list 253,890 fields, more than "
+                                "250,000 (a Kubernetes spec has about 20,000)")
+    assert conn.execute("SELECT (SELECT count(*) FROM open_api), (SELECT count(*) FROM "
+                        "body_field), (SELECT count(*) FROM endpoint_body)").fetchone() == (
+        0, 0, 0)
+
+
+def test_unknown_keys_are_capped_per_endpoint_with_a_count_of_the_rest(definitions) -> None:
+    schemas = {"createT": BodySchema.of(body_fields("T", definitions))}
+    tally = FieldTally(schemas)
+    who = ("e2e.test/v1 -- a", "a", True, False)
+    for event in range(20):
+        tally.add("createT", who, {"kind": "T", "spec": {
+            f"k{event}-{key}": key for key in range(100_000)}})
+    rows = list(tally.field_rows())
+    unknown = {row[1]: row[6] for row in rows if not row[2]}
+    # the first body's first 100 unknown paths are listed; every other key is counted
+    assert len(unknown) == MAX_UNKNOWN + 1 == 101
+    assert unknown[MORE] == 20 * 100_000 - 100
+    assert sorted(row[1] for row in rows if row[2]) == ["kind", "spec"]
+
+
+def test_unknown_keys_are_stored_as_text_postgresql_holds_and_indexes(definitions) -> None:
+    schemas = {"createT": BodySchema.of(body_fields("T", definitions))}
+    tally = FieldTally(schemas)
+    who = ("kubelet", None, False, False)
+    tally.add("createT", who, {"a\u0000b": 1, "\ud800x": 1, "é" * 100: 1,
+                               "spec": {"x" * 1000: 1}, "$patch": "replace"})
+    unknown = sorted(row[1] for row in tally.field_rows() if not row[2])
+    assert unknown == ["a\ufffdb", "spec." + "x" * 128 + "…", "é" * 64 + "…", "\ufffdx"]
+    assert all(len(path.encode()) <= 5 + 128 + 3 for path in unknown)
+
+
+def test_a_body_is_walked_for_a_bounded_number_of_keys(definitions) -> None:
+    schema = BodySchema.of(body_fields("T", definitions))
+    containers = [{"name": "c"}] * (MAX_BODY_KEYS - 2) + [{"image": "i"}]
+    found = schema.paths({"spec": {"containers": containers}, "kind": "T"})
+    # kind, spec, containers, then 999,997 containers' names: the last image is past
+    assert sorted(found.known) == ["kind", "spec", "spec.containers",
+                                   "spec.containers[].name"]
+    assert found.keys == 0 and MAX_BODY_KEYS == 1_000_000

@@ -75,9 +75,40 @@ def test_a_releases_file_bomb_is_a_release_error(tmp_path) -> None:
     ("host=h password=s3cret dbname=d", "host=h password=*** dbname=d"),
     ("host=h password='s3 cret' dbname=d", "host=h password=*** dbname=d"),
     ("postgresql://h/db", "postgresql://h/db"),
+    # what libpq takes as a password (# and ? do not end the userinfo for it)...
+    ("postgresql://postgres:se#cret@h:5432/db", "postgresql://postgres:***@h:5432/db"),
+    ("postgresql://postgres:se?cret@h/db", "postgresql://postgres:***@h/db"),
+    # ...and what it misreads (a / ends it: user and password become host and port)
+    ("postgresql://postgres:se/cret@h/db", "postgresql://postgres:***@h/db"),
+    ("postgresql://a:p@ss@h/db", "postgresql://a:***@h/db"),
+    ("postgresql://u@h/db?sslpassword=s3cret", "postgresql://u@h/db?sslpassword=***"),
+    ("postgresql://u@h/db?pass%77ord=s3cret", "postgresql://u@h/db?pass%77ord=***"),
+    ("postgresql://u@h/db?password=a:b@c&sslmode=require",
+     "postgresql://u@h/db?password=***&sslmode=require"),
+    ("host=h sslpassword=s3cret password=se\\ cret", "host=h sslpassword=*** password=***"),
+    ("host=h password='it\\'s' dbname=d", "host=h password=*** dbname=d"),
+    ("dbname=postgresql://u:s3cret@h/db", "dbname=postgresql://u:***@h/db"),
 ])
 def test_passwords_are_redacted(url: str, shown: str) -> None:
     assert redact(url) == shown
+
+
+def test_a_misread_password_is_never_quoted_back(capsys) -> None:
+    from snoopdb.cli import main
+
+    # libpq reads `se` as a port and `cret@h/db` as a database, and would quote them
+    url = "postgresql://postgres:se/cret@127.0.0.1:1/db"
+    assert main(["runs", "--database-url", url]) == 1
+    assert capsys.readouterr().err == (
+        "snoopdb: error: cannot connect to postgresql://postgres:***@127.0.0.1:1/db: libpq "
+        "does not read this URL's password as written (percent-encode / ? # @ : in a "
+        "password: %2F %3F %23 %40 %3A)\n")
+    # a string libpq cannot parse: its message quotes the password
+    assert main(["runs", "--database-url", "postgresql://u:se cret@127.0.0.1:1/db"]) == 1
+    err = capsys.readouterr().err
+    assert "se cret" not in err and err == ("snoopdb: error: cannot connect to "
+                                           "postgresql://u:***@127.0.0.1:1/db: libpq cannot "
+                                           "parse this connection string\n")
 
 
 def test_database_errors_read_as_one_line() -> None:

@@ -189,3 +189,84 @@ def test_job_versions(version: str, release: str, commit: str | None) -> None:
 def test_unreadable_job_version() -> None:
     with pytest.raises(ReleaseError, match="cannot read a release from version 'latest'"):
         release_of_version("latest")
+
+
+# --- release numbers out of range: refused wherever they are read ---------------------
+
+OUT_OF_RANGE = "out of range (1.0.0 to 9.99.999)"
+
+
+@pytest.mark.parametrize("text", ["v1.99999999999", "1.100", "10.0", "0.9", "1.20.1000",
+                                  "v99999999999999999999.1"])
+def test_release_numbers_out_of_range_are_bad_releases(text: str) -> None:
+    with pytest.raises(ReleaseError) as error:
+        parse_release(text)
+    assert str(error.value) == f"bad release {text!r}: {OUT_OF_RANGE}"
+    with pytest.raises(ReleaseError, match=r"^bad release .*: out of range \(1\.0\.0 to "):
+        release_of_version(text + "-alpha.1+abc")
+    assert str(parse_release("9.99.999")) == "9.99.999" and str(parse_release("1.0")) == "1.0.0"
+
+
+def test_an_upstream_list_out_of_range_is_neither_used_nor_cached(fetcher, apisnoop,
+                                                                   cache) -> None:
+    url, listed = apisnoop
+    listed.write_text("- {version: 1.99999999999, release_date: '2026-01-01'}\n" + UPSTREAM)
+    releases = upstream(fetcher, url, cache)
+    assert (str(releases.newest), releases.origin) == ("1.36.0", SHIPPED)
+    assert releases.warning == (
+        f"{url}/{UPSTREAM_PATH}: not a list of {{version, release_date}}: bad release "
+        f"'1.99999999999': {OUT_OF_RANGE}; using the releases list shipped with snoopdb "
+        "(newest 1.36)")
+    assert not (cache / "releases.yaml").exists()
+
+
+def test_cli_release_out_of_range_is_one_line(settings, capsys) -> None:
+    assert main(["load", "--release", "v1.99999999999"]) == 1
+    assert capsys.readouterr().err == (f"snoopdb: error: bad release 'v1.99999999999': "
+                                       f"{OUT_OF_RANGE}\n")
+
+
+def test_a_conformance_release_out_of_range_loads_nothing(conn, fetcher, settings, shared_data,
+                                                          tmp_path, capsys) -> None:
+    from snoopdb.loaders import spec
+
+    listed = tmp_path / "conformance.yaml"
+    listed.write_text("- {codename: a, testname: t, release: v1.36}\n"
+                      "- {codename: b, testname: u, release: v1.99999999999}\n")
+    mirror = tmp_path / "mirror" / "kubernetes" / "kubernetes" / "v1.36.0"
+    (mirror / "test" / "conformance" / "testdata").mkdir(parents=True)
+    (mirror / "test" / "conformance" / "testdata" / "conformance.yaml").write_text(
+        listed.read_text())
+    argv = ["load", "--release", "1.36", "--only", "tests", "--from", str(tmp_path / "mirror")]
+    assert main(argv) == 1
+    where = mirror / "test" / "conformance" / "testdata" / "conformance.yaml"
+    assert capsys.readouterr().err == (f"snoopdb: error: {where}: test #2: bad release "
+                                       f"'v1.99999999999': {OUT_OF_RANGE}\n")
+    assert conn.execute("SELECT count(*) FROM conformance.test").fetchone() == (0,)
+    # and a spec loads after it, as it did before
+    spec.load(conn, fetcher, str(shared_data / "openapi" / "swagger-1.36.json.gz"), "1.36.0",
+              None)
+
+
+def test_a_ci_run_version_out_of_range_names_the_run(settings, tmp_path, monkeypatch,
+                                                     capsys) -> None:
+    import json
+
+    from snoopdb.testkit.gcs_server import GcsServer
+
+    job = "ci-kubernetes-e2e-gci-gce"
+    root = tmp_path / "gcs" / "kubernetes-ci-logs" / "logs" / job
+    (root / "7" / "artifacts" / "e2e-master").mkdir(parents=True)
+    (root / "latest-build.txt").write_text("7")
+    (root / "7" / "finished.json").write_text(json.dumps(
+        {"result": "SUCCESS", "timestamp": 1, "metadata": {"job-version": "v1.99999999999.0"}}))
+    (root / "7" / "artifacts" / "e2e-master" / "kube-apiserver-audit.log").write_text("")
+    server = GcsServer(tmp_path / "gcs")
+    monkeypatch.setenv("SNOOPDB_GCS_URL", server.url)
+    try:
+        assert main(["load", "--release", "1.36", "--only", "audit", "--job", job]) == 1
+    finally:
+        server.close()
+    assert capsys.readouterr().err == (
+        f"snoopdb: error: https://prow.k8s.io/view/gs/kubernetes-ci-logs/logs/{job}/7: bad "
+        f"release 'v1.99999999999.0': {OUT_OF_RANGE}\n")

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from snoopdb.core.releases import Release
+from snoopdb.core.errors import InputError, ReleaseError
+from snoopdb.core.releases import RANGE, Release
 
 E2E_MAX_LINE = 64 << 10
 
@@ -39,7 +40,11 @@ def read_e2e_log(source: Path | IO[bytes]) -> E2eLog:
         if version is None and "kube-apiserver version:" in line:
             found = _APISERVER_VERSION.search(line)
             if found:
-                version, minor = found[1], Release(int(found[2]), int(found[3]))
+                try:
+                    version, minor = found[1], Release(int(found[2]), int(found[3]))
+                except (ReleaseError, ValueError):  # ValueError: past int's 4,300 digits
+                    raise InputError(f"e2e.log: kube-apiserver version {found[1][:40]!r} is "
+                                     f"out of range ({RANGE})") from None
         elif "! -- " in line:
             found = _SUMMARY.search(line)
             if found:

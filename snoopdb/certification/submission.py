@@ -218,12 +218,24 @@ def locate(path: Path, release: str | None = None) -> Submission:
     if release is not None:
         wanted = parse_release(release)
         return Submission(resolved, Release(wanted.major, wanted.minor), resolved.name)
-    match = _FOLDER_RELEASE.match(resolved.parent.name)
-    if not match:
+    named = _folder_release(resolved.parent.name)
+    if named is None:
         return Submission(resolved, None, resolved.name, unplaced=(
-            f"the parent folder {resolved.parent.name!r} names no release (vX.Y; give"
+            f"the parent folder {resolved.parent.name[:40]!r} names no release (vX.Y; give"
             f" --release): the bot finds none ({BOT_NO_RELEASE!r})"))
-    return Submission(resolved, Release(int(match[1]), int(match[2])), resolved.name)
+    return Submission(resolved, named, resolved.name)
+
+
+def _folder_release(name: str) -> Release | None:
+    """The release a `vX.Y` folder is named after; None for another name, or numbers out
+    of range."""
+    match = _FOLDER_RELEASE.match(name)
+    if not match:
+        return None
+    try:
+        return Release(int(match[1]), int(match[2]))
+    except ReleaseError:
+        return None
 
 
 def find_submissions(root: Path, release: Release | None = None) -> list[Submission]:
@@ -234,10 +246,9 @@ def find_submissions(root: Path, release: Release | None = None) -> list[Submiss
         raise InputError(f"{root}: not a directory")
     found = []
     for version_dir in root.iterdir():
-        match = _FOLDER_RELEASE.match(version_dir.name)
-        if not match or version_dir.is_symlink() or not version_dir.is_dir():
+        minor = _folder_release(version_dir.name)
+        if minor is None or version_dir.is_symlink() or not version_dir.is_dir():
             continue
-        minor = Release(int(match[1]), int(match[2]))
         if release is not None and minor != release:
             continue
         found += [Submission(p if p.is_symlink() else p.resolve(), minor, p.name)

@@ -208,7 +208,7 @@ def load_release(
                 started = time.monotonic()
                 try:
                     rows = spec.load(conn, fetcher, location, str(rel), sources.releases.date(rel),
-                                     cache=sources.immutable(rel))
+                                     cache=sources.immutable(rel), warn=report.warnings.append)
                 except NotFound as exc:
                     if rel == release:
                         raise NotFound(f"no spec for release {rel}: {exc}") from exc

@@ -16,17 +16,21 @@ PG_VARIABLES = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE", "PGPAS
 
 @dataclass(frozen=True)
 class Deadlines:
-    """How long a download may take (README, "Deadlines"); each is an environment
-    variable. `connect`: to open a connection; `read`: with no byte arriving;
-    `total`: for one file, every attempt and pause between them included, so a
-    server that drips or hangs fails the load instead of holding it forever;
-    `attempts`: tries of a file whose answer was a 5xx, cut short, or did not
-    match its listed size or checksum."""
+    """How long a download may take and what it must prove (README, "Settings"); each
+    is an environment variable. `connect`: to open a connection; `read`: with no
+    byte arriving; `total`: for one file, every attempt and pause between them
+    included, and in each attempt the headers as well as the body, so a server
+    that drips or hangs fails the load instead of holding it forever; `attempts`:
+    tries of a file whose answer was a 5xx, cut short, of a length nothing vouches
+    for, or did not match its listed size or checksum; `no_length`: accept a body
+    with neither Content-Length nor chunked encoding (a cut there cannot be told
+    from its end) instead of refusing it."""
 
     connect: float = 10.0
     read: float = 30.0
     total: float = 900.0
     attempts: int = 4
+    no_length: bool = False
 
     @classmethod
     def from_environment(cls) -> Deadlines:
@@ -36,7 +40,17 @@ class Deadlines:
             read=_positive("SNOOPDB_READ_TIMEOUT", default.read),
             total=_positive("SNOOPDB_DOWNLOAD_DEADLINE", default.total),
             attempts=int(_positive("SNOOPDB_DOWNLOAD_ATTEMPTS", default.attempts, whole=True)),
+            no_length=_yes("SNOOPDB_ALLOW_NO_LENGTH"),
         )
+
+
+def _yes(variable: str) -> bool:
+    text = os.environ.get(variable, "").strip()
+    if text.lower() in ("", "0", "no", "false"):
+        return False
+    if text.lower() in ("1", "yes", "true"):
+        return True
+    raise ConfigError(f"{variable}={text!r}: expected 1 or 0")
 
 
 def _positive(variable: str, default: float, *, whole: bool = False) -> float:

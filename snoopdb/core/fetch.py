@@ -1,14 +1,16 @@
 """Reading files from URLs or local paths: cached, retried, gzip-transparent, never partial.
 
-A download is cached only once it is known to be whole: its byte count matches
+A download is used only once it is known to be whole: its byte count matches
 the server's Content-Length (or its chunked encoding ended properly), and, where
 the source listed them beforehand (GCS), the listed size and MD5 (CRC-32C for
-composite objects, which have no MD5). A body that falls short, a 5xx, or a
-mismatch is tried again, up to `Deadlines.attempts` times and within
-`Deadlines.total` seconds for the whole file; then a one-line FetchError names
-the URL. A body no check can vouch for (no Content-Length, not chunked, nothing
-listed) is used once and never cached. An HTML page where a file was expected
-(a login, error or captive portal page answering 200) is refused.
+composite objects, which have no MD5). A body that falls short, a 5xx, a
+mismatch, or a body whose end nothing can vouch for (no Content-Length, not
+chunked, nothing listed: a cut there looks like the end) is tried again, up to
+`Deadlines.attempts` times and within `Deadlines.total` seconds for the whole
+file, connecting, headers and body included (core.watchdog); then a one-line
+FetchError names the URL. `Deadlines.no_length` accepts a body of unverifiable
+length instead, used once and never cached. An HTML page where a file was
+expected (a login, error or captive portal page answering 200) is refused.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import IO
 import requests
 import urllib3.exceptions
 
+from snoopdb.core import watchdog
 from snoopdb.core.config import Deadlines
 from snoopdb.core.crc32c import Crc32c
 from snoopdb.core.errors import FetchError, NotFound
@@ -99,7 +102,7 @@ class Fetcher:
         """One session per thread: downloads run in parallel, sessions are not thread-safe."""
         session = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = requests.Session()
+            session = self._local.session = watchdog.session()
         return session
 
     @contextlib.contextmanager
@@ -208,45 +211,56 @@ class Fetcher:
         limits = self.deadlines
         deadline = time.monotonic() + limits.total
         reason = ""
-        for attempt in range(limits.attempts):
-            if attempt:
-                pause = min(0.2 * 2 ** (attempt - 1), deadline - time.monotonic())
+        tried = 0
+        while tried < limits.attempts:
+            if tried:
+                pause = min(0.2 * 2 ** (tried - 1), deadline - time.monotonic())
                 if pause <= 0:
                     break
                 time.sleep(pause)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
             out.seek(0)
             out.truncate()
+            tried += 1
             try:
-                return self._attempt(url, out, expected, deadline)
+                return self._attempt(url, out, expected, remaining)
             except _Retry as exc:
                 reason = str(exc)
-        spent = "attempt" if limits.attempts == 1 else "attempts"
-        raise FetchError(f"{url}: {reason} (gave up after {attempt + 1} {spent} "
-                         f"within the {limits.total:g}s deadline)")
+        spent = "attempt" if tried == 1 else "attempts"
+        raise FetchError(f"{url}: {reason or 'download deadline passed'} (gave up after "
+                         f"{tried} {spent} within the {limits.total:g}s deadline)")
 
     def _attempt(self, url: str, out: IO[bytes], expected: Expected | None,
-                 deadline: float) -> bool:
+                 remaining: float) -> bool:
+        """One request, shut down when `remaining` seconds have passed."""
         limits = self.deadlines
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _Retry("download deadline passed")
         timeout = (min(limits.connect, remaining), min(limits.read, remaining))
-        try:
-            with self.session.get(url, stream=True, timeout=timeout) as response:
-                if response.status_code == 404:
-                    raise NotFound(f"{url}: not found (404)")
-                if response.status_code in TRANSIENT_STATUS:
-                    raise _Retry(f"HTTP {response.status_code}")
-                if response.status_code != 200:
-                    raise FetchError(f"{url}: HTTP {response.status_code}")
-                return self._body(url, response, out, expected, deadline)
-        except (requests.ConnectionError, requests.Timeout,
-                urllib3.exceptions.HTTPError) as exc:
-            raise _Retry(_connection_problem(exc)) from exc
+        response: requests.Response | None = None
+        with watchdog.Watch(remaining) as watch:
+            try:
+                with self.session.get(url, stream=True, timeout=timeout) as response:
+                    if response.status_code == 404:
+                        raise NotFound(f"{url}: not found (404)")
+                    if response.status_code in TRANSIENT_STATUS:
+                        raise _Retry(f"HTTP {response.status_code}")
+                    if response.status_code != 200:
+                        raise FetchError(f"{url}: HTTP {response.status_code}")
+                    return self._body(url, response, out, expected, watch)
+            except (requests.ConnectionError, requests.Timeout,
+                    urllib3.exceptions.HTTPError) as exc:
+                if watch.fired:
+                    raise _Retry("download deadline passed before the response's headers "
+                                 "ended" if response is None else
+                                 f"download deadline passed after {out.tell()} bytes") from exc
+                raise _Retry(_connection_problem(exc)) from exc
 
     def _body(self, url: str, response: requests.Response, out: IO[bytes],
-              expected: Expected | None, deadline: float) -> bool:
-        """Stream the body to `out` within `deadline`, checking it as it comes."""
+              expected: Expected | None, watch: watchdog.Watch) -> bool:
+        """Stream the body to `out` before `watch` fires, checking it as it comes;
+        whether it was verified whole (False: its length could not be, and
+        `Deadlines.no_length` accepts that)."""
         if response.headers.get("content-type", "").lower().startswith("text/html"):
             raise FetchError(f"{url}: the server sent an HTML page, not the file")
         declared = response.headers.get("content-length")
@@ -254,8 +268,8 @@ class Fetcher:
         md5 = hashlib.md5(usedforsecurity=False) if expected and expected.md5 else None
         crc = Crc32c() if expected and expected.crc32c is not None and md5 is None else None
         size = 0
-        # raw bytes: content-encoding is left alone (gzip is detected on open), and
-        # read1 returns what has arrived, so the deadline is checked as bytes drip in
+        # raw bytes: content-encoding is left alone (gzip is detected on open); read1
+        # returns what has arrived, and the watch ends a read at the deadline
         while chunk := response.raw.read1(CHUNK, decode_content=False):
             if size == 0 and _HTML_START.match(chunk):
                 raise FetchError(f"{url}: the server sent an HTML page, not the file")
@@ -265,9 +279,9 @@ class Fetcher:
                 md5.update(chunk)
             if crc:
                 crc.update(chunk)
-            if time.monotonic() > deadline:
-                raise _Retry(f"download deadline passed after {size} bytes")
         out.flush()
+        if watch.fired:
+            raise _Retry(f"download deadline passed after {size} bytes")
         if length is not None and size != length:
             raise _Retry(f"body cut short: {size} of {length} bytes")
         if expected and expected.size is not None and size != expected.size:
@@ -276,8 +290,14 @@ class Fetcher:
             raise _Retry("MD5 differs from its listing's")
         if crc and expected and crc.value != expected.crc32c:
             raise _Retry("CRC-32C differs from its listing's")
-        return (length is not None or bool(response.raw.chunked)
-                or bool(expected and expected.size is not None))
+        if (length is not None or response.raw.chunked
+                or (expected and expected.size is not None)):
+            return True
+        if self.deadlines.no_length:
+            return False
+        raise _Retry(f"no Content-Length and no chunked encoding, so nothing shows that "
+                     f"its {size} bytes are the whole body; SNOOPDB_ALLOW_NO_LENGTH=1 "
+                     "accepts such a body")
 
 
 def _connection_problem(exc: BaseException) -> str:

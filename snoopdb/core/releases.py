@@ -20,6 +20,15 @@ from snoopdb.core.safeyaml import load_bounded
 
 # Releases before this one have no OpenAPI spec in kubernetes/kubernetes.
 OLDEST = (1, 5)
+# The release numbers snoopdb reads (README, "Releases"): Kubernetes is at 1.3x and
+# adds three minors a year, so 1.99 is decades away. A number past these is a
+# hostile or broken file, refused where it is read, before it reaches a table
+# (release_key() reads each number as a PostgreSQL integer) or decides which
+# release is the newest.
+MAJORS = range(1, 10)
+MINORS = range(0, 100)
+PATCHES = range(0, 1000)
+RANGE = f"{MAJORS[0]}.0.0 to {MAJORS[-1]}.{MINORS[-1]}.{PATCHES[-1]}"
 UPSTREAM_PATH = "resources/coverage/releases.yaml"
 CACHE_NAME = "releases.yaml"
 CACHE_SECONDS = 24 * 3600
@@ -36,6 +45,12 @@ class Release:
     major: int
     minor: int
     patch: int = 0
+
+    def __post_init__(self) -> None:
+        if (self.major not in MAJORS or self.minor not in MINORS
+                or self.patch not in PATCHES):
+            raise ReleaseError(f"release {self.major}.{self.minor}.{self.patch} is out of "
+                               f"range ({RANGE})")
 
     def __str__(self) -> str:
         return f"{self.major}.{self.minor}.{self.patch}"
@@ -67,8 +82,20 @@ def parse_release(text: str) -> Release:
     """Parse `1.20`, `1.20.0` or `v1.20.0`; anything else is a ReleaseError."""
     version = _semver(text)
     if version is None or version.prerelease or version.build:
-        raise ReleaseError(f"bad release {text!r}: expected 1.20, 1.20.0 or v1.20.0")
-    return Release(version.major, version.minor, version.patch)
+        raise ReleaseError(f"bad release {_shown(text)}: expected 1.20, 1.20.0 or v1.20.0")
+    return _bounded(version.major, version.minor, version.patch, text)
+
+
+def _bounded(major: int, minor: int, patch: int, text: str) -> Release:
+    try:
+        return Release(major, minor, patch)
+    except ReleaseError:
+        raise ReleaseError(f"bad release {_shown(text)}: out of range ({RANGE})") from None
+
+
+def _shown(text: str) -> str:
+    """`text` quoted for a message, cut short when it is long."""
+    return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
 def release_of_version(version: str) -> Release:
@@ -76,8 +103,9 @@ def release_of_version(version: str) -> Release:
     (`v1.38.0-alpha.2.41+abc` → 1.38.0, `v1.36.2` → 1.36.0)."""
     parsed = _semver(version)
     if parsed is None:
-        raise ReleaseError(f"cannot read a release from version {version!r}")
-    return Release(parsed.major, parsed.minor)
+        raise ReleaseError(f"cannot read a release from version {_shown(version)}")
+    bounded = _bounded(parsed.major, parsed.minor, parsed.patch, version)
+    return Release(bounded.major, bounded.minor)
 
 
 def commit_of_version(version: str) -> str | None:
@@ -101,7 +129,7 @@ def normalise_conformance_release(value: object) -> str:
         return "1.9.0"
     listed = [part for part in text.split(",") if part.strip()]
     if not listed:
-        raise ReleaseError(f"cannot read a release from {text!r}")
+        raise ReleaseError(f"cannot read a release from {_shown(text)}")
     return str(parse_release(listed[-1]))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import urllib.parse
 import warnings
 from pathlib import Path
@@ -15,10 +14,9 @@ import psycopg
 
 from snoopdb.core.config import Settings, pg_environment_set
 from snoopdb.core.errors import ConfigError, DatabaseError
+from snoopdb.db.conninfo import misread, redact, scrub
 
 EMBEDDED_DATABASE = "snoopdb"
-# `password=secret` or `password='se cret'` in a libpq key=value connection string
-_PASSWORD_PAIR = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
 
 def database_url(settings: Settings, option: str | None = None) -> str:
@@ -121,28 +119,14 @@ def connect(url: str) -> psycopg.Connection:
     """A connection in autocommit mode; loaders open their own transactions."""
     try:
         return psycopg.connect(url, autocommit=True)
-    except psycopg.OperationalError as exc:
-        reason = " ".join(str(exc).split())
-        raise DatabaseError(f"cannot connect to {redact(url)}: {reason}") from exc
+    except psycopg.Error as exc:  # OperationalError, or ProgrammingError: not parsed
+        raise DatabaseError(f"cannot connect to {redact(url)}: {reason(exc, url)}") from exc
 
 
-def redact(url: str) -> str:
-    """The URL (or key=value connection string) without its password, for messages:
-    the one after the user name, and any `password=` in the query string or string."""
-    if "://" not in url:
-        return _PASSWORD_PAIR.sub(r"\1***", url)
-    parts = urllib.parse.urlsplit(url)
-    if parts.password:
-        user, _, host = parts.netloc.rpartition("@")
-        parts = parts._replace(netloc=user.split(":", 1)[0] + ":***@" + host)
-    if parts.query:
-        query = [(key, "***" if key.lower() == "password" else value)
-                 for key, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)]
-        parts = parts._replace(query=urllib.parse.urlencode(query, safe="*/"))
-    # not urlunsplit: it drops the `//` of a URL with no host (postgresql:///db?host=/run)
-    return (f"{parts.scheme}://{parts.netloc}{parts.path}"
-            + (f"?{parts.query}" if parts.query else "")
-            + (f"#{parts.fragment}" if parts.fragment else ""))
+def reason(exc: BaseException, url: str) -> str:
+    """What `exc` says, on one line, without the secrets of `url`: libpq quotes the
+    values it cannot read, which are a password's pieces when it misreads the URL."""
+    return misread(url) or scrub(" ".join(str(exc).split()), url)
 
 
 def describe(exc: psycopg.Error) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 
 from snoopdb.core.errors import DatabaseError, SchemaOutdated
-from snoopdb.db.connection import redact
+from snoopdb.db.connection import reason, redact
 from snoopdb.db.queries import query
 
 
@@ -55,8 +55,8 @@ def _alembic(url: str, action: str, revision: str) -> None:
     except Exception as exc:
         if isinstance(exc, DatabaseError):
             raise
-        reason = " ".join(str(getattr(exc, "orig", exc)).split())
-        raise DatabaseError(f"{action} of {redact(url)} failed: {reason}") from exc
+        said = reason(getattr(exc, "orig", exc), url)
+        raise DatabaseError(f"{action} of {redact(url)} failed: {said}") from exc
     finally:
         engine.dispose()
 
