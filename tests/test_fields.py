@@ -394,8 +394,8 @@ def test_export_fields_file(conn, fetcher, settings, spec_1_36, tmp_path) -> Non
 
     load(conn, fetcher, settings, [write_log(tmp_path / "audit.log", HAND_MADE)])
     written = export(conn, tmp_path / "out")
-    assert written[-1].path.name == "1.36.0-fields.json"
-    document = json.loads(written[-1].path.read_text())
+    (fields_file,) = [w.path for w in written if w.path.name == "1.36.0-fields.json"]
+    document = json.loads(fields_file.read_text())
     assert document["release"] == "1.36.0"
     assert len(document["endpoints"]) == conn.execute(
         "SELECT count(*) FROM field_coverage_summary").fetchone()[0]

@@ -1,9 +1,7 @@
 -- `snoopdb releases drop` after drop_runs.sql, in its transaction: everything else of
 -- release %(release)s. Run with client-side binding (several statements).
--- Field tallies and imported coverage of the release; any endpoint_hit row left.
-DELETE FROM endpoint_field_hit WHERE release = %(release)s;
-DELETE FROM endpoint_body_hit WHERE release = %(release)s;
-DELETE FROM endpoint_hit WHERE release = %(release)s;
+-- (Its runs and imported coverage, with their hits and field tallies, went with
+-- drop_runs.sql.)
 -- Its spec and body schemas; field trees no other release points at.
 DELETE FROM open_api WHERE release = %(release)s;
 DELETE FROM endpoint_body WHERE release = %(release)s;

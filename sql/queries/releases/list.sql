@@ -3,7 +3,7 @@
 -- the conformance.yaml loaded for it since it was last dropped (and whether that list
 -- is the one in conformance.test), its CI runs and its imported published coverage;
 -- `latest` marks latest_release(), the release the views answer for.
--- Runs are counted from endpoint_hit, whatever the storage of their events.
+-- Runs and imported coverage are audit_run's rows (schema revision 0010).
 
 WITH dropped AS (
   SELECT release, max(id) AS id FROM load_log WHERE kind = 'drop' GROUP BY release
@@ -21,9 +21,9 @@ WITH dropped AS (
   FROM open_api GROUP BY release
 ), hit AS (
   SELECT release,
-         count(DISTINCT source) FILTER (WHERE NOT imported) AS runs,
-         min(source) FILTER (WHERE imported) AS published
-  FROM endpoint_hit GROUP BY release
+         count(*) FILTER (WHERE state IN ('hot', 'compact')) AS runs,
+         min(source) FILTER (WHERE state = 'imported') AS published
+  FROM audit_run GROUP BY release
 ), known AS (
   SELECT release FROM spec
   UNION SELECT release FROM hit
