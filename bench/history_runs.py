@@ -8,15 +8,15 @@ Builds its own database on the server (created and dropped here): the real 1.35 
 1.36 specs, conformance.yaml of 1.36 and the ineligible list, loaded by snoopdb's
 loaders. Then `--runs` builds of ci-kubernetes-e2e-gci-gce (release 1.36.0, three
 hours apart), each stored as a load stores a run (loaders/audit_store: events COPYed
-into the run's fresh table, its hit summary, the swap, the release's summaries
-rewritten, its build facts recorded), then the job's older hot run compacted, as
+into the run's fresh table, its hit summary, the swap, the run merged into the
+release's summaries, its build facts recorded), then the job's older hot run compacted, as
 `snoopdb load --last N` does. Events are bench.views' model of an e2e run (every
 test and every system component hits the same endpoints in every run, each call at
 least once), plus a known set of flaky calls: FLAKY_CALLS conformance tests each
 reach one endpoint no other conformance test reaches, in every run but those whose
 number their period divides (run 0 included).
 
-Prints, per run, the time to store it, to rewrite the release's summaries and to
+Prints, per run, the time to store it, to merge it into the release's summaries and to
 compact the run before; then each stability view's `select *` (median of 5) and
 rows; the bytes a run takes (hot, compact, and its share of the stability
 summaries); and checks that endpoint_stability's flaky endpoints and
@@ -92,8 +92,8 @@ def flaky_calls(endpoints: list, actors: list[Actor]) -> list[tuple[Actor, int, 
 
 def store_run(conn: psycopg.Connection, number: int, endpoints: list, actors: list[Actor],
               flaky: list[tuple[Actor, int, int]], events: int) -> tuple[float, float, float]:
-    """Run `number` stored as a load stores it; (seconds to store, of which rewriting
-    the release's summaries, seconds compacting the job's run before)."""
+    """Run `number` stored as a load stores it; (seconds to store, of which merging it
+    into the release's summaries, seconds compacting the job's run before)."""
     build = str(FIRST_BUILD + number)
     source = f"{PROW}/{JOB}/{build}"
     today = [Actor(a.useragent, a.username, a.test, a.conf_test_hit, (i,), 0.05)
@@ -117,7 +117,10 @@ def store_run(conn: psycopg.Connection, number: int, endpoints: list, actors: li
         audit_store.describe(conn, run, audit_store.BuildFacts(
             build, FIRST_START + dt.timedelta(hours=3 * number), COMMIT, "SUCCESS"))
         summaries = time.perf_counter()
-        audit_store.refresh(conn, RELEASE, previous)
+        if previous is None:  # a new run, as a load merges it
+            audit_store.add_to_summaries(conn, run)
+        else:
+            audit_store.refresh(conn, RELEASE, previous)
         summaries = time.perf_counter() - summaries
     stored = time.perf_counter() - started
     started = time.perf_counter()
