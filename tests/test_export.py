@@ -97,6 +97,8 @@ def load(conn: psycopg.Connection, reverse: bool = False) -> None:
         cur.executemany("INSERT INTO conformance.test (codename, testname, release, file)"
                         " VALUES (%s, %s, %s, %s)", order(CONFORMANCE))
     insert_hits(conn, order(HITS))
+    # the runs' builds started at a known time: when they were seen is the same on a reload
+    conn.execute("UPDATE audit_run SET started = timestamptz '2026-06-11 12:00:00Z'")
     conn.execute("INSERT INTO conformance.ineligible_endpoint VALUES (%s, %s, %s)", INELIGIBLE)
     conn.execute("SELECT refresh_coverage()")
 

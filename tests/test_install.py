@@ -59,10 +59,11 @@ def test_wheel_installs_and_initialises(tmp_path: Path, database_url: str) -> No
         releases = subprocess.run([bin_dir / "snoopdb", "load", "--release", "1.4"],
                                   capture_output=True, text=True, cwd=tmp_path,
                                   env={**env, "SNOOPDB_APISNOOP_RAW_URL": "http://127.0.0.1:9"})
-        assert releases.returncode == 1
+        assert releases.returncode == 2  # a release no list has: a usage error
         warning, error = releases.stderr.strip().splitlines()
-        assert warning.startswith("warning: http://127.0.0.1:9/resources/coverage/releases.yaml")
-        assert warning.endswith("; using the releases list shipped with snoopdb (newest 1.36)")
+        assert warning.startswith("warning: apisnoop's releases list unreadable (")
+        assert warning.endswith("): using the copy shipped with snoopdb, newest 1.36"
+                                " (--releases-file FILE names another)")
         assert error == ("snoopdb: error: unknown release '1.4': releases before 1.5 have no"
                          " OpenAPI spec")
         with psycopg.connect(scratch) as conn:

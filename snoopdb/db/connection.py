@@ -36,9 +36,9 @@ def _checked(url: str, origin: str) -> str:
     try:
         psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
-        reason = " ".join(str(exc).split())
         raise ConfigError(f"{origin}={redact(url)!r} is not a PostgreSQL URL such as "
-                          f"postgresql://user@host:5432/snoopdb ({reason})") from exc
+                          f"postgresql://user@host:5432/snoopdb"
+                          f" ({scrub(' '.join(str(exc).split()), url)})") from exc
     return url
 
 
