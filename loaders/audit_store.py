@@ -89,6 +89,10 @@ def _copy(conn: psycopg.Connection, kind: str, run: int,
     with conn.cursor().copy(sql.SQL("COPY {} FROM STDIN").format(_fresh(kind, run))) as copy:
         for chunk in copy_text(rows):
             copy.write(chunk)
+    # statistics at once: the release's summaries are computed from these tables in
+    # this transaction, and on a fresh table's default estimates the planner loops
+    # over every hit row once per test (4 s instead of 0.1 at 1 M events)
+    conn.execute(sql.SQL("ANALYZE {}").format(_fresh(kind, run)))
 
 
 def publish(conn: psycopg.Connection, run: int, release: str, release_date: str | None,
