@@ -22,7 +22,7 @@ from snoopdb.loaders import spec
 
 from snoopdb.cli import build_parser, main
 from snoopdb.cli.exits import SOURCE_SETTINGS, hint
-from snoopdb.commands import export, gate
+from snoopdb.commands import gate
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import FetchError, NoSchema, NoSpecLoaded, SchemaOutdated
 from snoopdb.db import schema
@@ -72,15 +72,6 @@ def test_help_shows_the_defaults_of_the_servers_options() -> None:
     for text, default in ((serve, "8000"), (serve, "127.0.0.1"), (serve, "info"),
                           (auditlogger, "9900"), (auditlogger, "24h"), (auditlogger, "10MB")):
         assert f"default: {default})" in " ".join(text.split()), default
-
-
-def test_export_help_lists_every_file_it_writes() -> None:
-    text = " ".join(PARSERS["snoopdb export"].format_help().split())
-    files = ["<release>.json", f"<release>{export.FIELDS_SUFFIX}", export.PROGRESS_FILE,
-             *export.JSON_FILES, export.RELEASES_FILE, export.UNTESTED_FILE]
-    assert len(files) == 9
-    assert [f for f in files if f not in text] == []
-    assert "Nine files" in text
 
 
 # --- exit codes -------------------------------------------------------------------

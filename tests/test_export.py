@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from test_cli import PARSERS
 
 from snoopdb.cli import main
 from snoopdb.commands.export import export
@@ -209,6 +210,11 @@ def test_files_content(dataset: psycopg.Connection, tmp_path: Path) -> None:
     assert [(f.path, f.bytes) for f in written] == [
         (folder / name, (folder / name).stat().st_size) for name in FILES]
     assert sorted(p.name for p in folder.iterdir()) == sorted(FILES)
+    # `export --help` names every file written, the release's by its pattern
+    help_text = " ".join(PARSERS["snoopdb export"].format_help().split())
+    named = [name.replace("1.36.0", "<release>") for name in FILES]
+    assert [name for name in named if name not in help_text] == []
+    assert "Eleven files" in help_text and len(FILES) == 11
     assert (folder / "1.36.0.json").read_text() == formatted(RELEASE_COVERAGE)
     assert (folder / "conformance-progress.json").read_text() == PROGRESS
     assert (folder / "conformance-coverage-per-release.json").read_text() == formatted(
