@@ -131,6 +131,7 @@ def test_an_unknown_option_is_a_usage_error(
     (["db", "upgrade", "0099"],
      "snoopdb: error: unknown revision '0099': this snoopdb ships 0001 to"),
     (["query"], "the following arguments are required: SQL"),
+    (["gate", "--from", "/nonexistent"], "argument --from: no such folder: '/nonexistent'"),
 ])
 def test_usage_errors_exit_2(
     settings: object, argv: list[str], message: str, capsys: pytest.CaptureFixture[str],
@@ -151,6 +152,17 @@ def test_the_installed_entry_point_exits_with_the_status(settings: object,
                          (["db", "current"], 0), (["gate"], 3)):
         done = subprocess.run([SNOOPDB, *argv], capture_output=True, text=True)
         assert done.returncode == status, (argv, done.stderr)
+
+
+def test_a_reader_that_stops_early_is_no_error(settings: object, conn: object) -> None:
+    # `snoopdb query … | head -1`: far more rows than a pipe holds
+    query = subprocess.Popen([SNOOPDB, "query", "SELECT generate_series(1, 200000) AS n",
+                              "--csv"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert query.stdout is not None
+    assert query.stdout.readline() == b"n\n"
+    query.stdout.close()
+    _, err = query.communicate(timeout=60)
+    assert (query.returncode, err) == (0, b"")
 
 
 def test_interrupted_is_130(settings: object, conn: psycopg.Connection,

@@ -148,7 +148,7 @@ def test_load_from_loopback_server(
     assert main(["load", "--release", "v1.36.0", "--only", "spec,tests,ineligible"]) == 0
     out, err = capsys.readouterr()
     assert "warning: no spec for past release 1.5.0" in err
-    assert "loaded 26 files (24632 rows) for release 1.36.0" in out
+    assert "loaded 26 files (24,632 rows) for release 1.36.0" in out
     assert rows(conn, "SELECT count(DISTINCT release), count(*) FROM open_api") == [(24, 24079)]
     assert rows(conn, "SELECT count(*) FROM conformance.ineligible_endpoint") == [(145,)]
     assert rows(conn, "SELECT spec FROM open_api WHERE release = '1.20.0' LIMIT 1") == [

@@ -68,12 +68,17 @@ def test_a_release_that_does_not_exist_writes_nothing(
 
 def test_latest_release_is_the_newest_with_coverage_data(
     settings: Settings, conn: psycopg.Connection, fetcher: Fetcher, shared_data: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert latest(conn) == (None, 0)
     load_spec(conn, fetcher, shared_data, "1.35")
     conn.execute("SELECT refresh_coverage()")
     # no release has data: the newest spec, its rows unknown (tested is null)
     assert latest(conn) == ("1.35.0", 0)
+    assert main(["releases"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "1 release; * 1.35.0: no release has coverage data: the newest spec, the one the"
+        " views answer for")
     load_run(conn, fetcher, settings, shared_data, "1.35")
     release, untested = latest(conn)
     assert release == "1.35.0" and untested > 400

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 from collections.abc import Callable, Sequence
 
 import psycopg
@@ -90,6 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         say(f"snoopdb: error: {connection.describe(exc)}")
         return EXIT_FAILED
+    except BrokenPipeError:
+        # whoever read stdout stopped (`| head`): quiet, as a pipe's reader expects;
+        # stdout pointed at nothing so that the interpreter's last flush cannot fail
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:  # a local file or the disk, outside what the library names
         if args.debug:
             raise

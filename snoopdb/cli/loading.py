@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from snoopdb.cli.context import Context, say
+from snoopdb.cli.context import Context, plural, say
 from snoopdb.cli.exits import EXIT_FAILED, EXIT_OK
 from snoopdb.cli.parsing import (
     add_command,
@@ -110,9 +110,10 @@ class _LoadPrinter(LoadListener):
         rows = sum(step.rows for step in report.steps)
         for release, date in report.dated:
             print(f"spec {release}: released on {date}; its release_date is filled in")
-        print(f"loaded {len(report.steps)} files ({rows} rows) for release {report.release} "
-              f"in {report.seconds:.1f}s"
-              + (f"; {len(report.skipped)} specs already loaded" if report.skipped else ""))
+        print(f"loaded {plural(len(report.steps), 'file')} ({plural(rows, 'row')}) for release"
+              f" {report.release} in {report.seconds:.1f}s"
+              + (f"; {plural(len(report.skipped), 'spec')} already loaded" if report.skipped
+                 else ""))
 
     def imported(self, imported: history.ImportedRelease) -> None:
         print(f"history {imported.release}: {imported.endpoints} endpoints, "

@@ -104,11 +104,19 @@ def port_number(text: str) -> int:
 
 def from_option(parser: argparse.ArgumentParser) -> None:
     """--from DIR: a mirror (what `snoopdb mirror` writes) instead of the network."""
-    parser.add_argument("--from", dest="from_dir", type=Path, metavar="DIR",
+    parser.add_argument("--from", dest="from_dir", type=mirror_folder, metavar="DIR",
                         help="read the Kubernetes and apisnoop files (releases list and "
                              "published coverage included) from DIR, a mirror made by `snoopdb "
                              "mirror`, instead of the network: DIR/kubernetes/kubernetes/<ref>/"
                              "<path>, DIR/kubernetes-sigs/apisnoop/main/resources/coverage/")
+
+
+def mirror_folder(text: str) -> Path:
+    """argparse type: an existing folder (a mistyped mirror would read as an empty one)."""
+    folder = Path(text)
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"no such folder: {text!r}")
+    return folder
 
 
 def positive_number(text: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from snoopdb.cli.context import Context
+from snoopdb.cli.context import Context, plural
 from snoopdb.cli.parsing import add_command, release_name
 from snoopdb.commands import releases
 
@@ -42,10 +42,12 @@ def cmd_releases(args: argparse.Namespace, ctx: Context) -> int:
         print("  ".join(cell.rjust(width) if i in (2, 4) else cell.ljust(width)
                         for i, (cell, width) in enumerate(zip(row, widths, strict=True)))
               .rstrip())
-    latest = next((r.release for r in listed if r.latest), None)
-    print(f"{len(listed)} releases" + (
-        f"; * {latest}: the newest with coverage data, the one the views answer for"
-        if latest else ""))
+    latest = next((r for r in listed if r.latest), None)
+    # with no coverage data anywhere the views fall back to the newest spec
+    why = ("the newest with coverage data" if latest and latest.coverage != "no data"
+           else "no release has coverage data: the newest spec")
+    print(plural(len(listed), "release") + (
+        f"; * {latest.release}: {why}, the one the views answer for" if latest else ""))
     return 0
 
 

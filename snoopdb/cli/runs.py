@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from snoopdb.cli.context import Context
+from snoopdb.cli.context import Context, plural
 from snoopdb.cli.parsing import add_command, share, whole_number
 from snoopdb.commands import runs
 from snoopdb.db.runs import RunDiff, RunRef, iso_time
@@ -18,10 +18,6 @@ def _size(size: float) -> str:
             return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
         size /= 1000
     return ""
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 def _print_runs(listed: list[runs.Run]) -> None:
@@ -59,7 +55,7 @@ def cmd_runs(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     _print_runs(listed)
     hot = sum(run.state == "hot" for run in listed)
-    print(f"{_plural(len(listed), 'run')} ({hot} hot, {len(listed) - hot} compact), "
+    print(f"{plural(len(listed), 'run')} ({hot} hot, {len(listed) - hot} compact), "
           f"{sum(r.events for r in listed):,} events, {_size(sum(r.bytes for r in listed))}; "
           f"loads keep the newest {keep} of each job hot")
     return 0
@@ -68,7 +64,7 @@ def cmd_runs(args: argparse.Namespace, ctx: Context) -> int:
 def _print_drop(report: runs.DropReport) -> None:
     for run in report.dropped:
         print(f"dropped {run.source} ({run.release}, {run.events:,} events)")
-    print(f"{_plural(len(report.dropped), 'run')} dropped ({report.events:,} events, "
+    print(f"{plural(len(report.dropped), 'run')} dropped ({report.events:,} events, "
           f"{_size(report.bytes)}), {len(report.kept)} kept, in {report.seconds:.2f}s")
 
 
@@ -102,7 +98,7 @@ def _print_moves(report: runs.MoveReport) -> None:
               f"{_size(after.bytes)} ({after.events:,} events)")
     for run in report.unchanged:
         print(f"{run.source}: already {run.state}")
-    print(f"{_plural(len(report.moved), 'run')} moved in {report.seconds:.1f}s")
+    print(f"{plural(len(report.moved), 'run')} moved in {report.seconds:.1f}s")
 
 
 def cmd_runs_compact(args: argparse.Namespace, ctx: Context) -> int:
@@ -190,7 +186,7 @@ def _print_diff(diff: RunDiff) -> None:
     print(_about("B", diff.b))
     _print_changes("endpoints", [(c.gained, f"{c.endpoint}: {c.was} → {c.now}", c.tests)
                                  for c in diff.endpoints])
-    _print_changes("tests", [(c.gained, f"{c.test} ({_plural(c.endpoints, 'endpoint')})", ())
+    _print_changes("tests", [(c.gained, f"{c.test} ({plural(c.endpoints, 'endpoint')})", ())
                              for c in diff.tests])
     _print_changes("body fields", [(c.gained, f"{c.endpoint} {c.field}", c.tests)
                                    for c in diff.fields])
