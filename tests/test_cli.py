@@ -132,6 +132,10 @@ def test_an_unknown_option_is_a_usage_error(
      "snoopdb: error: unknown revision '0099': this snoopdb ships 0001 to"),
     (["query"], "the following arguments are required: SQL"),
     (["gate", "--from", "/nonexistent"], "argument --from: no such folder: '/nonexistent'"),
+    (["load", "--release", "1.20", "--retain", "forever"],
+     "unrecognized arguments: --retain forever (see `snoopdb load --help`)"),
+    (["runs", "drop", "x", "--keep", "2"],
+     "unrecognized arguments: --keep 2 (see `snoopdb runs drop --help`)"),
 ])
 def test_usage_errors_exit_2(
     settings: object, argv: list[str], message: str, capsys: pytest.CaptureFixture[str],

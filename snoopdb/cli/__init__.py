@@ -56,6 +56,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_parser(parser: argparse.ArgumentParser,
+                    args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The parser of the (sub)command given, so that an error points at its --help."""
+    while True:
+        chosen = next((action.choices[name] for action in parser._actions
+                       if isinstance(action, argparse._SubParsersAction)
+                       and (name := getattr(args, action.dest, None)) in action.choices), None)
+        if chosen is None:
+            return parser
+        parser = chosen
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
@@ -63,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     passthrough = getattr(args, "passthrough", None)
     if passthrough is None:
         if extra:
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            _command_parser(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
     else:
         setattr(args, passthrough, extra[1:] if extra[:1] == ["--"] else extra)
     if not args.debug:
