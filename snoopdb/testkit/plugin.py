@@ -23,9 +23,10 @@ DATA_SCHEMAS = ("public", "conformance", "testing")
 
 
 def shared_data_path(config: pytest.Config) -> Path:
-    """SNOOPDB_SHARED_DATA, else ../shared/data beside the checkout."""
+    """SNOOPDB_SHARED_DATA, else ../shared/data beside the checkout; its real path, as
+    the loaders name the files they read (a run's source), so that either may be a link."""
     default = config.rootpath.parent / "shared" / "data"
-    return Path(os.environ.get("SNOOPDB_SHARED_DATA", default))
+    return Path(os.environ.get("SNOOPDB_SHARED_DATA", default)).resolve()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
