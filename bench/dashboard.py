@@ -40,11 +40,11 @@ from typing import Any
 
 import psycopg
 import uvicorn
-from snoopdb.loaders import spec
 
 from bench import views  # the data builder of the views benchmark
 from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection, schema
+from snoopdb.loaders import spec
 from snoopdb.testkit.databases import scratch_database
 from snoopdb.web.dashboard import create_app
 

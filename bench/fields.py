@@ -34,9 +34,9 @@ from pathlib import Path
 
 import orjson
 import psycopg
-from snoopdb.loaders import fields
 
 from bench.audit_load import MEASURE
+from snoopdb.loaders import fields
 from snoopdb.testkit.databases import scratch_database
 from snoopdb.testkit.hits import drop_all_runs
 from snoopdb.testkit.servers import build_raw_mirror

@@ -36,7 +36,6 @@ import time
 from pathlib import Path
 
 import psycopg
-from snoopdb.loaders import audit_store, conformance, ineligible, spec
 
 from bench.views import (
     COMMIT,
@@ -53,6 +52,7 @@ from bench.views import (
 )
 from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection, runs, schema
+from snoopdb.loaders import audit_store, conformance, ineligible, spec
 from snoopdb.testkit.databases import scratch_database
 
 REPO = Path(__file__).resolve().parent.parent

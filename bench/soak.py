@@ -28,8 +28,6 @@ import threading
 import time
 from pathlib import Path
 
-from snoopdb.loaders import spec
-
 from bench.webhook import (
     DEFAULT_SERVER,
     DEFAULT_SPEC,
@@ -40,6 +38,7 @@ from bench.webhook import (
 )
 from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection, schema
+from snoopdb.loaders import spec
 from snoopdb.testkit.databases import scratch_database
 
 HEADER_LINE = b"X-Slow: 1\r\n"

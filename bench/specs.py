@@ -25,9 +25,9 @@ import venv
 from pathlib import Path
 
 import psycopg
-from snoopdb.loaders.spec import read_operations
 
 from snoopdb.db import schema
+from snoopdb.loaders.spec import read_operations
 from snoopdb.testkit.databases import scratch_database
 from snoopdb.testkit.servers import build_raw_mirror, serve_directory
 

@@ -33,10 +33,10 @@ from pathlib import Path
 
 import orjson
 import psycopg
-from snoopdb.loaders import audit_store, conformance, ineligible, spec
 
 from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection, schema
+from snoopdb.loaders import audit_store, conformance, ineligible, spec
 from snoopdb.testkit.databases import scratch_database
 
 REPO = Path(__file__).resolve().parent.parent

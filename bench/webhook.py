@@ -29,10 +29,10 @@ from typing import IO
 
 import orjson
 import requests
-from snoopdb.loaders import spec
 
 from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection, schema
+from snoopdb.loaders import spec
 from snoopdb.testkit.auditgen import (
     DEFAULT_CONFORMANCE,
     AuditLogGenerator,

@@ -26,8 +26,6 @@ from typing import IO
 
 import orjson
 import psycopg
-from snoopdb.loaders import audit_store, fields, spec
-from snoopdb.loaders.github import KUBERNETES, SPEC_PATH
 
 from snoopdb.core import progress
 from snoopdb.core.config import Settings
@@ -38,6 +36,8 @@ from snoopdb.coverage.attribution import classify, reattribute
 from snoopdb.coverage.fields import FieldTally
 from snoopdb.coverage.matching import Matcher
 from snoopdb.db import loadlog
+from snoopdb.loaders import audit_store, fields, spec
+from snoopdb.loaders.github import KUBERNETES, SPEC_PATH
 
 # testing.audit_event's columns. Column order chosen so that a row is a constant head,
 # the per-event values, and the cached user-agent part, joined without reshuffling

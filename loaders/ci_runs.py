@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from snoopdb.loaders import audit, audit_store, spec
-from snoopdb.loaders.gcs import Blob, Bucket, json_object
-from snoopdb.loaders.github import KUBERNETES, SPEC_PATH, Sources
 
 from snoopdb.core import progress
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import FetchError, NoSpecLoaded, NotFound, ReleaseError, SnoopError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases, commit_of_version, release_of_version
+from snoopdb.loaders import audit, audit_store, spec
+from snoopdb.loaders.gcs import Blob, Bucket, json_object
+from snoopdb.loaders.github import KUBERNETES, SPEC_PATH, Sources
 
 DEFAULT_BUCKET = "kubernetes-ci-logs"
 DEFAULT_JOBS = (

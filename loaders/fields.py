@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import psycopg
-from snoopdb.loaders.audit_store import copy_text
 
 from snoopdb.coverage.fields import FieldTally, schemas_by_endpoint
 from snoopdb.db.queries import query
+from snoopdb.loaders.audit_store import copy_text
 
 LIVE_FIELD_COPY = ("COPY testing.field_hit (source, endpoint, field, known, useragent, hits)"
                    " FROM STDIN")

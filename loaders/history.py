@@ -27,8 +27,6 @@ from typing import Any
 
 import orjson
 import psycopg
-from snoopdb.loaders import audit_store
-from snoopdb.loaders.github import apisnoop_base
 
 from snoopdb.core import progress
 from snoopdb.core.config import Settings
@@ -36,6 +34,8 @@ from snoopdb.core.errors import InputError, NotFound, ReleaseError, SnoopError
 from snoopdb.core.fetch import Fetcher, is_url
 from snoopdb.core.releases import Release, Releases, normalise_conformance_release, parse_release
 from snoopdb.db import loadlog
+from snoopdb.loaders import audit_store
+from snoopdb.loaders.github import apisnoop_base
 
 COVERAGE_FOLDER = "resources/coverage"
 OPEN_API_COLUMNS = (

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import psycopg
-from snoopdb.loaders import audit
-from snoopdb.loaders.ci_runs import rotation_key
 
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import NotFound, ReleaseError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases
+from snoopdb.loaders import audit
+from snoopdb.loaders.ci_runs import rotation_key
 
 
 def load_log_files(

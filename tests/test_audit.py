@@ -11,15 +11,15 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from snoopdb.loaders import spec
-from snoopdb.loaders.ci_runs import load_ci_run
-from snoopdb.loaders.local_logs import load_log_files
 
 from snoopdb.cli import main
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import InputError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Releases, parse_release
+from snoopdb.loaders import spec
+from snoopdb.loaders.ci_runs import load_ci_run
+from snoopdb.loaders.local_logs import load_log_files
 from snoopdb.testkit.gcs_server import GcsServer
 
 CONFORMANCE_UA = ("e2e.test/v1.36.0 (linux/amd64) kubernetes/abc1234 -- "

@@ -22,8 +22,6 @@ import psycopg
 import pytest
 import requests
 import uvicorn
-from snoopdb.loaders import spec
-from snoopdb.loaders.local_logs import load_log_files
 from starlette.applications import Starlette
 
 from snoopdb.cli import main
@@ -31,6 +29,8 @@ from snoopdb.core.config import Settings
 from snoopdb.core.errors import ConfigError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Releases, parse_release
+from snoopdb.loaders import spec
+from snoopdb.loaders.local_logs import load_log_files
 from snoopdb.web.app import Limits, server_config
 from snoopdb.web.auditlogger import create_app, parse_duration, parse_size
 

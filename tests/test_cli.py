@@ -18,7 +18,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from snoopdb.loaders import spec
 
 from snoopdb.cli import build_parser, main
 from snoopdb.cli.exits import SOURCE_SETTINGS, hint
@@ -26,6 +25,7 @@ from snoopdb.commands import gate
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import FetchError, NoSchema, NoSpecLoaded, SchemaOutdated
 from snoopdb.db import schema
+from snoopdb.loaders import spec
 from snoopdb.testkit.databases import scratch_database
 from snoopdb.testkit.hits import insert_hits
 

@@ -347,11 +347,11 @@ def test_endpoint_field_tree(conn, fetcher, settings, shared_data, screen: Scree
                              tmp_path: Path) -> None:
     """The real 1.36 spec, the real v1.37 sample and a conformance test's hand-made
     ClusterRoleBinding: the field tree shows each field's state and its tests."""
-    from snoopdb.loaders import spec
-    from snoopdb.loaders.local_logs import load_log_files
     from test_fields import CRB, GCE_SAMPLE, HAND_MADE, write_log
 
     from snoopdb.core.releases import Releases, parse_release
+    from snoopdb.loaders import spec
+    from snoopdb.loaders.local_logs import load_log_files
 
     spec.load(conn, fetcher, str(shared_data / "openapi" / "swagger-1.36.json.gz"), "1.36.0",
               None)
@@ -446,11 +446,11 @@ def test_endpoint_table_fits_from_1024_to_1920_px(conn, fetcher, settings, share
     real v1.37 sample's coverage with hand-made conformance hits: at 1024, 1400 and
     1920 px the table is no wider than its box, no header cell is off-screen or cut,
     and no row has more than ROW_LINES_MAX lines."""
-    from snoopdb.loaders import spec
-    from snoopdb.loaders.local_logs import load_log_files
     from test_fields import GCE_SAMPLE, HAND_MADE, write_log
 
     from snoopdb.core.releases import Releases, parse_release
+    from snoopdb.loaders import spec
+    from snoopdb.loaders.local_logs import load_log_files
 
     spec.load(conn, fetcher, str(shared_data / "openapi" / "swagger-1.36.json.gz"), "1.36.0",
               None)

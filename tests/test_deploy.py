@@ -1006,9 +1006,9 @@ def test_webhook_script_generates_a_secret_token_and_its_kubeconfig(tmp_path: Pa
 
 def test_generated_token_is_the_one_the_auditlogger_wants(conn, database_url, shared_data,
                                                          fetcher, tmp_path) -> None:
-    from snoopdb.loaders import spec
     from test_auditlogger import GCE_SAMPLE, event_list, real_events, running
 
+    from snoopdb.loaders import spec
     from snoopdb.web.auditlogger import create_app, read_token
 
     spec.load(conn, fetcher, str(shared_data / "openapi" / "swagger-1.36.json.gz"), "1.36.0", None)

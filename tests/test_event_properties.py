@@ -21,13 +21,13 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from snoopdb.loaders import audit, spec
 from test_auditlogger import running
 
 from snoopdb.core.errors import InputError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.coverage.attribution import TEST_NAME_LIMIT
 from snoopdb.coverage.matching import Matcher
+from snoopdb.loaders import audit, spec
 from snoopdb.web.auditlogger import create_app
 
 E2E = "e2e.test/v1.36.0 (linux/amd64) kubernetes/abc -- "

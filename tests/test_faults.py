@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from snoopdb.loaders.gcs import Bucket
 
 from snoopdb.cli import main
 from snoopdb.core.config import Deadlines
 from snoopdb.core.errors import ConfigError, FetchError, NotFound
 from snoopdb.core.fetch import Expected, Fetcher
+from snoopdb.loaders.gcs import Bucket
 from snoopdb.testkit.faultserver import Answer, FaultServer, html_page
 from snoopdb.testkit.gcs_server import GcsServer
 

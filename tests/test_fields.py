@@ -9,8 +9,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from snoopdb.loaders import spec
-from snoopdb.loaders.local_logs import load_log_files
 
 from snoopdb.core.errors import InputError
 from snoopdb.core.fetch import Fetcher
@@ -30,6 +28,8 @@ from snoopdb.coverage.fields import (
     body_fields,
     compact,
 )
+from snoopdb.loaders import spec
+from snoopdb.loaders.local_logs import load_log_files
 
 GCE_SAMPLE = "gce-e2e-v1.37-2065053743543488512-sample.log"
 CRB = "createRbacAuthorizationV1ClusterRoleBinding"

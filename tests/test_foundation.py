@@ -6,12 +6,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from snoopdb.loaders import conformance, spec
 
 from snoopdb.cli import main
 from snoopdb.core.errors import InputError, ReleaseError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Releases, normalise_conformance_release, parse_release
+from snoopdb.loaders import conformance, spec
 from snoopdb.testkit.databases import scratch_database
 
 EXEC_ROW = {

@@ -18,14 +18,14 @@ from typing import Any
 
 import psycopg
 import pytest
-from snoopdb.loaders import conformance, spec
-from snoopdb.loaders.local_logs import load_log_files
 from test_audit import EVENTS
 
 from snoopdb.cli import main
 from snoopdb.core.errors import InputError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Releases, parse_release
+from snoopdb.loaders import conformance, spec
+from snoopdb.loaders.local_logs import load_log_files
 
 SEED = 14
 AUDIT_CASES = 300

@@ -25,12 +25,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from snoopdb.loaders.github import Sources
 
 from snoopdb.cli import main
 from snoopdb.commands import gate
 from snoopdb.core.config import Settings
 from snoopdb.core.releases import Releases
+from snoopdb.loaders.github import Sources
 from snoopdb.testkit.hits import insert_hits
 from snoopdb.testkit.servers import serve_directory
 

@@ -26,9 +26,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from snoopdb.loaders import conformance, history, spec
-from snoopdb.loaders.history import PublishedEndpoint
-from snoopdb.loaders.local_logs import load_log_files
 
 from snoopdb.cli import main
 from snoopdb.commands.compare import PER_RELEASE_FILE
@@ -37,6 +34,9 @@ from snoopdb.core.config import Settings
 from snoopdb.core.errors import InputError, SnoopError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import KnownRelease, Releases, parse_release
+from snoopdb.loaders import conformance, history, spec
+from snoopdb.loaders.history import PublishedEndpoint
+from snoopdb.loaders.local_logs import load_log_files
 from snoopdb.testkit.hits import drop_all_runs
 from snoopdb.testkit.servers import serve_directory
 

@@ -8,11 +8,11 @@ import json
 
 import psycopg
 import pytest
-from snoopdb.loaders import conformance, spec
 
 from snoopdb.core.errors import InputError, ReleaseError
 from snoopdb.core.releases import load_known_releases
 from snoopdb.db.connection import describe, redact
+from snoopdb.loaders import conformance, spec
 
 
 def operations(document: dict) -> list[str]:

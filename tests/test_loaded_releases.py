@@ -10,13 +10,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from snoopdb.loaders import conformance, history, ineligible, spec
-from snoopdb.loaders.local_logs import load_log_files
 
 from snoopdb.cli import main
 from snoopdb.core.config import Settings
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Releases, parse_release
+from snoopdb.loaders import conformance, history, ineligible, spec
+from snoopdb.loaders.local_logs import load_log_files
 
 GCE_SAMPLE = "gce-e2e-v1.37-2065053743543488512-sample.log"
 TABLES = ("open_api", "endpoint_hit", "endpoint_body", "body_schema", "body_field",

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from snoopdb.loaders import spec
 
 from snoopdb.core.errors import DatabaseError
 from snoopdb.core.fetch import Fetcher
@@ -31,6 +30,7 @@ from snoopdb.coverage.matching import (
     UNKNOWN_VERB,
     Matcher,
 )
+from snoopdb.loaders import spec
 from snoopdb.testkit import auditgen
 
 SPEC_VERSIONS = tuple(f"1.{minor}" for minor in (*range(8, 23), *range(28, 37)))

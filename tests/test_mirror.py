@@ -16,10 +16,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from snoopdb.loaders import conformance, history
 from snoopdb.loaders.github import APISNOOP, KUBERNETES
 from snoopdb.loaders.spec import read_operations
-
 from snoopdb.testkit.faultserver import Answer, FaultServer, html_page
 from snoopdb.testkit.servers import serve_directory
 from snoopdb.testkit.upstream import build_upstream

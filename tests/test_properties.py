@@ -29,7 +29,6 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from snoopdb.loaders import conformance, history
 
 from snoopdb.core.config import Deadlines
 from snoopdb.core.errors import FetchError, InputError, ReleaseError
@@ -48,6 +47,7 @@ from snoopdb.coverage.fields import (
     compact,
 )
 from snoopdb.db.conninfo import redact
+from snoopdb.loaders import conformance, history
 from snoopdb.testkit.faultserver import Answer, FaultServer
 
 EXAMPLES = {

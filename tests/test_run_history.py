@@ -16,10 +16,10 @@ import psycopg
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from snoopdb.loaders import ci_runs, conformance, spec
 
 from snoopdb.cli import main
 from snoopdb.core.fetch import Fetcher
+from snoopdb.loaders import ci_runs, conformance, spec
 from snoopdb.testkit.gcs_server import GcsServer
 
 JOB = "ci-history-e2e"

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from snoopdb.loaders import audit, spec
 
 from snoopdb.cli import main
 from snoopdb.commands import runs
@@ -23,6 +22,7 @@ from snoopdb.core.errors import InputError, NotFound
 from snoopdb.core.fetch import Fetcher
 from snoopdb.coverage.matching import Matcher
 from snoopdb.db import schema
+from snoopdb.loaders import audit, spec
 from snoopdb.testkit.databases import scratch_database
 
 PROW = "https://prow.k8s.io/view/gs/kubernetes-ci-logs/logs/{job}/{build}"

@@ -11,11 +11,11 @@ from typing import Any
 
 import psycopg
 import pytest
-from snoopdb.loaders import spec
 from test_auditlogger import running
 from test_dashboard_browser import WIDE, Screen, browser  # noqa: F401 (a fixture)
 
 from snoopdb.core.fetch import Fetcher
+from snoopdb.loaders import spec
 from snoopdb.testkit.hits import insert_hits
 from snoopdb.web.dashboard import create_app
 

@@ -27,11 +27,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from snoopdb.loaders import spec
 
 from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection
 from snoopdb.db.schema import ensure_semver, migrate
+from snoopdb.loaders import spec
 from snoopdb.testkit.databases import scratch_database
 from snoopdb.testkit.hits import drop_all_runs, insert_hits
 
