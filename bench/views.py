@@ -34,6 +34,7 @@ from pathlib import Path
 import orjson
 import psycopg
 
+from snoopdb.core import copytext
 from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection, schema
 from snoopdb.loaders import audit_store, conformance, ineligible, spec
@@ -66,13 +67,6 @@ VIEWS = (
     "testing.untested_stable_endpoint", "testing.endpoint_hit_by_new_test",
     "testing.projected_change_in_coverage",
 )
-
-
-def copy_text(value: str | None) -> str:
-    """A value in COPY's text format (`\\N` for null)."""
-    if value is None:
-        return r"\N"
-    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
 @dataclass(frozen=True)
@@ -170,9 +164,9 @@ def audit_lines(endpoints: list[Endpoint], actors: list[Actor], events: int, see
     population: list[Actor | None] = [*tests, *system, None]
     weights = ([a.weight / test_weight * (1 - SYSTEM_SHARE - UNMAPPED_SHARE) for a in tests]
                + [a.weight / system_weight * SYSTEM_SHARE for a in system] + [UNMAPPED_SHARE])
-    fixed = {id(a): (copy_text(orjson.dumps(a.useragent).decode()), copy_text(a.useragent),
-                     copy_text(a.test), "t" if a.test_hit else "f",
-                     "t" if a.conf_test_hit else "f", a.username,
+    fixed = {id(a): (copytext.value(orjson.dumps(a.useragent).decode()),
+                     copytext.value(a.useragent), copytext.value(a.test),
+                     "t" if a.test_hit else "f", "t" if a.conf_test_hit else "f", a.username,
                      (a.test, a.test_hit, a.conf_test_hit))
              for a in actors}
     unmapped_actor = system[0]

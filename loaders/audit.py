@@ -27,7 +27,7 @@ from typing import IO
 import orjson
 import psycopg
 
-from snoopdb.core import progress
+from snoopdb.core import copytext, progress
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import FetchError, InputError, NoSpecLoaded
 from snoopdb.core.fetch import Fetcher
@@ -60,19 +60,8 @@ _LONG_FRACTION = re.compile(rb"\.[0-9]{16384}")
 NUMERIC_MAX_SCALE = 16383
 PROGRESS_LINES = 8192
 SEND_QUEUE_CHUNKS = 8
-NULL = b"\\N"
 GZIP_MAGIC = b"\x1f\x8b"
 LIVE_RELEASE = "live"
-
-
-def _text(value: str | None) -> bytes:
-    """A value in COPY text format."""
-    if value is None:
-        return NULL
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        value = (value.replace("\\", "\\\\").replace("\t", "\\t")
-                 .replace("\n", "\\n").replace("\r", "\\r"))
-    return value.encode()
 
 
 class BadEvent(ValueError):
@@ -131,19 +120,6 @@ def check_storable(line: bytes | str) -> None:
             raise BadEvent("nested too deeply to check its numbers") from exc
 
 
-def _json_text(line: bytes) -> bytes:
-    """A JSON line as a COPY text value for a jsonb column.
-
-    NUL characters elsewhere in the event (a request body may hold one) are kept
-    as U+FFFD: jsonb cannot hold NUL, and the rest of the event is worth keeping."""
-    if b"\\u0000" in line:
-        line = line.replace(b"\\u0000", b"\\ufffd")
-    line = line.replace(b"\\", b"\\\\")
-    if b"\t" in line:
-        line = line.replace(b"\t", b"\\t")
-    return line
-
-
 @dataclass
 class AuditReport:
     """What a load did: events loaded, matched, unmatched by reason, bad lines skipped."""
@@ -198,7 +174,7 @@ class EventRows:
         self.report = AuditReport(source=source, release=release)
         self._agents: dict[tuple[str | None, str | None, bool, bool], Agent] = {}
         self._by_useragent: dict[str | None, Agent] = {}
-        self._head = b"\t".join((_text(release), _text(release_date), _text(source))) + b"\t"
+        self._head = b"\t".join(map(copytext.encoded, (release, release_date, source))) + b"\t"
 
     def _agent(self, useragent: str | None, test: str | None, test_hit: bool,
                conf: bool) -> Agent:
@@ -207,7 +183,8 @@ class EventRows:
         if agent is None:
             agent = self._agents[key] = Agent(
                 useragent, test, test_hit, conf,
-                b"\t".join((_text(useragent), _text(test), b"t" if test_hit else b"f",
+                b"\t".join((copytext.encoded(useragent), copytext.encoded(test),
+                            b"t" if test_hit else b"f",
                             b"t" if conf else b"f")))
         return agent
 
@@ -242,8 +219,9 @@ class EventRows:
     def _tail(self, line: bytes, event: dict) -> bytes:
         audit_id, endpoint, error, agent = self.map(event)
         return b"".join((
-            _text(audit_id), b"\t", _text(endpoint), b"\t", _text(error), b"\t",
-            agent.text, b"\t", _json_text(line), b"\n",
+            copytext.encoded(audit_id), b"\t", copytext.encoded(endpoint), b"\t",
+            copytext.encoded(error), b"\t",
+            agent.text, b"\t", copytext.json_value(line), b"\n",
         ))
 
     def row(self, line: bytes, event: dict) -> bytes:

@@ -12,7 +12,7 @@ Imported coverage (apisnoop's published files, loaders/history.py) is a run in s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -20,13 +20,13 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from snoopdb.core import copytext
 from snoopdb.db.queries import query
 
 # runs.events_<run> in the order EventRows.numbered_row writes them
 EVENT_COLUMNS = ("n", "audit_id", "endpoint", "error", "useragent", "test", "test_hit",
                  "conf_test_hit", "data")
 HOT, COMPACT, IMPORTED = "hot", "compact", "imported"
-COPY_CHUNK = 1 << 20
 
 
 def _fresh(kind: str, run: int) -> sql.Composed:
@@ -87,7 +87,7 @@ def store_summaries(conn: psycopg.Connection, run: int,
 def _copy(conn: psycopg.Connection, kind: str, run: int,
           rows: Iterable[tuple[Any, ...]]) -> None:
     with conn.cursor().copy(sql.SQL("COPY {} FROM STDIN").format(_fresh(kind, run))) as copy:
-        for chunk in copy_text(rows):
+        for chunk in copytext.rows(rows):
             copy.write(chunk)
     # statistics at once: the release's summaries are computed from these tables in
     # this transaction, and on a fresh table's default estimates the planner loops
@@ -142,39 +142,6 @@ def drop(conn: psycopg.Connection, source: str) -> tuple[str, int] | None:
     if row is None or row[0] is None:
         return None
     return str(row[0]), int(row[1])
-
-
-def copy_text(rows: Iterable[tuple[Any, ...]]) -> Iterator[bytes]:
-    """`rows` as COPY text in chunks of about a megabyte: a run has up to a few
-    million field rows, and psycopg's write_row per row costs three times as much.
-    PostgreSQL text cannot hold NUL: a NUL (a request-body key may hold one) is
-    stored as U+FFFD, as in the events' data."""
-    lines: list[str] = []
-    size = 0
-    for row in rows:
-        line = "\t".join(_value(value) for value in row)
-        lines.append(line)
-        size += len(line)
-        if size >= COPY_CHUNK:
-            yield ("\n".join(lines) + "\n").encode()
-            lines.clear()
-            size = 0
-    if lines:
-        yield ("\n".join(lines) + "\n").encode()
-
-
-def _value(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    text = str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text or "\x00" in text:
-        text = (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-                .replace("\r", "\\r").replace("\x00", "\ufffd"))
-    return text
 
 
 def keep_hot(conn: psycopg.Connection, source: str,

@@ -11,9 +11,9 @@ from typing import Any
 
 import psycopg
 
+from snoopdb.core import copytext
 from snoopdb.coverage.fields import FieldTally, schemas_by_endpoint
 from snoopdb.db.queries import query
-from snoopdb.loaders.audit_store import copy_text
 
 LIVE_FIELD_COPY = ("COPY testing.field_hit (source, endpoint, field, known, useragent, hits)"
                    " FROM STDIN")
@@ -43,7 +43,7 @@ def store_live(conn: psycopg.Connection, tally: FieldTally, source: str) -> None
     field_rows, body_rows = live_rows(tally, source)
     for statement, rows in ((LIVE_FIELD_COPY, field_rows), (LIVE_BODY_COPY, body_rows)):
         with conn.cursor().copy(statement) as copy:
-            for chunk in copy_text(rows):
+            for chunk in copytext.rows(rows):
                 copy.write(chunk)
 
 

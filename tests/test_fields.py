@@ -421,13 +421,6 @@ def test_export_fields_file(conn, fetcher, settings, spec_1_36, tmp_path) -> Non
     assert len(fields) == 40
 
 
-def test_copy_text_escapes() -> None:
-    from snoopdb.loaders.fields import copy_text
-
-    assert b"".join(copy_text([("a\tb", None, True, False, 3, "x\\y\nz"), ("c", 1)])) == (
-        b"a\\tb\t\\N\tt\tf\t3\tx\\\\y\\nz\nc\t1\n")
-
-
 def test_field_trees_are_shared_between_releases(conn, fetcher, shared_data) -> None:
     def stored() -> tuple[int, int]:
         return conn.execute("SELECT (SELECT sum(fields)::int FROM body_schema),"

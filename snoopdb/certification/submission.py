@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from snoopdb.core import copytext
 from snoopdb.core.errors import InputError, ReleaseError
 from snoopdb.core.releases import Release, parse_release
 from snoopdb.loaders import conformance
@@ -86,7 +87,7 @@ class TestcaseSpool:
     def add(self, case: Testcase) -> None:
         self.count += 1
         self._pending.append(
-            f"{self.count}\t{_copy_text(case.name)}\t{case.status}\t"
+            f"{self.count}\t{copytext.text(case.name)}\t{case.status}\t"
             f"{'t' if case.conformance else 'f'}\n".encode())
         if len(self._pending) >= 1024:
             self._flush()
@@ -109,11 +110,6 @@ class TestcaseSpool:
 
     def close(self) -> None:
         self._file.close()
-
-
-def _copy_text(value: str) -> str:
-    return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-            .replace("\r", "\\r"))
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from snoopdb.core import copytext
 from snoopdb.core.errors import InputError
 
 DEFINITION_PREFIX = "#/definitions/"
@@ -264,14 +265,13 @@ def _copy_lines(node: _Subtree, digest: str, parent: str, prefix: str,
     for name, kind, definition, recursion, step, child in node.props:
         name = _copy_text(name)
         path = f"{prefix}.{name}" if prefix else name
-        ref = "\\N" if definition is None else _copy_text(definition)
+        ref = copytext.NULL if definition is None else _copy_text(definition)
         lines.append(f"{digest}{path}\t{parent}\t{name}\t{_copy_text(kind)}\t{ref}\t"
                      f"{'t' if recursion else 'f'}\t{'f' if child else 't'}\t{len(lines)}\n")
         if child is not None:
             _copy_lines(child, digest, path, path + step, lines)
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _ESCAPED: dict[str, str] = {}
 
 
@@ -279,7 +279,7 @@ def _copy_text(text: str) -> str:
     """`text` in COPY's text form (names repeat across trees: each is escaped once)."""
     escaped = _ESCAPED.get(text)
     if escaped is None:
-        escaped = text.translate(_COPY_ESCAPES)
+        escaped = copytext.text(text)
         if len(_ESCAPED) < 100_000:
             _ESCAPED[text] = escaped
     return escaped

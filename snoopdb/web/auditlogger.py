@@ -37,6 +37,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from snoopdb.core import copytext
 from snoopdb.core.errors import ConfigError, NoSpecLoaded
 from snoopdb.coverage.fields import BodySchema, FieldTally, schemas_by_endpoint
 from snoopdb.coverage.matching import Matcher
@@ -49,7 +50,6 @@ from snoopdb.loaders.audit import (
     check_number,
     check_storable,
 )
-from snoopdb.loaders.audit_store import copy_text
 from snoopdb.loaders.fields import LIVE_BODY_COPY, LIVE_FIELD_COPY, live_rows
 from snoopdb.web.app import DB_TIMEOUT, one_line
 
@@ -307,7 +307,7 @@ class _AuditLogger:
                 for statement, batch in zip((LIVE_FIELD_COPY, LIVE_BODY_COPY), source_rows,
                                             strict=True):
                     async with conn.cursor().copy(statement) as copy:
-                        for chunk in copy_text(batch):
+                        for chunk in copytext.rows(batch):
                             await copy.write(chunk)
 
     async def sweep(self) -> str:
