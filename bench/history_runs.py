@@ -7,7 +7,7 @@ how stable coverage is across them.
 Builds its own database on the server (created and dropped here): the real 1.35 and
 1.36 specs, conformance.yaml of 1.36 and the ineligible list, loaded by snoopdb's
 loaders. Then `--runs` builds of ci-kubernetes-e2e-gci-gce (release 1.36.0, three
-hours apart), each stored as a load stores a run (loaders/audit_store: events COPYed
+hours apart), each stored as a load stores a run (loaders/run_store: events COPYed
 into the run's fresh table, its hit summary, the swap, the run merged into the
 release's summaries, its build facts recorded), then the job's older hot run compacted, as
 `snoopdb load --last N` does. Events are bench.views' model of an e2e run (every
@@ -51,8 +51,8 @@ from bench.views import (
     timed,
 )
 from snoopdb.core.fetch import Fetcher
-from snoopdb.db import connection, runs, schema
-from snoopdb.loaders import audit_store, conformance, ineligible, spec
+from snoopdb.db import connection, run_diff, run_store, schema
+from snoopdb.loaders import conformance, ineligible, spec
 from snoopdb.testkit.databases import scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
@@ -101,8 +101,8 @@ def store_run(conn: psycopg.Connection, number: int, endpoints: list, actors: li
     hits: collections.Counter[tuple[str, str | None, bool, bool]] = collections.Counter()
     started = time.perf_counter()
     with conn.transaction():
-        run = audit_store.prepare(conn, source, RELEASE)
-        with audit_store.copy_events(conn, run) as copy:
+        run = run_store.prepare(conn, source, RELEASE)
+        with run_store.copy_events(conn, run) as copy:
             batch: list[str] = []
             for line in audit_lines(endpoints, actors + today, events, number, hits,
                                     every_call=True):
@@ -111,20 +111,20 @@ def store_run(conn: psycopg.Connection, number: int, endpoints: list, actors: li
                     copy.write("".join(batch))
                     batch.clear()
             copy.write("".join(batch))
-        audit_store.store_summaries(conn, run, ((*key, count) for key, count in sorted(
+        run_store.store_summaries(conn, run, ((*key, count) for key, count in sorted(
             hits.items(), key=lambda item: (item[0][0], item[0][1] or ""))), (), ())
-        previous = audit_store.publish(conn, run, RELEASE, None, events)
-        audit_store.describe(conn, run, audit_store.BuildFacts(
+        previous = run_store.publish(conn, run, RELEASE, None, events)
+        run_store.describe(conn, run, run_store.BuildFacts(
             build, FIRST_START + dt.timedelta(hours=3 * number), COMMIT, "SUCCESS"))
         summaries = time.perf_counter()
         if previous is None:  # a new run, as a load merges it
-            audit_store.add_to_summaries(conn, run)
+            run_store.add_to_summaries(conn, run)
         else:
-            audit_store.refresh(conn, RELEASE, previous)
+            run_store.refresh(conn, RELEASE, previous)
         summaries = time.perf_counter() - summaries
     stored = time.perf_counter() - started
     started = time.perf_counter()
-    audit_store.keep_hot(conn, source, 1)
+    run_store.keep_hot(conn, source, 1)
     return stored, summaries, time.perf_counter() - started
 
 
@@ -180,8 +180,7 @@ def bench(conn: psycopg.Connection, fetcher: Fetcher, data: Path, count: int,
 
     print("\n| view | rows | `select *`, median of 5 |")
     print("|---|---:|---:|")
-    last = runs.find_run(conn, f"{JOB}#{FIRST_BUILD + count - 1}")
-    before = runs.find_run(conn, f"{JOB}#{FIRST_BUILD + count - 2}")
+    last, before = (f"{JOB}#{FIRST_BUILD + count - back}" for back in (1, 2))
     for name, what in [*((f"`{view}`", f"SELECT * FROM {view}") for view in VIEWS),
                        ("flaky endpoints", FLAKY)]:
         timings = [timed(conn, what) for _ in range(5)]
@@ -190,7 +189,7 @@ def bench(conn: psycopg.Connection, fetcher: Fetcher, data: Path, count: int,
     diffs = []
     for _ in range(5):
         started = time.perf_counter()
-        diff = runs.diff_runs(conn, before, last)
+        diff = run_diff.diff_runs(conn, before, last)
         diffs.append(time.perf_counter() - started)
     print(f"| `snoopdb runs diff` of the last two runs | {len(diff.endpoints)} endpoints | "
           f"{statistics.median(diffs) * 1000:.0f} ms |")

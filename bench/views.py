@@ -36,8 +36,8 @@ import psycopg
 
 from snoopdb.core import copytext
 from snoopdb.core.fetch import Fetcher
-from snoopdb.db import connection, schema
-from snoopdb.loaders import audit_store, conformance, ineligible, spec
+from snoopdb.db import connection, run_store, schema
+from snoopdb.loaders import conformance, ineligible, spec
 from snoopdb.testkit.databases import scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
@@ -151,7 +151,7 @@ def system_actors(endpoints: list[Endpoint], version: str) -> list[Actor]:
 def audit_lines(endpoints: list[Endpoint], actors: list[Actor], events: int, seed: int,
                 hits: collections.Counter[tuple[str, str | None, bool, bool]],
                 every_call: bool = False) -> Iterator[str]:
-    """`events` rows of a hot run's table (audit_store.EVENT_COLUMNS) in COPY text
+    """`events` rows of a hot run's table (run_store.EVENT_COLUMNS) in COPY text
     format; counts each mapped one into `hits`. With `every_call`, the first rows are
     one call of each actor to each of its endpoints (so that no call is missing from
     the run by chance), the rest drawn at random."""
@@ -201,11 +201,11 @@ def audit_lines(endpoints: list[Endpoint], actors: list[Actor], events: int, see
 def load_run(conn: psycopg.Connection, release: str, source: str, endpoints: list[Endpoint],
              actors: list[Actor], events: int, seed: int) -> int:
     """One run's events and its hit counts in one transaction, stored as a load stores
-    a run (loaders/audit_store.py)."""
+    a run (loaders/run_store.py)."""
     hits: collections.Counter[tuple[str, str | None, bool, bool]] = collections.Counter()
     with conn.transaction():
-        run = audit_store.prepare(conn, source, release)
-        with audit_store.copy_events(conn, run) as copy:
+        run = run_store.prepare(conn, source, release)
+        with run_store.copy_events(conn, run) as copy:
             batch: list[str] = []
             for line in audit_lines(endpoints, actors, events, seed, hits):
                 batch.append(line)
@@ -213,10 +213,10 @@ def load_run(conn: psycopg.Connection, release: str, source: str, endpoints: lis
                     copy.write("".join(batch))
                     batch.clear()
             copy.write("".join(batch))
-        audit_store.store_summaries(
+        run_store.store_summaries(
             conn, run, ((*key, count) for key, count in sorted(
                 hits.items(), key=lambda item: (item[0][0], item[0][1] or ""))), (), ())
-        audit_store.publish(conn, run, release, None, events)
+        run_store.publish(conn, run, release, None, events)
     return len(hits)
 
 

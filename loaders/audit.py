@@ -2,7 +2,7 @@
 
 A run (one CI job build, or a set of local files) is loaded in one transaction:
 its events are streamed line by line into COPY — into a fresh table that replaces
-the run's old one at the end (audit_store.py) — and its hit and field counts,
+the run's old one at the end (run_store.py) — and its hit and field counts,
 tallied while streaming, go to the run's fresh summary tables. Memory stays flat
 whatever the log size.
 """
@@ -35,13 +35,13 @@ from snoopdb.core.releases import Release, Releases
 from snoopdb.coverage.attribution import classify, reattribute
 from snoopdb.coverage.fields import FieldTally
 from snoopdb.coverage.matching import Matcher
-from snoopdb.db import loadlog
-from snoopdb.loaders import audit_store, fields, spec
+from snoopdb.db import loadlog, run_store
+from snoopdb.loaders import fields, spec
 from snoopdb.loaders.github import KUBERNETES, SPEC_PATH
 
 # testing.audit_event's columns. Column order chosen so that a row is a constant head,
 # the per-event values, and the cached user-agent part, joined without reshuffling
-# (a CI run's rows have the same tail: audit_store.EVENT_COLUMNS).
+# (a CI run's rows have the same tail: run_store.EVENT_COLUMNS).
 EVENT_COLUMNS = ("release", "release_date", "source", "audit_id", "endpoint", "error",
                  "useragent", "test", "test_hit", "conf_test_hit", "data")
 COPY_CHUNK = 1 << 20
@@ -229,7 +229,7 @@ class EventRows:
         return self._head + self._tail(line, event)
 
     def numbered_row(self, line: bytes, event: dict) -> bytes:
-        """The COPY row of one parsed event of a hot run (audit_store.EVENT_COLUMNS),
+        """The COPY row of one parsed event of a hot run (run_store.EVENT_COLUMNS),
         numbered by its position in the run from 0."""
         n = self.report.events
         return b"%d\t" % n + self._tail(line, event)
@@ -282,11 +282,11 @@ def load_run(
     on_progress: Callable[[int], None] | None = None,
     keep_hot: int | None = None,
     on_step: Callable[[str], None] | None = None,
-    facts: audit_store.BuildFacts | None = None,
+    facts: run_store.BuildFacts | None = None,
 ) -> AuditReport:
     """Replace the run `source` with the events of `logs` (read in the order given).
 
-    A CI run is stored hot (audit_store), swapped in for its old tables at the end,
+    A CI run is stored hot (run_store), swapped in for its old tables at the end,
     with its hit and field counts; with `testing`, events go to `testing.audit_event`
     (live tests' table). One transaction: on any error nothing of the run changes.
     Loads of the same run wait for each other. Then, each in a transaction of its
@@ -313,8 +313,8 @@ def load_run(
             copy_context = conn.cursor().copy(
                 f"COPY testing.audit_event ({', '.join(EVENT_COLUMNS)}) FROM STDIN")
         else:
-            run = audit_store.prepare(conn, source, release)
-            copy_context = audit_store.copy_events(conn, run)
+            run = run_store.prepare(conn, source, release)
+            copy_context = run_store.copy_events(conn, run)
         with copy_context as copy:
             sender = _Sender(copy)
             writer = _RowBuffer(rows.row if testing else rows.numbered_row, sender.send)
@@ -335,7 +335,7 @@ def load_run(
         if testing:
             fields.store_live(conn, tally, source)
         else:
-            audit_store.store_summaries(conn, run, rows.hit_rows(), tally.field_rows(),
+            run_store.store_summaries(conn, run, rows.hit_rows(), tally.field_rows(),
                                         tally.body_rows())
             done("summaries")
             # Raw events win: the release's imported published coverage goes.
@@ -343,16 +343,16 @@ def load_run(
                 "SELECT source FROM audit_run WHERE release = %s AND state = 'imported'",
                 (release,)).fetchall()
             for (other,) in imported:
-                audit_store.drop(conn, other)
-            loaded_before = audit_store.publish(conn, run, release, release_date,
+                run_store.drop(conn, other)
+            loaded_before = run_store.publish(conn, run, release, release_date,
                                                 report.events)
             if facts is not None:
-                audit_store.describe(conn, run, facts)
+                run_store.describe(conn, run, facts)
             done("indexes")
             if loaded_before is None and not imported:
-                audit_store.add_to_summaries(conn, run)  # the release's runs and one more
+                run_store.add_to_summaries(conn, run)  # the release's runs and one more
             else:
-                audit_store.refresh(conn, release, loaded_before)
+                run_store.refresh(conn, release, loaded_before)
             done("coverage")
             report.summary_seconds = time.monotonic() - summary_started
         loadlog.record(conn, "testing-audit" if testing else "audit", release, source,
@@ -365,7 +365,7 @@ def load_run(
     report.seconds = time.monotonic() - started
     if not testing:
         done("compaction")
-        report.compacted = audit_store.keep_hot(conn, source, keep_hot)
+        report.compacted = run_store.keep_hot(conn, source, keep_hot)
     return report
 
 
@@ -508,7 +508,7 @@ def store_run(
     conn: psycopg.Connection, logs: list[LogFile], matcher: Matcher,
     release: Release | None, releases: Releases, source: str, testing: bool,
     skip_bad_lines: bool, keep_hot: int | None = None,
-    facts: audit_store.BuildFacts | None = None,
+    facts: run_store.BuildFacts | None = None,
 ) -> AuditReport:
     """Load one run's logs as release `release` (`live` with `testing` or no release),
     with a progress bar over their events' bytes and the steps that follow."""

@@ -1,6 +1,6 @@
-"""Prow CI runs on GCS: which build to load, where its audit logs are, which version it
-ran and when, and loading its logs as one run; or the newest builds of a job, each a
-run of its own."""
+"""Prow CI builds on GCS: which build to load, where its audit logs are, which version it
+ran and when, and loading its logs as one run; or a job's newest builds, each a run of
+its own."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from snoopdb.core.config import Settings
 from snoopdb.core.errors import FetchError, NoSpecLoaded, NotFound, ReleaseError, SnoopError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases, commit_of_version, release_of_version
-from snoopdb.loaders import audit, audit_store, spec
+from snoopdb.db import run_store
+from snoopdb.loaders import audit, spec
 from snoopdb.loaders.gcs import Blob, Bucket, json_object
 from snoopdb.loaders.github import KUBERNETES, SPEC_PATH, Sources
 
@@ -39,13 +40,14 @@ MAX_FACT_LENGTH = 200
 
 
 @dataclass(frozen=True)
-class Run:
-    """One build of a job: its audit logs (oldest first), the version it tested, and
-    what its started.json and finished.json say of it."""
+class Build:
+    """One build of a job on GCS: its audit logs (oldest first), the version it tested,
+    and what its started.json and finished.json say of it. Loaded, it is a run
+    (db.runs.Run) whose source is its prow URL."""
 
     bucket: str
     job: str
-    build: str
+    id: str
     version: str
     commit: str | None
     logs: tuple[Blob, ...]
@@ -54,11 +56,11 @@ class Run:
 
     @property
     def source(self) -> str:
-        return source_of(self.bucket, self.job, self.build)
+        return source_of(self.bucket, self.job, self.id)
 
     @property
-    def facts(self) -> audit_store.BuildFacts:
-        return audit_store.BuildFacts(self.build, self.started, self.commit, self.result)
+    def facts(self) -> run_store.BuildFacts:
+        return run_store.BuildFacts(self.id, self.started, self.commit, self.result)
 
 
 def source_of(bucket: str, job: str, build: str) -> str:
@@ -224,8 +226,8 @@ def latest_successful_build(bucket: Bucket, job: str) -> str:
                      f" newest in gs://{bucket.name}")
 
 
-def resolve_run(bucket: Bucket, job: str, build: str | None = None) -> Run:
-    """The run of `job` at `build` (default: the latest successful one)."""
+def find_build(bucket: Bucket, job: str, build: str | None = None) -> Build:
+    """Build `build` of `job` (default: its latest successful one)."""
     build = build or latest_successful_build(bucket, job)
     prefix = f"logs/{job}/{build}/"
     files = BuildFiles.read(bucket, prefix)
@@ -233,8 +235,8 @@ def resolve_run(bucket: Bucket, job: str, build: str | None = None) -> Run:
     logs = LAYOUTS.get(job, _any_audit_logs)(bucket, prefix)
     if not logs:
         raise NotFound(f"{bucket.url(prefix)}: no audit logs in the artifacts of this build")
-    return Run(bucket.name, job, build, version, commit, rotation_order(logs), files.start,
-               files.result)
+    return Build(bucket.name, job, build, version, commit, rotation_order(logs), files.start,
+                 files.result)
 
 
 def load_ci_run(
@@ -256,40 +258,40 @@ def load_ci_run(
     loaded (from the run's commit, else master) if it is not loaded yet.
     """
     bucket = Bucket(fetcher, settings.gcs_url, bucket_name)
-    return _load(conn, fetcher, settings, releases, bucket, resolve_run(bucket, job, build),
+    return _load(conn, fetcher, settings, releases, bucket, find_build(bucket, job, build),
                  skip_bad_lines, keep_hot)
 
 
 def _load(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings, releases: Releases,
-          bucket: Bucket, run: Run, skip_bad_lines: bool,
+          bucket: Bucket, build: Build, skip_bad_lines: bool,
           keep_hot: int | None) -> audit.AuditReport:
-    """Download the logs of `run` (four at a time, cached) and load them as one run."""
+    """Download the logs of `build` (four at a time, cached) and load them as one run."""
     try:
-        release = release_of_version(run.version)
+        release = release_of_version(build.version)
     except ReleaseError as exc:
-        raise ReleaseError(f"{run.source}: {exc}") from None
-    job = run.job
-    total = sum(blob.size for blob in run.logs)
+        raise ReleaseError(f"{build.source}: {exc}") from None
+    job = build.job
+    total = sum(blob.size for blob in build.logs)
     with progress.bar(total=total, desc=f"download {job}", unit="B", unit_scale=True) as bar, \
             concurrent.futures.ThreadPoolExecutor(DOWNLOAD_THREADS) as pool:
         def fetch(blob: Blob) -> Path:
             path = bucket.download(blob)
             bar.update(blob.size)
             return path
-        paths = list(pool.map(fetch, run.logs))
-    release_spec = ensure_spec(conn, fetcher, Sources(settings, releases), release, run.commit)
-    matcher, _ = audit.matcher_for(conn, fetcher, settings, str(release), run.commit)
+        paths = list(pool.map(fetch, build.logs))
+    release_spec = ensure_spec(conn, fetcher, Sources(settings, releases), release, build.commit)
+    matcher, _ = audit.matcher_for(conn, fetcher, settings, str(release), build.commit)
     logs = [audit.LogFile(path, bucket.url(blob.name))
-            for path, blob in zip(paths, run.logs, strict=True)]
-    report = audit.store_run(conn, logs, matcher, release, releases, run.source, False,
-                             skip_bad_lines, keep_hot, run.facts)
+            for path, blob in zip(paths, build.logs, strict=True)]
+    report = audit.store_run(conn, logs, matcher, release, releases, build.source, False,
+                             skip_bad_lines, keep_hot, build.facts)
     report.spec = release_spec
     return report
 
 
 @dataclass(frozen=True)
 class Skipped:
-    """A build of a job a history load did not load, and why."""
+    """A build of a job a load of its newest builds did not load, and why."""
 
     job: str
     build: str
@@ -297,7 +299,7 @@ class Skipped:
 
 
 @dataclass
-class HistoryReport:
+class BuildsReport:
     """What a load of a job's newest builds did: the runs loaded (oldest first), the
     builds passed over, and the builds it looked at."""
 
@@ -335,7 +337,7 @@ def finished_builds(bucket: Bucket, job: str, last: int | None = None,
         yield str(build), files
 
 
-def load_ci_history(
+def load_ci_builds(
     conn: psycopg.Connection,
     fetcher: Fetcher,
     settings: Settings,
@@ -349,7 +351,7 @@ def load_ci_history(
     keep_hot: int | None = None,
     on_run: Callable[[audit.AuditReport], None] | None = None,
     on_skip: Callable[[Skipped], None] | None = None,
-) -> HistoryReport:
+) -> BuildsReport:
     """Load the newest finished builds of `job` (see finished_builds), each as a run of
     its own, oldest first; builds loaded before, and builds with no audit logs, are
     passed over. Each run is its own transaction, and the job's runs beyond the newest
@@ -357,7 +359,7 @@ def load_ci_history(
     loaded before it. `on_run` hears of each run loaded, `on_skip` of each build
     passed over."""
     bucket = Bucket(fetcher, settings.gcs_url, bucket_name)
-    report = HistoryReport(job)
+    report = BuildsReport(job)
 
     def skip(build: str, why: str) -> None:
         report.skipped.append(Skipped(job, build, why))
@@ -374,11 +376,11 @@ def load_ci_history(
             skip(build, "already loaded")
             continue
         try:
-            run = resolve_run(bucket, job, build)
+            found = find_build(bucket, job, build)
         except NotFound as exc:
             skip(build, str(exc))
             continue
-        report.audits.append(_load(conn, fetcher, settings, releases, bucket, run,
+        report.audits.append(_load(conn, fetcher, settings, releases, bucket, found,
                                    skip_bad_lines, keep_hot))
         if on_run:
             on_run(report.audits[-1])

@@ -1,7 +1,7 @@
 """Request-body field tallies ↔ the database: the body schemas a run's bodies are
 walked against (`body_schema` and `body_field`, stored with the spec), and the tallies
 of live events written in their batch's transaction (`testing.field_hit`,
-`testing.body_hit`; a CI run's go with the run, audit_store.store_summaries). The
+`testing.body_hit`; a CI run's go with the run, run_store.store_summaries). The
 walking itself is snoopdb/coverage/fields.py."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def tally_for(conn: psycopg.Connection, release: str | None) -> FieldTally:
 
 def store_live(conn: psycopg.Connection, tally: FieldTally, source: str) -> None:
     """Replace the live batch `source`'s field tallies with `tally`, in the caller's
-    transaction (CI runs' tallies go with their run: audit_store.store_summaries)."""
+    transaction (CI runs' tallies go with their run: run_store.store_summaries)."""
     conn.execute("DELETE FROM testing.field_hit WHERE source = %s", (source,))
     conn.execute("DELETE FROM testing.body_hit WHERE source = %s", (source,))
     field_rows, body_rows = live_rows(tally, source)

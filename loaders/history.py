@@ -7,7 +7,7 @@ were once named like `1.15.json`, the name tried second): a release's
 version, group, action, tested, conf_tested, tests`), its `audit_event_test` rows
 (`test, testname, file, conformance_test, promotion_release`), `spec` and `sources`.
 
-An import stores the file as a run in state `imported` (audit_store): no events,
+An import stores the file as a run in state `imported` (run_store): no events,
 and for each endpoint hit rows chosen so that the coverage views give back exactly
 the file's tested, conf_tested and tests (see `hit_rows`); `source` = the file's URL.
 Raw events always win: a release with CI runs is not imported, and loading a run
@@ -33,8 +33,7 @@ from snoopdb.core.config import Settings
 from snoopdb.core.errors import InputError, NotFound, ReleaseError, SnoopError
 from snoopdb.core.fetch import Fetcher, is_url
 from snoopdb.core.releases import Release, Releases, normalise_conformance_release, parse_release
-from snoopdb.db import loadlog
-from snoopdb.loaders import audit_store
+from snoopdb.db import loadlog, run_store
 from snoopdb.loaders.github import apisnoop_base
 
 COVERAGE_FOLDER = "resources/coverage"
@@ -293,7 +292,7 @@ def load(
         for (other,) in conn.execute(
                 "SELECT source FROM audit_run WHERE release = %s AND state = 'imported'"
                 " AND source <> %s", (release, source)).fetchall():
-            audit_store.drop(conn, other)
+            run_store.drop(conn, other)
         conn.execute("DELETE FROM open_api WHERE release = %s AND imported", (release,))
         spec_loaded = conn.execute("SELECT EXISTS (SELECT FROM open_api WHERE release = %s)",
                                    (release,)).fetchone() == (True,)
@@ -302,11 +301,11 @@ def load(
                 for endpoint in coverage.endpoints
                 for test, test_hit, conf in hit_rows(endpoint)]
         hits = len(rows)
-        run = audit_store.prepare(conn, source, release, audit_store.IMPORTED)
-        audit_store.store_summaries(conn, run, rows, (), ())
-        audit_store.publish(conn, run, release,
+        run = run_store.prepare(conn, source, release, run_store.IMPORTED)
+        run_store.store_summaries(conn, run, rows, (), ())
+        run_store.publish(conn, run, release,
                             release_date.isoformat() if release_date else None, 0,
-                            audit_store.IMPORTED)
+                            run_store.IMPORTED)
         tests = coverage.conformance_tests
         if tests:
             conn.execute(UPSERT_HISTORICAL_TESTS, (
@@ -382,7 +381,7 @@ def import_history(
                             on_release)
                 bar.update(1)
         finally:
-            audit_store.refresh(conn, *(imported.release for imported in report.imported))
+            run_store.refresh(conn, *(imported.release for imported in report.imported))
             bar.update(1)
             report.seconds = time.monotonic() - started
     return report

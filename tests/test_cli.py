@@ -443,8 +443,10 @@ def test_db_current_json_and_history_whole_titles(
     assert main(["db", "current", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"revision": head, "head": head,
                                                    "state": "head"}
-    assert main(["db", "history"]) == 0
+    assert main(["db", "revisions"]) == 0
     lines = capsys.readouterr().out.splitlines()
+    assert main(["db", "history"]) == 0  # its older name
+    assert capsys.readouterr().out.splitlines() == lines
     assert len(lines) == len(list(schema.revisions()))
     for line in lines:  # whole first paragraphs: sentences are not cut at a line's end
         assert line.endswith("."), line

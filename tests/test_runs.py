@@ -21,7 +21,8 @@ from snoopdb.commands import runs
 from snoopdb.core.errors import InputError, NotFound
 from snoopdb.core.fetch import Fetcher
 from snoopdb.coverage.matching import Matcher
-from snoopdb.db import schema
+from snoopdb.db import run_store, schema
+from snoopdb.db.runs import handles
 from snoopdb.loaders import audit, spec
 from snoopdb.testkit.databases import scratch_database
 
@@ -64,8 +65,10 @@ def matcher(conn: psycopg.Connection, fetcher: Fetcher, shared_data: Path) -> Ma
 
 def load(conn: psycopg.Connection, matcher: Matcher, log: audit.LogFile, source: str,
          release: str = "1.36.0") -> audit.AuditReport:
+    """Load `log` as run `source`; a prow run with its build, as a CI load records it."""
+    build = source.rsplit("/", 1)[-1] if source.startswith("https://prow") else None
     return audit.load_run(conn, [log], matcher, release=release, release_date="2026-04-22",
-                          source=source)
+                          source=source, facts=run_store.BuildFacts(build=build))
 
 
 # Every table the storage writes: the runs' own, the summaries' partitions and parents.
@@ -274,16 +277,17 @@ def test_newer_runs_of_a_job_compact_the_older_ones(conn, matcher, tmp_path, cap
     with_one = answers(conn)
     assert main(["runs"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["release", "state", "events", "size", "B/event", "loaded", "at",
-                              "source"]
-    assert [(line.split()[1], line.split()[-1]) for line in out[1:-1]] == [
-        ("hot", builds[1]), ("compact", builds[2]), ("compact", builds[0])]
+    assert out[0].split() == ["run", "release", "state", "events", "size", "B/event", "loaded",
+                              "at", "source"]
+    assert [(line.split()[0], line.split()[2], line.split()[-1]) for line in out[1:-1]] == [
+        (f"{GCE}#5", "hot", builds[1]), (f"{GCE}#4", "compact", builds[2]),
+        (f"{GCE}#3", "compact", builds[0])]
     assert out[-1].startswith("3 runs (1 hot, 2 compact), 2,100 events, ")
     assert out[-1].endswith("; loads keep the newest 1 of each job hot")
     # the database keeps two hot from now on; setting it to 1 compacts at once
     assert main(["runs", "keep-hot", "2"]) == 0
     assert capsys.readouterr().out == "loads keep the newest 2 runs of each job hot from now on\n"
-    assert main(["runs", "hot", builds[2]]) == 0
+    assert main(["runs", "hot", f"{GCE}#4"]) == 0  # a run named as `snoopdb runs` names it
     assert capsys.readouterr().out.splitlines()[0].startswith(f"{builds[2]}: compact → hot, ")
     load(conn, matcher, write(tmp_path / "again.log", events(700, 1)), builds[1])
     assert conn.execute("SELECT source, state FROM audit_run ORDER BY run").fetchall() == [
@@ -294,8 +298,9 @@ def test_newer_runs_of_a_job_compact_the_older_ones(conn, matcher, tmp_path, cap
     assert main(["runs", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert listed["keep_hot"] == 1
-    assert [(r["source"], r["state"], r["events"]) for r in listed["runs"]] == [
-        (builds[1], "hot", 700), (builds[2], "compact", 700), (builds[0], "compact", 700)]
+    assert [(r["name"], r["source"], r["state"], r["events"]) for r in listed["runs"]] == [
+        (f"{GCE}#5", builds[1], "hot", 700), (f"{GCE}#4", builds[2], "compact", 700),
+        (f"{GCE}#3", builds[0], "compact", 700)]
     assert all(r["bytes"] > 0 for r in listed["runs"])
     assert answers(conn) == with_one
     assert dead_rows(conn, *STORAGE_TABLES[1:]) == 0
@@ -327,7 +332,7 @@ def test_prune_keeps_the_newest_runs_of_each_job_and_their_answers(
     assert [line.split()[-1] for line in out[1:-1]] == [
         PROW.format(job=KIND, build=b) for b in (5, 4)] + [
         PROW.format(job=GCE, build=b) for b in (12, 11, 9)]
-    assert out[1].split()[:3] == ["1.36.0", "hot", "1,100"]
+    assert out[1].split()[:4] == [f"{KIND}#5", "1.36.0", "hot", "1,100"]
     assert out[-1].startswith("5 runs (2 hot, 3 compact), 4,900 events, ")
 
     assert main(["runs", "prune", "--keep", "1"]) == 0
@@ -356,7 +361,11 @@ def test_drop_is_all_or_nothing_and_forgets_the_run(conn, matcher, tmp_path, cap
         runs.drop_runs(conn, [first, "nowhere"])
     assert len(runs.list_runs(conn)) == 2
     assert main(["runs", "drop", "nowhere"]) == 1
-    assert capsys.readouterr().err == "snoopdb: error: no loaded run has source nowhere\n"
+    assert capsys.readouterr().err == (
+        "snoopdb: error: no loaded run has source nowhere (name a run by its source, as "
+        "JOB#BUILD, or by the folder of its local logs)\n")
+    assert main(["runs", "drop", f"{GCE}#7"]) == 1
+    assert capsys.readouterr().err == f"snoopdb: error: no loaded run of job {GCE} has build 7\n"
     report = runs.drop_runs(conn, [first])
     assert ([r.source for r in report.dropped], [r.source for r in report.kept]) == (
         [first], [second])
@@ -368,12 +377,36 @@ def test_drop_is_all_or_nothing_and_forgets_the_run(conn, matcher, tmp_path, cap
             [(second,)], []), table
     assert conn.execute("SELECT count(*) FROM release_field_hit").fetchone() == (0,)
     assert conn.execute("SELECT count(*) FROM audit_event").fetchone() == (500,)
-    assert main(["runs", "drop", second]) == 0
-    assert capsys.readouterr().out.splitlines()[-1].startswith("1 run dropped (500 events, ")
+    assert main(["runs", "drop", f"{GCE}#2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"dropped {second} (1.36.0, 500 events)"
+    assert out[-1].startswith("1 run dropped (500 events, ")
     assert run_tables(conn) == []
     assert dead_rows(conn, *STORAGE_TABLES[1:]) == 0
     with pytest.raises(InputError, match="at least 1, not 0"):
         runs.prune_runs(conn, 0)
+
+
+def test_local_runs_are_named_by_their_folder(conn, matcher, tmp_path, capsys) -> None:
+    """Runs with no build (local logs) are named by their folder: a name two runs share
+    is refused, naming them; the Runs page offers each by a name that finds it."""
+    (tmp_path / "w6").mkdir()
+    (tmp_path / "w7").mkdir()
+    logs = [write(tmp_path / folder / name, events(10, n)) for n, (folder, name) in
+            enumerate((("w6", "a.log"), ("w6", "b.log"), ("w7", "a.log")))]
+    for log in logs:
+        load(conn, matcher, log, log.path.as_uri())
+    listed = runs.list_runs(conn)
+    assert sorted((run.name, run.source) for run in listed) == [
+        ("w6", logs[0].path.as_uri()), ("w6", logs[1].path.as_uri()),
+        ("w7", logs[2].path.as_uri())]
+    assert main(["runs", "compact", "w7"]) == 0
+    assert capsys.readouterr().out.startswith(f"{logs[2].path.as_uri()}: hot → compact, ")
+    with pytest.raises(InputError, match=r"^w6 names 2 runs \(file://.*\): name one by its "
+                                         r"source$"):
+        runs.drop_runs(conn, ["w6"])
+    assert sorted(handles(listed).values()) == sorted(
+        [logs[0].path.as_uri(), logs[1].path.as_uri(), "w7"])
 
 
 def dump_schema(url: str) -> str:

@@ -1,4 +1,4 @@
-"""The database's commands: `init`, `query`, and `db url|psql|upgrade|current|history|stop`."""
+"""The database's commands: `init`, `query`, and `db url|psql|upgrade|current|revisions|stop`."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def cmd_db_upgrade(args: argparse.Namespace, ctx: Context) -> int:
     shipped = [revision for revision, _, _ in schema.revisions()]  # newest first
     if args.revision != "head" and args.revision not in shipped:
         raise UsageError(f"unknown revision {args.revision!r}: this snoopdb ships "
-                         f"{shipped[-1]} to {shipped[0]} (`snoopdb db history`)")
+                         f"{shipped[-1]} to {shipped[0]} (`snoopdb db revisions`)")
     with connection.connect(ctx.url) as conn:
         current = schema.schema_revision(conn)
     if current in shipped and args.revision in shipped and (
@@ -114,10 +114,13 @@ def cmd_db_current(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def cmd_db_history(args: argparse.Namespace, ctx: Context) -> int:
+def cmd_db_revisions(args: argparse.Namespace, ctx: Context) -> int:
     """List the schema revisions this snoopdb ships, newest first.
 
-    Example: snoopdb db history
+    `db history` is its older name, kept: history is otherwise apisnoop's published
+    coverage (load --history).
+
+    Example: snoopdb db revisions
     """
     for revision, down, title in schema.revisions():
         print(f"{down or '<base>'} -> {revision}: {title}")
@@ -151,7 +154,7 @@ def add_db(sub: argparse._SubParsersAction) -> None:
     current = add_command(db, "current", cmd_db_current)
     current.add_argument("--json", action="store_true",
                          help='print {"revision", "head", "state"} as JSON')
-    add_command(db, "history", cmd_db_history)
+    add_command(db, "revisions", cmd_db_revisions, aliases=["history"])
     add_command(db, "stop", cmd_db_stop)
 
 

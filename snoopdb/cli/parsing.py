@@ -8,7 +8,7 @@ import argparse
 import datetime as dt
 import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -48,14 +48,16 @@ global_options(_COMMON, default=argparse.SUPPRESS)
 
 
 def add_command(sub: argparse._SubParsersAction, name: str, handler: Handler, *,
-                instead: Instead | None = None) -> argparse.ArgumentParser:
-    """A subcommand running `handler`; `instead` names, for each source's variable
-    (SNOOPDB_GITHUB_RAW_URL, ...), the flags of this command that do without that
-    source: the advice when it cannot be reached."""
+                instead: Instead | None = None,
+                aliases: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """A subcommand running `handler` (also called by its older names, `aliases`);
+    `instead` names, for each source's variable (SNOOPDB_GITHUB_RAW_URL, ...), the flags
+    of this command that do without that source: the advice when it cannot be reached."""
     doc = inspect.cleandoc(handler.__doc__ or "")
     summary = " ".join(doc.split("\n\n")[0].split())
     parser = sub.add_parser(name, help=summary, description=doc, parents=[_COMMON],
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+                            formatter_class=argparse.RawDescriptionHelpFormatter,
+                            aliases=list(aliases))
     parser.set_defaults(handler=handler, instead=instead or {})
     return parser
 

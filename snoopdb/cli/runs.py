@@ -9,7 +9,8 @@ import json
 from snoopdb.cli.context import Context, plural
 from snoopdb.cli.parsing import add_command, share, whole_number
 from snoopdb.commands import runs
-from snoopdb.db.runs import RunDiff, RunRef, iso_time
+from snoopdb.db.run_diff import RunDiff
+from snoopdb.db.runs import Run, iso_time
 
 
 def _size(size: float) -> str:
@@ -20,23 +21,22 @@ def _size(size: float) -> str:
     return ""
 
 
-def _print_runs(listed: list[runs.Run]) -> None:
-    print(f"{'release':<10} {'state':<8} {'events':>12} {'size':>10} {'B/event':>8}  "
-          f"{'loaded at':<19}  source")
+def _print_runs(listed: list[Run]) -> None:
+    width = max((len(run.name) for run in listed), default=0)
+    print(f"{'run':<{width}}  {'release':<10} {'state':<8} {'events':>12} {'size':>10} "
+          f"{'B/event':>8}  {'loaded at':<19}  source")
     for run in listed:
         per_event = f"{run.bytes / run.events:,.0f}" if run.events else "-"
-        print(f"{run.release:<10} {run.state:<8} {run.events:>12,} {_size(run.bytes):>10} "
-              f"{per_event:>8}  {run.loaded_at:%Y-%m-%d %H:%M:%S}  {run.source}")
-
-
-def _run_json(run: runs.Run) -> dict[str, object]:
-    return {"source": run.source, "job": run.job, "release": run.release, "state": run.state,
-            "events": run.events, "bytes": run.bytes,
-            "loaded_at": run.loaded_at.isoformat(timespec="seconds")}
+        print(f"{run.name:<{width}}  {run.release:<10} {run.state:<8} {run.events:>12,} "
+              f"{_size(run.bytes):>10} {per_event:>8}  {run.loaded_at:%Y-%m-%d %H:%M:%S}  "
+              f"{run.source}")
 
 
 def cmd_runs(args: argparse.Namespace, ctx: Context) -> int:
     """List the loaded CI runs (by job, newest first), or drop, prune, compact or heat them.
+
+    Each run is named as `job#build` (local logs: by their folder); every subcommand
+    takes a run by that name or by its source.
 
     The newest run of each job is hot: one row per event, indexed on endpoint, test and
     auditID, as fast to query as a plain table. Older runs are compact: chunks of 1,000
@@ -50,7 +50,7 @@ def cmd_runs(args: argparse.Namespace, ctx: Context) -> int:
         listed = runs.list_runs(conn)
         keep = runs.keep_hot_setting(conn)
     if args.json:
-        print(json.dumps({"keep_hot": keep, "runs": [_run_json(run) for run in listed]},
+        print(json.dumps({"keep_hot": keep, "runs": [run.as_json() for run in listed]},
                          indent=2))
         return 0
     _print_runs(listed)
@@ -69,15 +69,15 @@ def _print_drop(report: runs.DropReport) -> None:
 
 
 def cmd_runs_drop(args: argparse.Namespace, ctx: Context) -> int:
-    """Drop loaded runs, named by their source (as `snoopdb runs` lists it).
+    """Drop loaded runs, each named by its source or as JOB#BUILD (as `snoopdb runs` lists them).
 
-    All or none: a source that is not a loaded run is an error and nothing is dropped.
+    All or none: a name that is no loaded run's is an error and nothing is dropped.
     Its events, its summaries and its row go; the coverage views forget it.
 
-    Example: snoopdb runs drop https://prow.k8s.io/view/gs/kubernetes-ci-logs/logs/ci-kubernetes-e2e-gci-gce/1800000000000000000
+    Example: snoopdb runs drop ci-kubernetes-e2e-gci-gce#1800000000000000000
     """
     with ctx.connect() as conn:
-        _print_drop(runs.drop_runs(conn, args.sources))
+        _print_drop(runs.drop_runs(conn, args.runs))
     return 0
 
 
@@ -105,13 +105,14 @@ def cmd_runs_compact(args: argparse.Namespace, ctx: Context) -> int:
     """Store runs compact: their events in chunks of 1,000, a few times smaller.
 
     Each run's new table is written, then swapped in for the old one in one
-    transaction; queries of audit_event see the run throughout. A source that is not
-    a loaded run is an error and nothing is moved.
+    transaction; queries of audit_event see the run throughout. Each run is named by
+    its source or as JOB#BUILD; a name that is no loaded run's is an error and nothing
+    is moved.
 
-    Example: snoopdb runs compact https://prow.k8s.io/view/gs/kubernetes-ci-logs/logs/ci-kubernetes-e2e-gci-gce/1800000000000000000
+    Example: snoopdb runs compact ci-kubernetes-e2e-gci-gce#1800000000000000000
     """
     with ctx.connect() as conn:
-        _print_moves(runs.move_runs(conn, args.sources, "compact"))
+        _print_moves(runs.move_runs(conn, args.runs, "compact"))
     return 0
 
 
@@ -119,12 +120,13 @@ def cmd_runs_hot(args: argparse.Namespace, ctx: Context) -> int:
     """Store runs hot: one indexed row per event, as fast to query as a plain table.
 
     The runs stay hot until a newer run of their job loads beyond `keep-hot` or they
-    are compacted by hand. A source that is not a loaded run is an error.
+    are compacted by hand. Each run is named by its source or as JOB#BUILD; a name that
+    is no loaded run's is an error.
 
-    Example: snoopdb runs hot https://prow.k8s.io/view/gs/kubernetes-ci-logs/logs/ci-kubernetes-e2e-gci-gce/1800000000000000000
+    Example: snoopdb runs hot ci-kubernetes-e2e-gci-gce#1800000000000000000
     """
     with ctx.connect() as conn:
-        _print_moves(runs.move_runs(conn, args.sources, "hot"))
+        _print_moves(runs.move_runs(conn, args.runs, "hot"))
     return 0
 
 
@@ -166,7 +168,7 @@ def cmd_runs_min_share(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _about(label: str, run: RunRef) -> str:
+def _about(label: str, run: Run) -> str:
     started = iso_time(run.started)
     return (f"{label}: {run.name} ({run.release}, {run.events:,} events"
             + (f", started {started}" if started else "") + f") {run.source}")
@@ -205,7 +207,7 @@ def cmd_runs_diff(args: argparse.Namespace, ctx: Context) -> int:
     Example: snoopdb runs diff ci-kubernetes-e2e-gci-gce#2065 ci-kubernetes-e2e-gci-gce#2066
     """
     with ctx.connect() as conn:
-        diff = runs.diff_runs(conn, args.a, args.b)
+        diff = runs.diff(conn, args.a, args.b)
     if args.json:
         print(json.dumps(diff.as_json(), indent=2))
     else:
@@ -218,15 +220,17 @@ def add_runs(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="the runs as JSON")
     runs_sub = parser.add_subparsers(dest="runs_command", metavar="COMMAND")
     drop = add_command(runs_sub, "drop", cmd_runs_drop)
-    drop.add_argument("sources", nargs="+", metavar="SOURCE", help="source of a run to drop")
+    drop.add_argument("runs", nargs="+", metavar="RUN",
+                      help="a run to drop: its source or JOB#BUILD")
     prune = add_command(runs_sub, "prune", cmd_runs_prune)
     prune.add_argument("--keep", type=int, required=True, metavar="N",
                        help="runs to keep per job (at least 1)")
     compact = add_command(runs_sub, "compact", cmd_runs_compact)
-    compact.add_argument("sources", nargs="+", metavar="SOURCE",
-                         help="source of a run to store compact")
+    compact.add_argument("runs", nargs="+", metavar="RUN",
+                         help="a run to store compact: its source or JOB#BUILD")
     hot = add_command(runs_sub, "hot", cmd_runs_hot)
-    hot.add_argument("sources", nargs="+", metavar="SOURCE", help="source of a run to store hot")
+    hot.add_argument("runs", nargs="+", metavar="RUN",
+                     help="a run to store hot: its source or JOB#BUILD")
     keep_hot = add_command(runs_sub, "keep-hot", cmd_runs_keep_hot)
     keep_hot.add_argument("count", nargs="?", type=whole_number, metavar="N",
                           help="runs of each job to keep hot (0 or more)")

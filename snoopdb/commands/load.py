@@ -78,7 +78,7 @@ class LoadListener:
         """One run's audit events were loaded."""
 
     def skipped(self, skipped: ci_runs.Skipped) -> None:
-        """A build of a job's history was passed over."""
+        """One of a job's newest builds was passed over."""
 
 
 @dataclass
@@ -160,12 +160,12 @@ def _load_audit(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings,
     jobs = options.jobs or (() if releases.past(release) else ci_runs.DEFAULT_JOBS)
     if options.last is not None or options.since is not None:
         for job in jobs:
-            history = ci_runs.load_ci_history(
+            builds = ci_runs.load_ci_builds(
                 conn, fetcher, settings, releases, options.bucket, job, last=options.last,
                 since=options.since, skip_bad_lines=options.skip_bad_lines,
                 keep_hot=options.keep_hot, on_run=listener.audit, on_skip=listener.skipped)
-            reports += history.audits
-            skipped += history.skipped
+            reports += builds.audits
+            skipped += builds.skipped
         return reports
     for job in jobs:
         reports.append(ci_runs.load_ci_run(conn, fetcher, settings, releases, options.bucket, job,

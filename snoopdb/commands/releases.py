@@ -56,7 +56,7 @@ def loaded_releases(conn: psycopg.Connection) -> list[LoadedRelease]:
 
 
 @dataclass
-class DropReport:
+class ReleaseDropReport:
     """What dropping a release removed."""
 
     release: LoadedRelease
@@ -64,7 +64,7 @@ class DropReport:
     seconds: float = 0.0
 
 
-def drop_release(conn: psycopg.Connection, release: str) -> DropReport:
+def drop_release(conn: psycopg.Connection, release: str) -> ReleaseDropReport:
     """Remove everything of `release` (1.20, 1.20.0, v1.20.0) in one transaction: its CI
     runs, imported coverage and field tallies, its open_api rows and body schemas, the
     conformance tests and ineligible endpoints when the lists in use were loaded for
@@ -81,7 +81,7 @@ def drop_release(conn: psycopg.Connection, release: str) -> DropReport:
         if name not in held:
             raise NotFound(f"release {name} is not loaded (`snoopdb releases` lists those "
                            "that are)")
-        report = DropReport(held[name])
+        report = ReleaseDropReport(held[name])
         report.runs = [(source, events or 0) for source, events in
                        conn.execute(query("releases/drop_runs.sql"), {"release": name})]
         psycopg.ClientCursor(conn).execute(query("releases/drop.sql"), {"release": name})

@@ -12,7 +12,6 @@ half-dropped set of runs.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,26 +19,13 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
-from snoopdb.core.errors import InputError, NotFound
-from snoopdb.db import runs as stored_runs
-from snoopdb.db.queries import query
-from snoopdb.loaders import audit_store
+from snoopdb.core.errors import InputError
+from snoopdb.db import run_store
+from snoopdb.db.run_diff import RunDiff, diff_runs
+from snoopdb.db.runs import Run, find_runs, list_runs, ranked_runs
 
 KEEP_HOT_SETTING = "snoopdb.keep_hot"
 MIN_SHARE_SETTING = "snoopdb.min_share"
-
-
-@dataclass(frozen=True)
-class Run:
-    """A loaded run: where its logs are, its release, events, size on disk and state."""
-
-    source: str
-    release: str
-    events: int
-    bytes: int
-    loaded_at: dt.datetime
-    job: str
-    state: str
 
 
 @dataclass
@@ -68,38 +54,20 @@ class MoveReport:
     seconds: float = 0.0
 
 
-def _ranked(conn: psycopg.Connection) -> list[tuple[Run, int]]:
-    return [(Run(*row[:7]), row[7]) for row in conn.execute(query("runs/list.sql"))]
-
-
-def list_runs(conn: psycopg.Connection) -> list[Run]:
-    """Every loaded run, by job, newest first within a job."""
-    return [run for run, _ in _ranked(conn)]
-
-
-def _named(conn: psycopg.Connection, sources: Sequence[str]) -> list[Run]:
-    """The loaded runs of `sources`, in that order; NotFound for a source that is none."""
-    loaded = {run.source: run for run in list_runs(conn)}
-    missing = [s for s in sources if s not in loaded]
-    if missing:
-        raise NotFound(f"no loaded run has source {missing[0]}")
-    return [loaded[s] for s in dict.fromkeys(sources)]
-
-
 def _drop(conn: psycopg.Connection, runs: Sequence[Run]) -> None:
     """Drop `runs` and refresh their releases' summaries, in the caller's transaction."""
     for run in runs:
-        audit_store.drop(conn, run.source)
-    audit_store.refresh(conn, *(run.release for run in runs))
+        run_store.drop(conn, run.source)
+    run_store.refresh(conn, *(run.release for run in runs))
 
 
-def drop_runs(conn: psycopg.Connection, sources: Sequence[str]) -> DropReport:
-    """Drop the runs loaded from `sources`, all or none: a source that is not a
-    loaded run is NotFound and nothing is dropped."""
+def drop_runs(conn: psycopg.Connection, names: Sequence[str]) -> DropReport:
+    """Drop the runs `names` name (by source or name, see db.runs.named), all or none: a
+    name that is no loaded run's is NotFound and nothing is dropped."""
     started = time.monotonic()
     report = DropReport()
     with conn.transaction():
-        report.dropped = _named(conn, sources)
+        report.dropped = find_runs(conn, names)
         report.kept = [run for run in list_runs(conn) if run not in report.dropped]
         _drop(conn, report.dropped)
     report.seconds = time.monotonic() - started
@@ -114,7 +82,7 @@ def prune_runs(conn: psycopg.Connection, keep: int) -> DropReport:
     started = time.monotonic()
     report = DropReport()
     with conn.transaction():
-        for run, rank in _ranked(conn):
+        for run, rank in ranked_runs(conn):
             (report.kept if rank <= keep else report.dropped).append(run)
         if report.dropped:
             _drop(conn, report.dropped)
@@ -122,20 +90,24 @@ def prune_runs(conn: psycopg.Connection, keep: int) -> DropReport:
     return report
 
 
-def move_runs(conn: psycopg.Connection, sources: Sequence[str], state: str) -> MoveReport:
-    """Store the runs of `sources` in `state` (hot or compact), each swapped in its own
-    transaction; a run already in that state is left as it is. A source that is not
-    a loaded run is NotFound and nothing is moved."""
+def _moved(conn: psycopg.Connection, run: Run) -> tuple[Run, Run]:
+    """`run` as it was and as it is now."""
+    return run, next(r for r in list_runs(conn) if r.run == run.run)
+
+
+def move_runs(conn: psycopg.Connection, names: Sequence[str], state: str) -> MoveReport:
+    """Store the runs `names` name (by source or name) in `state` (hot or compact), each
+    swapped in its own transaction; a run already in that state is left as it is. A
+    name that is no loaded run's is NotFound and nothing is moved."""
     started = time.monotonic()
     report = MoveReport()
-    move = audit_store.heat if state == audit_store.HOT else audit_store.compact
-    for run in _named(conn, sources):
+    move = run_store.heat if state == run_store.HOT else run_store.compact
+    for run in find_runs(conn, names):
         if run.state == state:
             report.unchanged.append(run)
             continue
         move(conn, run.source)
-        after = next(r for r in list_runs(conn) if r.source == run.source)
-        report.moved.append((run, after))
+        report.moved.append(_moved(conn, run))
     report.seconds = time.monotonic() - started
     return report
 
@@ -164,11 +136,10 @@ def set_keep_hot(conn: psycopg.Connection, keep: int) -> MoveReport:
     started = time.monotonic()
     _set_database(conn, KEEP_HOT_SETTING, str(keep))
     report = MoveReport()
-    for run, rank in _ranked(conn):
-        if run.state == audit_store.HOT and rank > keep:
-            audit_store.compact(conn, run.source)
-            after = next(r for r in list_runs(conn) if r.source == run.source)
-            report.moved.append((run, after))
+    for run, rank in ranked_runs(conn):
+        if run.state == run_store.HOT and rank > keep:
+            run_store.compact(conn, run.source)
+            report.moved.append(_moved(conn, run))
     report.seconds = time.monotonic() - started
     return report
 
@@ -188,11 +159,9 @@ def set_min_share(conn: psycopg.Connection, share: float) -> None:
     _set_database(conn, MIN_SHARE_SETTING, repr(share))
 
 
-def diff_runs(conn: psycopg.Connection, a: str, b: str) -> stored_runs.RunDiff:
-    """What changed from run `a` to run `b`, each named by its source or as job#build:
-    endpoints, tests and body fields gained and lost, with the tests responsible. Read
-    in one snapshot."""
+def diff(conn: psycopg.Connection, a: str, b: str) -> RunDiff:
+    """What changed from run `a` to run `b`, each named by its source or name (see
+    db.run_diff.diff_runs), read in one snapshot."""
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        return stored_runs.diff_runs(conn, stored_runs.find_run(conn, a),
-                                     stored_runs.find_run(conn, b))
+        return diff_runs(conn, a, b)

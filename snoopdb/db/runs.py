@@ -1,11 +1,13 @@
-"""What loaded runs say next to each other: a run named by its source or `job#build`,
-and what changed between two runs (`snoopdb runs diff`, the dashboard's Runs page) —
-endpoints, tests and body fields gained and lost, with the tests responsible. Read
-from the runs' own summaries (run_hit, run_test, run_field_hit), never events."""
+"""A loaded run (audit_run): one CI build's audit events, or a set of local log files,
+named as people say it — `job#build`, or the local folder's name — and found by that
+name or by its source. Imported published coverage is stored as a run too, but is no
+run of a job: it is not listed here (see run_store.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,13 +16,12 @@ import psycopg
 from snoopdb.core.errors import InputError, NotFound
 from snoopdb.db.queries import query
 
-# An endpoint's state in a run, by rank (diff_endpoints.sql).
-STATES = ("not hit", "hit", "tested", "conformance")
-
 
 @dataclass(frozen=True)
-class RunRef:
-    """A loaded run: its id, source, job, build, release, start, state and events."""
+class Run:
+    """A loaded run: its id; where its logs are (`source`); its job (a prow job's URL,
+    or the folder of local logs), build, release and start; when it was loaded; its
+    state (hot or compact), events and size on disk."""
 
     run: int
     source: str
@@ -28,20 +29,30 @@ class RunRef:
     build: str | None
     release: str
     started: dt.datetime | None
+    loaded_at: dt.datetime
     state: str
     events: int
+    bytes: int
 
     @property
     def name(self) -> str:
-        """`job#build` where the run has a build, else its source."""
+        """`job#build` (the job as people say it: job_name), or, for runs with no build
+        (local logs), the name of their folder."""
         if self.build is None:
-            return self.source
-        return f"{self.job.rsplit('/', 1)[-1]}#{self.build}"
+            return job_name(self.job)
+        return f"{job_name(self.job)}#{self.build}"
 
     def as_json(self) -> dict[str, Any]:
-        return {"run": self.run, "source": self.source, "job": self.job, "build": self.build,
-                "release": self.release, "started": iso_time(self.started),
-                "state": self.state, "events": self.events}
+        return {"run": self.run, "name": self.name, "source": self.source, "job": self.job,
+                "build": self.build, "release": self.release, "started": iso_time(self.started),
+                "loaded_at": self.loaded_at.isoformat(timespec="seconds"),
+                "state": self.state, "events": self.events, "bytes": self.bytes}
+
+
+def job_name(job: str) -> str:
+    """A job as people say it: the last part of audit_run.job (prow: the job's name;
+    local logs: their folder's name)."""
+    return job.rstrip("/").rsplit("/", 1)[-1]
 
 
 def iso_time(when: dt.datetime | None) -> str | None:
@@ -51,97 +62,48 @@ def iso_time(when: dt.datetime | None) -> str | None:
     return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def find_run(conn: psycopg.Connection, name: str) -> RunRef:
-    """The loaded run `name` names: its source (as `snoopdb runs` lists it), or
-    `job#build` (the job's name or audit_run.job, and the build id). NotFound when
-    none does; InputError when `job#build` fits runs of several jobs."""
-    job, _, build = name.rpartition("#")
-    rows = conn.execute(query("runs/find.sql"),
-                        {"source": name, "job": job or None, "build": build if job else None}
-                        ).fetchall()
-    if not rows:
-        if job:
-            raise NotFound(f"no loaded run of job {job} has build {build}")
-        raise NotFound(f"no loaded run has source {name} (name a run by its source or as "
-                       "job#build)")
-    exact = [row for row in rows if row[1] == name]
-    if len(exact) == 1 or len(rows) == 1:
-        return RunRef(*(exact or rows)[0])
-    raise InputError(f"{name} names {len(rows)} runs ({', '.join(row[1] for row in rows)}): "
-                     "name one by its source")
+def ranked_runs(conn: psycopg.Connection) -> list[tuple[Run, int]]:
+    """Every loaded run with its place in its job from the newest (1), by job (see
+    runs/list.sql for what is newest)."""
+    return [(Run(*row[:-1]), row[-1]) for row in conn.execute(query("runs/list.sql"))]
 
 
-@dataclass(frozen=True)
-class EndpointChange:
-    """An endpoint whose state (STATES) differs between the runs; `tests` brought it
-    to the higher state in the run that has it."""
-
-    endpoint: str
-    was: str
-    now: str
-    tests: tuple[str, ...]
-
-    @property
-    def gained(self) -> bool:
-        return STATES.index(self.now) > STATES.index(self.was)
+def list_runs(conn: psycopg.Connection) -> list[Run]:
+    """Every loaded run, by job, newest first within a job."""
+    return [run for run, _ in ranked_runs(conn)]
 
 
-@dataclass(frozen=True)
-class TestChange:
-    """A test that ran in one run only (`gained`: the second), and how many endpoints
-    it hit there."""
-
-    test: str
-    gained: bool
-    endpoints: int
+def find_runs(conn: psycopg.Connection, names: Sequence[str]) -> list[Run]:
+    """The loaded runs `names` name, in that order, each once (see `named`)."""
+    return named(list_runs(conn), names)
 
 
-@dataclass(frozen=True)
-class FieldChange:
-    """A body field a test set in one run only (`gained`: the second), and the tests
-    that set it there."""
-
-    endpoint: str
-    field: str
-    gained: bool
-    tests: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RunDiff:
-    """What changed from run `a` to run `b`."""
-
-    a: RunRef
-    b: RunRef
-    endpoints: tuple[EndpointChange, ...]
-    tests: tuple[TestChange, ...]
-    fields: tuple[FieldChange, ...]
-
-    def as_json(self) -> dict[str, Any]:
-        """The diff as `snoopdb runs diff --json` prints it."""
-        def split(changes: tuple[Any, ...], row: Any) -> dict[str, list[dict[str, Any]]]:
-            return {"gained": [row(c) for c in changes if c.gained],
-                    "lost": [row(c) for c in changes if not c.gained]}
-
-        return {
-            "a": self.a.as_json(), "b": self.b.as_json(),
-            "endpoints": split(self.endpoints, lambda c: {
-                "endpoint": c.endpoint, "was": c.was, "now": c.now, "tests": list(c.tests)}),
-            "tests": split(self.tests, lambda c: {"test": c.test, "endpoints": c.endpoints}),
-            "fields": split(self.fields, lambda c: {
-                "endpoint": c.endpoint, "field": c.field, "tests": list(c.tests)}),
-        }
+def named(runs: Sequence[Run], names: Iterable[str]) -> list[Run]:
+    """The runs among `runs` that `names` name, in that order, each once: a run is
+    named by its source (as `snoopdb runs` lists it), by its name (`job#build`, the
+    folder of local logs), or as `JOB#BUILD` with JOB as audit_run.job has it.
+    NotFound for a name no run has; InputError for one that several runs have (runs
+    of two buckets' jobs, or local logs of one folder)."""
+    found: dict[int, Run] = {}
+    for name in names:
+        matches = ([run for run in runs if run.source == name]
+                   or [run for run in runs if name in (run.name, f"{run.job}#{run.build}")])
+        if not matches:
+            job, _, build = name.rpartition("#")
+            if job:
+                raise NotFound(f"no loaded run of job {job} has build {build}")
+            raise NotFound(f"no loaded run has source {name} (name a run by its source, as "
+                           "JOB#BUILD, or by the folder of its local logs)")
+        if len(matches) > 1:
+            raise InputError(f"{name} names {len(matches)} runs "
+                             f"({', '.join(run.source for run in matches)}): name one by its "
+                             "source")
+        found.setdefault(matches[0].run, matches[0])
+    return list(found.values())
 
 
-def diff_runs(conn: psycopg.Connection, a: RunRef, b: RunRef) -> RunDiff:
-    """What changed from run `a` to run `b`: endpoints whose state differs, tests that
-    ran in one only, body fields a test set in one only."""
-    runs = {"a": a.run, "b": b.run}
-    endpoints = tuple(EndpointChange(endpoint, STATES[was], STATES[now], tuple(tests))
-                      for endpoint, was, now, tests in conn.execute(
-                          query("runs/diff_endpoints.sql"), runs))
-    tests = tuple(TestChange(*row) for row in conn.execute(query("runs/diff_tests.sql"), runs))
-    fields = tuple(FieldChange(endpoint, field, gained, tuple(names))
-                   for endpoint, field, gained, names in conn.execute(
-                       query("runs/diff_fields.sql"), runs))
-    return RunDiff(a, b, endpoints, tests, fields)
+def handles(runs: Sequence[Run]) -> dict[int, str]:
+    """What names each of `runs` unambiguously among them, by run id: its name, or its
+    source where another of them has the same name (local logs of one folder)."""
+    shared = Counter(run.name for run in runs)
+    return {run.run: run.name if shared[run.name] == 1 else run.source for run in runs}

@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 
-from snoopdb.loaders import audit_store
+from snoopdb.db import run_store
 
 
 def insert_hits(conn: psycopg.Connection, hits: Iterable[Sequence[Any]] = (),
@@ -37,11 +37,11 @@ def insert_hits(conn: psycopg.Connection, hits: Iterable[Sequence[Any]] = (),
         runs[source]["bodies"].append(tuple(row))
     with conn.transaction():
         for source, run in runs.items():
-            state = audit_store.IMPORTED if run["imported"] else audit_store.HOT
-            number = audit_store.prepare(conn, source, run["release"], state)
-            audit_store.store_summaries(conn, number, run["hits"], run["fields"],
+            state = run_store.IMPORTED if run["imported"] else run_store.HOT
+            number = run_store.prepare(conn, source, run["release"], state)
+            run_store.store_summaries(conn, number, run["hits"], run["fields"],
                                         run["bodies"])
-            audit_store.publish(conn, number, run["release"], None, 0, state)
+            run_store.publish(conn, number, run["release"], None, 0, state)
 
 
 def drop_all_runs(conn: psycopg.Connection) -> None:
@@ -49,4 +49,4 @@ def drop_all_runs(conn: psycopg.Connection) -> None:
     summaries are not refreshed)."""
     with conn.transaction():
         for (source,) in conn.execute("SELECT source FROM audit_run ORDER BY run").fetchall():
-            audit_store.drop(conn, source)
+            run_store.drop(conn, source)

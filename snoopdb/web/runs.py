@@ -12,8 +12,9 @@ import psycopg
 from psycopg.rows import dict_row
 
 from snoopdb.core.errors import SnoopError
-from snoopdb.db import runs as stored_runs
 from snoopdb.db.queries import query
+from snoopdb.db.run_diff import diff_runs
+from snoopdb.db.runs import handles, job_name, list_runs
 
 
 def _rows(conn: psycopg.Connection, name: str, **params: Any) -> list[dict[str, Any]]:
@@ -21,32 +22,27 @@ def _rows(conn: psycopg.Connection, name: str, **params: Any) -> list[dict[str, 
         return cur.execute(query(f"dashboard/{name}.sql"), params).fetchall()
 
 
-def job_name(job: str) -> str:
-    """A job as people say it: the last part of audit_run.job (prow: the job's name)."""
-    return job.rstrip("/").rsplit("/", 1)[-1]
-
-
 def runs_page(conn: psycopg.Connection, a: str | None = None,
               b: str | None = None) -> dict[str, Any]:
     """The Runs page: `jobs`, each with its runs oldest first (run_coverage: `at` the
     run's start, else its load time, `started` whether it is its start); `flaky`,
     endpoint_stability's flaky rows with their share (%) of runs; `choices`, every run
-    by name (`job#build`, else its source), newest first, for the diff picker; and,
-    when runs `a` and `b` are named, `diff` (RunDiff.as_json) from a to b, or
-    `diff_error` saying why not (a run not loaded)."""
+    by name (db.runs.Run.name; its source where another run has the same name), newest
+    first, for the diff picker; and, when runs `a` and `b` are named, `diff`
+    (RunDiff.as_json) from a to b, or `diff_error` saying why not (a run not loaded)."""
+    names = handles(list_runs(conn))
     jobs: dict[str, dict[str, Any]] = {}
     for row in _rows(conn, "runs"):
-        name = f"{job_name(row['job'])}#{row['build']}" if row["build"] else row["source"]
         jobs.setdefault(row["job"], {"job": row["job"], "name": job_name(row["job"]),
-                                     "runs": []})["runs"].append({**row, "name": name})
+                                     "runs": []})["runs"].append({**row,
+                                                                  "name": names[row["run"]]})
     flaky = [{**row, "job_name": job_name(row["job"])} for row in _rows(conn, "runs_flaky")]
     choices = sorted((run for job in jobs.values() for run in job["runs"]),
                      key=lambda run: run["at"], reverse=True)
     diff, error = None, None
     if a and b:
         try:
-            diff = stored_runs.diff_runs(conn, stored_runs.find_run(conn, a),
-                                         stored_runs.find_run(conn, b)).as_json()
+            diff = diff_runs(conn, a, b).as_json()
         except SnoopError as exc:
             error = str(exc)
     return {"jobs": list(jobs.values()), "flaky": flaky,

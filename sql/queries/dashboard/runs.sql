@@ -1,7 +1,8 @@
 -- The Runs page: every CI run's coverage (run_coverage), by job, oldest first, with
 -- its source and result and the time the chart places it at (its start, else its
 -- load time), in UTC. Imported published coverage has no time and no job: left out.
-SELECT c.job,
+SELECT c.run,
+       c.job,
        c.build,
        r.source,
        r.state,

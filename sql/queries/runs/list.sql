@@ -1,10 +1,16 @@
 -- The loaded CI runs (imported coverage files are not runs), newest first within each
 -- job: by the build's start time where known, then build number where the source
--- ends in one, then load time. `rank` is the run's place in its job from the newest
--- (1); bytes are its events' table and its summary partitions, indexes and TOAST
--- included.
-SELECT r.source,
+-- ends in one, then load time. Columns as db/runs.Run has them, then `rank`, the
+-- run's place in its job from the newest (1); bytes are its events' table and its
+-- summary partitions, indexes and TOAST included.
+SELECT r.run,
+       r.source,
+       r.job,
+       r.build,
        r.release,
+       r.started,
+       r.loaded_at,
+       r.state,
        r.events,
        (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)
         FROM pg_class c
@@ -12,9 +18,6 @@ SELECT r.source,
           AND c.relname IN ('events_' || r.run, 'chunks_' || r.run, 'test_' || r.run,
                             'hit_' || r.run, 'field_hit_' || r.run, 'body_hit_' || r.run)
        )::bigint AS bytes,
-       r.loaded_at,
-       r.job,
-       r.state,
        row_number() OVER (PARTITION BY r.job
                           ORDER BY r.started DESC NULLS LAST,
                                    audit_run_build(r.source) DESC NULLS LAST,

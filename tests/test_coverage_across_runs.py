@@ -229,7 +229,7 @@ def test_stable_views_count_the_share_of_runs(loaded, gcs, database_url) -> None
     assert ours[1] == apisnoop[1] - 1
 
 
-def test_history_skips_loaded_builds_and_reads_since(loaded, gcs, capsys) -> None:
+def test_newest_builds_skip_loaded_ones_and_read_since(loaded, gcs, capsys) -> None:
     conn = loaded
     assert main(["load", "--release", "1.36", "--only", "audit", "--job", JOB,
                  "--last", "1"]) == 0
