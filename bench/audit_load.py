@@ -72,9 +72,10 @@ from pathlib import Path
 import psycopg
 from snoopdb.coverage.matching import Matcher
 from snoopdb.loaders import audit
+from snoopdb.loaders.logs import LogFile
 url, source, *files = sys.argv[1:]
 with psycopg.connect(url, autocommit=True) as conn:
-    audit.load_run(conn, [audit.LogFile(Path(f), f) for f in files],
+    audit.load_run(conn, [LogFile(Path(f), f) for f in files],
                    Matcher.for_release(conn, "1.36.0"), release="1.36.0",
                    release_date=None, source=source)
 """

@@ -36,7 +36,8 @@ import orjson
 import psycopg
 
 from bench.audit_load import MEASURE
-from snoopdb.loaders import fields
+from snoopdb.coverage.fields import FieldTally
+from snoopdb.loaders import spec
 from snoopdb.testkit.databases import scratch_database
 from snoopdb.testkit.hits import drop_all_runs
 from snoopdb.testkit.servers import build_raw_mirror
@@ -224,7 +225,7 @@ def walk_cost(conn: psycopg.Connection, files: list[Path]) -> tuple[float, int]:
     """Seconds FieldTally.add takes over every body of `files` (parsing excluded)."""
     import gzip
 
-    tally = fields.tally_for(conn, "1.36.0")
+    tally = FieldTally(spec.body_schemas(conn, "1.36.0"))
     endpoints = {row[0]: row[1] for row in conn.execute(
         "SELECT audit_id, endpoint FROM audit_event WHERE endpoint IS NOT NULL AND"
         " data ? 'requestObject'")}

@@ -20,8 +20,10 @@ from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases, commit_of_version, release_of_version
 from snoopdb.db import run_store
 from snoopdb.loaders import audit, spec
+from snoopdb.loaders.events import AuditReport
 from snoopdb.loaders.gcs import Blob, Bucket, json_object
 from snoopdb.loaders.github import KUBERNETES, SPEC_PATH, Sources
+from snoopdb.loaders.logs import LogFile
 
 DEFAULT_BUCKET = "kubernetes-ci-logs"
 DEFAULT_JOBS = (
@@ -250,7 +252,7 @@ def load_ci_run(
     *,
     skip_bad_lines: bool = False,
     keep_hot: int | None = None,
-) -> audit.AuditReport:
+) -> AuditReport:
     """Load one prow run (default: the job's latest successful build); replaces it if loaded.
 
     The run counts towards the X.Y.0 of its version, never an older release: a run of a
@@ -264,7 +266,7 @@ def load_ci_run(
 
 def _load(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings, releases: Releases,
           bucket: Bucket, build: Build, skip_bad_lines: bool,
-          keep_hot: int | None) -> audit.AuditReport:
+          keep_hot: int | None) -> AuditReport:
     """Download the logs of `build` (four at a time, cached) and load them as one run."""
     try:
         release = release_of_version(build.version)
@@ -281,9 +283,9 @@ def _load(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings, releas
         paths = list(pool.map(fetch, build.logs))
     release_spec = ensure_spec(conn, fetcher, Sources(settings, releases), release, build.commit)
     matcher, _ = audit.matcher_for(conn, fetcher, settings, str(release), build.commit)
-    logs = [audit.LogFile(path, bucket.url(blob.name))
+    logs = [LogFile(path, bucket.url(blob.name))
             for path, blob in zip(paths, build.logs, strict=True)]
-    report = audit.store_run(conn, logs, matcher, release, releases, build.source, False,
+    report = audit.store_run(conn, logs, matcher, release, releases, build.source,
                              skip_bad_lines, keep_hot, build.facts)
     report.spec = release_spec
     return report
@@ -304,7 +306,7 @@ class BuildsReport:
     builds passed over, and the builds it looked at."""
 
     job: str
-    audits: list[audit.AuditReport] = field(default_factory=list)
+    audits: list[AuditReport] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     chosen: list[str] = field(default_factory=list)
 
@@ -349,7 +351,7 @@ def load_ci_builds(
     since: dt.datetime | None = None,
     skip_bad_lines: bool = False,
     keep_hot: int | None = None,
-    on_run: Callable[[audit.AuditReport], None] | None = None,
+    on_run: Callable[[AuditReport], None] | None = None,
     on_skip: Callable[[Skipped], None] | None = None,
 ) -> BuildsReport:
     """Load the newest finished builds of `job` (see finished_builds), each as a run of

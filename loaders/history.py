@@ -304,8 +304,8 @@ def load(
         run = run_store.prepare(conn, source, release, run_store.IMPORTED)
         run_store.store_summaries(conn, run, rows, (), ())
         run_store.publish(conn, run, release,
-                            release_date.isoformat() if release_date else None, 0,
-                            run_store.IMPORTED)
+                          release_date.isoformat() if release_date else None, 0,
+                          run_store.IMPORTED)
         tests = coverage.conformance_tests
         if tests:
             conn.execute(UPSERT_HISTORICAL_TESTS, (

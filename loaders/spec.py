@@ -15,6 +15,7 @@ from snoopdb.core.errors import InputError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.coverage.fields import (
     FIELD_BUDGET,
+    BodySchema,
     Definitions,
     Field,
     FieldTrees,
@@ -22,8 +23,10 @@ from snoopdb.coverage.fields import (
     body_fields,
     check_text,
     ref_name,
+    schemas_by_endpoint,
 )
 from snoopdb.db import loadlog, locks, refresh
+from snoopdb.db.queries import query
 
 FIELD_COLUMNS = ("digest", "field", "parent", "name", "type", "ref", "recursion", "leaf",
                  "position")
@@ -396,6 +399,19 @@ def store_bodies(conn: psycopg.Connection, release: str, bodies: Bodies,
     cut = {definition: (tree.depth, tree.beyond) for definition, tree in trees.items()
            if tree.depth is not None}
     return total, cut
+
+
+# The rows schemas_by_endpoint builds a release's body schemas from (%(release)s).
+BODY_SCHEMA_QUERIES = ("fields/endpoint_bodies.sql", "fields/body_schemas.sql")
+
+
+def body_schemas(conn: psycopg.Connection, release: str) -> dict[str, BodySchema]:
+    """The body schema of each endpoint of `release` that takes a body, as stored with
+    its spec: what a FieldTally walks request bodies against; none for a spec loaded
+    before field coverage existed (or imported): a tally over it counts nothing."""
+    endpoints, fields = (conn.execute(query(name), {"release": release}).fetchall()
+                         for name in BODY_SCHEMA_QUERIES)
+    return schemas_by_endpoint(endpoints, fields)
 
 
 def loaded_releases(conn: psycopg.Connection) -> set[str]:

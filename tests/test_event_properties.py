@@ -27,7 +27,9 @@ from snoopdb.core.errors import InputError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.coverage.attribution import TEST_NAME_LIMIT
 from snoopdb.coverage.matching import Matcher
-from snoopdb.loaders import audit, spec
+from snoopdb.loaders import audit, live, spec
+from snoopdb.loaders.events import UNSTORABLE_NUMBER
+from snoopdb.loaders.logs import LogFile
 from snoopdb.web.auditlogger import create_app
 
 E2E = "e2e.test/v1.36.0 (linux/amd64) kubernetes/abc -- "
@@ -130,7 +132,7 @@ def test_any_events_load_whole_or_fail_in_one_line(conn, matcher, tmp_path, made
     stored = "SELECT run, events, loaded_at FROM audit_run WHERE source = %s"
     before = conn.execute(stored, (source,)).fetchall()
     try:
-        report = audit.load_run(conn, [audit.LogFile(path, str(path))], matcher,
+        report = audit.load_run(conn, [LogFile(path, str(path))], matcher,
                                 release="1.36.0", release_date=None, source=source,
                                 skip_bad_lines=skip)
     except InputError as exc:
@@ -184,13 +186,13 @@ def test_numbers_jsonb_cannot_hold_are_bad_lines(conn, matcher, tmp_path, litera
     event = {"verb": "get", "requestURI": "/api/v1/namespaces/ns/pods", "auditID": "a"}
     path.write_text(dump(dict(event, requestObject={"a": Raw(literal)})) + "\n"
                     + dump(event) + "\n")
-    report = audit.load_run(conn, [audit.LogFile(path, str(path))], matcher, release="1.36.0",
+    report = audit.load_run(conn, [LogFile(path, str(path))], matcher, release="1.36.0",
                             release_date=None, source="numbers", skip_bad_lines=True)
     assert (report.events, report.bad_lines) == ((2, 0) if storable else (1, 1))
     if not storable:
-        assert dict(report.bad_reasons) == {audit.UNSTORABLE_NUMBER: 1}
+        assert dict(report.bad_reasons) == {UNSTORABLE_NUMBER: 1}
         with pytest.raises(InputError, match=r"^\S+a\.log:1: malformed audit event: number "):
-            audit.load_run(conn, [audit.LogFile(path, str(path))], matcher, release="1.36.0",
+            audit.load_run(conn, [LogFile(path, str(path))], matcher, release="1.36.0",
                            release_date=None, source="numbers")
 
 
@@ -203,7 +205,7 @@ def test_an_event_longer_than_the_bound_is_read_past(conn, matcher, tmp_path) ->
         out.write(json.dumps(event) + "\n")
     tracemalloc.start()
     try:
-        report = audit.load_run(conn, [audit.LogFile(path, str(path))], matcher,
+        report = audit.load_run(conn, [LogFile(path, str(path))], matcher,
                                 release="1.36.0", release_date=None, source="long",
                                 skip_bad_lines=True)
         peak = tracemalloc.get_traced_memory()[1]
@@ -229,7 +231,7 @@ def test_a_nul_in_a_body_key_and_a_9_kb_test_name_load(conn, matcher, tmp_path,
     ]
     path = tmp_path / "a.log"
     path.write_text("".join(json.dumps(event) + "\n" for event in made))
-    report = audit.load_run(conn, [audit.LogFile(path, str(path))], matcher, release="1.36.0",
+    report = audit.load_run(conn, [LogFile(path, str(path))], matcher, release="1.36.0",
                             release_date=None, source="hostile")
     assert (report.events, report.bad_lines) == (2, 0)
     assert conn.execute("SELECT audit_id, test, data->'requestObject' FROM audit_event"
@@ -252,8 +254,7 @@ def test_a_nul_in_a_body_key_and_a_9_kb_test_name_load(conn, matcher, tmp_path,
         "items[0] is not a usable audit event: number 1e-99999 is beyond what PostgreSQL's"
         " jsonb can hold; nothing of this batch was stored\n"))
     assert conn.execute("SELECT count(*) FROM testing.audit_event").fetchone() == (2,)
-    audit.load_run(conn, [audit.LogFile(path, str(path))], matcher, release="live",
-                   release_date="1781190000000", source="live-file", testing=True)
+    live.load_logs(conn, [LogFile(path, str(path))], "live-file")
     assert conn.execute("SELECT source = 'live-file', length(useragent) FROM testing.field_hit"
                         " WHERE field = 'spec.x' ORDER BY 1").fetchall() == [
         (False, len(E2E + long_name)), (True, len(E2E + long_name))]

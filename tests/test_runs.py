@@ -24,6 +24,8 @@ from snoopdb.coverage.matching import Matcher
 from snoopdb.db import run_store, schema
 from snoopdb.db.runs import handles
 from snoopdb.loaders import audit, spec
+from snoopdb.loaders.events import AuditReport
+from snoopdb.loaders.logs import LogFile
 from snoopdb.testkit.databases import scratch_database
 
 PROW = "https://prow.k8s.io/view/gs/kubernetes-ci-logs/logs/{job}/{build}"
@@ -51,9 +53,9 @@ def events(count: int, seed: int) -> list[dict]:
     return made
 
 
-def write(path: Path, made: list[dict]) -> audit.LogFile:
+def write(path: Path, made: list[dict]) -> LogFile:
     path.write_text("".join(json.dumps(e) + "\n" for e in made))
-    return audit.LogFile(path, str(path))
+    return LogFile(path, str(path))
 
 
 @pytest.fixture
@@ -63,8 +65,8 @@ def matcher(conn: psycopg.Connection, fetcher: Fetcher, shared_data: Path) -> Ma
     return Matcher.for_release(conn, "1.36.0")
 
 
-def load(conn: psycopg.Connection, matcher: Matcher, log: audit.LogFile, source: str,
-         release: str = "1.36.0") -> audit.AuditReport:
+def load(conn: psycopg.Connection, matcher: Matcher, log: LogFile, source: str,
+         release: str = "1.36.0") -> AuditReport:
     """Load `log` as run `source`; a prow run with its build, as a CI load records it."""
     build = source.rsplit("/", 1)[-1] if source.startswith("https://prow") else None
     return audit.load_run(conn, [log], matcher, release=release, release_date="2026-04-22",
@@ -204,7 +206,7 @@ def test_failed_reload_leaves_the_old_run(conn, matcher, tmp_path) -> None:
     bad = tmp_path / "bad.log"
     bad.write_text(json.dumps(events(1, 2)[0]) + "\n{not json\n")
     with pytest.raises(InputError, match=r"bad.log:2: malformed audit event"):
-        load(conn, matcher, audit.LogFile(bad, str(bad)), source)
+        load(conn, matcher, LogFile(bad, str(bad)), source)
     assert conn.execute("SELECT count(*), min(audit_id) FROM audit_event").fetchone() == (
         1_500, "1-0")
     assert run_tables(conn) == sorted(["events_1", *tables_of(1)])
@@ -481,7 +483,7 @@ def test_concurrent_reloads_of_different_runs_both_swap(conn, matcher, database_
         load(conn, matcher, log, source)
     errors: list[BaseException] = []
 
-    def reload(source: str, log: audit.LogFile) -> None:
+    def reload(source: str, log: LogFile) -> None:
         try:
             with psycopg.connect(database_url, autocommit=True) as own:
                 load(own, matcher, log, source)

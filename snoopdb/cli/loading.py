@@ -30,8 +30,8 @@ from snoopdb.commands.load import (
 from snoopdb.core.errors import ReleaseError, UsageError
 from snoopdb.core.releases import Release, Releases
 from snoopdb.loaders import history
-from snoopdb.loaders.audit import AuditReport
 from snoopdb.loaders.ci_runs import DEFAULT_BUCKET, DEFAULT_JOBS, Skipped
+from snoopdb.loaders.events import AuditReport
 
 
 def cmd_load(args: argparse.Namespace, ctx: Context) -> int:

@@ -10,15 +10,16 @@ from snoopdb.cli.context import Context, say
 from snoopdb.cli.parsing import add_command, port_number
 from snoopdb.core.errors import ConfigError, UsageError
 from snoopdb.db import connection
-from snoopdb.loaders import audit
+from snoopdb.loaders import live
 
 
 def cmd_auditlogger(args: argparse.Namespace, ctx: Context) -> int:
     """Run the audit webhook server a cluster's API server sends its audit events to.
 
     Every event is stored in testing.audit_event (release live), mapped against the newest
-    loaded spec, and acknowledged once committed. GET / says hello, GET /healthz reports
-    whether the database is reachable; events older than --retain are deleted.
+    loaded spec, and acknowledged once committed. GET / says hello and names that spec's
+    release, GET /healthz reports whether the database is reachable; events older than
+    --retain are deleted.
 
     Example: snoopdb auditlogger --host 0.0.0.0 --token-file token --retain 24h
     """
@@ -35,7 +36,7 @@ def cmd_auditlogger(args: argparse.Namespace, ctx: Context) -> int:
     except ConfigError as exc:
         raise UsageError(str(exc)) from exc
     with ctx.connect(migrate=True) as conn:
-        release = audit.newest_loaded_release(conn)
+        release = live.live_release(conn)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s:     %(message)s")
     sock = app.listen(args.host, args.port)
     say(f"auditlogger: POST {app.base_url(sock)}/events stores into "

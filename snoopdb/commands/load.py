@@ -16,7 +16,8 @@ from snoopdb.core.config import Settings
 from snoopdb.core.errors import NotFound
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases
-from snoopdb.loaders import audit, ci_runs, conformance, history, ineligible, local_logs, spec
+from snoopdb.loaders import ci_runs, conformance, history, ineligible, local_logs, spec
+from snoopdb.loaders.events import AuditReport
 from snoopdb.loaders.github import SPEC_PATH, Sources
 
 PARTS = ("spec", "tests", "ineligible", "audit")
@@ -74,7 +75,7 @@ class LoadListener:
     def history(self, report: LoadReport) -> None:
         """The history import ended (report.history)."""
 
-    def audit(self, report: audit.AuditReport) -> None:
+    def audit(self, report: AuditReport) -> None:
         """One run's audit events were loaded."""
 
     def skipped(self, skipped: ci_runs.Skipped) -> None:
@@ -92,7 +93,7 @@ class LoadReport:
     seconds: float = 0.0
     history_folder: str | None = None
     history: history.HistoryReport | None = None
-    audits: list[audit.AuditReport] = field(default_factory=list)
+    audits: list[AuditReport] = field(default_factory=list)
     # builds a load of jobs' newest builds passed over
     skipped_builds: list[ci_runs.Skipped] = field(default_factory=list)
     # the release's CI runs are gone and nothing stands in for them
@@ -148,7 +149,7 @@ def load(
 
 def _load_audit(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings,
                 releases: Releases, release: Release, options: LoadOptions,
-                listener: LoadListener, skipped: list[ci_runs.Skipped]) -> list[audit.AuditReport]:
+                listener: LoadListener, skipped: list[ci_runs.Skipped]) -> list[AuditReport]:
     reports = []
     if options.audit_logs:
         reports.append(local_logs.load_log_files(

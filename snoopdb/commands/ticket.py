@@ -9,9 +9,12 @@ endpoints, in the shape of apisnoop's ticket-writing tickets. Everything is read
 from the views (testing.endpoint_hit_by_new_test, testing.field_hit_by_new_test,
 testing.projected_change_in_coverage, endpoint_coverage, conformance.eligible_endpoint).
 
-When the release has no coverage data (no CI run loaded, no published coverage
-imported), what CI tests is unknown: the ticket says "no data" there, never "no",
-and outlines every endpoint it hit.
+The ticket names the release the live events were mapped against (the newest loaded
+spec, loaders/live.py), and, when it is another, the release whose CI coverage they are
+compared with (the views' latest release: the newest with coverage data). When that
+release has no coverage data (no CI run loaded, no published coverage imported), what
+CI tests is unknown: the ticket says "no data" there, never "no", and outlines every
+endpoint it hit.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import psycopg
 
 from snoopdb.core.errors import InputError
 from snoopdb.db.queries import query
+from snoopdb.loaders import live
 
 LIVE_PREFIX = "live"
 # what the ticket says where the release has no coverage data
@@ -91,13 +95,16 @@ def ticket(conn: psycopg.Connection, useragent: str) -> str:
                          "`snoopdb auditlogger`, and did the test set that user agent?")
     release, known, total, old = conn.execute(  # type: ignore[misc]
         query("ticket_release.sql")).fetchone()
+    mapped = live.live_release(conn)
     new = [hit for hit in hits if hit.tested is False]
 
     lines = [
         f"# Mock test ticket: {useragent}",
         "",
         (f"What the test running as user agent `{useragent}` hit in a live cluster, "
-         f"against the Kubernetes {release} API."),
+         f"against the Kubernetes {mapped} API."
+         + ("" if mapped == release else f" What CI tests is that of {release}, the newest "
+            "release with coverage data.")),
         "",
     ]
     if not known:

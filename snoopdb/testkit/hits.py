@@ -40,7 +40,7 @@ def insert_hits(conn: psycopg.Connection, hits: Iterable[Sequence[Any]] = (),
             state = run_store.IMPORTED if run["imported"] else run_store.HOT
             number = run_store.prepare(conn, source, run["release"], state)
             run_store.store_summaries(conn, number, run["hits"], run["fields"],
-                                        run["bodies"])
+                                      run["bodies"])
             run_store.publish(conn, number, run["release"], None, 0, state)
 
 

@@ -7,9 +7,9 @@ with one COPY in one transaction, and acknowledged only once committed: a 200
 means every event of the batch is stored, any other answer means none is, so the
 API server can send a failed batch again without losing or doubling events.
 
-Events are mapped with the same `Matcher` and `EventRows` as the CI loader,
-against the newest loaded spec; every few seconds a cheap look at `load_log`
-tells whether a spec was loaded since, and the matcher is rebuilt if so.
+Events are checked, mapped, tallied and stored as `load --testing` does
+(loaders/live.py), against the newest loaded spec; every few seconds a cheap look at
+`load_log` tells whether a spec was loaded since, and the mapping is rebuilt if so.
 """
 
 from __future__ import annotations
@@ -18,16 +18,13 @@ import asyncio
 import contextlib
 import datetime as dt
 import hmac
-import json
 import logging
 import os
 import re
 import stat
 import time
-from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from collections.abc import AsyncIterator
 
-import orjson
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.applications import Starlette
@@ -37,20 +34,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from snoopdb.core import copytext
 from snoopdb.core.errors import ConfigError, NoSpecLoaded
-from snoopdb.coverage.fields import BodySchema, FieldTally, schemas_by_endpoint
-from snoopdb.coverage.matching import Matcher
-from snoopdb.db.queries import query
-from snoopdb.loaders.audit import (
-    EVENT_COLUMNS,
-    LIVE_RELEASE,
-    BadEvent,
-    EventRows,
-    check_number,
-    check_storable,
-)
-from snoopdb.loaders.fields import LIVE_BODY_COPY, LIVE_FIELD_COPY, live_rows
+from snoopdb.loaders import live
 from snoopdb.web.app import DB_TIMEOUT, one_line
 
 DEFAULT_HOST = "127.0.0.1"
@@ -65,35 +50,15 @@ DEFAULT_BODY_TIMEOUT = 30.0
 POOL_SIZE = 4
 SPEC_CHECK_SECONDS = 5.0
 LONGEST_RETENTION_SWEEP = dt.timedelta(minutes=5)
-EVENT_LIST_VERSIONS = ("audit.k8s.io/v1", "audit.k8s.io/v1beta1")
 HELLO = ("snoopdb auditlogger: POST audit.k8s.io EventLists (a kube-apiserver audit webhook) "
          "to /events; they are stored in testing.audit_event. GET /healthz for the database.")
 
 # A spec load appends to load_log, so its newest id changes exactly when a spec
 # (possibly the newest release's again, from a newer commit) was loaded.
 SPEC_MARKER_SQL = "SELECT max(id) FROM load_log WHERE kind = 'spec'"
-NEWEST_RELEASE_SQL = "SELECT latest_release()"
-OPERATIONS_SQL = "SELECT method, path, endpoint FROM open_api WHERE release = %s"
-COPY_SQL = f"COPY testing.audit_event ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
 RETENTION_SQL = "SELECT delete_older_test_events(%s)"
 
 log = logging.getLogger("snoopdb.web.auditlogger")
-
-
-class BadEventList(ValueError):
-    """A request body that is not an audit.k8s.io EventList (the message is one line)."""
-
-
-class BadBatch(ValueError):
-    """An EventList one of whose events cannot be stored: the whole batch is refused.
-
-    All or nothing, because the API server resends a refused batch whole: storing
-    the good events of a batch and refusing it would store them again on every
-    resend, and answering 200 would hide the bad event from whoever sent it."""
-
-    def __init__(self, index: int, reason: str) -> None:
-        super().__init__(f"items[{index}] is not a usable audit event: {reason}; "
-                         "nothing of this batch was stored")
 
 
 _DURATION = re.compile(r"(\d+)([smhd])")
@@ -124,91 +89,6 @@ def parse_size(text: str) -> int:
     return int(match[1]) * _SIZE_UNITS[match[2].lower()]
 
 
-def parse_event_list(body: bytes) -> list[dict[str, Any]]:
-    """The events of an EventList body; BadEventList says in one line why it is not one."""
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        try:  # orjson checks the encoding first and then reports position 0
-            body.decode()
-        except UnicodeDecodeError as bad:
-            raise BadEventList(f"body is not UTF-8 (byte {bad.start})") from exc
-        raise BadEventList(f"body is not JSON (error at line {exc.lineno}, "
-                           f"column {exc.colno})") from exc
-    if not isinstance(document, dict):
-        raise BadEventList(f"body is a JSON {type(document).__name__}, not an EventList object")
-    kind, version = document.get("kind"), document.get("apiVersion")
-    if kind != "EventList":
-        raise BadEventList(f"kind is {kind!r}, expected 'EventList'")
-    if version not in EVENT_LIST_VERSIONS:
-        raise BadEventList(f"apiVersion is {version!r}, expected one of "
-                           + ", ".join(EVENT_LIST_VERSIONS))
-    items = document.get("items")
-    if items is None:  # Go encodes an empty list as null
-        return []
-    if not isinstance(items, list):
-        raise BadEventList(f"items is a JSON {type(items).__name__}, not a list")
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise BadEventList(f"items[{index}] is a JSON {type(item).__name__}, not an Event")
-    return items
-
-
-class _FloatText(str):
-    """A JSON number with a fraction or exponent, as it was written."""
-
-
-def unstorable_item(body: bytes) -> tuple[int, str] | None:
-    """(index in items, reason) of the first EventList item holding a number that
-    PostgreSQL's jsonb cannot hold (orjson reads 1e-99999 as 0.0: the number as it was
-    written is checked); None when there is none."""
-    try:
-        check_storable(body)
-        return None
-    except BadEvent as exc:
-        first = str(exc)
-    try:
-        document = json.loads(body, parse_float=_FloatText, parse_int=len)
-    except RecursionError:
-        return 0, first
-    for index, item in enumerate(document.get("items") or ()):
-        stack = [item]
-        while stack:
-            value = stack.pop()
-            if isinstance(value, dict):
-                stack.extend(value.values())
-            elif isinstance(value, list):
-                stack.extend(value)
-            elif isinstance(value, _FloatText):
-                try:
-                    check_number(value)
-                except BadEvent as exc:
-                    return index, str(exc)
-    return None
-
-
-def event_rows(events: Iterable[dict[str, Any]], matcher: Matcher, source: str,
-               received: dt.datetime, fields: FieldTally | None = None) -> bytes:
-    """The COPY text of `events` for testing.audit_event (release `live`).
-
-    release_date holds the time the batch was received in epoch milliseconds, as
-    apisnoop's live tables do, so its "hit in the last minute" queries
-    (`release_date::bigint > … - 60000`) keep working. `fields` tallies the
-    fields their request bodies set.
-    """
-    received_ms = str(int(received.timestamp() * 1000))
-    rows = EventRows(matcher, LIVE_RELEASE, received_ms, source, fields)
-    out = []
-    for index, event in enumerate(events):
-        try:
-            out.append(rows.row(orjson.dumps(event), event))
-        except BadEvent as exc:
-            raise BadBatch(index, str(exc)) from exc
-        except orjson.JSONEncodeError as exc:  # nested deeper than orjson writes
-            raise BadBatch(index, f"cannot be stored as JSON: {exc}") from exc
-    return b"".join(out)
-
-
 class _BearerToken:
     """ASGI middleware: every HTTP request must carry `Authorization: Bearer <token>`."""
 
@@ -228,7 +108,7 @@ class _BearerToken:
 
 
 class _AuditLogger:
-    """The server's state: the connection pool and the matcher of the newest spec."""
+    """The server's state: the connection pool and the live events' Mapping."""
 
     def __init__(self, database_url: str, *, max_body: int, retain: dt.timedelta | None,
                  retention_interval: float | None, pool_size: int, db_timeout: float,
@@ -244,9 +124,7 @@ class _AuditLogger:
             database_url, min_size=1, max_size=pool_size, open=False, timeout=db_timeout,
             kwargs={"autocommit": True}, check=AsyncConnectionPool.check_connection,
             name="auditlogger")
-        self.matcher: Matcher | None = None
-        self.schemas: dict[str, BodySchema] = {}
-        self.release: str | None = None
+        self.mapping: live.Mapping | None = None
         self._marker: object = None
         self._next_check = 0.0
         self._refresh = asyncio.Lock()
@@ -267,48 +145,23 @@ class _AuditLogger:
                     await sweeper
             await self.pool.close()
 
-    async def current_matcher(self) -> Matcher:
-        """The matcher of the newest loaded spec, rebuilt when a spec was loaded since."""
-        if self.matcher is not None and time.monotonic() < self._next_check:
-            return self.matcher
+    async def current_mapping(self) -> live.Mapping:
+        """The live Mapping (loaders/live.py), rebuilt when a spec was loaded since."""
+        if self.mapping is not None and time.monotonic() < self._next_check:
+            return self.mapping
         async with self._refresh:
-            if self.matcher is not None and time.monotonic() < self._next_check:
-                return self.matcher
+            if self.mapping is not None and time.monotonic() < self._next_check:
+                return self.mapping
             async with self.pool.connection() as conn:
                 marker = (await (await conn.execute(SPEC_MARKER_SQL)).fetchone() or (None,))[0]
-                if self.matcher is None or marker != self._marker:
-                    row = await (await conn.execute(NEWEST_RELEASE_SQL)).fetchone()
-                    release = row[0] if row else None
-                    if release is None:
-                        raise NoSpecLoaded()
-                    operations = await (await conn.execute(OPERATIONS_SQL, (release,))).fetchall()
-                    self.matcher = Matcher.from_operations(operations)
-                    params = {"release": release}
-                    endpoints = await (await conn.execute(
-                        query("fields/endpoint_bodies.sql"), params)).fetchall()
-                    fields = await (await conn.execute(
-                        query("fields/body_schemas.sql"), params)).fetchall()
-                    self.schemas = schemas_by_endpoint(endpoints, fields)
-                    if release != self.release:
-                        log.info("mapping live events with the spec of release %s", release)
-                    self.release = release
-                    self._marker = marker
+                if self.mapping is None or marker != self._marker:
+                    mapping = await live.read_mapping(conn)
+                    if self.mapping is None or mapping.release != self.mapping.release:
+                        log.info("mapping live events with the spec of release %s",
+                                 mapping.release)
+                    self.mapping, self._marker = mapping, marker
             self._next_check = time.monotonic() + self.spec_check_interval
-            return self.matcher
-
-    async def store(self, rows: bytes, source: str, fields: FieldTally) -> None:
-        """Write one batch's COPY text and its field tallies in one transaction;
-        returns once committed."""
-        source_rows = live_rows(fields, source)
-        async with self.pool.connection() as conn, conn.transaction():
-            async with conn.cursor().copy(COPY_SQL) as copy:
-                await copy.write(rows)
-            if fields.bodies:
-                for statement, batch in zip((LIVE_FIELD_COPY, LIVE_BODY_COPY), source_rows,
-                                            strict=True):
-                    async with conn.cursor().copy(statement) as copy:
-                        for chunk in copytext.rows(batch):
-                            await copy.write(chunk)
+            return self.mapping
 
     async def sweep(self) -> str:
         """Delete the live events older than --retain; snoopDB's 'N events removed'."""
@@ -343,7 +196,13 @@ class _AuditLogger:
         return b"".join(chunks)
 
     async def hello(self, request: Request) -> Response:
-        return JSONResponse({"message": HELLO, "release": self.release})
+        """HELLO and the release live events are mapped against (null while no spec is
+        loaded, or the database cannot be reached)."""
+        try:
+            release: str | None = (await self.current_mapping()).release
+        except (NoSpecLoaded, PoolTimeout, psycopg.OperationalError):
+            release = None
+        return JSONResponse({"message": HELLO, "release": release})
 
     async def healthz(self, request: Request) -> Response:
         try:
@@ -365,19 +224,15 @@ class _AuditLogger:
         if body is None:
             return PlainTextResponse(f"body larger than the {self.max_body} byte limit\n", 413)
         try:
-            events = parse_event_list(body)
-            unstorable = unstorable_item(body)
-            if unstorable is not None:
-                raise BadBatch(*unstorable)
-            matcher = await self.current_matcher()
+            events = live.parse_event_list(body)
             source = f"webhook {request.client.host if request.client else 'unknown'}"
-            fields = FieldTally(self.schemas, by_useragent=True)
-            rows = event_rows(events, matcher, source, received, fields)
-            if rows:
-                await self.store(rows, source, fields)
-        except BadEventList as exc:
+            batch = live.batch(events, await self.current_mapping(), source, received)
+            if batch.events:
+                async with self.pool.connection() as conn:
+                    await live.store(conn, batch)
+        except live.BadEventList as exc:
             return PlainTextResponse(f"not an EventList: {exc}\n", 400)
-        except BadBatch as exc:
+        except live.BadBatch as exc:
             return PlainTextResponse(f"{exc}\n", 400)
         except NoSpecLoaded as exc:
             # 503, not 400: the API server retries the batch once a spec is loaded.
