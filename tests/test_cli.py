@@ -24,6 +24,7 @@ from snoopdb.cli.exits import SOURCE_SETTINGS, hint
 from snoopdb.commands import gate
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import FetchError, NoSchema, NoSpecLoaded, SchemaOutdated
+from snoopdb.core.releases import parse_release
 from snoopdb.db import schema
 from snoopdb.loaders import spec
 from snoopdb.testkit.databases import scratch_database
@@ -268,7 +269,7 @@ def test_every_command_a_message_names_takes_the_flags_it_names() -> None:
     settings = Settings()
     built = [hint(NoSpecLoaded("1.36.0"), settings), hint(NoSchema("db"), settings),
              hint(SchemaOutdated("0005", "0012"), settings)]
-    release = "1.36.0"
+    release = parse_release("1.36.0")
     for context, has_spec in (
             (gate.GateResult(None), False), (gate.GateResult(release), False),
             (gate.GateResult(release), True),

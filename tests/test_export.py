@@ -25,6 +25,7 @@ from test_cli import PARSERS
 from snoopdb.cli import main
 from snoopdb.commands.export import export
 from snoopdb.core.errors import NoSpecLoaded
+from snoopdb.core.releases import parse_release
 from snoopdb.testkit.hits import drop_all_runs, insert_hits
 
 POD = "readCoreV1NamespacedPod"
@@ -234,7 +235,7 @@ def test_files_content(dataset: psycopg.Connection, tmp_path: Path) -> None:
 
 
 def test_older_release(dataset: psycopg.Connection, tmp_path: Path) -> None:
-    written = export(dataset, tmp_path, "v1.35")
+    written = export(dataset, tmp_path, parse_release("v1.35"))
     assert written[0].path.name == "1.35.0.json"
     document = json.loads((tmp_path / "1.35.0.json").read_text())
     assert [(e["endpoint"], e["tested"], e["tests"]) for e in document["endpoints"]] == [
@@ -290,7 +291,7 @@ def test_release_without_coverage_data_is_exported_as_unknown(dataset: psycopg.C
                     " deprecated, description, spec, method FROM open_api"
                     " WHERE release = '1.36.0'")
     dataset.execute("SELECT refresh_coverage()")
-    export(dataset, tmp_path, "1.37")
+    export(dataset, tmp_path, parse_release("1.37"))
     document = json.loads((tmp_path / "1.37.0.json").read_text())
     assert (document["coverage"], document["sources"], document["total endpoints"],
             document["tested endpoints"]) == ("no data", [], 5, None)
@@ -302,7 +303,7 @@ def test_release_without_coverage_data_is_exported_as_unknown(dataset: psycopg.C
     fields = json.loads((tmp_path / "1.37.0-fields.json").read_text())
     assert (fields["release"], fields["coverage"]) == ("1.37.0", "no data")
     # the release with data is exported as before
-    export(dataset, tmp_path / "known", "1.36")
+    export(dataset, tmp_path / "known", parse_release("1.36"))
     assert json.loads((tmp_path / "known" / "1.36.0.json").read_text())["coverage"] == (
         "audit events")
     assert (tmp_path / "known" / "untested-endpoints.txt").read_text() == f"{DELETE}\n"

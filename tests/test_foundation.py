@@ -53,11 +53,11 @@ def test_shipped_releases() -> None:
     assert str(releases.up_to(parse_release("1.6"))[0]) == "1.5.0"
     assert [str(r) for r in releases.up_to(parse_release("1.10"))][-2:] == ["1.9.0", "1.10.0"]
     # newer than every listed release: a release in development, never folded into 1.36
-    assert str(releases.resolve("1.37")) == "1.37.0"
+    assert str(releases.resolve(parse_release("1.37"))) == "1.37.0"
     assert releases.in_development(parse_release("1.37")) and releases.past(parse_release("1.35"))
     assert [str(r) for r in releases.up_to(parse_release("1.37"))][-2:] == ["1.36.0", "1.37.0"]
     with pytest.raises(ReleaseError, match="unknown release '1.4'"):
-        releases.resolve("1.4")
+        releases.resolve(parse_release("1.4"))
 
 
 def test_schema_has_every_spec_column_and_comments(conn: psycopg.Connection) -> None:

@@ -29,7 +29,7 @@ import pytest
 from snoopdb.cli import main
 from snoopdb.commands import gate
 from snoopdb.core.config import Settings
-from snoopdb.core.releases import Releases
+from snoopdb.core.releases import Releases, parse_release
 from snoopdb.loaders.github import Sources
 from snoopdb.testkit.hits import insert_hits
 from snoopdb.testkit.servers import serve_directory
@@ -277,8 +277,8 @@ def test_group_stable_before_is_not_new(dataset, fetcher, settings, tmp_path) ->
                     " 'get', false, 'swagger-1.35.0.json')", (RESOURCES,))
     pending = tmp_path / "pending.yaml"
     pending.write_text("[]\n")
-    result = gate.run(dataset, fetcher, Sources(settings, Releases.load()), "1.36",
-                      pending_file=pending)
+    result = gate.run(dataset, fetcher, Sources(settings, Releases.load()),
+                      parse_release("1.36"), pending_file=pending)
     assert [(v.endpoint, v.verdict, v.level) for v in result.verdicts] == [
         (DELETE, "untested", "stable"),
         (READ, "untested", "stable"),
@@ -298,7 +298,8 @@ def test_group_first_seen_while_alpha(dataset, fetcher, settings, tmp_path) -> N
                     " 'swagger-1.34.0.json')", (OLD, ENDPOINTS[OLD][2]))
     pending = tmp_path / "pending.yaml"
     pending.write_text("")
-    result = gate.run(dataset, fetcher, Sources(settings, Releases.load()), "1.35.0",
+    result = gate.run(dataset, fetcher, Sources(settings, Releases.load()),
+                      parse_release("1.35.0"),
                       pending_file=pending)
     assert [(v.endpoint, v.verdict, v.level, v.group_versions) for v in result.verdicts] == [
         (GROUP, "not stable", "alpha", ("v1alpha1",)),

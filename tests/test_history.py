@@ -664,7 +664,7 @@ def test_export_round_trip(
     load_log_files(conn, fetcher, settings, RELEASES, [log], parse_release("1.10"))
     exported = tmp_path / "exported"
     for release in COVERAGE:
-        export(conn, exported, release)
+        export(conn, exported, parse_release(release))
     # the exported files say what the imported ones said
     for release in ("1.7.0", "1.8.0", "1.9.0"):
         document = json.loads((exported / f"{release}.json").read_text())

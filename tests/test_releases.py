@@ -148,12 +148,14 @@ def test_cli_warns_once_offline_after_the_options_are_checked(
 
 def test_resolve() -> None:
     releases = Releases.load()
-    assert [str(releases.resolve(t)) for t in ("1.20", "v1.36.0", "1.36.3", "1.38")] == [
+    assert [str(releases.resolve(parse_release(t)))
+            for t in ("1.20", "v1.36.0", "1.36.3", "1.38")] == [
         "1.20.0", "1.36.0", "1.36.0", "1.38.0"]
-    for text, message in (("1.4", "unknown release '1.4': releases before 1.5"),
-                          ("1.38.0-alpha.1", "bad release"), ("1.x", "bad release")):
-        with pytest.raises(ReleaseError, match=message):
-            releases.resolve(text)
+    with pytest.raises(ReleaseError, match="unknown release '1.4': releases before 1.5"):
+        releases.resolve(parse_release("1.4"))
+    for text in ("1.38.0-alpha.1", "1.x"):
+        with pytest.raises(ReleaseError, match="bad release"):
+            parse_release(text)
 
 
 
@@ -171,7 +173,7 @@ def test_resolve_release_missing_from_the_list(tmp_path) -> None:
                       "- {version: 1.34.0, release_date: '2025-08-27'}\n")
     with pytest.raises(ReleaseError, match=r"^unknown release '1.35': known releases are 1.34"
                                            r" to 1.36$"):
-        Releases.load(listed).resolve("1.35")
+        Releases.load(listed).resolve(parse_release("1.35"))
 
 
 @pytest.mark.parametrize("version, release, commit", [

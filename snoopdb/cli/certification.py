@@ -9,7 +9,7 @@ from pathlib import Path
 
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import source_hint
-from snoopdb.cli.parsing import add_command, release_name
+from snoopdb.cli.parsing import add_command, release_number
 from snoopdb.commands.verify import Verification, verify_submission
 from snoopdb.core.errors import UsageError
 
@@ -139,7 +139,7 @@ def add_verify_submission(sub: argparse._SubParsersAction) -> None:
                         help="verify a pull request on GitHub (OWNER/REPO#N or its URL), read "
                              "through the REST API at SNOOPDB_GITHUB_API_URL (default "
                              "https://api.github.com) with GITHUB_TOKEN when set")
-    parser.add_argument("--release", type=release_name,
+    parser.add_argument("--release", type=release_number,
                         help="the release (v1.35) when DIR's parent folder does not name it; "
                              "with --all, verify only that release's folders")
     parser.add_argument("--title", help="the pull request's title: checked when given with "

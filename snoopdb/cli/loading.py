@@ -13,7 +13,7 @@ from snoopdb.cli.parsing import (
     add_command,
     from_option,
     positive_number,
-    release_name,
+    release_number,
     utc_time,
     whole_number,
 )
@@ -83,10 +83,10 @@ def cmd_load(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _resolve(releases: Releases, text: str) -> Release:
+def _resolve(releases: Releases, named: Release) -> Release:
     """The release named by --release, known to the list or newer than all of it."""
     try:
-        return releases.resolve(text)
+        return releases.resolve(named)
     except ReleaseError as exc:
         raise UsageError(str(exc)) from exc
 
@@ -169,7 +169,7 @@ def add_load(sub: argparse._SubParsersAction) -> None:
         "SNOOPDB_GITHUB_RAW_URL": ("--from DIR",),
         "SNOOPDB_APISNOOP_RAW_URL": ("--from DIR", "--no-history"),
         "SNOOPDB_GCS_URL": ("--audit-log FILE",)})
-    parser.add_argument("--release", type=release_name,
+    parser.add_argument("--release", type=release_number,
                         help="1.20, 1.20.0 or v1.20.0 (required unless --history)")
     parser.add_argument("--only", type=_parts,
                         help=f"comma-separated parts to load: {','.join(LOAD_PARTS)}")
@@ -285,7 +285,7 @@ def _count(value: int | None) -> str:
 def add_compare_published(sub: argparse._SubParsersAction) -> None:
     parser = add_command(sub, "compare-published", cmd_compare_published, instead={
         "SNOOPDB_APISNOOP_RAW_URL": ("--from DIR", "--history-dir DIR")})
-    parser.add_argument("--release", type=release_name, help="compare only this release "
+    parser.add_argument("--release", type=release_number, help="compare only this release "
                         "(default: every release whose spec is loaded)")
     from_option(parser)
     parser.add_argument("--tests", action="store_true",

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from snoopdb.cli.context import Context, say
-from snoopdb.cli.parsing import add_command, release_name
+from snoopdb.cli.parsing import add_command, release_number
 from snoopdb.commands.mirror import MirroredFile, mirror, read_releases
 from snoopdb.core.errors import ReleaseError, UsageError
 
@@ -53,7 +53,7 @@ def _print_file(written: MirroredFile) -> None:
 
 def add_mirror(sub: argparse._SubParsersAction) -> None:
     parser = add_command(sub, "mirror", cmd_mirror)
-    parser.add_argument("--release", type=release_name, required=True,
+    parser.add_argument("--release", type=release_number, required=True,
                         help="1.20, 1.20.0 or v1.20.0: mirror what loading it reads")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="the mirror's folder (created; files in it are replaced)")

@@ -1,6 +1,7 @@
 """The argparse pieces every command shares: the global options, accepted before and after
 the command name; `add_command`, which makes a subcommand's help from its handler's
-docstring; and the types of the values several commands take (release, port)."""
+docstring; and the types of the values several commands take (release, port). A
+`--release` is parsed here once, into a Release; commands take it as it is."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import NoReturn
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import Instead
 from snoopdb.core.errors import ReleaseError
-from snoopdb.core.releases import parse_release
+from snoopdb.core.releases import Release, parse_release
 
 Handler = Callable[[argparse.Namespace, Context], int]
 
@@ -69,27 +70,23 @@ def whole_number(text: str) -> int:
     return int(text)
 
 
-def release_name(text: str) -> str:
-    """An argparse type: `1.20`, `1.20.0` or `v1.20.0` (kept as written; see
-    `minor_releases`); anything else is a usage error."""
+def release_number(text: str) -> Release:
+    """An argparse type: `1.20`, `1.20.0` or `v1.20.0` (see `minor_releases`); anything
+    else is a usage error."""
     try:
-        parse_release(text)
+        return parse_release(text)
     except ReleaseError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
-    return text
 
 
 def minor_releases(args: argparse.Namespace) -> None:
     """Read a `--release` naming a patch release as its minor release, and say so:
     snoopdb keeps one spec, one list of tests and one coverage per minor release."""
-    text = getattr(args, "release", None)
-    if text is None:
-        return
-    release = parse_release(text)
-    if release.patch:
-        say(f"note: release {text} is read as {release.minor_name}: snoopdb keeps one spec "
+    named: Release | None = getattr(args, "release", None)
+    if named is not None and named.patch:
+        args.release = Release(named.major, named.minor)
+        say(f"note: release {named} is read as {named.minor_name}: snoopdb keeps one spec "
             "and one coverage per minor release (X.Y.0)")
-        args.release = release.minor_name
 
 
 def port_number(text: str) -> int:

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from snoopdb.cli.context import Context, plural
-from snoopdb.cli.parsing import add_command, release_name
+from snoopdb.cli.parsing import add_command, release_number
 from snoopdb.commands import releases
 
 COLUMNS = ("release", "date", "endpoints", "tests", "runs", "coverage")
@@ -79,5 +79,5 @@ def add_releases(sub: argparse._SubParsersAction) -> None:
                         help="print the releases as a JSON array of objects")
     releases_sub = parser.add_subparsers(dest="releases_command", metavar="COMMAND")
     drop = add_command(releases_sub, "drop", cmd_releases_drop)
-    drop.add_argument("release", type=release_name, metavar="RELEASE",
+    drop.add_argument("release", type=release_number, metavar="RELEASE",
                       help="the release to drop: 1.40, 1.40.0 or v1.40.0")

@@ -9,12 +9,11 @@ from pathlib import Path
 
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import hint
-from snoopdb.cli.parsing import add_command, from_option, release_name, share
+from snoopdb.cli.parsing import add_command, from_option, release_number, share
 from snoopdb.commands import gate
 from snoopdb.commands.export import export
 from snoopdb.commands.ticket import ticket as mock_ticket
 from snoopdb.core.errors import ConfigError, SnoopError
-from snoopdb.core.releases import parse_release
 from snoopdb.loaders.github import Sources
 
 
@@ -70,8 +69,7 @@ def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
         if args.debug:
             raise
         problem = f"{exc}{hint(exc, ctx.settings, args.instead) or ''}"
-        named = str(parse_release(args.release)) if args.release else None
-        result = gate.GateResult(named, problem=problem)
+        result = gate.GateResult(args.release, problem=problem)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     if result.problem is not None:
@@ -88,7 +86,7 @@ def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
 def add_gate(sub: argparse._SubParsersAction) -> None:
     parser = add_command(sub, "gate", cmd_gate, instead={
         "SNOOPDB_GITHUB_RAW_URL": ("--from DIR", "--pending-file FILE")})
-    parser.add_argument("--release", type=release_name, help="1.36, 1.36.0 or v1.36.0 "
+    parser.add_argument("--release", type=release_number, help="1.36, 1.36.0 or v1.36.0 "
                         "(default: the newest loaded release with coverage data)")
     parser.add_argument("--junit", type=Path, metavar="FILE",
                         help="also write JUnit XML: one testcase per new eligible endpoint")
@@ -125,7 +123,7 @@ def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
 
 def add_export(sub: argparse._SubParsersAction) -> None:
     parser = add_command(sub, "export", cmd_export)
-    parser.add_argument("--release", type=release_name, help="release of <release>.json and "
+    parser.add_argument("--release", type=release_number, help="release of <release>.json and "
                         "of the untested list (default: the newest loaded release with "
                         "coverage data)")
     parser.add_argument("--out", type=Path, default=Path("."), metavar="DIR",

@@ -97,7 +97,7 @@ class CompareReport:
 
 def compare_published(
     conn: psycopg.Connection, fetcher: Fetcher, releases: Releases, folder: str,
-    release: str | None = None,
+    release: Release | None = None,
 ) -> CompareReport:
     """Compare every release with a loaded spec (or only `release`) with the published
     `<release>.json`, then conformance.progress with conformance-progress.json. Published

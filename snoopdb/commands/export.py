@@ -22,7 +22,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from snoopdb.core.errors import NoSpecLoaded
-from snoopdb.core.releases import parse_release
+from snoopdb.core.releases import Release
 from snoopdb.db.queries import query
 
 PROGRESS_FILE = "conformance-progress.json"
@@ -51,7 +51,7 @@ def render_json(document: Any) -> str:
 
 
 def export(conn: psycopg.Connection, out_dir: Path,
-           release: str | None = None) -> list[ExportedFile]:
+           release: Release | None = None) -> list[ExportedFile]:
     """Write `<release>.json` (default: the latest loaded release), the conformance
     files, `new-endpoints.json`, `releases.yaml`, `untested-endpoints.txt`,
     `<release>-fields.json`, `runs.json` and `stability.json` into `out_dir`; returns
@@ -66,11 +66,11 @@ def export(conn: psycopg.Connection, out_dir: Path,
     return [_write(out_dir / file, text) for file, text in contents.items()]
 
 
-def render(conn: psycopg.Connection, release: str | None = None) -> dict[str, str]:
+def render(conn: psycopg.Connection, release: Release | None = None) -> dict[str, str]:
     """The text of every exported file, by file name, from one snapshot of the views."""
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        wanted = (str(parse_release(release)) if release is not None
+        wanted = (str(release) if release is not None
                   else conn.execute(query("export_release.sql")).fetchone()[0])  # type: ignore[index]
         row = conn.execute(query("export.sql"), {"release": wanted}).fetchone()
         progress = progress_totals(conn)

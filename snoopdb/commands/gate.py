@@ -14,7 +14,7 @@ import psycopg
 
 from snoopdb.core.errors import InputError, NotFound
 from snoopdb.core.fetch import Fetcher
-from snoopdb.core.releases import parse_release
+from snoopdb.core.releases import Release, parse_release
 from snoopdb.core.safeyaml import load_bounded
 from snoopdb.db.queries import query
 from snoopdb.loaders.github import Sources
@@ -123,7 +123,7 @@ class GateResult:
     """Everything the gate decided for a release. `problem` says why it could not
     decide (then `verdicts` is empty)."""
 
-    release: str | None
+    release: Release | None
     earlier_releases: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     conformance_tests: int = 0
@@ -161,7 +161,8 @@ class GateResult:
         """The result as JSON values (`snoopdb gate --json`)."""
         pending = self.pending
         return {
-            "release": self.release, "status": self.status, "exit_code": self.exit_code,
+            "release": None if self.release is None else str(self.release),
+            "status": self.status, "exit_code": self.exit_code,
             "problem": self.problem, "earlier_releases": list(self.earlier_releases),
             "sources": list(self.sources), "conformance_tests": self.conformance_tests,
             "pending": None if pending is None else {
@@ -170,7 +171,7 @@ class GateResult:
             "verdicts": [{
                 "endpoint": v.endpoint, "method": v.method, "path": v.path, "level": v.level,
                 "verdict": v.verdict, "eligible": v.eligible, "pending": v.pending,
-                "why": v.why(self.release or ""),
+                "why": v.why(str(self.release)),
                 "conformance_tests": [dataclasses.asdict(hit) for hit in v.conformance_tests],
                 "other_tests": list(v.other_tests)} for v in self.verdicts],
         }
@@ -186,24 +187,23 @@ def parse_pending(content: bytes, origin: str) -> frozenset[str]:
     return frozenset(entries)
 
 
-def load_pending(fetcher: Fetcher, sources: Sources, release: str,
+def load_pending(fetcher: Fetcher, sources: Sources, release: Release,
                  pending_file: Path | None = None) -> PendingList:
     """`pending_file` if given, else the release's pending_eligible_endpoints.yaml from
     the GitHub raw base URL (or local mirror); a 404 there means nothing is pending."""
     if pending_file is not None:
         location = str(pending_file)
         return PendingList(location, parse_pending(fetcher.read_bytes(location), location), True)
-    rel = parse_release(release)
-    location = sources.location(rel, PENDING_PATH)
+    location = sources.location(release, PENDING_PATH)
     try:
-        content = fetcher.read_bytes(location, cache=sources.immutable(rel))
+        content = fetcher.read_bytes(location, cache=sources.immutable(release))
     except NotFound:
         return PendingList(location, frozenset(), False)
     return PendingList(location, parse_pending(content, location), True)
 
 
 def run(conn: psycopg.Connection, fetcher: Fetcher, sources: Sources,
-        release: str | None = None, pending_file: Path | None = None,
+        release: Release | None = None, pending_file: Path | None = None,
         min_share: float | None = None) -> GateResult:
     """Judge every endpoint new in `release` (default: the latest loaded release).
 
@@ -215,16 +215,18 @@ def run(conn: psycopg.Connection, fetcher: Fetcher, sources: Sources,
     """
     if min_share is not None and not 0 < min_share <= 1:
         raise InputError(f"--min-share must be above 0 and at most 1, not {min_share}")
-    wanted = str(parse_release(release)) if release is not None else None
-    row = conn.execute(query("gate_context.sql"), {"release": wanted}).fetchone()
+    row = conn.execute(query("gate_context.sql"),
+                       {"release": None if release is None else str(release)}).fetchone()
     assert row is not None  # one row, whatever the data
     name, has_spec, earlier, sources_loaded, tests = row
-    context = GateResult(name, tuple(earlier), tuple(sources_loaded), tests,
-                         min_share=min_share)
+    # the release asked for, else the views' latest (X.Y.Z, as they store it)
+    context = GateResult(None if name is None else parse_release(name), tuple(earlier),
+                         tuple(sources_loaded), tests, min_share=min_share)
     problem = _problem(context, has_spec)
     if problem is not None:
         return dataclasses.replace(context, problem=problem)
-    pending = load_pending(fetcher, sources, name, pending_file)
+    assert context.release is not None  # a release is known once there is no problem
+    pending = load_pending(fetcher, sources, context.release, pending_file)
     rows = conn.execute(query("gate.sql"), {"release": name, "pending": sorted(pending.endpoints),
                                             "min_share": min_share}).fetchall()
     verdicts = tuple(
@@ -243,7 +245,7 @@ def _problem(context: GateResult, has_spec: bool) -> str | None:
     release = context.release
     if release is None:
         return "no spec is loaded: run `snoopdb load --release X` first"
-    load = f"snoopdb load --release {parse_release(release).minor_name}"
+    load = f"snoopdb load --release {release.minor_name}"
     if not has_spec:
         return f"no spec loaded for release {release}: run `{load}`"
     if not context.earlier_releases:
@@ -283,7 +285,7 @@ def render(result: GateResult) -> str:
     width = max((len(LABELS[v.verdict]) for v in result.verdicts), default=0)
     for v in result.verdicts:
         lines.append(f"{LABELS[v.verdict].ljust(width)}  {v.endpoint} "
-                     f"({v.method.upper()} {v.path}): {v.why(release)}")
+                     f"({v.method.upper()} {v.path}): {v.why(str(release))}")
     eligible = result.eligible
     counts = ", ".join(f"{n} {verdict}" for verdict in ELIGIBLE
                        if (n := sum(v.verdict == verdict for v in eligible)))
@@ -318,7 +320,7 @@ def junit(result: GateResult) -> str:
     for v in eligible:
         case = ET.SubElement(suite, "testcase", {
             "classname": f"snoopdb.gate.{release}", "name": v.endpoint})
-        why = v.why(release)
+        why = v.why(str(release))
         if v.verdict == "untested":
             failure = ET.SubElement(case, "failure", {"type": "untested", "message": why})
             failure.text = f"{v.method.upper()} {v.path}"

@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 
 from snoopdb.core.errors import NotFound
-from snoopdb.core.releases import parse_release
+from snoopdb.core.releases import Release
 from snoopdb.db import loadlog, locks
 from snoopdb.db.queries import query
 
@@ -64,15 +64,15 @@ class ReleaseDropReport:
     seconds: float = 0.0
 
 
-def drop_release(conn: psycopg.Connection, release: str) -> ReleaseDropReport:
-    """Remove everything of `release` (1.20, 1.20.0, v1.20.0) in one transaction: its CI
+def drop_release(conn: psycopg.Connection, release: Release) -> ReleaseDropReport:
+    """Remove everything of `release` in one transaction: its CI
     runs, imported coverage and field tallies, its open_api rows and body schemas, the
     conformance tests and ineligible endpoints when the lists in use were loaded for
     it, its conformance list for submissions; then refresh the coverage summaries.
     NotFound when the database holds nothing of it. The drop is kept in load_log."""
     started = time.monotonic()
     started_at = dt.datetime.now(dt.timezone.utc)
-    name = str(parse_release(release))
+    name = str(release)
     with conn.transaction():
         # the locks its loads take: none of them runs meanwhile
         locks.serialise(conn, f"spec {name}")

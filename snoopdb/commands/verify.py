@@ -16,7 +16,7 @@ from snoopdb.certification.submission import Verification
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import ConfigError
 from snoopdb.core.fetch import Fetcher
-from snoopdb.core.releases import Releases
+from snoopdb.core.releases import Release, Releases
 
 
 @dataclass
@@ -31,7 +31,7 @@ class VerifyReport:
 
 def verify_submission(
     conn: psycopg.Connection, fetcher: Fetcher, settings: Settings, releases: Releases, *,
-    folder: Path | None = None, root: Path | None = None, release: str | None = None,
+    folder: Path | None = None, root: Path | None = None, release: Release | None = None,
     title: str | None = None, check_urls: bool = False, allow_private_urls: bool = False,
     conformance_file: Path | None = None, pull_request: Path | None = None,
     base: str | None = None, github: str | None = None, github_api: GitHubApi | None = None,
@@ -42,11 +42,13 @@ def verify_submission(
     `title`), or the GitHub pull request `github` (OWNER/REPO#N or its URL, asked of
     `github_api`); store the results."""
     started = time.monotonic()
+    # the certification checks read a release as a submission's folder names it (vX.Y)
+    named = None if release is None else f"v{release.minor_name}"
     verifier = Verifier(conn, fetcher, settings, releases, title=title, check_urls=check_urls,
                         allow_private_urls=allow_private_urls,
                         conformance_file=conformance_file)
     if folder is not None:
-        results = [verifier.verify_folder(folder, release)]
+        results = [verifier.verify_folder(folder, named)]
     elif pull_request is not None:
         if title is None:
             raise ConfigError("a pull request is checked with its title: give --title")
@@ -56,5 +58,5 @@ def verify_submission(
         results = [verifier.verify_pull_request(read_pull_request(github, fetcher, api))]
     else:
         assert root is not None, "a folder or a root"
-        results = list(verifier.verify_all(root, release))
+        results = list(verifier.verify_all(root, named))
     return VerifyReport(results, time.monotonic() - started)

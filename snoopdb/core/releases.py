@@ -290,22 +290,18 @@ class Releases:
         """Older than the current release: its CI runs are gone from the buckets."""
         return Release(release.major, release.minor) < self.current
 
-    def resolve(self, text: str) -> Release:
-        """Parse a release named by the user (patch level ignored): a listed release, or
-        one newer than all of them (in development)."""
-        wanted = parse_release(text)
+    def resolve(self, wanted: Release) -> Release:
+        """The minor release of one named by the user, when it is listed or newer than
+        every listed one (in development); a ReleaseError otherwise."""
         minor = Release(wanted.major, wanted.minor)
         if (minor.major, minor.minor) < OLDEST:
-            raise ReleaseError(
-                f"unknown release {text!r}: releases before 1.5 have no OpenAPI spec")
+            raise ReleaseError(f"unknown release {minor.minor_name!r}: releases before 1.5 "
+                               "have no OpenAPI spec")
         if minor not in self._by_release and minor < self.newest:
-            raise self._unknown(text)
+            oldest = max(self.known[-1].release, Release(*OLDEST))
+            raise ReleaseError(f"unknown release {minor.minor_name!r}: known releases are "
+                               f"{oldest.minor_name} to {self.newest.minor_name}")
         return minor
-
-    def _unknown(self, text: str) -> ReleaseError:
-        oldest = max(self.known[-1].release, Release(*OLDEST))
-        return ReleaseError(f"unknown release {text!r}: known releases are "
-                            f"{oldest.minor_name} to {self.newest.minor_name}")
 
     def date(self, release: Release) -> dt.date | None:
         known = self._by_release.get(Release(release.major, release.minor))
