@@ -46,7 +46,7 @@ from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection, schema
 from snoopdb.loaders import spec
 from snoopdb.testkit.databases import scratch_database
-from snoopdb.web.dashboard import create_app
+from snoopdb.web.routes import create_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",

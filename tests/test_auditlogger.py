@@ -31,8 +31,8 @@ from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Releases, parse_release
 from snoopdb.loaders import spec
 from snoopdb.loaders.local_logs import load_log_files
-from snoopdb.web.app import Limits, server_config
 from snoopdb.web.auditlogger import create_app, parse_duration, parse_size
+from snoopdb.web.server import Limits, server_config
 
 GCE_SAMPLE = "gce-e2e-v1.37-2065053743543488512-sample.log"
 V1BETA1_SAMPLE = "apisnoop-example-user-agent-v1beta1.log"

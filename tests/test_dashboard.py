@@ -27,8 +27,8 @@ from test_auditlogger import free_port, guarded, running, wait_for
 from test_views import C1, C2, CONFORMANCE, ENDPOINTS, N1, A, B, C, D, F, G, H, P, W, insert_dataset
 
 from snoopdb.testkit.hits import drop_all_runs, insert_hits
-from snoopdb.web.app import Limits
-from snoopdb.web.dashboard import create_app
+from snoopdb.web.routes import create_app
+from snoopdb.web.server import Limits
 
 
 @pytest.fixture

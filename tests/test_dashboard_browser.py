@@ -18,7 +18,7 @@ from test_auditlogger import running
 from test_views import A, B, C, D, F, G, H, P, insert_dataset
 
 from snoopdb.testkit.hits import drop_all_runs
-from snoopdb.web.dashboard import create_app
+from snoopdb.web.routes import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",

@@ -24,7 +24,7 @@ def cmd_auditlogger(args: argparse.Namespace, ctx: Context) -> int:
     Example: snoopdb auditlogger --host 0.0.0.0 --token-file token --retain 24h
     """
     # imported late: only the servers need the web stack
-    from snoopdb.web import app, auditlogger
+    from snoopdb.web import auditlogger, server
 
     token = auditlogger.read_token(args.token_file) if args.token_file else None
     exposure = auditlogger.token_file_exposure(args.token_file) if args.token_file else None
@@ -38,14 +38,14 @@ def cmd_auditlogger(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.connect(migrate=True) as conn:
         release = live.live_release(conn)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s:     %(message)s")
-    sock = app.listen(args.host, args.port)
-    say(f"auditlogger: POST {app.base_url(sock)}/events stores into "
+    sock = server.listen(args.host, args.port)
+    say(f"auditlogger: POST {server.base_url(sock)}/events stores into "
         f"testing.audit_event of {connection.redact(ctx.url)}, mapped with the spec of {release}; "
         + ("bearer token required" if token else "no token required")
         + f"; bodies up to {max_body} bytes; "
         + (f"events kept for {args.retain}" if retain else "events kept forever"))
-    app.serve(auditlogger.create_app(ctx.url, token, max_body, retain), sock,
-              log_level=args.log_level)
+    server.serve(auditlogger.create_app(ctx.url, token, max_body, retain), sock,
+                 log_level=args.log_level)
     return 0
 
 
@@ -73,15 +73,15 @@ def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
     Example: snoopdb serve --port 8000
     """
     # imported late: only these commands need the web stack
-    from snoopdb.web import app, dashboard
+    from snoopdb.web import pages, routes, server
 
     with ctx.connect() as conn:
-        loaded = dashboard.releases(conn)
-    sock = app.listen(args.host, args.port)
-    say(f"dashboard: {app.base_url(sock)}/ over {connection.redact(ctx.url)}; "
+        loaded = pages.releases(conn)
+    sock = server.listen(args.host, args.port)
+    say(f"dashboard: {server.base_url(sock)}/ over {connection.redact(ctx.url)}; "
         + (f"releases {loaded[-1]} to {loaded[0]}" if loaded else
            "no spec loaded yet (run `snoopdb load --release X`)"))
-    app.serve(dashboard.create_app(ctx.url), sock, log_level=args.log_level)
+    server.serve(routes.create_app(ctx.url), sock, log_level=args.log_level)
     return 0
 
 

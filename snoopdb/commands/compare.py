@@ -11,13 +11,12 @@ from dataclasses import dataclass, field
 
 import orjson
 import psycopg
-from psycopg.rows import dict_row
 
 from snoopdb.commands.export import PROGRESS_FILE, progress_totals
 from snoopdb.core.errors import InputError, NotFound, ReleaseError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases, parse_release
-from snoopdb.db.queries import query
+from snoopdb.db.queries import rows
 from snoopdb.loaders import history, spec
 from snoopdb.loaders.history import PublishedCoverage
 
@@ -195,9 +194,7 @@ def parse_per_release(content: bytes, origin: str) -> dict[str, dict[str, int | 
 
 def per_release_totals(conn: psycopg.Connection) -> dict[str, dict[str, int | None]]:
     """conformance.coverage_per_release's totals by release, oldest first."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return {row.pop("release"): row
-                for row in cur.execute(query("coverage_per_release_totals.sql"))}
+    return {row.pop("release"): row for row in rows(conn, "coverage_per_release_totals.sql")}
 
 
 def compare_progress(ours: Totals, published: Totals,

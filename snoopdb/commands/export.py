@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
 from snoopdb.core.errors import NoSpecLoaded
 from snoopdb.core.releases import Release
-from snoopdb.db.queries import query
+from snoopdb.db.queries import query, rows
 
 PROGRESS_FILE = "conformance-progress.json"
 # Files in the order export.sql returns them, after <release>.json.
@@ -107,8 +106,7 @@ def render_releases(releases: list[dict[str, str | None]]) -> str:
 
 def progress_totals(conn: psycopg.Connection) -> dict[str, dict[str, int]]:
     """conformance-progress.json's totals by release, oldest first."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        return {row.pop("release"): row for row in cur.execute(query("progress_totals.sql"))}
+    return {row.pop("release"): row for row in rows(conn, "progress_totals.sql")}
 
 
 def _write(path: Path, text: str) -> ExportedFile:

@@ -1,1 +1,2 @@
-"""The web servers: the dashboard and the audit webhook (auditlogger), one app factory."""
+"""The web servers: the dashboard (routes.py over pages.py) and the audit webhook
+(auditlogger.py), both run by server.py."""

@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from snoopdb.core.errors import ConfigError, NoSpecLoaded
 from snoopdb.loaders import live
-from snoopdb.web.app import DB_TIMEOUT, one_line
+from snoopdb.web.server import DB_TIMEOUT, one_line
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9900
