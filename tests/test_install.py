@@ -40,7 +40,8 @@ def test_wheel_installs_and_initialises(tmp_path: Path, database_url: str) -> No
                                capture_output=True, text=True, check=True, env=env, cwd=tmp_path)
         assert where.stdout.startswith(str(env_dir))
         # package data from every mapped folder: a template and its script, a query, a
-        # frozen schema file, a view version, the releases list, Alembic's template
+        # frozen schema file, a view's, a function's and a table's version, the releases
+        # list, Alembic's template
         look = ("from importlib.resources import files; "
                 "print(files('snoopdb.web') / 'templates' / 'overview.html'); "
                 "print(*[(files(package) / name).is_file() for package, name in ["
@@ -48,13 +49,15 @@ def test_wheel_installs_and_initialises(tmp_path: Path, database_url: str) -> No
                 "('snoopdb.sql', 'queries/dashboard/overview.sql'), "
                 "('snoopdb.sql', 'schema/0001_foundation.sql'), "
                 "('snoopdb.sql', 'views/endpoint_coverage/1.sql'), "
+                "('snoopdb.sql', 'functions/latest_release/3.sql'), "
+                "('snoopdb.sql', 'tables/release_endpoint_hit/2.sql'), "
                 "('snoopdb.core', 'releases.yaml'), "
                 "('snoopdb.migrations', 'script.py.mako')]])")
         shipped = subprocess.run([bin_dir / "python", "-c", look], capture_output=True, text=True,
                                  check=True, env=env, cwd=tmp_path)
         template, data_files = shipped.stdout.splitlines()
         assert template.startswith(str(env_dir)) and Path(template).is_file()
-        assert data_files == " ".join(["True"] * 6)
+        assert data_files == " ".join(["True"] * 8)
         # offline (nothing listens on the discard port), the shipped releases list answers
         releases = subprocess.run([bin_dir / "snoopdb", "load", "--release", "1.4"],
                                   capture_output=True, text=True, cwd=tmp_path,

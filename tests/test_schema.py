@@ -4,6 +4,7 @@ database made by the last released layout (commit f2dd4aa) keeps its rows."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from importlib import resources
 from pathlib import Path
@@ -129,7 +130,8 @@ def test_every_revision_downgrades_to_the_one_before(database_server: str) -> No
 
 def test_revisions_read_only_frozen_files() -> None:
     """Every SQL file a revision applies is named by that revision (schema/NNNN_*.sql) or
-    is a numbered view version: no revision replays a file that later changes."""
+    is a numbered version of a view, function or table: no revision replays a file that
+    later changes."""
     versions = Path(str(resources.files("snoopdb.migrations").joinpath("versions")))
     for script in sorted(versions.glob("[0-9]*.py")):
         text = script.read_text()
@@ -138,6 +140,39 @@ def test_revisions_read_only_frozen_files() -> None:
             if "run_sql_file(" in line and "schema/" in line:
                 assert f'"schema/{number}_' in line, f"{script.name}: {line.strip()}"
             assert 'f"views/' not in line, f"{script.name} builds a view path at run time"
+
+
+# What a version file makes, by the folder it is kept in (SQL comments aside).
+MAKES = {"views": r"CREATE (OR REPLACE )?(MATERIALIZED )?VIEW",
+         "functions": r"(CREATE (OR REPLACE )?FUNCTION|ALTER FUNCTION)",
+         "tables": r"CREATE TABLE"}
+
+
+def test_each_version_folder_holds_its_kind_and_each_version_one_file() -> None:
+    """sql/views/ holds views only, sql/functions/ functions, sql/tables/ tables; a
+    name's version is in one of them, once, so every revision finds the very file it
+    was written with."""
+    sql = Path(str(resources.files("snoopdb.sql")))
+    seen: dict[tuple[str, str], str] = {}
+    for folder in schema.VERSION_FOLDERS:
+        files = sorted((sql / folder).glob("*/*.sql"))
+        assert files, folder
+        for file in files:
+            body = "\n".join(line for line in file.read_text().splitlines()
+                             if not line.startswith("--"))
+            made = {kind for kind, pattern in MAKES.items()
+                    if re.search(rf"^{pattern}", body, re.M)}
+            if not made:  # a version that only comments on what the one before made
+                statements = [line for line in body.splitlines() if line[:1].strip()]
+                assert all(line.startswith(f"COMMENT ON COLUMN {file.parent.name}.")
+                           for line in statements), file
+                made = {folder} if (file.parent / f"{int(file.stem) - 1}.sql").is_file() else set()
+            assert made == {folder}, f"{file.relative_to(sql)} makes {made or 'nothing'}"
+            key = (file.parent.name, file.stem)
+            assert key not in seen, f"{key} in {seen.get(key)} and {folder}"
+            seen[key] = folder
+            assert schema.version_file(file.parent.name, int(file.stem)) == str(
+                file.relative_to(sql))
 
 
 def test_read_only_commands_never_migrate(database_server: str,

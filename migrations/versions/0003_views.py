@@ -7,7 +7,7 @@ Revises: 0002
 
 from alembic import op
 
-from snoopdb.db.schema import install_view
+from snoopdb.db.schema import install_version
 
 revision = "0003"
 down_revision = "0002"
@@ -52,7 +52,7 @@ DROPS = (
 
 def upgrade() -> None:
     for name in VIEWS:
-        install_view(op.get_bind(), name, 1)
+        install_version(op.get_bind(), name, 1)
 
 
 def downgrade() -> None:

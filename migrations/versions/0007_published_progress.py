@@ -8,7 +8,7 @@ Revises: 0006
 
 from alembic import op
 
-from snoopdb.db.schema import install_view
+from snoopdb.db.schema import install_version
 
 revision = "0007"
 down_revision = "0006"
@@ -39,16 +39,16 @@ def upgrade() -> None:
         op.execute(statement)
     op.execute("DROP VIEW conformance.eligible_endpoint_coverage")
     op.execute("DROP MATERIALIZED VIEW endpoint_test_hit")
-    install_view(bind, "latest_release", 2)
-    install_view(bind, "coverage_release", 1)
-    install_view(bind, "endpoint_test_hit", 2)
-    install_view(bind, "conformance.eligible_endpoint_coverage", 2)
-    install_view(bind, "refresh_coverage", 2)
-    install_view(bind, "conformance.progress", 2)
-    install_view(bind, "conformance.coverage_per_release", 2)
-    install_view(bind, "conformance.new_endpoint", 1)
-    install_view(bind, "endpoint_coverage", 2)
-    install_view(bind, "release_coverage", 1)
+    install_version(bind, "latest_release", 2)
+    install_version(bind, "coverage_release", 1)
+    install_version(bind, "endpoint_test_hit", 2)
+    install_version(bind, "conformance.eligible_endpoint_coverage", 2)
+    install_version(bind, "refresh_coverage", 2)
+    install_version(bind, "conformance.progress", 2)
+    install_version(bind, "conformance.coverage_per_release", 2)
+    install_version(bind, "conformance.new_endpoint", 1)
+    install_version(bind, "endpoint_coverage", 2)
+    install_version(bind, "release_coverage", 1)
 
 
 def downgrade() -> None:
@@ -57,10 +57,10 @@ def downgrade() -> None:
     # endpoint_coverage version 1 is a CREATE VIEW: its dependents go and come back
     op.execute("DROP VIEW testing.projected_change_in_coverage, testing.endpoint_hit_by_new_test,"
                " testing.untested_stable_endpoint, endpoint_coverage")
-    install_view(bind, "endpoint_coverage", 1)
+    install_version(bind, "endpoint_coverage", 1)
     for name in ("testing.untested_stable_endpoint", "testing.endpoint_hit_by_new_test",
                  "testing.projected_change_in_coverage"):
-        install_view(bind, name, 1)
+        install_version(bind, name, 1)
     for statement in DROP_DEPENDENTS:
         op.execute(statement)
     op.execute("DROP MATERIALIZED VIEW conformance.eligible_endpoint_coverage")
@@ -71,4 +71,4 @@ def downgrade() -> None:
     for name in ("endpoint_test_hit", "refresh_coverage", "conformance.eligible_endpoint_coverage",
                  "conformance.progress", "conformance.coverage_per_release",
                  "conformance.new_endpoint"):
-        install_view(bind, name, 1)
+        install_version(bind, name, 1)

@@ -6,7 +6,7 @@ Revises: 0008
 
 from alembic import op
 
-from snoopdb.db.schema import install_view, run_sql_file
+from snoopdb.db.schema import install_version, run_sql_file
 
 revision = "0009"
 down_revision = "0008"
@@ -29,12 +29,12 @@ VIEWS = (
 def upgrade() -> None:
     run_sql_file(op.get_bind(), "schema/0009_fields.sql")
     for name, version in VIEWS:
-        install_view(op.get_bind(), name, version)
+        install_version(op.get_bind(), name, version)
 
 
 def downgrade() -> None:
-    install_view(op.get_bind(), "delete_older_test_events", 1)
-    install_view(op.get_bind(), "refresh_coverage", 2)
+    install_version(op.get_bind(), "delete_older_test_events", 1)
+    install_version(op.get_bind(), "refresh_coverage", 2)
     op.execute(
         "DROP VIEW testing.field_hit_by_new_test, endpoint_unknown_field,"
         " field_coverage_summary, endpoint_field_coverage;"

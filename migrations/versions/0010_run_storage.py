@@ -6,7 +6,7 @@ Revises: 0009
 
 from alembic import op
 
-from snoopdb.db.schema import install_view, run_sql_file
+from snoopdb.db.schema import install_version, run_sql_file
 
 revision = "0010"
 down_revision = "0009"
@@ -76,7 +76,7 @@ def upgrade() -> None:
     for statement in DROP_DEPENDENTS:
         op.execute(statement)
     for name, version in VIEWS:
-        install_view(bind, name, version)
+        install_version(bind, name, version)
     op.execute("SELECT refresh_coverage()")
 
 
@@ -84,5 +84,5 @@ def downgrade() -> None:
     bind = op.get_bind()
     run_sql_file(bind, "schema/0010_run_storage_downgrade.sql")
     for name, version in VIEWS_0009:
-        install_view(bind, name, version)
+        install_version(bind, name, version)
     op.execute("SELECT refresh_coverage()")

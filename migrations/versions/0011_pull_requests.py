@@ -7,7 +7,7 @@ Revises: 0010
 
 from alembic import op
 
-from snoopdb.db.schema import install_view, run_sql_file
+from snoopdb.db.schema import install_version, run_sql_file
 
 revision = "0011"
 down_revision = "0010"
@@ -17,11 +17,11 @@ depends_on = None
 
 def upgrade() -> None:
     run_sql_file(op.get_bind(), "schema/0011_pull_requests.sql")
-    install_view(op.get_bind(), "conformance.submission_missing_test", 2)
+    install_version(op.get_bind(), "conformance.submission_missing_test", 2)
 
 
 def downgrade() -> None:
-    install_view(op.get_bind(), "conformance.submission_missing_test", 1)
+    install_version(op.get_bind(), "conformance.submission_missing_test", 1)
     op.execute(
         "DROP INDEX conformance.submission_testcase_conformance;"
         " CREATE INDEX submission_testcase_conformance"

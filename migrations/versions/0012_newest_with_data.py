@@ -7,7 +7,7 @@ Revises: 0011
 
 from alembic import op
 
-from snoopdb.db.schema import install_view, run_sql_file
+from snoopdb.db.schema import install_version, run_sql_file
 
 revision = "0012"
 down_revision = "0011"
@@ -16,8 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    install_view(op.get_bind(), "latest_release", 3)
-    install_view(op.get_bind(), "endpoint_coverage", 3)
+    install_version(op.get_bind(), "latest_release", 3)
+    install_version(op.get_bind(), "endpoint_coverage", 3)
 
 
 def downgrade() -> None:

@@ -7,7 +7,7 @@ Revises: 0012
 
 from alembic import op
 
-from snoopdb.db.schema import install_view, run_sql_file
+from snoopdb.db.schema import install_version, run_sql_file
 
 revision = "0013"
 down_revision = "0012"
@@ -29,12 +29,12 @@ def upgrade() -> None:
     bind = op.get_bind()
     run_sql_file(bind, "schema/0013_run_history.sql")
     for name, version in VIEWS:
-        install_view(bind, name, version)
+        install_version(bind, name, version)
     op.execute("SELECT refresh_coverage()")
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     run_sql_file(bind, "schema/0013_run_history_downgrade.sql")
-    install_view(bind, "refresh_coverage", 4)
+    install_version(bind, "refresh_coverage", 4)
     op.execute("SELECT refresh_coverage()")

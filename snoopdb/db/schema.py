@@ -175,7 +175,23 @@ def run_sql_file(bind: Any, name: str) -> None:
     bind.connection.driver_connection.execute(text)
 
 
-def install_view(bind: Any, name: str, version: int) -> None:
-    """Create or replace view `name` (a view, materialized view or function file) at
-    `version`: sql/views/<name>/<version>.sql, frozen once a revision installs it."""
-    run_sql_file(bind, f"views/{name}/{version}.sql")
+# Where versions of the objects revisions replace whole are kept, by what each version
+# makes: sql/views/<name>/<n>.sql, sql/functions/<name>/<n>.sql, sql/tables/<name>/<n>.sql
+# (a name's versions may be of different kinds: release_endpoint_hit was a materialized
+# view, then a partitioned table).
+VERSION_FOLDERS = ("views", "functions", "tables")
+
+
+def version_file(name: str, version: int) -> str:
+    """The one file of version `version` of `name`, relative to sql/."""
+    sql = resources.files("snoopdb.sql")
+    found = [f"{folder}/{name}/{version}.sql" for folder in VERSION_FOLDERS
+             if sql.joinpath(folder, name, f"{version}.sql").is_file()]
+    assert len(found) == 1, f"version {version} of {name}: {found or 'no file'}"
+    return found[0]
+
+
+def install_version(bind: Any, name: str, version: int) -> None:
+    """Install version `version` of view, function or table `name` (see version_file):
+    frozen once a revision installs it; its downgrade installs the version before."""
+    run_sql_file(bind, version_file(name, version))
