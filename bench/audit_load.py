@@ -2,7 +2,7 @@
 
     python -m bench.audit_load [--events 1000000] [--database-url URL] [--logs DIR]
 
-Generates the log with snoopdb.testkit.auditgen (reused from --logs when present), loads
+Generates the log with testkit.auditgen (reused from --logs when present), loads
 the 1.36 spec into a scratch database, then measures in one run:
   * `snoopdb load --release 1.36 --only audit --audit-log …` end to end (process
     start, reading, gunzip, parsing, matching, COPY, summary, commit): events/s;
@@ -30,8 +30,8 @@ from pathlib import Path
 
 import psycopg
 
-from snoopdb.testkit.databases import scratch_database
-from snoopdb.testkit.servers import build_raw_mirror
+from testkit.databases import scratch_database
+from testkit.servers import build_raw_mirror
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"
@@ -96,7 +96,7 @@ print(time.monotonic() - started, resource.getrusage(resource.RUSAGE_CHILDREN).r
 def generate(logs: Path, events: int) -> list[Path]:
     marker = logs / f".complete-{events}"
     if not marker.exists():
-        subprocess.run([sys.executable, "-m", "snoopdb.testkit.auditgen", "--spec",
+        subprocess.run([sys.executable, "-m", "testkit.auditgen", "--spec",
                         str(DATA / "openapi" / "swagger-1.36.json.gz"), "--events", str(events),
                         "--conformance", str(DATA / "conformance" / "conformance.yaml"),
                         "--out", str(logs)], check=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 import psycopg
 
 from bench.audit_load import generate, load_spec
-from snoopdb.testkit.databases import scratch_database
+from testkit.databases import scratch_database
 
 VIEW_COLUMNS = ("release, release_date, audit_id, endpoint, useragent, test, test_hit,"
                 " conf_test_hit, data, source, id, ingested_at, error")

@@ -45,8 +45,8 @@ from bench import views  # the data builder of the views benchmark
 from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection, schema
 from snoopdb.loaders import spec
-from snoopdb.testkit.databases import scratch_database
 from snoopdb.web.routes import create_app
+from testkit.databases import scratch_database
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",

@@ -4,7 +4,7 @@
         [--logs DIR]
 
 Generates (once, kept under --logs) two logs of the same events with
-snoopdb.testkit.auditgen: one whose logged writes carry request bodies drawn
+testkit.auditgen: one whose logged writes carry request bodies drawn
 from the 1.36 spec's body schemas (`--bodies schema`), one without any body
 (`--bodies none`). Into a scratch database with the 1.36 spec it then measures
 `snoopdb load --only audit` end to end (process start to commit: events/s, peak
@@ -38,9 +38,9 @@ import psycopg
 from bench.audit_load import MEASURE
 from snoopdb.coverage.fields import FieldTally
 from snoopdb.loaders import spec
-from snoopdb.testkit.databases import scratch_database
-from snoopdb.testkit.hits import drop_all_runs
-from snoopdb.testkit.servers import build_raw_mirror
+from testkit.databases import scratch_database
+from testkit.hits import drop_all_runs
+from testkit.servers import build_raw_mirror
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data"
@@ -63,7 +63,7 @@ def generate(logs: Path, events: int, bodies: str) -> list[Path]:
     folder = logs / bodies
     marker = folder / f".complete-{events}"
     if not marker.exists():
-        subprocess.run([sys.executable, "-m", "snoopdb.testkit.auditgen", "--spec", str(SPEC),
+        subprocess.run([sys.executable, "-m", "testkit.auditgen", "--spec", str(SPEC),
                         "--events", str(events), "--out", str(folder), "--bodies", bodies,
                         "--conformance", str(CONFORMANCE)], check=True)
         marker.touch()

@@ -77,7 +77,7 @@ from snoopdb.core.releases import Release, Releases, parse_release
 from snoopdb.loaders import conformance, ineligible
 from snoopdb.loaders.conformance import ConformanceTest
 from snoopdb.loaders.spec import Operation, read_operations
-from snoopdb.testkit.databases import scratch_database
+from testkit.databases import scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -53,7 +53,7 @@ from bench.views import (
 from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection, run_diff, run_store, schema
 from snoopdb.loaders import conformance, ineligible, spec
-from snoopdb.testkit.databases import scratch_database
+from testkit.databases import scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
 RELEASE, JOB, FIRST_BUILD = "1.36.0", "ci-kubernetes-e2e-gci-gce", 2065053743543488512

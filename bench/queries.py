@@ -29,7 +29,7 @@ from pathlib import Path
 import psycopg
 
 from bench.audit_load import COLUMNS, FLOOR_TABLE, LOAD_AS_RUN, generate, load_spec, timed_load
-from snoopdb.testkit.databases import DEFAULT_SERVER, scratch_database
+from testkit.databases import DEFAULT_SERVER, scratch_database
 
 SNOOPDB = str(Path(sys.executable).parent / "snoopdb")
 ENDPOINT = "readCoreV1Namespace"

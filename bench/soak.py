@@ -39,7 +39,7 @@ from bench.webhook import (
 from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection, schema
 from snoopdb.loaders import spec
-from snoopdb.testkit.databases import scratch_database
+from testkit.databases import scratch_database
 
 HEADER_LINE = b"X-Slow: 1\r\n"
 

@@ -28,8 +28,8 @@ import psycopg
 
 from snoopdb.db import schema
 from snoopdb.loaders.spec import read_operations
-from snoopdb.testkit.databases import scratch_database
-from snoopdb.testkit.servers import build_raw_mirror, serve_directory
+from testkit.databases import scratch_database
+from testkit.servers import build_raw_mirror, serve_directory
 
 REPO = Path(__file__).resolve().parent.parent
 

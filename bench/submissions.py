@@ -32,7 +32,7 @@ from pathlib import Path
 import yaml
 
 from snoopdb.cli import main
-from snoopdb.testkit.databases import scratch_database
+from testkit.databases import scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
 

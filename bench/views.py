@@ -38,7 +38,7 @@ from snoopdb.core import copytext
 from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection, run_store, schema
 from snoopdb.loaders import conformance, ineligible, spec
-from snoopdb.testkit.databases import scratch_database
+from testkit.databases import scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"

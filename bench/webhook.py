@@ -4,7 +4,7 @@ Creates its own database on the server (dropped at the end), loads the 1.36 spec
 starts `snoopdb auditlogger` on a free loopback port, and has CLIENTS threads
 post EventLists of BATCH events for SECONDS, each waiting for its answer before
 sending the next batch, as kube-apiserver's batching webhook backend does. The
-events are realistic (snoopdb.testkit.auditgen: ResponseComplete events of the spec's
+events are realistic (testkit.auditgen: ResponseComplete events of the spec's
 operations from e2e tests and system components); every batch gets auditIDs of
 its own, so that after the run the database tells exactly which acknowledged
 events are missing (lost) or stored more than once.
@@ -33,13 +33,13 @@ import requests
 from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection, schema
 from snoopdb.loaders import spec
-from snoopdb.testkit.auditgen import (
+from testkit.auditgen import (
     DEFAULT_CONFORMANCE,
     AuditLogGenerator,
     load_tests,
     release_version,
 )
-from snoopdb.testkit.databases import scratch_database
+from testkit.databases import scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
 

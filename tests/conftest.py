@@ -1,4 +1,5 @@
-"""The shared fixtures live in snoopdb.testkit.plugin, which the benchmarks use too."""
+"""The shared fixtures live in testkit.plugin, which the benchmarks use too. The test kit
+(testkit/) is no part of the installed package: tests import it from the checkout."""
 
 import importlib.util
 import sys
@@ -31,4 +32,8 @@ def _found(module: str) -> bool:
 
 
 _installed_snoopdb()
-pytest_plugins = ["snoopdb.testkit.plugin"]
+# After the installed snoopdb (imported above), so that the checkout adds the test kit
+# and nothing else.
+if str(REPO) not in sys.path:
+    sys.path.append(str(REPO))
+pytest_plugins = ["testkit.plugin"]

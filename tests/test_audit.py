@@ -20,7 +20,7 @@ from snoopdb.core.releases import Releases, parse_release
 from snoopdb.loaders import spec
 from snoopdb.loaders.ci_runs import load_ci_run
 from snoopdb.loaders.local_logs import load_log_files
-from snoopdb.testkit.gcs_server import GcsServer
+from testkit.gcs_server import GcsServer
 
 CONFORMANCE_UA = ("e2e.test/v1.36.0 (linux/amd64) kubernetes/abc1234 -- "
                   "[sig-node] Pods should get a pod [Conformance]")
@@ -228,7 +228,7 @@ def raw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings,
         shared_data: Path) -> Iterator[str]:
     """A loopback GitHub raw server with the spec at COMMIT and at master (the v1.37
     alpha runs' own specs; 1.36's real spec stands in for them)."""
-    from snoopdb.testkit.servers import serve_directory
+    from testkit.servers import serve_directory
     for ref in (COMMIT, "master"):
         path = tmp_path / "raw" / "kubernetes" / "kubernetes" / ref / "api" / "openapi-spec"
         path.mkdir(parents=True)
@@ -316,7 +316,7 @@ def test_kind_job_layout_and_commit_spec(conn, fetcher, settings, spec_1_36, gcs
     raw = tmp_path / "raw" / "kubernetes" / "kubernetes" / ("f" * 40) / "api" / "openapi-spec"
     raw.mkdir(parents=True)
     shutil.copy(shared_data / "openapi" / "swagger-1.35.json.gz", raw / "swagger.json")
-    from snoopdb.testkit.servers import serve_directory
+    from testkit.servers import serve_directory
     url, server = serve_directory(tmp_path / "raw")
     monkeypatch.setenv("SNOOPDB_GITHUB_RAW_URL", url)
     try:

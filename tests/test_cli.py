@@ -27,8 +27,8 @@ from snoopdb.core.errors import FetchError, NoSchema, NoSpecLoaded, SchemaOutdat
 from snoopdb.core.releases import parse_release
 from snoopdb.db import schema
 from snoopdb.loaders import spec
-from snoopdb.testkit.databases import scratch_database
-from snoopdb.testkit.hits import insert_hits
+from testkit.databases import scratch_database
+from testkit.hits import insert_hits
 
 REPO = Path(__file__).resolve().parent.parent
 SNOOPDB = str(Path(sys.executable).with_name("snoopdb"))  # the installed entry point

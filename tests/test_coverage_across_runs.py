@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from snoopdb.cli import main
 from snoopdb.core.fetch import Fetcher
 from snoopdb.loaders import ci_runs, conformance, spec
-from snoopdb.testkit.gcs_server import GcsServer
+from testkit.gcs_server import GcsServer
 
 JOB = "ci-history-e2e"
 BUCKET = "kubernetes-ci-logs"

@@ -26,9 +26,9 @@ from psycopg.rows import dict_row
 from test_auditlogger import free_port, guarded, running, wait_for
 from test_views import C1, C2, CONFORMANCE, ENDPOINTS, N1, A, B, C, D, F, G, H, P, W, insert_dataset
 
-from snoopdb.testkit.hits import drop_all_runs, insert_hits
 from snoopdb.web.routes import create_app
 from snoopdb.web.server import Limits
+from testkit.hits import drop_all_runs, insert_hits
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ import pytest
 from test_auditlogger import running
 from test_views import A, B, C, D, F, G, H, P, insert_dataset
 
-from snoopdb.testkit.hits import drop_all_runs
 from snoopdb.web.routes import create_app
+from testkit.hits import drop_all_runs
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",

@@ -26,7 +26,7 @@ from snoopdb.cli import main
 from snoopdb.commands.export import export
 from snoopdb.core.errors import NoSpecLoaded
 from snoopdb.core.releases import parse_release
-from snoopdb.testkit.hits import drop_all_runs, insert_hits
+from testkit.hits import drop_all_runs, insert_hits
 
 POD = "readCoreV1NamespacedPod"
 CREATE = "createWidgetsV1Widget"

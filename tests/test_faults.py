@@ -20,8 +20,8 @@ from snoopdb.core.config import Deadlines
 from snoopdb.core.errors import ConfigError, FetchError, NotFound
 from snoopdb.core.fetch import Expected, Fetcher
 from snoopdb.loaders.gcs import Bucket
-from snoopdb.testkit.faultserver import Answer, FaultServer, html_page
-from snoopdb.testkit.gcs_server import GcsServer
+from testkit.faultserver import Answer, FaultServer, html_page
+from testkit.gcs_server import GcsServer
 
 FAST = Deadlines(connect=1.0, read=0.5, total=3.0, attempts=3)
 BODY = b'{"swagger": "2.0", "paths": {}}\n' * 200

@@ -12,7 +12,7 @@ from snoopdb.core.errors import InputError, ReleaseError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Releases, normalise_conformance_release, parse_release
 from snoopdb.loaders import conformance, spec
-from snoopdb.testkit.databases import scratch_database
+from testkit.databases import scratch_database
 
 EXEC_ROW = {
     "release": "1.20.0", "endpoint": "connectCoreV1GetNamespacedPodExec", "level": "stable",

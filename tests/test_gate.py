@@ -31,8 +31,8 @@ from snoopdb.commands import gate
 from snoopdb.core.config import Settings
 from snoopdb.core.releases import Releases, parse_release
 from snoopdb.loaders.github import Sources
-from snoopdb.testkit.hits import insert_hits
-from snoopdb.testkit.servers import serve_directory
+from testkit.hits import insert_hits
+from testkit.servers import serve_directory
 
 OLD = "readCoreV1NamespacedPod"
 GROUP = "getWidgetsAPIGroup"

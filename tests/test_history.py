@@ -37,8 +37,8 @@ from snoopdb.core.releases import KnownRelease, Releases, parse_release
 from snoopdb.loaders import conformance, history, spec
 from snoopdb.loaders.history import PublishedEndpoint
 from snoopdb.loaders.local_logs import load_log_files
-from snoopdb.testkit.hits import drop_all_runs
-from snoopdb.testkit.servers import serve_directory
+from testkit.hits import drop_all_runs
+from testkit.servers import serve_directory
 
 A = "readCoreV1Namespace"
 B = "createAppsV1NamespacedDeployment"

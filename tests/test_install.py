@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from conftest import REPO
 
-from snoopdb.testkit.databases import scratch_database
+from testkit.databases import scratch_database
 
 
 @pytest.mark.slow
@@ -35,10 +35,12 @@ def test_wheel_installs_and_initialises(tmp_path: Path, database_url: str) -> No
                               env=env, cwd=tmp_path)
         assert init.returncode == 0, init.stderr
         assert init.stdout.startswith("schema at revision ")
-        where = subprocess.run([bin_dir / "python", "-c", "import snoopdb, snoopdb.migrations, "
-                                "snoopdb.sql; print(snoopdb.__file__)"],
+        where = subprocess.run([bin_dir / "python", "-c", "import importlib.util, snoopdb, "
+                                "snoopdb.migrations, snoopdb.sql; print(snoopdb.__file__); "
+                                "print(importlib.util.find_spec('testkit'))"],
                                capture_output=True, text=True, check=True, env=env, cwd=tmp_path)
-        assert where.stdout.startswith(str(env_dir))
+        # the package, without the test kit: the CLI needs none of it
+        assert where.stdout.startswith(str(env_dir)) and where.stdout.endswith("\nNone\n")
         # package data from every mapped folder: a template and its script, a query, a
         # frozen schema file, a view's, a function's and a table's version, the releases
         # list, Alembic's template

@@ -13,9 +13,10 @@ import tomllib
 
 REPO = Path(__file__).resolve().parent.parent
 # Top to bottom; a module imports only from layers below its own, or from its own
-# subpackage. testkit serves tests and benchmarks and is imported by nothing shipped.
+# subpackage. The test kit (testkit/) serves tests and benchmarks: it is not installed,
+# and nothing installed imports it.
 LAYERS = {
-    "snoopdb.testkit": 8, "snoopdb.__main__": 7,
+    "snoopdb.__main__": 7,
     "snoopdb.cli": 6,
     "snoopdb.commands": 5, "snoopdb.web": 5,
     "snoopdb.certification": 4,
@@ -34,13 +35,18 @@ def _group(module: str) -> str:
     raise AssertionError(f"{module} belongs to no layer")
 
 
+# the roots whose imports are followed: the package, and the test kit beside it
+ROOTS = ("snoopdb", "testkit")
+
+
 def _imports(path: Path) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("snoopdb"):
+        if (isinstance(node, ast.ImportFrom) and node.module
+                and node.module.split(".")[0] in ROOTS):
             found |= {f"{node.module}.{alias.name}" for alias in node.names}
         elif isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names if alias.name.startswith("snoopdb")}
+            found |= {alias.name for alias in node.names if alias.name.split(".")[0] in ROOTS}
     return found
 
 
@@ -69,10 +75,17 @@ def test_no_import_runs_back_up() -> None:
     for module, imported in graph.items():
         mine = _group(module)
         for name in imported:
-            theirs = _group(name)
-            if theirs != mine and LAYERS[theirs] >= LAYERS[mine]:
+            theirs = _group(name) if name.startswith("snoopdb") else name
+            if theirs != mine and LAYERS.get(theirs, len(LAYERS)) >= LAYERS[mine]:
                 upward.append(f"{module} → {name}")
     assert upward == []
+
+
+def test_the_test_kit_is_not_installed_and_nothing_installed_imports_it() -> None:
+    graph = import_graph()
+    assert not any(module.startswith("testkit") for module in graph)
+    assert [f"{module} → {name}" for module, imported in graph.items() for name in imported
+            if name.startswith("testkit")] == []
 
 
 def test_no_symbolic_links_in_the_tree() -> None:

@@ -22,8 +22,8 @@ from snoopdb.cli import main
 from snoopdb.commands.ticket import ticket
 from snoopdb.core.fetch import Fetcher
 from snoopdb.loaders import live, spec
-from snoopdb.testkit.hits import insert_hits
 from snoopdb.web.auditlogger import create_app
+from testkit.hits import insert_hits
 
 LIVE_UA = "live-test-writing"
 POD_BODY = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},

@@ -1,6 +1,6 @@
 """Mapping audit events to operations (snoopdb.coverage.matching), on the real specs and audit logs.
 
-The round-trip property test builds its requests with snoopdb.testkit.auditgen's
+The round-trip property test builds its requests with testkit.auditgen's
 `example_request`, the builder of the benchmark logs, so both agree on what an
 API server logs; `request_info` is checked here against every real event.
 """
@@ -31,7 +31,7 @@ from snoopdb.coverage.matching import (
     Matcher,
 )
 from snoopdb.loaders import spec
-from snoopdb.testkit import auditgen
+from testkit import auditgen
 
 SPEC_VERSIONS = tuple(f"1.{minor}" for minor in (*range(8, 23), *range(28, 37)))
 GCE_SAMPLE = "gce-e2e-v1.37-2065053743543488512-sample.log"

@@ -1,5 +1,5 @@
 """`snoopdb mirror`: what a load reads, from a loopback upstream over the real files
-(snoopdb.testkit.upstream), into the layout `--from DIR` reads; then, with the upstream
+(testkit.upstream), into the layout `--from DIR` reads; then, with the upstream
 stopped, `snoopdb load --from DIR` needs no network, history and releases list included.
 Downloads that cannot be vouched for and files a load would refuse never stay in a
 mirror."""
@@ -20,9 +20,9 @@ import pytest
 from snoopdb.loaders import conformance, history
 from snoopdb.loaders.github import APISNOOP, KUBERNETES
 from snoopdb.loaders.spec import read_operations
-from snoopdb.testkit.faultserver import Answer, FaultServer, html_page
-from snoopdb.testkit.servers import serve_directory
-from snoopdb.testkit.upstream import build_upstream
+from testkit.faultserver import Answer, FaultServer, html_page
+from testkit.servers import serve_directory
+from testkit.upstream import build_upstream
 
 SNOOPDB = str(Path(sys.executable).with_name("snoopdb"))  # the installed entry point
 COVERAGE = f"{APISNOOP}/resources/coverage"

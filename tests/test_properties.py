@@ -48,7 +48,7 @@ from snoopdb.coverage.fields import (
 )
 from snoopdb.db.conninfo import redact
 from snoopdb.loaders import conformance, history
-from snoopdb.testkit.faultserver import Answer, FaultServer
+from testkit.faultserver import Answer, FaultServer
 
 EXAMPLES = {
     "schema graphs": 100,

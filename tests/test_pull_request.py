@@ -31,8 +31,8 @@ from test_submission import (  # noqa: F401 (fixtures)
 
 from snoopdb.certification.junit import MAX_MARKUP
 from snoopdb.cli import main
-from snoopdb.testkit.faultserver import Answer
-from snoopdb.testkit.github_api import GitHubFake
+from testkit.faultserver import Answer
+from testkit.github_api import GitHubFake
 
 MODES = ("folder", "git", "github")
 TITLE = "Conformance results for v1.35/coolkube"

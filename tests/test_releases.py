@@ -21,7 +21,7 @@ from snoopdb.core.releases import (
     parse_release,
     release_of_version,
 )
-from snoopdb.testkit.servers import serve_directory
+from testkit.servers import serve_directory
 
 UPSTREAM = ("- version: 1.38.0\n  release_date: ''\n"
             "- version: 1.37.0\n  release_date: '2026-08-26'\n"
@@ -258,7 +258,7 @@ def test_a_ci_run_version_out_of_range_names_the_run(settings, tmp_path, monkeyp
                                                      capsys) -> None:
     import json
 
-    from snoopdb.testkit.gcs_server import GcsServer
+    from testkit.gcs_server import GcsServer
 
     job = "ci-kubernetes-e2e-gci-gce"
     root = tmp_path / "gcs" / "kubernetes-ci-logs" / "logs" / job

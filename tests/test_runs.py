@@ -26,7 +26,7 @@ from snoopdb.db.runs import handles
 from snoopdb.loaders import audit, spec
 from snoopdb.loaders.events import AuditReport
 from snoopdb.loaders.logs import LogFile
-from snoopdb.testkit.databases import scratch_database
+from testkit.databases import scratch_database
 
 PROW = "https://prow.k8s.io/view/gs/kubernetes-ci-logs/logs/{job}/{build}"
 GCE, KIND = "ci-kubernetes-e2e-gci-gce", "ci-kubernetes-audit-kind-conformance"

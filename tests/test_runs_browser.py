@@ -16,8 +16,8 @@ from test_dashboard_browser import WIDE, Screen, browser  # noqa: F401 (a fixtur
 
 from snoopdb.core.fetch import Fetcher
 from snoopdb.loaders import spec
-from snoopdb.testkit.hits import insert_hits
 from snoopdb.web.routes import create_app
+from testkit.hits import insert_hits
 
 JOB = "https://prow.k8s.io/view/gs/kubernetes-ci-logs/logs/ci-history-e2e"
 CONFORMANCE = "[sig-node] Pods should get a pod [Conformance]"

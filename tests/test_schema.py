@@ -14,8 +14,8 @@ import pytest
 
 from snoopdb.cli import main
 from snoopdb.db import schema
-from snoopdb.testkit.databases import scratch_database
-from snoopdb.testkit.hits import drop_all_runs
+from testkit.databases import scratch_database
+from testkit.hits import drop_all_runs
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # `pg_dump --schema-only` of a database `snoopdb init` made at commit f2dd4aa (revision

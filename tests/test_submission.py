@@ -27,7 +27,7 @@ from snoopdb.certification.submission import Testcase as Case  # a Test* name wo
 from snoopdb.cli import main
 from snoopdb.core.errors import InputError
 from snoopdb.core.safeyaml import load_bounded
-from snoopdb.testkit.servers import serve_directory
+from testkit.servers import serve_directory
 
 SKIPPED = 3000
 MISSING = "[sig-node] Pods should delete a collection of pods [Conformance]"

@@ -10,7 +10,7 @@ import pytest
 from snoopdb.cli import main
 from snoopdb.commands.ticket import ticket
 from snoopdb.core.errors import InputError
-from snoopdb.testkit.hits import drop_all_runs, insert_hits
+from testkit.hits import drop_all_runs, insert_hits
 
 CM = "/api/v1/namespaces/{namespace}/configmaps"
 DEPLOYMENTS = "/apis/apps/v1/namespaces/{namespace}/deployments"

@@ -32,8 +32,8 @@ from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection
 from snoopdb.db.schema import ensure_semver, migrate
 from snoopdb.loaders import spec
-from snoopdb.testkit.databases import scratch_database
-from snoopdb.testkit.hits import drop_all_runs, insert_hits
+from testkit.databases import scratch_database
+from testkit.hits import drop_all_runs, insert_hits
 
 A = "readCoreV1Namespace"
 B = "createAppsV1NamespacedDeployment"

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from snoopdb.core.crc32c import crc32c
-from snoopdb.testkit.faultserver import Answer, send
+from testkit.faultserver import Answer, send
 
 PAGE_SIZE = 2  # small, so every listing exercises nextPageToken
 

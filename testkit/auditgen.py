@@ -13,7 +13,7 @@ RequestInfoFactory). About 2% of events are requests no operation serves
 the generator and the test agree on what a logged request looks like. It lives
 here rather than in the package because only benchmarks and tests need it.
 
-    python -m snoopdb.testkit.auditgen --spec ../shared/data/openapi/swagger-1.36.json.gz \
+    python -m testkit.auditgen --spec ../shared/data/openapi/swagger-1.36.json.gz \
         --events 1000000 --out /tmp/audit [--files 4] [--seed 1] [--bodies schema]
 
 `--bodies` chooses the request bodies (`requestObject`) of the writes logged at
@@ -52,7 +52,7 @@ import yaml
 from snoopdb.coverage.fields import Field
 from snoopdb.loaders.spec import Bodies, Operation, read_operations
 
-REPO = Path(__file__).resolve().parents[2]  # snoopdb/testkit/auditgen.py → the repository
+REPO = Path(__file__).resolve().parents[1]  # testkit/auditgen.py → the repository
 DEFAULT_CONFORMANCE = REPO.parent / "shared" / "data" / "conformance" / "conformance.yaml"
 LOG_NAME = "kube-apiserver-audit.log"
 START = dt.datetime(2026, 6, 11, 12, 53, 54, tzinfo=dt.timezone.utc)

@@ -32,7 +32,7 @@ from snoopdb.loaders.conformance import ConformanceTest
 from snoopdb.loaders.github import APISNOOP, KUBERNETES
 from snoopdb.loaders.history import COVERAGE_FOLDER
 from snoopdb.loaders.spec import read_operations
-from snoopdb.testkit.servers import build_raw_mirror
+from testkit.servers import build_raw_mirror
 
 BRANCH_LISTS = ("1.34", "1.35", "1.36")
 OTHER_TESTS = ("[sig-apps] Deployment should scale down old replica sets",

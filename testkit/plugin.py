@@ -16,8 +16,8 @@ from snoopdb.core import releases
 from snoopdb.core.config import Settings
 from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection, schema
-from snoopdb.testkit.databases import scratch_database, server_url
-from snoopdb.testkit.servers import build_raw_mirror, serve_directory
+from testkit.databases import scratch_database, server_url
+from testkit.servers import build_raw_mirror, serve_directory
 
 DATA_SCHEMAS = ("public", "conformance", "testing")
 

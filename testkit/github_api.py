@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from snoopdb.testkit.faultserver import Answer, send
+from testkit.faultserver import Answer, send
 
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 30, 100
 MAX_FILES, MAX_COMMITS = 3000, 250
