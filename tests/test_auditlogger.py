@@ -404,6 +404,7 @@ def test_concurrent_batches_each_stored_exactly_once(conn, database_url, spec_1_
     assert {count for _, count in stored} == {1}
 
 
+@pytest.mark.slow
 def test_cli_serves_until_terminated(conn, database_url, spec_1_36, gce, tmp_path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("t0ken\n")

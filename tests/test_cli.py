@@ -151,6 +151,7 @@ def test_usage_errors_exit_2(
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_the_installed_entry_point_exits_with_the_status(settings: object,
                                                         conn: object) -> None:
     for argv, status in ((["load", "--release", "1.2O"], 2), (["load"], 2),
@@ -159,6 +160,7 @@ def test_the_installed_entry_point_exits_with_the_status(settings: object,
         assert done.returncode == status, (argv, done.stderr)
 
 
+@pytest.mark.slow
 def test_a_reader_that_stops_early_is_no_error(settings: object, conn: object) -> None:
     # `snoopdb query … | head -1`: far more rows than a pipe holds
     query = subprocess.Popen([SNOOPDB, "query", "SELECT generate_series(1, 200000) AS n",
@@ -170,6 +172,7 @@ def test_a_reader_that_stops_early_is_no_error(settings: object, conn: object) -
     assert (query.returncode, err) == (0, b"")
 
 
+@pytest.mark.slow
 def test_interrupted_is_130(settings: object, conn: psycopg.Connection,
                             tmp_path: Path) -> None:
     # a load waiting on a download that never comes, interrupted as Ctrl-C does
@@ -390,6 +393,7 @@ def test_busy_port_is_one_line(settings: object, conn: object,
 
 
 @pytest.mark.parametrize("command, path", [("serve", "/healthz"), ("auditlogger", "/healthz")])
+@pytest.mark.slow
 def test_port_0_serves_on_a_free_port_and_prints_it(
     settings: object, conn: psycopg.Connection, fetcher: object, shared_data: Path,
     command: str, path: str,
@@ -467,6 +471,7 @@ def test_db_upgrade_to_an_older_revision_says_it_never_downgrades(
             assert schema.schema_revision(db) == head
 
 
+@pytest.mark.slow
 def test_db_psql_opens_psql_on_the_database_in_use(settings: object, conn: object) -> None:
     done = subprocess.run([SNOOPDB, "db", "psql", "-tAc", "select current_database()"],
                           capture_output=True, text=True)

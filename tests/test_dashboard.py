@@ -581,6 +581,7 @@ def test_database_down_is_a_503(coverage) -> None:
     assert health.status_code == 503 and health.json()["database"] == "unreachable"
 
 
+@pytest.mark.slow
 def test_cli_serves_until_terminated(coverage, database_url) -> None:
     port = free_port()
     server = subprocess.Popen(

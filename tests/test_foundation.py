@@ -198,6 +198,7 @@ def test_bad_arguments_are_one_line_errors(
     assert err.startswith(message) and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_migrations_form_one_line_and_downgrade_cleanly(database_url: str) -> None:
     from importlib import resources
 

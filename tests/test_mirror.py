@@ -51,6 +51,7 @@ def operations(path: Path) -> int:
         return sum(1 for _ in read_operations(stream, str(path)))  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_mirror_then_load_with_history_and_no_network(
     settings: object, conn: psycopg.Connection, upstream_root: Path, shared_data: Path,
     tmp_path: Path,
@@ -119,6 +120,7 @@ def test_mirror_then_load_with_history_and_no_network(
     assert compared.stdout.splitlines()[0] == f"1.20.0: same as {file} ({endpoints} endpoints)"
 
 
+@pytest.mark.slow
 def test_an_unknown_release_writes_nothing(
     settings: object, upstream_root: Path, tmp_path: Path,
 ) -> None:
@@ -158,6 +160,7 @@ HINT = " (SNOOPDB_GITHUB_RAW_URL points there: set it to a reachable mirror)"
     (html_page(), "the server sent an HTML page, not the file" + HINT),
     (Answer(b"- not: a test\n"), "test #1 has no codename"),
 ])
+@pytest.mark.slow
 def test_a_file_that_cannot_be_vouched_for_fails_the_mirror_and_is_not_kept(
     settings: object, faulty: tuple[FaultServer, str], tmp_path: Path, answer: Answer,
     reason: str,
@@ -174,6 +177,7 @@ def test_a_file_that_cannot_be_vouched_for_fails_the_mirror_and_is_not_kept(
     assert [p.name for p in out.rglob(".*partial*")] == []
 
 
+@pytest.mark.slow
 def test_mirror_of_the_current_release_leaves_history_to_history(
     settings: object, faulty: tuple[FaultServer, str], tmp_path: Path,
 ) -> None:

@@ -422,6 +422,7 @@ def dump_schema(url: str) -> str:
     return "\n".join(line for line in body.sub("", dump).splitlines() if "restrict " not in line)
 
 
+@pytest.mark.slow
 def test_revisions_0008_and_0010_migrate_existing_runs_and_downgrade(
         database_server: str) -> None:
     with scratch_database(database_server, "snoopdb_fresh") as fresh:

@@ -84,6 +84,7 @@ def fresh_dump(database_server: str) -> list[str]:
         return schema_dump(url)
 
 
+@pytest.mark.slow
 def test_upgrade_from_the_oldest_revision_is_a_fresh_init(database_server: str,
                                                           fresh_dump: list[str]) -> None:
     oldest = [revision for revision, _, _ in schema.revisions()][-1]
@@ -95,6 +96,7 @@ def test_upgrade_from_the_oldest_revision_is_a_fresh_init(database_server: str,
         assert schema_dump(url) == fresh_dump
 
 
+@pytest.mark.slow
 def test_database_made_by_f2dd4aa_upgrades_to_a_fresh_init_and_keeps_its_rows(
     database_server: str, fresh_dump: list[str],
 ) -> None:
@@ -116,6 +118,7 @@ def test_database_made_by_f2dd4aa_upgrades_to_a_fresh_init_and_keeps_its_rows(
         assert schema_dump(url) == fresh_dump
 
 
+@pytest.mark.slow
 def test_every_revision_downgrades_to_the_one_before(database_server: str) -> None:
     revisions = [revision for revision, _, _ in schema.revisions()]
     with scratch_database(database_server) as url:
@@ -175,6 +178,7 @@ def test_each_version_folder_holds_its_kind_and_each_version_one_file() -> None:
                 file.relative_to(sql))
 
 
+@pytest.mark.slow
 def test_read_only_commands_never_migrate(database_server: str,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     with scratch_database(database_server) as url:
