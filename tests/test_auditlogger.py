@@ -33,6 +33,7 @@ from snoopdb.loaders import spec
 from snoopdb.loaders.local_logs import load_log_files
 from snoopdb.web.auditlogger import create_app, parse_duration, parse_size
 from snoopdb.web.server import Limits, server_config
+from testkit.hits import insert_hits
 
 GCE_SAMPLE = "gce-e2e-v1.37-2065053743543488512-sample.log"
 V1BETA1_SAMPLE = "apisnoop-example-user-agent-v1beta1.log"
@@ -93,6 +94,21 @@ def wait_for(condition: Callable[[], bool], seconds: float = 10) -> None:
 def spec_1_36(conn: psycopg.Connection, fetcher: Fetcher, shared_data: Path) -> None:
     spec.load(conn, fetcher, str(shared_data / "openapi" / "swagger-1.36.json.gz"), "1.36.0",
               None)
+
+
+@pytest.fixture
+def newer_spec_without_data(conn: psycopg.Connection, fetcher: Fetcher,
+                            shared_data: Path) -> None:
+    """1.35 with CI coverage data, 1.36 loaded with none: live events are mapped
+    against 1.36 (loaders/live.py), the views' latest release is 1.35."""
+    for release in ("1.35", "1.36"):
+        spec.load(conn, fetcher, str(shared_data / "openapi" / f"swagger-{release}.json.gz"),
+                  f"{release}.0", None)
+    insert_hits(conn, [("1.35.0", "https://prow.k8s.io/view/gs/b/logs/job/1",
+                        "readCoreV1NamespacedPod", "[sig-node] Pods should get a pod "
+                        "[Conformance]", True, True, 1)])
+    conn.execute("SELECT refresh_coverage()")
+    assert conn.execute("SELECT latest_release()").fetchone() == ("1.35.0",)
 
 
 @pytest.fixture
@@ -405,7 +421,10 @@ def test_concurrent_batches_each_stored_exactly_once(conn, database_url, spec_1_
 
 
 @pytest.mark.slow
-def test_cli_serves_until_terminated(conn, database_url, spec_1_36, gce, tmp_path) -> None:
+def test_cli_serves_until_terminated(conn, database_url, newer_spec_without_data, gce,
+                                    tmp_path) -> None:
+    """The start line and GET / name the release live events are mapped against, the
+    newest loaded spec (1.36, which has no coverage data; 1.35 has)."""
     token_file = tmp_path / "token"
     token_file.write_text("t0ken\n")
     token_file.chmod(0o640)  # readable by its group: warned about
@@ -427,12 +446,13 @@ def test_cli_serves_until_terminated(conn, database_url, spec_1_36, gce, tmp_pat
 
     try:
         wait_for(healthy, 30)
+        hello = requests.get(url, headers=auth, timeout=10).json()
         response = requests.post(f"{url}/events", data=event_list(gce[:4]), headers=auth,
                                  timeout=10)
     finally:
         server.send_signal(signal.SIGTERM)
         _, stderr = server.communicate(timeout=30)
-    assert response.status_code == 200
+    assert (response.status_code, hello["release"]) == (200, "1.36.0")
     # uvicorn shuts down gracefully, then re-raises the signal for the exit status
     assert server.returncode == -signal.SIGTERM
     assert stderr.splitlines() == [

@@ -1,29 +1,24 @@
 """Live events (loaders/live.py): `load --testing` and the auditlogger store the same
 rows for the same events, mapped and tallied against one release — the newest loaded
 spec, even when an older release has the only coverage data — and the auditlogger's
-start line, its `GET /` and the ticket name that release."""
+`GET /` and the ticket name that release (its start line too:
+test_auditlogger.test_cli_serves_until_terminated)."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 import requests
-from test_auditlogger import event_list, free_port, running, wait_for
+from test_auditlogger import event_list, newer_spec_without_data, running  # noqa: F401 (a fixture)
 
 from snoopdb.cli import main
 from snoopdb.commands.ticket import ticket
-from snoopdb.core.fetch import Fetcher
-from snoopdb.loaders import live, spec
+from snoopdb.loaders import live
 from snoopdb.web.auditlogger import create_app
-from testkit.hits import insert_hits
 
 LIVE_UA = "live-test-writing"
 POD_BODY = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
@@ -54,20 +49,6 @@ WRITTEN = {
 }
 
 
-@pytest.fixture
-def newer_spec_without_data(conn: psycopg.Connection, fetcher: Fetcher,
-                            shared_data: Path) -> None:
-    """1.35 with CI coverage data, 1.36 loaded with none."""
-    for release in ("1.35", "1.36"):
-        spec.load(conn, fetcher, str(shared_data / "openapi" / f"swagger-{release}.json.gz"),
-                  f"{release}.0", None)
-    insert_hits(conn, [("1.35.0", "https://prow.k8s.io/view/gs/b/logs/job/1",
-                        "readCoreV1NamespacedPod", "[sig-node] Pods should get a pod "
-                        "[Conformance]", True, True, 1)])
-    conn.execute("SELECT refresh_coverage()")
-    assert conn.execute("SELECT latest_release()").fetchone() == ("1.35.0",)
-
-
 def written(conn: psycopg.Connection, source: str, same: bool) -> dict[str, list[Any]]:
     where = "= %s" if same else "<> %s"
     return {table: conn.execute(sql.format(where), (source,)).fetchall()
@@ -75,7 +56,7 @@ def written(conn: psycopg.Connection, source: str, same: bool) -> dict[str, list
 
 
 def test_both_paths_write_the_same_rows_against_the_newest_spec(
-    conn: psycopg.Connection, database_url: str, newer_spec_without_data: None,
+    conn: psycopg.Connection, database_url: str, newer_spec_without_data: None,  # noqa: F811
     tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
     log = tmp_path / "live.log"
@@ -109,31 +90,3 @@ def test_both_paths_write_the_same_rows_against_the_newest_spec(
     assert ("against the Kubernetes 1.36.0 API. What CI tests is that of 1.35.0, the newest "
             "release with coverage data.") in " ".join(ticket(conn, LIVE_UA).split())
     assert live.live_release(conn) == "1.36.0"
-
-
-@pytest.mark.slow
-def test_the_start_line_names_the_release_get_does(
-    conn: psycopg.Connection, database_url: str, newer_spec_without_data: None,
-) -> None:
-    port = free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("snoopdb")), "auditlogger", "--port", str(port),
-         "--log-level", "warning"],
-        env={**os.environ, "DATABASE_URL": database_url}, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-
-    def hello() -> dict[str, Any] | None:
-        try:
-            return requests.get(url, timeout=1).json()
-        except requests.ConnectionError:
-            assert server.poll() is None
-            return None
-
-    try:
-        wait_for(lambda: hello() is not None, 30)
-        release = (hello() or {})["release"]
-    finally:
-        server.send_signal(signal.SIGTERM)
-        _, stderr = server.communicate(timeout=30)
-    assert release == "1.36.0"
-    assert ", mapped with the spec of 1.36.0; no token required; " in stderr.splitlines()[0]
