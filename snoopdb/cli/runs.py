@@ -35,8 +35,8 @@ def _print_runs(listed: list[Run]) -> None:
 def cmd_runs(args: argparse.Namespace, ctx: Context) -> int:
     """List the loaded CI runs (by job, newest first), or drop, prune, compact or heat them.
 
-    Each run is named as `job#build` (local logs: by their folder); every subcommand
-    takes a run by that name or by its source.
+    Each run is named as `job#build` (local logs: by their folder's name); drop,
+    compact, hot and diff take a run by that name or by its source.
 
     The newest run of each job is hot: one row per event, indexed on endpoint, test and
     auditID, as fast to query as a plain table. Older runs are compact: chunks of 1,000
