@@ -648,7 +648,7 @@ HEADERS_40K = head("/api/overview", *(f"X-Pad-{i}: {'y' * 990}" for i in range(4
 def test_request_heads_over_16_kib_are_refused(coverage, database_url, request_head: bytes,
                                                piece: int | None, status: int,
                                                message: str) -> None:
-    """README, Limits: at most 16 KiB of request line and headers, whether the head
+    """docs/bounds.md, HTTP clients: at most 16 KiB of request line and headers, whether the head
     arrives in one read or in many: 414 when the request line alone is longer, 431
     otherwise; the page is never served."""
     pieces = [request_head] if piece is None else [

@@ -16,7 +16,7 @@ PG_VARIABLES = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE", "PGPAS
 
 @dataclass(frozen=True)
 class Deadlines:
-    """How long a download may take and what it must prove (README, "Settings"); each
+    """How long a download may take and what it must prove (docs/settings.md); each
     is an environment variable. `connect`: to open a connection; `read`: with no
     byte arriving; `total`: for one file, every attempt and pause between them
     included, and in each attempt the headers as well as the body, so a server

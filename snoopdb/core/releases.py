@@ -20,7 +20,7 @@ from snoopdb.core.safeyaml import load_bounded
 
 # Releases before this one have no OpenAPI spec in kubernetes/kubernetes.
 OLDEST = (1, 5)
-# The release numbers snoopdb reads (README, "Releases"): Kubernetes is at 1.3x and
+# The release numbers snoopdb reads (docs/releases.md): Kubernetes is at 1.3x and
 # adds three minors a year, so 1.99 is decades away. A number past these is a
 # hostile or broken file, refused where it is read, before it reaches a table
 # (release_key() reads each number as a PostgreSQL integer) or decides which

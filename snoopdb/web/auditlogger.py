@@ -61,7 +61,7 @@ DEFAULT_RETAIN = dt.timedelta(hours=24)
 # batch is sent at once; a body dripped slower than this is an attack or a fault)
 DEFAULT_BODY_TIMEOUT = 30.0
 # Batches run concurrently on one event loop; a handful of connections keeps
-# COPYs overlapping without crowding a small server (see README, "Measured").
+# COPYs overlapping without crowding a small server (see docs/measured.md, "Live testing").
 POOL_SIZE = 4
 SPEC_CHECK_SECONDS = 5.0
 LONGEST_RETENTION_SWEEP = dt.timedelta(minutes=5)
