@@ -24,14 +24,15 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
     conformance.submission_missing_test, ...).
     The bot checks a pull request: --pr ROOT checks the one a checkout makes (the files
     `git diff --diff-filter=AMR BASE...HEAD` lists, read at HEAD, and its commits; every
-    file under ROOT when it is no git checkout), --github the one on GitHub (through its
-    REST API: SNOOPDB_GITHUB_API_URL, GITHUB_TOKEN): its file list is checked too (only
-    the four files, one vX.Y/<product>/ folder), and its commits (exactly one).
+    file under ROOT, with no commits, when it is no git checkout), --github the one on
+    GitHub (through its REST API: SNOOPDB_GITHUB_API_URL, GITHUB_TOKEN): its file list is
+    checked too (only the four files, one vX.Y/<product>/ folder), and its commits
+    (exactly one).
     Checks the bot does not make are marked "beyond the bot"; they fail the run only
     with --strict. Exit status: 0 passed, 1 a check failed, 3 cannot be processed
-    (the bot's unable-to-process: no vX.Y/ in the path, release out of the supported
-    window, no conformance list for the release, a title that is not a submission's:
-    the bot's unable-to-process; or a download failed, without labels).
+    (the bot's unable-to-process: a title that is not a submission's, no vX.Y/ in the
+    path, a release outside the bot's window of the newest out and the two before it,
+    no conformance list for the release; or, without labels, a download failed).
     After the labels: with --github, those the bot would add and remove (it keeps
     labels it does not manage); the commit status it would set; the comment it would
     post, quoted.
