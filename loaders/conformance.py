@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
@@ -25,8 +26,11 @@ class ConformanceTest:
     file: str
 
 
-def parse(content: bytes, origin: str) -> list[ConformanceTest]:
-    """The tests of a conformance.yaml, releases normalised (see normalise_conformance_release).
+def parse(content: bytes, origin: str,
+          release_of: Callable[[object], str] = normalise_conformance_release,
+          ) -> list[ConformanceTest]:
+    """The tests of a conformance.yaml, releases normalised by `release_of` (default:
+    normalise_conformance_release; a ReleaseError it raises names the test).
 
     Every field is text (a release may also be written as a number, `1.9`); a
     codename listed twice is an error, since codename is the table's key."""
@@ -53,7 +57,7 @@ def parse(content: bytes, origin: str) -> list[ConformanceTest]:
                              f"test #{seen[codename]}'s")
         seen[codename] = number
         try:
-            release = normalise_conformance_release(entry.get("release"))
+            release = release_of(entry.get("release"))
         except ReleaseError as exc:
             raise InputError(f"{origin}: test #{number}: {exc}") from exc
         tests.append(ConformanceTest(

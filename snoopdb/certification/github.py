@@ -1,4 +1,4 @@
-"""A pull request read from GitHub's REST API, as the bot reads it: its title
+"""A pull request read from GitHub's REST API, as the bot reads it: its title and labels
 (`GET /repos/{owner}/{repo}/pulls/{number}`), its files (`…/files`) and its commits
 (`…/commits`), then each file the checks open from its `raw_url`.
 
@@ -95,7 +95,12 @@ def read_pull_request(reference: str, fetcher: Fetcher, api: GitHubApi) -> PullR
         raise FetchError(f"{url}: not a pull request (no title)")
     page = answer.get("html_url")
     origin = page if isinstance(page, str) else f"{api.url} {pull}"
-    request = PullRequest(origin, answer["title"], [], kinds_known=False)
+    labels = answer.get("labels")
+    if not isinstance(labels, list) or not all(
+            isinstance(label, dict) and isinstance(label.get("name"), str) for label in labels):
+        raise FetchError(f"{url}: its labels are not a list of named labels")
+    request = PullRequest(origin, answer["title"], [], labels=[label["name"] for label in labels],
+                          kinds_known=False)
     for item in client.pages(f"{url}/files", pull, FILE_PAGES):
         name, status, raw = (item.get(key) if isinstance(item, dict) else None
                              for key in ("filename", "status", "raw_url"))

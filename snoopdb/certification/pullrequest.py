@@ -55,14 +55,16 @@ class PullRequestFile:
 @dataclass
 class PullRequest:
     """What the bot reads of a pull request. `commits` is None when unknown (a folder
-    with no git); `root` is the folder its file names are relative to (None on GitHub);
-    `kinds_known` says whether links and other special files can be told apart (not
-    on GitHub). `close()` removes what was downloaded for it."""
+    with no git: the bot's pull request event has none either); `labels` are its labels,
+    None when unknown (not on GitHub); `root` is the folder its file names are relative
+    to (None on GitHub); `kinds_known` says whether links and other special files can be
+    told apart (not on GitHub). `close()` removes what was downloaded for it."""
 
     origin: str
     title: str
     files: list[PullRequestFile]
     commits: int | None = None
+    labels: list[str] | None = None
     root: Path | None = None
     kinds_known: bool = True
     temporary: list[Path] = field(default_factory=list)
