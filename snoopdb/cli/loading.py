@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from snoopdb.cli.context import Context, plural, say
+from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import EXIT_FAILED, EXIT_OK
 from snoopdb.cli.parsing import (
     add_command,
@@ -29,6 +29,7 @@ from snoopdb.commands.load import (
 )
 from snoopdb.core.errors import ReleaseError, UsageError
 from snoopdb.core.releases import Release, Releases
+from snoopdb.core.wording import plural
 from snoopdb.loaders import history
 from snoopdb.loaders.audit import AuditReport
 from snoopdb.loaders.ci_runs import DEFAULT_BUCKET, DEFAULT_JOBS, Skipped
