@@ -439,6 +439,32 @@ LAYOUT_JS = """() => {
     tallest_lines: Math.round((tallest[1] - (shortest - line)) / line),
   };
 }"""
+# Words a line break cuts: in each cell of the endpoint table, every place where a
+# text's next character starts a new line, unless after a space or a hyphen. The
+# page's own break points (<wbr> at camel-case humps, after / and .) end a text node,
+# so a break there is never inside one. Each as "…before/after…".
+BROKEN_WORDS_JS = """() => {
+  const cut = [];
+  const range = document.createRange();
+  for (const cell of document.querySelectorAll('[data-table="endpoints"] tbody td')) {
+    const texts = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = texts.nextNode(); node; node = texts.nextNode()) {
+      const text = node.textContent;
+      let top = null;
+      for (let i = 0; i < text.length; i++) {
+        range.setStart(node, i);
+        range.setEnd(node, i + 1);
+        const box = range.getClientRects()[0];
+        if (!box) continue;
+        if (top !== null && box.top > top + 2 && !/[\\s-]/.test(text[i - 1])) {
+          cut.push(text.slice(Math.max(0, i - 16), i) + "/" + text.slice(i, i + 16));
+        }
+        top = box.top;
+      }
+    }
+  }
+  return cut;
+}"""
 # The most lines of text a row of the real 1.36 table may take at each width (the
 # longest operationIds, kinds and paths wrapped). Measured: 5, 3 and 2 lines (92, 60
 # and 44 px; a one-line row is 29 px); before, 23 lines (396 px) at every width, the
@@ -451,7 +477,8 @@ def test_endpoint_table_fits_from_1024_to_1920_px(conn, fetcher, settings, share
     """The real 1.36 spec (the longest operationIds, kinds and paths there are) and the
     real v1.37 sample's coverage with hand-made conformance hits: at 1024, 1400 and
     1920 px the table is no wider than its box, no header cell is off-screen or cut,
-    and no row has more than ROW_LINES_MAX lines."""
+    no row has more than ROW_LINES_MAX lines, and no line break cuts a word (only
+    camel-case humps, / and . are break points)."""
     from snoopdb.loaders import spec
     from snoopdb.loaders.local_logs import load_log_files
     from test_fields import GCE_SAMPLE, HAND_MADE, write_log
@@ -474,6 +501,7 @@ def test_endpoint_table_fits_from_1024_to_1920_px(conn, fetcher, settings, share
         try:
             screen.open("/endpoints")
             layout = screen.page.evaluate(LAYOUT_JS)
+            cut = screen.page.evaluate(BROKEN_WORDS_JS)
             screen.page.screenshot(path=str(tmp_path / f"endpoints-{width}.png"), full_page=True,
                                    clip={"x": 0, "y": 0, "width": width, "height": 1800})
         finally:
@@ -485,6 +513,7 @@ def test_endpoint_table_fits_from_1024_to_1920_px(conn, fetcher, settings, share
             assert 0 <= header["left"] and header["right"] <= width, (width, header)
             assert not header["clipped"], (width, header)
         assert layout["tallest_lines"] <= most, (width, layout)
+        assert cut == [], (width, cut)  # lines break between words, never inside one
 
 
 def test_no_data_is_said_not_drawn(coverage, screen: Screen) -> None:
