@@ -12,10 +12,10 @@ from snoopdb.cli.exits import EXIT_FAILED, EXIT_OK
 from snoopdb.cli.parsing import (
     add_command,
     from_option,
+    hot_runs,
     positive_number,
     release_name,
     utc_time,
-    whole_number,
 )
 from snoopdb.commands import compare
 from snoopdb.commands.load import (
@@ -194,7 +194,7 @@ def add_load(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--bucket", default=DEFAULT_BUCKET, help="GCS bucket of the prow logs")
     parser.add_argument("--skip-bad-lines", action="store_true",
                         help="count malformed log lines instead of failing the run's load")
-    parser.add_argument("--keep-hot", type=whole_number, metavar="N",
+    parser.add_argument("--keep-hot", type=hot_runs, metavar="N",
                         help="after loading a run, keep the newest N runs of its job hot "
                              "(indexed rows) and compact older ones (default: the database's "
                              "setting, `snoopdb runs keep-hot`, else 1)")

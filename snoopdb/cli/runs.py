@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 
 from snoopdb.cli.context import Context
-from snoopdb.cli.parsing import add_command, share, whole_number
+from snoopdb.cli.parsing import add_command, hot_runs, share
 from snoopdb.commands import runs
 from snoopdb.core.wording import plural
 from snoopdb.coverage.attribution import shown_test
@@ -68,7 +68,7 @@ def cmd_runs(args: argparse.Namespace, ctx: Context) -> int:
     hot = sum(run.state == "hot" for run in listed)
     print(f"{plural(len(listed), 'run')} ({hot} hot, {len(listed) - hot} compact), "
           f"{sum(r.events for r in listed):,} events, {_size(sum(r.bytes for r in listed))}; "
-          f"loads keep the newest {keep} of each job hot")
+          f"{_kept_hot(keep)}")
     return 0
 
 
@@ -149,13 +149,20 @@ def cmd_runs_keep_hot(args: argparse.Namespace, ctx: Context) -> int:
     """
     with ctx.connect() as conn:
         if args.count is None:
-            print(f"loads keep the newest {runs.keep_hot_setting(conn)} runs of each job hot")
+            print(_kept_hot(runs.keep_hot_setting(conn)))
             return 0
         report = runs.set_keep_hot(conn, args.count)
-    print(f"loads keep the newest {args.count} runs of each job hot from now on")
+    print(f"{_kept_hot(args.count)} from now on")
     if report.moved:
         _print_moves(report)
     return 0
+
+
+def _kept_hot(count: int) -> str:
+    """`loads keep the newest run of each job hot`, `... the newest 2 runs ...`."""
+    if count == 0:
+        return "loads keep every run compact"
+    return f"loads keep the newest {'run' if count == 1 else plural(count, 'run')} of each job hot"
 
 
 def cmd_runs_min_share(args: argparse.Namespace, ctx: Context) -> int:
@@ -245,7 +252,7 @@ def add_runs(sub: argparse._SubParsersAction) -> None:
     hot = add_command(runs_sub, "hot", cmd_runs_hot)
     hot.add_argument("sources", nargs="+", metavar="SOURCE", help="source of a run to store hot")
     keep_hot = add_command(runs_sub, "keep-hot", cmd_runs_keep_hot)
-    keep_hot.add_argument("count", nargs="?", type=whole_number, metavar="N",
+    keep_hot.add_argument("count", nargs="?", type=hot_runs, metavar="N",
                           help="runs of each job to keep hot (0 or more)")
     min_share = add_command(runs_sub, "min-share", cmd_runs_min_share)
     min_share.add_argument("share", nargs="?", type=share, metavar="S",
