@@ -466,9 +466,9 @@ BROKEN_WORDS_JS = """() => {
   return cut;
 }"""
 # The most lines of text a row of the real 1.36 table may take at each width (the
-# longest operationIds, kinds and paths wrapped). Measured: 5, 3 and 2 lines (92, 60
-# and 44 px; a one-line row is 29 px); before, 23 lines (396 px) at every width, the
-# path column squeezed to 56 px in a table 1,404 px wide.
+# longest operationIds, kinds and paths wrapped). Measured with words kept whole: 5, 3
+# and 3 lines (87, 60 and 56 px; a one-line row is 29 px); before, 23 lines (396 px) at
+# every width, the path column squeezed to 56 px in a table 1,404 px wide.
 ROW_LINES_MAX = {1024: 5, 1400: 3, 1920: 3}
 
 
