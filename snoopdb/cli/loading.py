@@ -195,9 +195,9 @@ def add_load(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--skip-bad-lines", action="store_true",
                         help="count malformed log lines instead of failing the run's load")
     parser.add_argument("--keep-hot", type=hot_runs, metavar="N",
-                        help="after loading a run, keep the newest N runs of its job hot "
-                             "(indexed rows) and compact older ones (default: the database's "
-                             "setting, `snoopdb runs keep-hot`, else 1)")
+                        help="after loading a run, keep the newest N runs (0 to 1,000) of its "
+                             "job hot (indexed rows) and compact older ones (default: the "
+                             "database's setting, `snoopdb runs keep-hot`, else 1)")
     history_choice = parser.add_mutually_exclusive_group()
     history_choice.add_argument(
         "--history", action="store_true",

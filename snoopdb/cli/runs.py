@@ -253,7 +253,7 @@ def add_runs(sub: argparse._SubParsersAction) -> None:
     hot.add_argument("sources", nargs="+", metavar="SOURCE", help="source of a run to store hot")
     keep_hot = add_command(runs_sub, "keep-hot", cmd_runs_keep_hot)
     keep_hot.add_argument("count", nargs="?", type=hot_runs, metavar="N",
-                          help="runs of each job to keep hot (0 or more)")
+                          help="runs of each job to keep hot (0 to 1,000)")
     min_share = add_command(runs_sub, "min-share", cmd_runs_min_share)
     min_share.add_argument("share", nargs="?", type=share, metavar="S",
                            help="share of runs, above 0 and at most 1")

@@ -221,7 +221,9 @@
         const mark = svg("g", {class: "gap", "data-missing": missing}, plot);
         const at = x(i) - band / 2;
         svg("line", {x1: at, x2: at, y1: margin.top, y2: heightPx - margin.bottom}, mark);
-        svg("text", {x: at, y: margin.top + 10, "text-anchor": "middle"}, mark, "⋯");
+        // the missing releases named along the line, reading downwards
+        svg("text", {x: at + 4, y: margin.top + 4, transform: `rotate(90 ${at + 4} ${margin.top + 4})`},
+            mark, `no data: ${missing}`);
         svg("title", {}, mark, `no data: ${missing} not loaded (no spec)`);
       }
 
