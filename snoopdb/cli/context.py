@@ -74,8 +74,3 @@ class Context:
 
 def say(message: str) -> None:
     print(message, file=sys.stderr)
-
-
-def plural(count: int, noun: str) -> str:
-    """`1 run`, `2 runs`, `1,000 runs`."""
-    return f"{count:,} {noun}" + ("" if count == 1 else "s")

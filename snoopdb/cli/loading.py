@@ -7,15 +7,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from snoopdb.cli.context import Context, plural, say
+from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import EXIT_FAILED, EXIT_OK
 from snoopdb.cli.parsing import (
     add_command,
     from_option,
+    hot_runs,
     positive_number,
     release_name,
     utc_time,
-    whole_number,
 )
 from snoopdb.commands import compare
 from snoopdb.commands.load import (
@@ -29,6 +29,7 @@ from snoopdb.commands.load import (
 )
 from snoopdb.core.errors import ReleaseError, UsageError
 from snoopdb.core.releases import Release, Releases
+from snoopdb.core.wording import plural
 from snoopdb.loaders import history
 from snoopdb.loaders.audit import AuditReport
 from snoopdb.loaders.ci_runs import DEFAULT_BUCKET, DEFAULT_JOBS, Skipped
@@ -193,10 +194,10 @@ def add_load(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--bucket", default=DEFAULT_BUCKET, help="GCS bucket of the prow logs")
     parser.add_argument("--skip-bad-lines", action="store_true",
                         help="count malformed log lines instead of failing the run's load")
-    parser.add_argument("--keep-hot", type=whole_number, metavar="N",
-                        help="after loading a run, keep the newest N runs of its job hot "
-                             "(indexed rows) and compact older ones (default: the database's "
-                             "setting, `snoopdb runs keep-hot`, else 1)")
+    parser.add_argument("--keep-hot", type=hot_runs, metavar="N",
+                        help="after loading a run, keep the newest N runs (0 to 1,000) of its "
+                             "job hot (indexed rows) and compact older ones (default: the "
+                             "database's setting, `snoopdb runs keep-hot`, else 1)")
     history_choice = parser.add_mutually_exclusive_group()
     history_choice.add_argument(
         "--history", action="store_true",

@@ -14,6 +14,7 @@ from typing import NoReturn
 
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import Instead
+from snoopdb.commands.runs import MAX_KEEP_HOT
 from snoopdb.core.errors import ReleaseError
 from snoopdb.core.releases import parse_release
 
@@ -60,10 +61,12 @@ def add_command(sub: argparse._SubParsersAction, name: str, handler: Handler, *,
     return parser
 
 
-def whole_number(text: str) -> int:
-    """An argparse type: a whole number, 0 or more."""
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a whole number (0 or more), not {text!r}")
+def hot_runs(text: str) -> int:
+    """An argparse type: runs of each job to keep hot, 0 to MAX_KEEP_HOT."""
+    digits = text.isascii() and text.isdigit()
+    if not digits or len(text.lstrip("0")) > len(str(MAX_KEEP_HOT)) or int(text) > MAX_KEEP_HOT:
+        raise argparse.ArgumentTypeError(f"{text if digits else repr(text)}: expected 0 to "
+                                          f"{MAX_KEEP_HOT:,} runs of each job kept hot")
     return int(text)
 
 

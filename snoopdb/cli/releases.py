@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from snoopdb.cli.context import Context, plural
+from snoopdb.cli.context import Context
 from snoopdb.cli.parsing import add_command, release_name
 from snoopdb.commands import releases
+from snoopdb.core.wording import plural
 
 COLUMNS = ("release", "date", "endpoints", "tests", "runs", "coverage")
 

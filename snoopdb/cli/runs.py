@@ -5,11 +5,22 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 
-from snoopdb.cli.context import Context, plural
-from snoopdb.cli.parsing import add_command, share, whole_number
+from snoopdb.cli.context import Context
+from snoopdb.cli.parsing import add_command, hot_runs, share
 from snoopdb.commands import runs
-from snoopdb.db.runs import RunDiff, RunRef, iso_time
+from snoopdb.core.wording import plural
+from snoopdb.coverage.attribution import shown_test
+from snoopdb.db.runs import (
+    EndpointChange,
+    FieldChange,
+    RunDiff,
+    RunRef,
+    TestChange,
+    group_fields,
+    iso_time,
+)
 
 
 def _size(size: float) -> str:
@@ -57,7 +68,7 @@ def cmd_runs(args: argparse.Namespace, ctx: Context) -> int:
     hot = sum(run.state == "hot" for run in listed)
     print(f"{plural(len(listed), 'run')} ({hot} hot, {len(listed) - hot} compact), "
           f"{sum(r.events for r in listed):,} events, {_size(sum(r.bytes for r in listed))}; "
-          f"loads keep the newest {keep} of each job hot")
+          f"{_kept_hot(keep)}")
     return 0
 
 
@@ -138,13 +149,20 @@ def cmd_runs_keep_hot(args: argparse.Namespace, ctx: Context) -> int:
     """
     with ctx.connect() as conn:
         if args.count is None:
-            print(f"loads keep the newest {runs.keep_hot_setting(conn)} runs of each job hot")
+            print(_kept_hot(runs.keep_hot_setting(conn)))
             return 0
         report = runs.set_keep_hot(conn, args.count)
-    print(f"loads keep the newest {args.count} runs of each job hot from now on")
+    print(f"{_kept_hot(args.count)} from now on")
     if report.moved:
         _print_moves(report)
     return 0
+
+
+def _kept_hot(count: int) -> str:
+    """`loads keep the newest run of each job hot`, `... the newest 2 runs ...`."""
+    if count == 0:
+        return "loads keep every run compact"
+    return f"loads keep the newest {'run' if count == 1 else plural(count, 'run')} of each job hot"
 
 
 def cmd_runs_min_share(args: argparse.Namespace, ctx: Context) -> int:
@@ -168,28 +186,34 @@ def cmd_runs_min_share(args: argparse.Namespace, ctx: Context) -> int:
 
 def _about(label: str, run: RunRef) -> str:
     started = iso_time(run.started)
-    return (f"{label}: {run.name} ({run.release}, {run.events:,} events"
-            + (f", started {started}" if started else "") + f") {run.source}")
+    return (f"{label}: {run.name} ({run.release}, {plural(run.events, 'event')}"
+            + (f", started {started}" if started else "") + ")"
+            + (f" {run.source}" if run.source != run.name else ""))
 
 
-def _print_changes(title: str, changes: list[tuple[bool, str, tuple[str, ...]]]) -> None:
-    """`changes` as (gained, what, the tests responsible): gained ones first."""
-    gained = sum(change[0] for change in changes)
+def _print_changes(title: str, changes: Sequence[EndpointChange | TestChange | FieldChange],
+                   lines: list[tuple[bool, str, tuple[str, ...]]]) -> None:
+    """How many of `changes` were gained and lost, then `lines` as (gained, what, the
+    tests responsible), gained ones first: a line may hold several changes."""
+    gained = sum(change.gained for change in changes)
     print(f"{title}: {gained} gained, {len(changes) - gained} lost")
-    for is_gained, what, tests in sorted(changes, key=lambda change: not change[0]):
+    for is_gained, what, tests in sorted(lines, key=lambda line: not line[0]):
         print(f"  {'+' if is_gained else '-'} {what}"
-              + (f"; by {', '.join(tests)}" if tests else ""))
+              + (f"; by {', '.join(map(shown_test, tests))}" if tests else ""))
 
 
 def _print_diff(diff: RunDiff) -> None:
     print(_about("A", diff.a))
     print(_about("B", diff.b))
-    _print_changes("endpoints", [(c.gained, f"{c.endpoint}: {c.was} → {c.now}", c.tests)
-                                 for c in diff.endpoints])
-    _print_changes("tests", [(c.gained, f"{c.test} ({plural(c.endpoints, 'endpoint')})", ())
-                             for c in diff.tests])
-    _print_changes("body fields", [(c.gained, f"{c.endpoint} {c.field}", c.tests)
-                                   for c in diff.fields])
+    _print_changes("endpoints", diff.endpoints,
+                   [(c.gained, f"{c.endpoint}: {c.was} → {c.now}", c.tests)
+                    for c in diff.endpoints])
+    _print_changes("tests", diff.tests,
+                   [(c.gained, f"{shown_test(c.test)} ({plural(c.endpoints, 'endpoint')})", ())
+                    for c in diff.tests])
+    _print_changes("body fields", diff.fields,
+                   [(g.gained, f"{g.endpoint}: {', '.join(g.fields)}", g.tests)
+                    for g in group_fields(diff.fields)])
 
 
 def cmd_runs_diff(args: argparse.Namespace, ctx: Context) -> int:
@@ -228,8 +252,8 @@ def add_runs(sub: argparse._SubParsersAction) -> None:
     hot = add_command(runs_sub, "hot", cmd_runs_hot)
     hot.add_argument("sources", nargs="+", metavar="SOURCE", help="source of a run to store hot")
     keep_hot = add_command(runs_sub, "keep-hot", cmd_runs_keep_hot)
-    keep_hot.add_argument("count", nargs="?", type=whole_number, metavar="N",
-                          help="runs of each job to keep hot (0 or more)")
+    keep_hot.add_argument("count", nargs="?", type=hot_runs, metavar="N",
+                          help="runs of each job to keep hot (0 to 1,000)")
     min_share = add_command(runs_sub, "min-share", cmd_runs_min_share)
     min_share.add_argument("share", nargs="?", type=share, metavar="S",
                            help="share of runs, above 0 and at most 1")

@@ -1,5 +1,7 @@
 """pytest fixtures: a fresh PostgreSQL database per test session, isolated settings, and
-loopback HTTP servers serving real files from ../shared/data (SNOOPDB_SHARED_DATA)."""
+loopback HTTP servers serving real files from ../shared/data (SNOOPDB_SHARED_DATA).
+Without that folder the tests that read it are left out, with one line saying so
+(an error where SNOOPDB_REQUIRE_SHARED_DATA is set, as in CI)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,10 @@ from snoopdb.testkit.databases import scratch_database, server_url
 from snoopdb.testkit.servers import build_raw_mirror, serve_directory
 
 DATA_SCHEMAS = ("public", "conformance", "testing")
+# Set (CI sets it): tests that would be left out for want of the shared data are an
+# error instead.
+REQUIRE_SHARED_DATA = "SNOOPDB_REQUIRE_SHARED_DATA"
+_LEFT_OUT = pytest.StashKey[str]()
 
 
 def shared_data_path(config: pytest.Config) -> Path:
@@ -30,15 +36,29 @@ def shared_data_path(config: pytest.Config) -> Path:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Stop before any test runs, with one sentence, when tests that read the real data
-    are collected and it is not there (a fresh clone has no ../shared/data)."""
+    """Leave out the tests that read the real data when it is not there (a fresh clone
+    has no ../shared/data), so that the others run; with REQUIRE_SHARED_DATA set, stop
+    before any test runs instead. Either way one line says how many, and why."""
     path = shared_data_path(config)
     readers = [item for item in items if "shared_data" in getattr(item, "fixturenames", ())]
-    if readers and not path.is_dir():
-        raise pytest.UsageError(
-            f"real data not found at {path}: set SNOOPDB_SHARED_DATA to the folder of the "
-            f"project's shared data (its README lists the files); {len(readers)} of the "
-            f"{len(items)} tests collected read it")
+    if not readers or path.is_dir():
+        return
+    why = (f"they read the project's shared data, not found at {path} (set "
+           "SNOOPDB_SHARED_DATA; its sources, and `python -m snoopdb.testkit.shared_data "
+           "--out DIR` that assembles it: docs/development.md)")
+    if os.environ.get(REQUIRE_SHARED_DATA):
+        raise pytest.UsageError(f"{len(readers)} of {len(items)} tests would be left out: {why}")
+    config.stash[_LEFT_OUT] = f"snoopdb: {len(readers)} of {len(items)} tests left out: {why}"
+    config.hook.pytest_deselected(items=readers)
+    left = set(readers)
+    items[:] = [item for item in items if item not in left]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
+                            config: pytest.Config) -> None:
+    """The line saying which tests were left out, and why (pytest_collection_modifyitems)."""
+    if _LEFT_OUT in config.stash:
+        terminalreporter.write_line(config.stash[_LEFT_OUT])
 
 
 @pytest.fixture(scope="session")

@@ -20,11 +20,12 @@ import datetime as dt
 import hmac
 import json
 import logging
+import math
 import os
 import re
 import stat
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -65,6 +66,9 @@ DEFAULT_BODY_TIMEOUT = 30.0
 POOL_SIZE = 4
 SPEC_CHECK_SECONDS = 5.0
 LONGEST_RETENTION_SWEEP = dt.timedelta(minutes=5)
+# The longest --retain: longer is "forever" in practice (0 says so), and PostgreSQL
+# cannot subtract a retention of millions of days from now (every sweep failed).
+LONGEST_RETAIN = dt.timedelta(days=3650)
 EVENT_LIST_VERSIONS = ("audit.k8s.io/v1", "audit.k8s.io/v1beta1")
 HELLO = ("snoopdb auditlogger: POST audit.k8s.io EventLists (a kube-apiserver audit webhook) "
          "to /events; they are stored in testing.audit_event. GET /healthz for the database.")
@@ -97,13 +101,14 @@ class BadBatch(ValueError):
 
 
 _DURATION = re.compile(r"(\d+)([smhd])")
-_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _SIZE = re.compile(r"(\d+)\s*([kmg]?)i?b?", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
 def parse_duration(text: str) -> dt.timedelta | None:
-    """`90s`, `30m`, `24h`, `7d` or a sum such as `1h30m`; `0` means never (None)."""
+    """`90s`, `30m`, `24h`, `7d` or a sum such as `1h30m`, at most LONGEST_RETAIN; `0`
+    means never (None)."""
     text = text.strip().lower()
     if text == "0":
         return None
@@ -111,9 +116,13 @@ def parse_duration(text: str) -> dt.timedelta | None:
     if not parts or "".join(n + u for n, u in parts) != text:
         raise ConfigError(f"--retain: {text!r} is not a duration such as 30m, 24h or 7d "
                           "(0 keeps events forever)")
-    total = sum((dt.timedelta(**{_DURATION_UNITS[unit]: int(n)}) for n, unit in parts),
-                dt.timedelta())
-    return total or None
+    # in seconds first (a timedelta of 99999999999 days is an OverflowError), of
+    # numbers short enough for int() to read (it refuses more than 4,300 digits)
+    seconds = sum(int(n[-12:]) * _DURATION_SECONDS[unit] for n, unit in parts)
+    if seconds > LONGEST_RETAIN.total_seconds() or any(len(n.lstrip("0")) > 12 for n, _ in parts):
+        raise ConfigError(f"--retain: {text} is longer than {LONGEST_RETAIN.days}d (10 years): "
+                          "keep events at most that long, or forever with 0")
+    return dt.timedelta(seconds=seconds) or None
 
 
 def parse_size(text: str) -> int:
@@ -125,7 +134,8 @@ def parse_size(text: str) -> int:
 
 
 def parse_event_list(body: bytes) -> list[dict[str, Any]]:
-    """The events of an EventList body; BadEventList says in one line why it is not one."""
+    """The events of an EventList body; BadEventList says in one line why it is not one,
+    BadBatch which item holds a number too large to read."""
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -133,6 +143,9 @@ def parse_event_list(body: bytes) -> list[dict[str, Any]]:
             body.decode()
         except UnicodeDecodeError as bad:
             raise BadEventList(f"body is not UTF-8 (byte {bad.start})") from exc
+        unreadable = unreadable_number(body)
+        if unreadable is not None:
+            raise BadBatch(*unreadable) from exc
         raise BadEventList(f"body is not JSON (error at line {exc.lineno}, "
                            f"column {exc.colno})") from exc
     if not isinstance(document, dict):
@@ -158,6 +171,20 @@ class _FloatText(str):
     """A JSON number with a fraction or exponent, as it was written."""
 
 
+def _numbers(item: Any) -> Iterator[_FloatText]:
+    """The numbers with a fraction or exponent in `item` (json.loads with parse_float=
+    _FloatText), as they were written."""
+    stack = [item]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, _FloatText):
+            yield value
+
+
 def unstorable_item(body: bytes) -> tuple[int, str] | None:
     """(index in items, reason) of the first EventList item holding a number that
     PostgreSQL's jsonb cannot hold (orjson reads 1e-99999 as 0.0: the number as it was
@@ -172,18 +199,28 @@ def unstorable_item(body: bytes) -> tuple[int, str] | None:
     except RecursionError:
         return 0, first
     for index, item in enumerate(document.get("items") or ()):
-        stack = [item]
-        while stack:
-            value = stack.pop()
-            if isinstance(value, dict):
-                stack.extend(value.values())
-            elif isinstance(value, list):
-                stack.extend(value)
-            elif isinstance(value, _FloatText):
-                try:
-                    check_number(value)
-                except BadEvent as exc:
-                    return index, str(exc)
+        for value in _numbers(item):
+            try:
+                check_number(value)
+            except BadEvent as exc:
+                return index, str(exc)
+    return None
+
+
+def unreadable_number(body: bytes) -> tuple[int, str] | None:
+    """(index in items, reason) of the first EventList item holding a number too large
+    for a double (past ~1.8e308: orjson refuses the whole body), when the body is JSON
+    otherwise; None when it is not, or holds none."""
+    try:
+        document = json.loads(body, parse_float=_FloatText, parse_int=len)
+    except (ValueError, RecursionError):
+        return None
+    items = document.get("items") if isinstance(document, dict) else None
+    for index, item in enumerate(items if isinstance(items, list) else ()):
+        for value in _numbers(item):
+            if math.isinf(float(value)):
+                shown = value if len(value) <= 40 else value[:20] + "…" + value[-10:]
+                return index, f"number {shown} is too large to read (beyond about 1.8e308)"
     return None
 
 

@@ -5,7 +5,7 @@ the page is rendered from (so the numbers on screen and in the API cannot differ
 
 - `/`, `/api/overview`: a release (`?release=`, default the newest with coverage
   data, see `ReleaseChoice`): totals by level and by category, and the sunburst
-  (`overview`);
+  (`overview`); before anything is loaded, what to load;
 - `/progress`, `/api/progress`: conformance.progress and
   conformance.coverage_per_release (`progress`);
 - `/endpoints`, `/api/endpoints`: endpoint_coverage of a release, filtered
@@ -31,6 +31,7 @@ under `/api/`).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -50,7 +51,9 @@ from starlette.staticfiles import StaticFiles
 
 from snoopdb import __version__
 from snoopdb.core.errors import InputError, NoSpecLoaded, ReleaseError
-from snoopdb.core.releases import parse_release
+from snoopdb.core.releases import Releases, parse_release
+from snoopdb.core.wording import plural
+from snoopdb.coverage.attribution import shown_test
 from snoopdb.db.queries import query
 from snoopdb.web.app import DB_TIMEOUT, one_line
 from snoopdb.web.runs import endpoint_runs, runs_page
@@ -93,6 +96,13 @@ def _with_breaks(pattern: re.Pattern[str]) -> Callable[[str], Markup]:
 
 _templates.filters["word_breaks"] = _with_breaks(_WORD_START)
 _templates.filters["path_breaks"] = _with_breaks(_SEGMENT_END)
+_templates.filters["plural"] = plural
+_templates.filters["test_name"] = shown_test
+# The pages, in the navigation's order (error pages list them too): (page, path, label).
+_templates.globals["pages"] = [
+    ("overview", "/", "Overview"), ("progress", "/progress", "Progress"),
+    ("endpoints", "/endpoints", "Endpoints"), ("live", "/live", "Live testing"),
+    ("runs", "/runs", "Runs")]
 
 
 def _query(name: str) -> str:
@@ -117,14 +127,17 @@ class ReleaseChoice:
     or imported published coverage), the newest loaded when none has any: a page asked
     for no release shows it, and says which it is, rather than opening on a newer
     release nothing is known of. `coverage` is where the shown release's coverage
-    comes from (`audit events`, `published coverage` or `no data`);
-    `releases_without_data` lists the loaded releases that have none, newest first."""
+    comes from (`audit events`, `published coverage` or `no data`), and `runs` and
+    `events` how much backs it (its CI runs and their events); `releases_without_data`
+    lists the loaded releases that have none, newest first."""
 
     release: str
     releases: list[str]
     default_release: str
     coverage: str
     releases_without_data: list[str]
+    runs: int
+    events: int
 
     @classmethod
     def of(cls, conn: psycopg.Connection, release: str | None) -> ReleaseChoice:
@@ -139,13 +152,25 @@ class ReleaseChoice:
         chosen = default if release is None else str(parse_release(release))
         if chosen not in has_data:
             raise ReleaseError(f"release {chosen} is not loaded; loaded: {', '.join(known)}")
-        return cls(chosen, known, default, _coverage(conn, chosen),
-                   [name for name in known if not has_data[name]])
+        backing = _rows(conn, "release_coverage", release=chosen)[0]
+        return cls(chosen, known, default, backing["coverage"],
+                   [name for name in known if not has_data[name]], backing["runs"],
+                   backing["events"])
 
 
 def _coverage(conn: psycopg.Connection, release: str) -> str:
     """Where `release`'s coverage comes from: audit events, published coverage or no data."""
     return str(_rows(conn, "release_coverage", release=release)[0]["coverage"])
+
+
+def _nothing_loaded() -> dict[str, Any]:
+    """The overview of a database with no spec: the document's keys, empty, and `load`,
+    the command that loads the newest release snoopdb knows of (its shipped list: the
+    dashboard reads no network)."""
+    return {"release": None, "releases": [], "default_release": None, "coverage": "no data",
+            "releases_without_data": [], "runs": 0, "events": 0, "totals": None,
+            "by_level": [], "by_category": [], "sunburst": None,
+            "load": f"snoopdb load --release {Releases.load().newest.minor_name}"}
 
 
 def _counts(row: Mapping[str, Any]) -> dict[str, int]:
@@ -170,8 +195,15 @@ def overview(conn: psycopg.Connection, release: str | None = None) -> dict[str, 
     "name", "total", "tested", "conf_tested", "states", "children"}`: `states` splits
     total by colour (conformance, tested, untested, no_data); an endpoint has no
     children; a kind may be null.
+
+    With no spec loaded and no release asked for, the document of `_nothing_loaded`.
     """
-    choice = ReleaseChoice.of(conn, release)
+    try:
+        choice = ReleaseChoice.of(conn, release)
+    except NoSpecLoaded:
+        if release is not None:
+            raise
+        return _nothing_loaded()
     chosen = choice.release
     rows = _rows(conn, "overview", release=chosen)
     # Rows come parents first (overview.sql): the release's totals, then each node
@@ -196,9 +228,27 @@ def overview(conn: psycopg.Connection, release: str | None = None) -> dict[str, 
 
 def progress(conn: psycopg.Connection) -> dict[str, Any]:
     """conformance.progress (`progress`) and conformance.coverage_per_release
-    (`coverage_per_release`, its column names with underscores), row for row."""
-    return {"progress": _rows(conn, "progress"),
+    (`coverage_per_release`, its column names with underscores), row for row; for
+    each, the releases missing between two of its rows (`progress_gaps`,
+    `coverage_per_release_gaps`, see `gaps`), which the charts mark."""
+    rows = {"progress": _rows(conn, "progress"),
             "coverage_per_release": _rows(conn, "coverage_per_release")}
+    return {**rows, **{f"{name}_gaps": gaps([row["release"] for row in table])
+                       for name, table in rows.items()}}
+
+
+def gaps(releases: list[str]) -> list[dict[str, Any]]:
+    """Where `releases` (oldest first) skip minor releases, none of which has a row
+    (no spec loaded: the shared data lacks 1.23 to 1.27, a mirror may lack more): each
+    `{"after": "1.22.0", "before": "1.28.0", "missing": ["1.23.0", ..., "1.27.0"]}`."""
+    found = []
+    for older, newer in itertools.pairwise(releases):
+        a, b = parse_release(older), parse_release(newer)
+        if a.major == b.major and b.minor > a.minor + 1:
+            found.append({"after": older, "before": newer,
+                          "missing": [f"{a.major}.{minor}.0"
+                                      for minor in range(a.minor + 1, b.minor)]})
+    return found
 
 
 @dataclass(frozen=True)
@@ -229,12 +279,16 @@ def endpoints(conn: psycopg.Connection, release: str | None = None,
     """The endpoint table of `release` (default: the newest with coverage data; the
     ReleaseChoice's fields): the rows of endpoint_coverage that pass `filters`, the
     default release's untested stable eligible ones first, with the choices each
-    filter offers. A row's `state` (and tested, conf_tested) is null where the
-    release has no coverage data."""
+    filter offers. A row's `state` (and tested, conf_tested, tests) is null where the
+    release has no coverage data; `ineligible` says why an endpoint is not eligible
+    for conformance (None when it is)."""
     choice = ReleaseChoice.of(conn, release)
     options = _rows(conn, "endpoint_options", release=choice.release)[0]
     rows = _rows(conn, "endpoints", release=choice.release,
                  default_release=choice.default_release, **asdict(filters))
+    why = _ineligible(conn, release=choice.release)
+    for row in rows:
+        row["ineligible"] = why.get(row["endpoint"])
     return {**asdict(choice), "filters": asdict(filters),
             "options": {**options, "state": list(STATES)}, "count": len(rows), "endpoints": rows}
 
@@ -246,14 +300,23 @@ _ENDPOINT_DETAILS = ("level", "category", "path", "description", "kind", "versio
 _ENDPOINT_COVERAGE = ("release", "tested", "conf_tested", "tests")
 
 
+def _ineligible(conn: psycopg.Connection, release: str | None = None,
+                endpoint: str | None = None) -> dict[str, str]:
+    """Why endpoints (of `release`, or `endpoint`) are not eligible for conformance,
+    by name; an eligible endpoint is not in it."""
+    return {row["endpoint"]: row["why"]
+            for row in _rows(conn, "ineligible", release=release, endpoint=endpoint)}
+
+
 def endpoint(conn: psycopg.Connection, name: str,
              release: str | None = None) -> dict[str, Any] | None:
     """One endpoint: its details in the newest release that has it, its coverage in
-    every release it exists in (`tests` = how many tests hit it there; tested and
-    conf_tested null where the release has no coverage data), the tests
+    every release it exists in (`tests` = how many tests hit it there; tested,
+    conf_tested and tests null where the release has no coverage data), the tests
     that hit it, its conformance.eligible_endpoint_coverage row (`eligibility`,
-    None when not eligible) and its request-body fields (`fields`, see
-    `endpoint_fields`); None when no release has it (or it is deprecated)."""
+    None when not eligible, and then `ineligible` says why) and its request-body
+    fields (`fields`, see `endpoint_fields`); None when no release has it (or it is
+    deprecated)."""
     in_releases = _rows(conn, "endpoint_releases", endpoint=name)
     if not in_releases:
         return None
@@ -263,6 +326,7 @@ def endpoint(conn: psycopg.Connection, name: str,
             "releases": [{key: row[key] for key in _ENDPOINT_COVERAGE} for row in in_releases],
             "tests": _rows(conn, "endpoint_tests", endpoint=name),
             "eligibility": eligibility[0] if eligibility else None,
+            "ineligible": _ineligible(conn, endpoint=name).get(name),
             "fields": endpoint_fields(conn, name, release),
             "runs": endpoint_runs(conn, name)}
 

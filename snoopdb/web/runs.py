@@ -6,6 +6,7 @@ groups rows."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import psycopg
@@ -32,7 +33,8 @@ def runs_page(conn: psycopg.Connection, a: str | None = None,
     run's start, else its load time, `started` whether it is its start); `flaky`,
     endpoint_stability's flaky rows with their share (%) of runs; `choices`, every run
     by name (`job#build`, else its source), newest first, for the diff picker; and,
-    when runs `a` and `b` are named, `diff` (RunDiff.as_json) from a to b, or
+    when runs `a` and `b` are named, `diff` (RunDiff.as_json, with `field_groups`:
+    its fields grouped by endpoint and tests, see group_fields) from a to b, or
     `diff_error` saying why not (a run not loaded)."""
     jobs: dict[str, dict[str, Any]] = {}
     for row in _rows(conn, "runs"):
@@ -45,8 +47,10 @@ def runs_page(conn: psycopg.Connection, a: str | None = None,
     diff, error = None, None
     if a and b:
         try:
-            diff = stored_runs.diff_runs(conn, stored_runs.find_run(conn, a),
-                                         stored_runs.find_run(conn, b)).as_json()
+            changes = stored_runs.diff_runs(conn, stored_runs.find_run(conn, a),
+                                            stored_runs.find_run(conn, b))
+            diff = {**changes.as_json(), "field_groups": [
+                asdict(group) for group in stored_runs.group_fields(changes.fields)]}
         except SnoopError as exc:
             error = str(exc)
     return {"jobs": list(jobs.values()), "flaky": flaky,
