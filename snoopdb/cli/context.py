@@ -48,6 +48,9 @@ class Context:
                 if exc.current is None:
                     raise NoSchema(connection.redact(self.url)) from None
                 raise
+            except BaseException:
+                conn.close()
+                raise
         return conn
 
     def releases(self, mirror: Path | None = None) -> Releases:

@@ -10,11 +10,13 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from snoopdb.cli.context import Context
+from snoopdb.cli.exits import cancelled_on_sigterm
 from snoopdb.cli.parsing import add_command
-from snoopdb.commands.query import run_query
+from snoopdb.commands.query import read_only_query
 from snoopdb.core.errors import ConfigError, DatabaseError, UsageError
 from snoopdb.db import connection, schema
 
@@ -159,18 +161,35 @@ def cmd_query(args: argparse.Namespace, ctx: Context) -> int:
     """Run one SQL statement, read-only, and print its rows for scripts: a JSON array of
     objects (the default, or --json), or CSV with a header line (--csv).
 
-    Example: snoopdb query "select endpoint from testing.untested_stable_endpoint" --csv
+    The statement runs as snoopdb_reader, a role that can only read, in a read-only
+    transaction: one statement that returns rows; each part sent stops after
+    SNOOPDB_QUERY_TIMEOUT seconds (default 300), and SIGTERM or Ctrl-C cancels it on
+    the server. Rows are printed as they come, a batch at a time.
+
+    Example: snoopdb query "select endpoint from untested_stable_endpoint" --csv
     """
-    with ctx.connect() as conn:
-        columns, rows = run_query(conn, args.sql)
-    if args.csv:
-        out = csv.writer(sys.stdout, lineterminator="\n")
-        out.writerow(columns)
-        out.writerows([_csv_value(v) for v in row] for row in rows)
-    else:
-        print(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], indent=2,
-                         default=_json_value, ensure_ascii=False))
+    with ctx.connect() as conn, cancelled_on_sigterm(), \
+            read_only_query(conn, args.sql, ctx.settings.query_timeout) as result:
+        if args.csv:
+            out = csv.writer(sys.stdout, lineterminator="\n")
+            out.writerow(result.columns)
+            for row in result.rows:
+                out.writerow([_csv_value(v) for v in row])
+        else:
+            _write_json(result.columns, result.rows)
     return 0
+
+
+def _write_json(columns: list[str], rows: Iterator[tuple[Any, ...]]) -> None:
+    """The rows as one JSON array of objects, written as they come: what json.dumps(…,
+    indent=2) writes of the whole list."""
+    written = False
+    for row in rows:
+        item = json.dumps(dict(zip(columns, row, strict=True)), indent=2,
+                          default=_json_value, ensure_ascii=False)
+        sys.stdout.write(("[\n  " if not written else ",\n  ") + item.replace("\n", "\n  "))
+        written = True
+    sys.stdout.write("\n]\n" if written else "[]\n")
 
 
 def _json_value(value: Any) -> Any:
