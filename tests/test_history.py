@@ -633,13 +633,16 @@ def test_compare_published_without_files(
 ) -> None:
     import_all(conn, fetcher, raw_url, up_to="1.7.0")
     (published[0] / "1.7.json").unlink()
-    assert main(["compare-published", "--releases-file", releases_file]) == 0
-    assert capsys.readouterr().out.splitlines() == [
+    # nothing was compared: that is no "0 of 1 releases differ", it cannot decide (3)
+    assert main(["compare-published", "--releases-file", releases_file]) == 3
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
         f"1.7.0: not published ({raw_url}/1.7.0.json: not found (nor 1.7.json))",
         f"{PROGRESS_FILE}: not published ({raw_url}/{PROGRESS_FILE})",
-        f"{PER_RELEASE_FILE}: not published ({raw_url}/{PER_RELEASE_FILE})",
-        ("0 of 1 releases differ from the published coverage; progress and per-release totals:"
-         " 0 releases same, 0 differ, 0 not comparable")]
+        f"{PER_RELEASE_FILE}: not published ({raw_url}/{PER_RELEASE_FILE})"]
+    assert err == ("snoopdb: compare-published cannot decide: nothing published to compare "
+                   f"with in {raw_url} (no coverage file of a loaded release, no totals of "
+                   "one)\n")
     assert main(["compare-published", "--release", "1.9", "--releases-file", releases_file]) == 1
     assert capsys.readouterr().err == "snoopdb: error: release 1.9.0 is not loaded: nothing to compare\n"
 

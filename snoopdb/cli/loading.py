@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 
 from snoopdb.cli.context import Context, plural, say
-from snoopdb.cli.exits import EXIT_FAILED, EXIT_OK
+from snoopdb.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_UNDECIDED
 from snoopdb.cli.parsing import (
     add_command,
     from_option,
@@ -214,7 +214,8 @@ def cmd_compare_published(args: argparse.Namespace, ctx: Context) -> int:
     tested, conf_tested or tests differ from <release>.json, then the totals that differ
     from conformance-progress.json and conformance-coverage-per-release.json (releases
     whose earlier specs are missing are named as not comparable). Exit status 1 when
-    anything differs, 0 when the database gives the published coverage back.
+    anything differs, 0 when the database gives the published coverage back, 3 when
+    nothing published could be compared (cannot decide).
 
     Example: snoopdb compare-published --release 1.20 --tests
     """
@@ -235,6 +236,10 @@ def cmd_compare_published(args: argparse.Namespace, ctx: Context) -> int:
             f"{d.total} {_count(d.ours)} (published {_count(d.published)})" for d in totals))
     for release, reason in report.not_comparable.items():
         print(f"totals {release}: not comparable ({reason})")
+    if not report.compared:
+        say(f"snoopdb: compare-published cannot decide: nothing published to compare with in "
+            f"{folder} (no coverage file of a loaded release, no totals of one)")
+        return EXIT_UNDECIDED
     progress_releases = len({d.release for d in report.progress})
     print(f"{report.differing} of {len(report.releases)} releases differ from the published "
           f"coverage; progress and per-release totals: {len(report.totals_same)} releases same, "

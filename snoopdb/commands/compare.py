@@ -91,6 +91,11 @@ class CompareReport:
         return sum(bool(c.differences) for c in self.comparisons)
 
     @property
+    def compared(self) -> bool:
+        """Whether anything was compared: a release's endpoints, or a release's totals."""
+        return bool(self.comparisons or self.totals_same or self.progress)
+
+    @property
     def same(self) -> bool:
         return not self.differing and not self.progress
 
