@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from snoopdb.cli.context import Context
+from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import cancelled_on_sigterm
 from snoopdb.cli.parsing import add_command
 from snoopdb.commands.query import read_only_query
@@ -24,8 +24,14 @@ from snoopdb.db import connection, schema
 def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
     """Create or upgrade the schema (Alembic migrations and views).
 
+    A database the URL names that does not exist yet is created first, when the role
+    may create databases (else the error says how an administrator creates it).
+
     Example: snoopdb init
     """
+    created = connection.create_if_missing(ctx.url)
+    if created is not None:
+        say(f'created database "{created}": it did not exist')
     schema.migrate(ctx.url)
     with connection.connect(ctx.url) as conn:
         print(f"schema at revision {schema.schema_revision(conn)} in "
@@ -142,7 +148,7 @@ def add_db(sub: argparse._SubParsersAction) -> None:
         description="The database in use: its URL, schema revision and embedded server.\n\n"
                     "Example: snoopdb db current",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    db = db_parser.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
+    db = db_parser.add_subparsers(dest="db_command", metavar="COMMAND")
     add_command(db, "url", cmd_db_url)
     psql = add_command(db, "psql", cmd_db_psql)
     psql.set_defaults(passthrough="psql_args")

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
 import inspect
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import Instead
 from snoopdb.core.errors import ReleaseError
 from snoopdb.core.releases import parse_release
+from snoopdb.db import connection
 
 Handler = Callable[[argparse.Namespace, Context], int]
 
@@ -23,14 +25,49 @@ Handler = Callable[[argparse.Namespace, Context], int]
 class Parser(argparse.ArgumentParser):
     """argparse with its usage errors as one line, as snoopdb's other errors are:
     `snoopdb: error: argument --port: 99999 is not a port … (see snoopdb serve --help)`;
+    a misspelt command or option is named with the one meant (`did you mean load?`);
     its subcommands' parsers are of this class too."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"snoopdb: error: {message} (see `{self.prog} --help`)\n")
 
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        if action.choices is not None and value not in action.choices:
+            meant = closest(str(value), [str(choice) for choice in action.choices])
+            if meant is not None:
+                raise argparse.ArgumentError(
+                    action, f"invalid choice: {value!r}: did you mean {meant}?")
+        super()._check_value(action, value)
+
+    def unrecognized(self, extra: list[str]) -> NoReturn:
+        """A usage error naming the arguments this parser does not know, and the option
+        the first unknown one resembles."""
+        message = f"unrecognized arguments: {' '.join(extra)}"
+        for word in extra:
+            if word.startswith("--"):
+                meant = closest(word.split("=", 1)[0], list(self._option_string_actions))
+                if meant is not None:
+                    message += f"; did you mean {meant}?"
+                break
+        self.error(message)
+
+
+def closest(word: str, known: list[str]) -> str | None:
+    """The one of `known` that `word` is most likely a misspelling of, if any is close."""
+    found = difflib.get_close_matches(word, known, n=1, cutoff=0.7)
+    return found[0] if found else None
+
+
+def database_url(text: str) -> str:
+    """An argparse type: a connection string libpq can read (URL or key=value)."""
+    problem = connection.url_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
 
 def global_options(parser: argparse.ArgumentParser, default: object = None) -> None:
-    parser.add_argument("--database-url", default=default,
+    parser.add_argument("--database-url", default=default, type=database_url,
                         help="PostgreSQL URL (default: DATABASE_URL, PG* variables, else an "
                              "embedded server under the user's data directory)")
     parser.add_argument("--releases-file", type=Path, default=default,
