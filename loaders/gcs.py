@@ -45,7 +45,11 @@ class Bucket:
             for item in page.get("items") or []:
                 if not isinstance(item, dict) or not isinstance(item.get("name"), str):
                     raise FetchError(f"{self.url(prefix)}: a listing item has no name")
-                expected = Expected.from_gcs(item)
+                try:
+                    expected = Expected.from_gcs(item)
+                except ValueError as exc:
+                    raise FetchError(f"{self.url(prefix)}: listing item {item['name']!r}: "
+                                     f"{exc}") from None
                 blobs.append(Blob(item["name"], expected.size or 0,
                                   str(item.get("generation", "")), expected))
             listed = page.get("prefixes") or []

@@ -32,9 +32,10 @@ COMMIT_PAGES = 3  # and at most 250 commits
 # What `git diff --diff-filter=AMR` keeps: a file the pull request removes is not read.
 KEPT_STATUSES = frozenset({"added", "modified", "renamed", "copied", "changed"})
 
-_REFERENCE = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+)#([0-9]+)")
+# a pull request's number: at most 18 digits, so that int() reads it
+_REFERENCE = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+)#([0-9]{1,18})")
 _PULL_URL = re.compile(r"(https?)://([^/?#]+)/([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+)"
-                       r"/pull/([0-9]+)(?:[/?#].*)?")
+                       r"/pull/([0-9]{1,18})(?:[/?#].*)?")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import IO
 
 from snoopdb.certification.files import Entry, Readable
 from snoopdb.certification.submission import BOT_NO_RELEASE, Submission
+from snoopdb.core import numbers
 from snoopdb.core.errors import ConfigError, InputError
 from snoopdb.core.releases import Release
 
@@ -159,7 +160,7 @@ def _from_git(root: Path, title: str, base: str | None) -> PullRequest:
                 continue
             mode, _, obj, size = (part.decode() for part in fields)
             blobs[path] = GitBlob(root, _text(path), obj, _GIT_KINDS.get(mode, "other"),
-                                  int(size) if size.isdigit() else 0)
+                                  numbers.whole_number(size) or 0)
     files = [PullRequestFile(blob.name, blob) for name in sorted(names)
              if (blob := blobs.get(name)) is not None]
     return PullRequest(f"{root} (HEAD since {base}: {commits} commit(s))", title, files,

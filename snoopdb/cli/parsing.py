@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import Instead
+from snoopdb.core import numbers
 from snoopdb.core.errors import ReleaseError
 from snoopdb.core.releases import parse_release
 from snoopdb.db import connection
@@ -99,9 +100,10 @@ def add_command(sub: argparse._SubParsersAction, name: str, handler: Handler, *,
 
 def whole_number(text: str) -> int:
     """An argparse type: a whole number, 0 or more."""
-    if not text.isdigit():
+    number = numbers.whole_number(text)
+    if number is None:
         raise argparse.ArgumentTypeError(f"expected a whole number (0 or more), not {text!r}")
-    return int(text)
+    return number
 
 
 def release_name(text: str) -> str:
@@ -158,9 +160,10 @@ def mirror_folder(text: str) -> Path:
 
 def positive_number(text: str) -> int:
     """argparse type: a whole number, 1 or more."""
-    if not text.isdigit() or int(text) < 1:
+    number = numbers.whole_number(text)
+    if number is None or number < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number (1 or more), not {text!r}")
-    return int(text)
+    return number
 
 
 def share(text: str) -> float:

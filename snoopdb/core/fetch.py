@@ -33,7 +33,7 @@ from typing import IO
 import requests
 import urllib3.exceptions
 
-from snoopdb.core import watchdog
+from snoopdb.core import numbers, watchdog
 from snoopdb.core.config import Deadlines
 from snoopdb.core.crc32c import Crc32c
 from snoopdb.core.errors import FetchError, NotFound
@@ -63,12 +63,19 @@ class Expected:
 
     @classmethod
     def from_gcs(cls, item: dict) -> Expected:
-        """From a GCS listing item: `size`, and base64 `md5Hash` and `crc32c`."""
+        """From a GCS listing item: `size`, and base64 `md5Hash` and `crc32c`; a ValueError
+        when it lists a size that is no byte count."""
         size = item.get("size")
         md5 = item.get("md5Hash")
         crc = item.get("crc32c")
+        if size is not None:
+            size = (numbers.whole_number(size) if isinstance(size, str) else
+                    size if isinstance(size, int) and not isinstance(size, bool) and size >= 0
+                    else None)
+            if size is None:
+                raise ValueError(f"its size {item.get('size')!r} is not a byte count")
         return cls(
-            size=int(size) if isinstance(size, (str, int)) and str(size).isdigit() else None,
+            size=size,
             md5=_b64(md5, 16),
             crc32c=int.from_bytes(raw, "big") if (raw := _b64(crc, 4)) else None,
         )
@@ -264,7 +271,9 @@ class Fetcher:
         if response.headers.get("content-type", "").lower().startswith("text/html"):
             raise FetchError(f"{url}: the server sent an HTML page, not the file")
         declared = response.headers.get("content-length")
-        length = int(declared) if declared and declared.isdigit() else None
+        length = numbers.whole_number(declared) if declared else None
+        if declared and length is None:
+            raise _Retry(f"Content-Length {declared!r} is not a byte count")
         md5 = hashlib.md5(usedforsecurity=False) if expected and expected.md5 else None
         crc = Crc32c() if expected and expected.crc32c is not None and md5 is None else None
         size = 0
