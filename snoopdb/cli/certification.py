@@ -12,6 +12,7 @@ from snoopdb.cli.exits import source_hint
 from snoopdb.cli.parsing import add_command, release_name
 from snoopdb.commands.verify import Verification, verify_submission
 from snoopdb.core.errors import UsageError
+from snoopdb.core.terminal import shown
 
 
 def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
@@ -87,12 +88,12 @@ def _advice(result: Verification, ctx: Context, args: argparse.Namespace) -> str
 def _checklist(result: Verification, advice: str = "") -> str:
     name = result.submission.name
     if result.ignored:
-        return f"{name}: {result.error}"
+        return shown(f"{name}: {result.error}")
     if result.error is not None:
         lines = [f"{name}: cannot be processed: {result.error}{advice}"]
         if result.labels:
             lines.append(f"labels: {', '.join(result.labels)}")
-        return "\n".join(lines)
+        return "\n".join(map(shown, lines))
     lines = [f"{name}: {result.passed_checks} of {len(result.checks)} requirements have passed"]
     for check in result.checks:
         lines.append(f"[{'PASS' if check.passed else 'FAIL'}] {check.title}")
@@ -100,14 +101,16 @@ def _checklist(result: Verification, advice: str = "") -> str:
             lines.append(f"  - {check.hint}")
             lines += [f"    - {detail}" for detail in check.details]
     lines.append(f"labels: {', '.join(result.labels)}")
-    return "\n".join(lines)
+    # file names, titles and test names come from the submission: each line shown as one
+    return "\n".join(map(shown, lines))
 
 
 def _summary_table(results: list[Verification]) -> str:
     rows = [("SUBMISSION", "RESULT", "CHECKS", "FAILED CHECKS / ERROR")]
     for r in results:
         failed = r.error or ", ".join(c.name for c in r.checks if not c.passed)
-        rows.append((r.submission.name, r.result, f"{r.passed_checks}/{len(r.checks)}", failed))
+        rows.append((shown(r.submission.name), r.result, f"{r.passed_checks}/{len(r.checks)}",
+                     shown(failed)))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
              + "  " + row[3]

@@ -14,6 +14,7 @@ from snoopdb.core.config import Settings
 from snoopdb.core.errors import NoSchema, SchemaOutdated
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import UPSTREAM_PATH, Releases
+from snoopdb.core.terminal import shown
 from snoopdb.db import connection, schema
 from snoopdb.loaders.github import APISNOOP
 
@@ -76,7 +77,14 @@ class Context:
 
 
 def say(message: str) -> None:
-    print(message, file=sys.stderr)
+    """One line on stderr, what came from outside in it escaped (core.terminal)."""
+    print(shown(message), file=sys.stderr)
+
+
+def show(line: str) -> None:
+    """One line of a report on stdout, what came from outside in it escaped: a newline
+    in a name shows as `\\n`, never as a line of its own."""
+    print(shown(line))
 
 
 def plural(count: int, noun: str) -> str:

@@ -18,6 +18,7 @@ from snoopdb.cli.exits import Instead
 from snoopdb.core import numbers
 from snoopdb.core.errors import ReleaseError
 from snoopdb.core.releases import parse_release
+from snoopdb.core.terminal import shown
 from snoopdb.db import connection
 
 Handler = Callable[[argparse.Namespace, Context], int]
@@ -30,7 +31,7 @@ class Parser(argparse.ArgumentParser):
     its subcommands' parsers are of this class too."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"snoopdb: error: {message} (see `{self.prog} --help`)\n")
+        self.exit(2, shown(f"snoopdb: error: {message} (see `{self.prog} --help`)") + "\n")
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         if action.choices is not None and value not in action.choices:

@@ -16,6 +16,7 @@ from snoopdb.core.errors import InputError, NotFound
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import parse_release
 from snoopdb.core.safeyaml import load_bounded
+from snoopdb.core.terminal import shown
 from snoopdb.db.queries import query
 from snoopdb.loaders.github import Sources
 
@@ -296,7 +297,8 @@ def render(result: GateResult) -> str:
         lines.append(f"FAIL: {summary}; no conformance test for {names}")
     else:
         lines.append(f"PASS: {summary}")
-    return "\n".join(lines)
+    # test names come from audit logs, sources from listings: each line shown as one
+    return "\n".join(map(shown, lines))
 
 
 def _count(n: int, thing: str) -> str:
