@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from snoopdb.cli import main
+from snoopdb.core.bounds import PROW_FILE as FILE
 from snoopdb.core.errors import FetchError
 from snoopdb.core.fetch import Expected, Fetcher
 from snoopdb.testkit.faultserver import Answer, FaultServer
@@ -78,7 +79,7 @@ def test_a_content_length_that_is_no_byte_count_is_one_line(
     url = fault.script("/file", Answer(b"abc", length=False,
                                        headers=(("Content-Length", declared),)))
     with pytest.raises(FetchError) as failure:
-        Fetcher(fetcher.cache_dir, fetcher.deadlines).read_bytes(url, cache=False)
+        Fetcher(fetcher.cache_dir, fetcher.deadlines).read_bytes(url, bound=FILE, cache=False)
     said = str(failure.value)
     assert said.startswith(f"{url}: Content-Length {declared!r} is not a byte count (gave up"
                            " after 4 attempts")

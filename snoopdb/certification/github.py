@@ -22,8 +22,9 @@ from typing import IO, Any
 import orjson
 
 from snoopdb.certification.pullrequest import PullRequest, PullRequestFile
+from snoopdb.core import bounds
 from snoopdb.core.errors import ConfigError, FetchError, NotFound
-from snoopdb.core.fetch import Fetcher, is_url
+from snoopdb.core.fetch import CHUNK, Fetcher, decoded, is_url
 
 DEFAULT_API_URL = "https://api.github.com"
 PER_PAGE = 100
@@ -113,7 +114,9 @@ def read_pull_request(reference: str, fetcher: Fetcher, api: GitHubApi) -> PullR
 
 class RemoteFile:
     """A file of the pull request, downloaded from its `raw_url` when first read (size
-    included); a download that could not be cached is listed in `temporary`."""
+    included), at most bounds.PULL_REQUEST_FILE once decompressed (a server may send it
+    gzipped: `Content-Encoding: gzip`); a download that could not be cached is listed
+    in `temporary`."""
 
     kind = "file"  # GitHub's file list does not tell links apart
 
@@ -124,17 +127,19 @@ class RemoteFile:
 
     @functools.cached_property
     def path(self) -> Path:
-        path = self.fetcher.download(self.url)
+        path = self.fetcher.download(self.url, bound=bounds.PULL_REQUEST_FILE)
         if path != self.fetcher.cache_path(self.url):
             self.temporary.append(path)
         return path
 
-    @property
+    @functools.cached_property
     def size(self) -> int:
-        return self.path.stat().st_size
+        """Its bytes once decompressed, as the checks read it."""
+        with self.open() as stream:
+            return sum(len(chunk) for chunk in iter(lambda: stream.read(CHUNK), b""))
 
     def open(self) -> IO[bytes]:
-        return self.path.open("rb")
+        return decoded(self.path, self.url, bounds.PULL_REQUEST_FILE)
 
 
 class _ApiClient:
@@ -150,7 +155,7 @@ class _ApiClient:
 
     def get(self, url: str, pull: PullRequestReference) -> Any:
         try:
-            content = self.fetcher.read_bytes(url, cache=False)
+            content = self.fetcher.read_bytes(url, bound=bounds.GITHUB_ANSWER, cache=False)
         except NotFound as exc:
             advice = "" if self.api.token else "; a private repository needs GITHUB_TOKEN"
             raise NotFound(f"{url}: no pull request {pull} there (404){advice}") from exc

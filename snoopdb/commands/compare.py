@@ -14,6 +14,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from snoopdb.commands.export import PROGRESS_FILE, progress_totals
+from snoopdb.core import bounds
 from snoopdb.core.errors import InputError, NotFound, ReleaseError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases, parse_release
@@ -134,7 +135,8 @@ def compare_totals(conn: psycopg.Connection, fetcher: Fetcher, releases: Release
     for name, parse in ((PROGRESS_FILE, parse_progress), (PER_RELEASE_FILE, parse_per_release)):
         source = history.location(folder, name)
         try:
-            published[name] = parse(fetcher.read_bytes(source, cache=False), source)
+            published[name] = parse(
+                fetcher.read_bytes(source, bound=bounds.PUBLISHED, cache=False), source)
         except NotFound:
             continue
         if name == PROGRESS_FILE:

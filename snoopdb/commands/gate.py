@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 
+from snoopdb.core import bounds
 from snoopdb.core.errors import InputError, NotFound
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import parse_release
@@ -193,11 +194,13 @@ def load_pending(fetcher: Fetcher, sources: Sources, release: str,
     the GitHub raw base URL (or local mirror); a 404 there means nothing is pending."""
     if pending_file is not None:
         location = str(pending_file)
-        return PendingList(location, parse_pending(fetcher.read_bytes(location), location), True)
+        content = fetcher.read_bytes(location, bound=bounds.YAML)
+        return PendingList(location, parse_pending(content, location), True)
     rel = parse_release(release)
     location = sources.location(rel, PENDING_PATH)
     try:
-        content = fetcher.read_bytes(location, cache=sources.immutable(rel))
+        content = fetcher.read_bytes(location, bound=bounds.YAML,
+                                     cache=sources.immutable(rel))
     except NotFound:
         return PendingList(location, frozenset(), False)
     return PendingList(location, parse_pending(content, location), True)
