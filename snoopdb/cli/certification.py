@@ -63,6 +63,8 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
             allow_private_urls=args.allow_private_urls, conformance_file=args.conformance_file,
             pull_request=args.pr, base=args.base, github=args.github)
     results = report.results
+    for warning in report.warnings:
+        say(f"warning: {warning}")
     if args.json:
         documents = [r.to_dict() for r in results]
         print(json.dumps(documents[0] if args.all is None else documents, indent=2))
