@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import Instead
+from snoopdb.commands.mirror import incomplete
 from snoopdb.core import numbers
 from snoopdb.core.errors import ReleaseError
 from snoopdb.core.releases import parse_release
@@ -152,10 +153,17 @@ def from_option(parser: argparse.ArgumentParser) -> None:
 
 
 def mirror_folder(text: str) -> Path:
-    """argparse type: an existing folder (a mistyped mirror would read as an empty one)."""
+    """argparse type: an existing folder (a mistyped mirror would read as an empty one),
+    and a whole mirror (one a `snoopdb mirror` stopped before its end would read as
+    one without the files it did not write)."""
     folder = Path(text)
     if not folder.is_dir():
         raise argparse.ArgumentTypeError(f"no such folder: {text!r}")
+    writing = incomplete(folder)
+    if writing is not None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is an incomplete mirror: `{writing}` did not finish writing it "
+            "(interrupted, failed, or still running); run it again")
     return folder
 
 

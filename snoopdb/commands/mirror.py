@@ -2,7 +2,12 @@
 apisnoop, downloaded, checked whole and readable, into the layout `--from DIR` reads
 (loaders/github.py): DIR/kubernetes/kubernetes/<ref>/<path> and
 DIR/kubernetes-sigs/apisnoop/main/resources/coverage/<file>. CI runs (GCS) are not
-mirrored: a mirror's loads name local logs with --audit-log."""
+mirrored: a mirror's loads name local logs with --audit-log.
+
+Files are written under DIR through core.nofollow (a link inside DIR is refused, never
+written through), with the mode ordinary files get. A mirror is marked incomplete
+(INCOMPLETE, written first and removed last) until every file is in: `--from DIR`
+refuses a folder holding the mark, whatever stopped the mirror."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from snoopdb.commands.gate import PENDING_PATH, parse_pending
-from snoopdb.core import bounds, progress
+from snoopdb.core import bounds, nofollow, progress
 from snoopdb.core.bounds import Bound
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import InputError, NotFound, SnoopError
@@ -25,19 +30,26 @@ from snoopdb.loaders.github import APISNOOP, SPEC_PATH, Sources
 T = TypeVar("T")
 # The published totals compare-published reads beside the per-release files.
 SUMMARY_FILES = ("conformance-progress.json", "conformance-coverage-per-release.json")
+# In DIR while a mirror is being written: its text is the command that writes it.
+INCOMPLETE = "snoopdb-mirror-incomplete"
 
 
 @dataclass(frozen=True)
 class MirroredFile:
-    """A file written into the mirror: what it is, where it came from and went, its size,
-    and whether its download was verified whole (a body no check vouches for, with no
-    Content-Length and not chunked, is written but said to be unverified)."""
+    """A file written into the mirror `out`: what it is, where it came from and went, its
+    size, and whether its download was verified whole (a body no check vouches for,
+    with no Content-Length and not chunked, is written but said to be unverified)."""
 
     what: str
     url: str
     path: Path
     bytes: int
     verified: bool
+    out: Path
+
+    def remove(self) -> None:
+        """Take the file out of the mirror again, following no link."""
+        nofollow.remove(self.out, self.path.relative_to(self.out).as_posix())
 
 
 @dataclass
@@ -100,8 +112,9 @@ def mirror(
     local = Sources(settings, releases, out)
 
     def save(what: str, url: str, target: Path, *, bound: Bound, cache: bool) -> MirroredFile:
-        verified = fetcher.save(url, target, bound=bound, cache=cache)
-        written = MirroredFile(what, url, target, target.stat().st_size, verified)
+        verified = fetcher.save(url, out, target.relative_to(out).as_posix(), bound=bound,
+                                cache=cache)
+        written = MirroredFile(what, url, target, target.stat().st_size, verified, out)
         report.files.append(written)
         if on_file:
             on_file(written)
@@ -113,15 +126,17 @@ def mirror(
 
     listed = out / APISNOOP / UPSTREAM_PATH
     specs = sorted(releases.up_to(release), key=lambda r: (r != release, r))
+    nofollow.write(out, INCOMPLETE, [f"snoopdb mirror --release {release.minor_name} --out "
+                                     f"{out}\n".encode()])
     with progress.bar(total=len(specs) + 4, desc="mirror", unit="file") as bar:
         try:
             _spec(kubernetes_file(f"spec {release}", release, SPEC_PATH, bounds.SPEC))
         except NotFound as exc:
             raise NotFound(f"no spec for release {release}: {exc}") from exc
         bar.update(1)
-        _write(listed, releases_text)
+        nofollow.write(out, listed.relative_to(out).as_posix(), [releases_text])
         report.files.append(MirroredFile("releases list", releases.origin, listed,
-                                         len(releases_text), True))
+                                         len(releases_text), True, out))
         for rel in specs[1:]:
             try:
                 _spec(kubernetes_file(f"spec {rel}", rel, SPEC_PATH, bounds.SPEC))
@@ -140,6 +155,7 @@ def mirror(
         if wants_history:
             _mirror_history(fetcher, settings, releases, release, out, report, save)
         bar.update(1)
+    nofollow.remove(out, INCOMPLETE)
     report.seconds = time.monotonic() - started
     return report
 
@@ -191,7 +207,7 @@ def checked(written: MirroredFile, parse: Callable[[bytes, str], T], bound: Boun
                 raise InputError(f"{written.url}: truncated or corrupt gzip: {exc}") from exc
         return parse(content, written.url)
     except InputError:
-        written.path.unlink()
+        written.remove()
         raise
 
 
@@ -203,13 +219,14 @@ def _spec(written: MirroredFile) -> None:
             if sum(1 for _ in spec.read_operations(stream, written.url)) == 0:
                 raise InputError(f"{written.url}: no operations under `paths`")
     except InputError:
-        written.path.unlink()
+        written.remove()
         raise
 
 
-def _write(path: Path, content: bytes) -> None:
-    """`content` into `path`, whole or not at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(content)
-    partial.replace(path)
+def incomplete(folder: Path) -> str | None:
+    """The command that was writing the mirror `folder` when it stopped before its end
+    (its INCOMPLETE mark); None for a whole mirror."""
+    try:
+        return (folder / INCOMPLETE).read_text(errors="replace").strip() or "snoopdb mirror"
+    except FileNotFoundError:
+        return None

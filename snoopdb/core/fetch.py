@@ -26,7 +26,6 @@ import hashlib
 import io
 import os
 import re
-import shutil
 import tempfile
 import threading
 import time
@@ -38,7 +37,7 @@ from typing import IO, Any, Protocol
 import requests
 import urllib3.exceptions
 
-from snoopdb.core import numbers, watchdog
+from snoopdb.core import nofollow, numbers, watchdog
 from snoopdb.core.bounds import Bound, TooLarge
 from snoopdb.core.config import Deadlines
 from snoopdb.core.crc32c import Crc32c
@@ -157,22 +156,16 @@ class Fetcher:
         """
         return self._download(url, bound=bound, cache=cache, key=key, expected=expected)[0]
 
-    def save(self, url: str, target: Path, *, bound: Bound, cache: bool = True) -> bool:
-        """Write `url`'s content, as served (gzipped or not), to `target`, whole or not at
-        all (a temporary file renamed into place); True when the download was verified
-        whole (see the module's docstring). With `cache`, a cached copy is used, and a
-        verified download kept. A body past `bound` is refused."""
+    def save(self, url: str, root: Path, relative: str, *, bound: Bound,
+             cache: bool = True) -> bool:
+        """Write `url`'s content, as served (gzipped or not), to `root`/`relative`, whole
+        or not at all, through no link below `root` (core.nofollow); True when the
+        download was verified whole (see the module's docstring). With `cache`, a cached
+        copy is used, and a verified download kept. A body past `bound` is refused."""
         path, kept, verified = self._download(url, bound=bound, cache=cache)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(dir=target.parent, prefix=PARTIAL_PREFIX)
-            try:
-                with os.fdopen(fd, "wb") as out, path.open("rb") as content:
-                    shutil.copyfileobj(content, out, CHUNK)
-                os.replace(name, target)
-            except BaseException:
-                Path(name).unlink(missing_ok=True)
-                raise
+            with path.open("rb") as content:
+                nofollow.write(root, relative, iter(lambda: content.read(CHUNK), b""))
         finally:
             if not kept:
                 path.unlink(missing_ok=True)
