@@ -126,12 +126,17 @@ def mirror(
 
     listed = out / APISNOOP / UPSTREAM_PATH
     specs = sorted(releases.up_to(release), key=lambda r: (r != release, r))
+    made = not out.exists()
     nofollow.write(out, INCOMPLETE, [f"snoopdb mirror --release {release.minor_name} --out "
                                      f"{out}\n".encode()])
     with progress.bar(total=len(specs) + 4, desc="mirror", unit="file") as bar:
         try:
             _spec(kubernetes_file(f"spec {release}", release, SPEC_PATH, bounds.SPEC))
         except NotFound as exc:
+            # no such release: nothing was written, and the mark goes (DIR too, if made)
+            nofollow.remove(out, INCOMPLETE)
+            if made:
+                out.rmdir()
             raise NotFound(f"no spec for release {release}: {exc}") from exc
         bar.update(1)
         nofollow.write(out, listed.relative_to(out).as_posix(), [releases_text])
