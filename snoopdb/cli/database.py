@@ -69,9 +69,15 @@ def cmd_db_psql(args: argparse.Namespace, ctx: Context) -> int:
                               "install postgresql-client), or use `snoopdb query SQL`")
         psql = found
     sys.stdout.flush()
+    dbname, password = connection.without_password(url)
+    environment = dict(os.environ)
+    if password is not None:
+        # in the environment, as libpq's tools take it: only this user reads a process's
+        # environment, where anyone reads its command line (/proc/PID/cmdline, ps)
+        environment["PGPASSWORD"] = password
     # psql takes over the terminal (its Ctrl-C cancels a query, not snoopdb): a fixed
     # program with the user's own arguments, no shell
-    os.execv(psql, [psql, "--dbname", url, *args.psql_args])  # noqa: S606
+    os.execve(psql, [psql, "--dbname", dbname, *args.psql_args], environment)  # noqa: S606
 
 
 def cmd_db_upgrade(args: argparse.Namespace, ctx: Context) -> int:

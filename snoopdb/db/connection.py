@@ -69,6 +69,15 @@ def _url_from_pg_environment() -> str:
     return url + ("?" + urllib.parse.urlencode(query) if query else "")
 
 
+def without_password(url: str) -> tuple[str, str | None]:
+    """`url` as a key=value connection string without its password, and the password
+    (None when it has none)."""
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    password = params.pop("password", None)
+    return psycopg.conninfo.make_conninfo("", **params), (
+        None if password is None else str(password))
+
+
 def uses_embedded(settings: Settings, option: str | None = None) -> bool:
     """Whether the database in use is the embedded server: nothing names another."""
     return not (option or settings.database_url or pg_environment_set())
