@@ -5,12 +5,14 @@ database that does not exist yet."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
 
 from snoopdb.cli import main
+from snoopdb.testkit.faultserver import Answer, FaultServer
 
 
 def usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -104,3 +106,22 @@ def test_init_says_how_to_create_a_database_the_role_may_not(
                                  (name,)).fetchone() == (0,)
         finally:
             admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_a_body_used_unchecked_is_said_naming_its_url(
+    settings: object, conn: psycopg.Connection, shared_data: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """SNOOPDB_ALLOW_NO_LENGTH=1 accepts a body nothing vouches for: a cut one looks
+    whole. Each such body is one warning line naming the URL."""
+    listing = (shared_data / "conformance" / "conformance-1.36.yaml").read_bytes()
+    with FaultServer() as upstream:
+        path = "/kubernetes/kubernetes/v1.36.0/test/conformance/testdata/conformance.yaml"
+        url = upstream.script(path, Answer(listing, length=False))
+        monkeypatch.setenv("SNOOPDB_GITHUB_RAW_URL", upstream.url)
+        monkeypatch.setenv("SNOOPDB_ALLOW_NO_LENGTH", "1")
+        assert main(["load", "--release", "1.36", "--only", "tests"]) == 0
+    assert capsys.readouterr().err == (
+        f"warning: {url}: used unchecked (SNOOPDB_ALLOW_NO_LENGTH=1): no Content-Length and "
+        f"no chunked encoding, so nothing shows that its {len(listing)} bytes are the whole "
+        "body\n")

@@ -170,7 +170,7 @@ class RemoteFile:
 def _raw_fetcher(fetcher: Fetcher, origins: tuple[str, ...]) -> Fetcher:
     """A fetcher for raw files that follows a redirect only to one of `origins` (GitHub
     sends github.com/…/raw/… on to raw.githubusercontent.com)."""
-    files = Fetcher(fetcher.cache_dir, fetcher.deadlines)
+    files = fetcher.alike()
 
     def stay(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
         if response.is_redirect:
@@ -189,7 +189,7 @@ class _ApiClient:
 
     def __init__(self, api: GitHubApi, fetcher: Fetcher):
         self.api = api
-        self.fetcher = Fetcher(fetcher.cache_dir, fetcher.deadlines)
+        self.fetcher = fetcher.alike()
         headers = self.fetcher.session.headers
         headers["Accept"] = "application/vnd.github+json"
         if api.token:

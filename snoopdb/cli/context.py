@@ -64,8 +64,8 @@ class Context:
                 say(f"warning: {self._releases.warning} (--releases-file FILE names another)")
         if self._releases is None:
             # one quick try: the list is kept a day, and a copy of it ships with snoopdb
-            quick = Fetcher(self.settings.cache_dir,
-                            dataclasses.replace(self.settings.deadlines, attempts=2))
+            quick = self.fetcher().alike(dataclasses.replace(self.settings.deadlines,
+                                                             attempts=2))
             self._releases = Releases.upstream(quick, self.settings.apisnoop_raw_url,
                                               self.settings.cache_dir, self.releases_file)
             if self._releases.warning:
@@ -73,7 +73,7 @@ class Context:
         return self._releases
 
     def fetcher(self) -> Fetcher:
-        return Fetcher(self.settings.cache_dir, self.settings.deadlines)
+        return Fetcher(self.settings.cache_dir, self.settings.deadlines, say)
 
 
 def say(message: str) -> None:

@@ -35,10 +35,6 @@ def cmd_mirror(args: argparse.Namespace, ctx: Context) -> int:
     if report.missing:
         say(f"note: not upstream (404), so not in the mirror; load does without them: "
             f"{', '.join(report.missing)}")
-    unverified = [f.url for f in report.files if not f.verified]
-    if unverified:
-        say(f"warning: {len(unverified)} downloads could not be verified whole (no "
-            f"Content-Length, not chunked): {', '.join(unverified)}")
     history_note = ("with published coverage" if report.history
                     else "without published coverage (--history adds it)")
     show(f"mirrored release {release.minor_name} {history_note}: {len(report.files)} files, "

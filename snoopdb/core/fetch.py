@@ -29,7 +29,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -103,11 +103,18 @@ class _Retry(Exception):
 class Fetcher:
     """Opens URLs and files; downloads of immutable URLs are kept in `cache_dir`."""
 
-    def __init__(self, cache_dir: Path, deadlines: Deadlines | None = None):
+    def __init__(self, cache_dir: Path, deadlines: Deadlines | None = None,
+                 warn: Callable[[str], None] | None = None):
         self.cache_dir = cache_dir
         self.deadlines = deadlines or Deadlines()
+        # hears of each body used although nothing vouches that it is whole
+        self.warn = warn
         self._local = threading.local()
         self._swept = False
+
+    def alike(self, deadlines: Deadlines | None = None) -> Fetcher:
+        """A fetcher of its own (a session of its own), with the same cache and warnings."""
+        return Fetcher(self.cache_dir, deadlines or self.deadlines, self.warn)
 
     @property
     def session(self) -> requests.Session:
@@ -300,6 +307,10 @@ class Fetcher:
                 or (expected and expected.size is not None)):
             return True
         if self.deadlines.no_length:
+            if self.warn is not None:
+                self.warn(f"warning: {url}: used unchecked (SNOOPDB_ALLOW_NO_LENGTH=1): no "
+                          "Content-Length and no chunked encoding, so nothing shows that its "
+                          f"{size} bytes are the whole body")
             return False
         raise _Retry(f"no Content-Length and no chunked encoding, so nothing shows that "
                      f"its {size} bytes are the whole body; SNOOPDB_ALLOW_NO_LENGTH=1 "
