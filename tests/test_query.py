@@ -300,7 +300,7 @@ def test_sigterm_cancels_the_statement_on_the_server(conn: psycopg.Connection,
     _started(conn, marker, query)
     query.send_signal(signal.SIGTERM)
     _, err = query.communicate(timeout=30)
-    assert query.returncode == 143, err
+    assert (query.returncode, err) == (143, "snoopdb: terminated (SIGTERM)\n")
     assert _gone(conn, marker, within=5)
 
 

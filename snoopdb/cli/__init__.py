@@ -28,7 +28,14 @@ from snoopdb.cli import (
     servers,
 )
 from snoopdb.cli.context import Context, say
-from snoopdb.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, hint
+from snoopdb.cli.exits import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    Terminated,
+    hint,
+)
 from snoopdb.cli.parsing import Parser, global_options, minor_releases
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import SnoopError, UsageError
@@ -118,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         say(f"snoopdb: error: {where}{exc.strerror or exc}")
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Terminated):
+            say("snoopdb: terminated (SIGTERM)")
+            return EXIT_TERMINATED
         say("snoopdb: interrupted")
         return EXIT_INTERRUPTED

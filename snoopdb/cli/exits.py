@@ -67,14 +67,17 @@ def source_hint(message: str, settings: Settings, instead: Instead | None = None
     return None
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where it lands: the command ends as on Ctrl-C (psycopg cancels
+    the statement under way on the server on a KeyboardInterrupt), with status 143."""
+
+
 @contextlib.contextmanager
 def cancelled_on_sigterm() -> Iterator[None]:
-    """SIGTERM ends the command as Ctrl-C does, with the signal's status (143): psycopg
-    cancels the statement under way on the server before the exit (SystemExit, like
-    KeyboardInterrupt, makes it send a cancel request), where the default action would
-    leave it running there."""
+    """SIGTERM ends the command as Ctrl-C does (`Terminated`), where its default action
+    would end the process at once and leave its statement running on the server."""
     def terminate(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(EXIT_TERMINATED)
+        raise Terminated
 
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
