@@ -29,10 +29,11 @@ import psycopg
 from snoopdb.loaders import audit_store, fields, spec
 from snoopdb.loaders.github import KUBERNETES, SPEC_PATH
 
-from snoopdb.core import progress
+from snoopdb.core import bounds, progress
+from snoopdb.core.bounds import Bound
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import FetchError, InputError, NoSpecLoaded
-from snoopdb.core.fetch import Fetcher
+from snoopdb.core.fetch import Fetcher, bounded
 from snoopdb.core.releases import Release, Releases
 from snoopdb.coverage.attribution import classify, reattribute
 from snoopdb.coverage.fields import FieldTally
@@ -265,18 +266,21 @@ class EventRows:
 
 @dataclass(frozen=True)
 class LogFile:
-    """A local audit log file and the name to give it in messages (its URL, if downloaded)."""
+    """A local audit log file, the name to give it in messages (its URL, if downloaded),
+    and the most it may expand to when gzipped."""
 
     path: Path
     name: str
+    bound: Bound = bounds.AUDIT_LOG
 
 
 def _lines(log: LogFile, raw: io.BufferedReader) -> Iterator[tuple[int, bytes | None]]:
     """(line number, line) of a plain or gzipped log, None for a line longer than
-    MAX_EVENT_BYTES (read past, never held whole); a truncated gzip is an InputError."""
+    MAX_EVENT_BYTES (read past, never held whole); a truncated gzip is an InputError,
+    and so is one expanding past the log's bound (bounds.TooLarge)."""
     stream: IO[bytes] = raw
     if raw.peek(2)[:2] == GZIP_MAGIC:
-        stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
+        stream = bounded(gzip.GzipFile(fileobj=raw), log.name, log.bound, "expands to")
     number = 0
     try:
         while line := stream.readline(MAX_EVENT_BYTES + 1):
@@ -505,7 +509,7 @@ def matcher_for(
     if commit:
         url = settings.github_raw(KUBERNETES, commit, SPEC_PATH)
         try:
-            with fetcher.open(url) as stream:
+            with fetcher.open(url, bound=bounds.SPEC) as stream:
                 operations = [(op.method, op.path, op.endpoint)
                               for op in spec.read_operations(stream, url)]
             return Matcher.from_operations(operations), url

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from snoopdb.core import bounds
 from snoopdb.core.errors import InputError, ReleaseError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import normalise_conformance_release
@@ -77,7 +78,7 @@ def load(conn: psycopg.Connection, fetcher: Fetcher, location: str, release: str
     stay, unless this list has them again.
     """
     started = dt.datetime.now(dt.timezone.utc)
-    tests = parse(fetcher.read_bytes(location, cache=False), location)
+    tests = parse(fetcher.read_bytes(location, bound=bounds.YAML, cache=False), location)
     with conn.transaction():
         locks.serialise(conn, "conformance")
         conn.execute("DELETE FROM conformance.test WHERE NOT historical OR codename = ANY(%s)",

@@ -30,7 +30,7 @@ import psycopg
 from snoopdb.loaders import audit_store
 from snoopdb.loaders.github import apisnoop_base
 
-from snoopdb.core import progress
+from snoopdb.core import bounds, progress
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import InputError, NotFound, ReleaseError, SnoopError
 from snoopdb.core.fetch import Fetcher, is_url
@@ -344,7 +344,7 @@ def fetch(fetcher: Fetcher, folder: str, release: Release, *,
     candidates = (primary, location(folder, f"{release.minor_name}.json"))
     for candidate in candidates:
         try:
-            content = fetcher.read_bytes(candidate, cache=cache)
+            content = fetcher.read_bytes(candidate, bound=bounds.PUBLISHED, cache=cache)
         except NotFound:
             continue
         coverage = parse(content, candidate)

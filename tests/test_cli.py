@@ -371,10 +371,13 @@ def test_a_database_url_libpq_cannot_read_is_one_line_naming_it(
         "snoopdb: error: DATABASE_URL='garbage' is not a PostgreSQL URL such as "
         "postgresql://user@host:5432/snoopdb (missing \"=\" after \"garbage\" in connection "
         "info string)\n")
-    assert main(["--database-url", "nope password=secret", "gate"]) == 1
+    # the option is a usage error (2), found before any work
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--database-url", "nope password=secret", "gate"])
+    assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith("snoopdb: error: --database-url='nope password=***' is not") and (
-        "secret" not in err)
+    assert err.startswith("snoopdb: error: argument --database-url: 'nope password=***' is "
+                          "not") and "secret" not in err
 
 
 # --- servers: ports checked before anything is printed, the real port printed -------

@@ -29,6 +29,7 @@ from snoopdb.certification.submission import (
     stored_release,
     version_name,
 )
+from snoopdb.core import bounds
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import ConfigError, FetchError, InputError, NotFound
 from snoopdb.core.fetch import Fetcher
@@ -166,7 +167,8 @@ class Verifier:
             else:
                 stored, location = [], str(self.conformance_file)
             if location is not None:
-                stored = parse_release_tests(self.fetcher.read_bytes(location), location)
+                stored = parse_release_tests(
+                    self.fetcher.read_bytes(location, bound=bounds.YAML), location)
                 save_release_tests(self.conn, release, stored, location)
             self._tests[release] = stored
         return self._tests[release]

@@ -13,6 +13,7 @@ from snoopdb.cli.exits import source_hint
 from snoopdb.cli.parsing import add_command, release_name
 from snoopdb.commands.verify import Verification, verify_submission
 from snoopdb.core.errors import UsageError
+from snoopdb.core.terminal import shown
 
 
 def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
@@ -67,6 +68,8 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
             allow_private_urls=args.allow_private_urls, conformance_file=args.conformance_file,
             pull_request=args.pr, base=args.base, github=args.github)
     results = report.results
+    for warning in report.warnings:
+        say(f"warning: {warning}")
     if args.json:
         documents = [r.to_dict() for r in results]
         print(json.dumps(documents[0] if args.all is None else documents, indent=2))
@@ -101,7 +104,8 @@ def _checklist(result: Verification, advice: str = "") -> str:
         if not check.passed:
             lines.append(f"  - {check.hint}")
             lines += [f"    - {detail}" for detail in check.details]
-    return "\n".join(lines + _bot_lines(result))
+    # file names, titles and test names come from the submission: each line shown as one
+    return "\n".join(map(shown, lines + _bot_lines(result)))
 
 
 def _bot_lines(result: Verification) -> list[str]:
@@ -126,7 +130,8 @@ def _summary_table(results: list[Verification]) -> str:
     rows = [("SUBMISSION", "RESULT", "CHECKS", "FAILED CHECKS / ERROR")]
     for r in results:
         failed = r.error or ", ".join(c.name for c in r.checks if not c.passed)
-        rows.append((r.submission.name, r.result, f"{r.passed_checks}/{len(r.checks)}", failed))
+        rows.append((shown(r.submission.name), r.result, f"{r.passed_checks}/{len(r.checks)}",
+                     shown(failed)))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
              + "  " + row[3]

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from snoopdb.cli.context import Context, say
+from snoopdb.cli.context import Context, say, show
 from snoopdb.cli.exits import hint
 from snoopdb.cli.parsing import add_command, from_option, release_name, share
 from snoopdb.commands import gate
@@ -120,7 +120,7 @@ def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.connect() as conn:
         written = export(conn, args.out, args.release)
     for file in written:
-        print(f"{file.path} ({file.bytes:,} bytes)")
+        show(f"{file.path} ({file.bytes:,} bytes)")
     return 0
 
 

@@ -7,7 +7,7 @@ import argparse
 import json
 from collections.abc import Sequence
 
-from snoopdb.cli.context import Context
+from snoopdb.cli.context import Context, show
 from snoopdb.cli.parsing import add_command, hot_runs, share
 from snoopdb.commands import runs
 from snoopdb.core.wording import plural
@@ -32,11 +32,11 @@ def _size(size: float) -> str:
 
 
 def _print_runs(listed: list[runs.Run]) -> None:
-    print(f"{'release':<10} {'state':<8} {'events':>12} {'size':>10} {'B/event':>8}  "
+    show(f"{'release':<10} {'state':<8} {'events':>12} {'size':>10} {'B/event':>8}  "
           f"{'loaded at':<19}  source")
     for run in listed:
         per_event = f"{run.bytes / run.events:,.0f}" if run.events else "-"
-        print(f"{run.release:<10} {run.state:<8} {run.events:>12,} {_size(run.bytes):>10} "
+        show(f"{run.release:<10} {run.state:<8} {run.events:>12,} {_size(run.bytes):>10} "
               f"{per_event:>8}  {run.loaded_at:%Y-%m-%d %H:%M:%S}  {run.source}")
 
 
@@ -66,7 +66,7 @@ def cmd_runs(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     _print_runs(listed)
     hot = sum(run.state == "hot" for run in listed)
-    print(f"{plural(len(listed), 'run')} ({hot} hot, {len(listed) - hot} compact), "
+    show(f"{plural(len(listed), 'run')} ({hot} hot, {len(listed) - hot} compact), "
           f"{sum(r.events for r in listed):,} events, {_size(sum(r.bytes for r in listed))}; "
           f"{_kept_hot(keep)}")
     return 0
@@ -74,8 +74,8 @@ def cmd_runs(args: argparse.Namespace, ctx: Context) -> int:
 
 def _print_drop(report: runs.DropReport) -> None:
     for run in report.dropped:
-        print(f"dropped {run.source} ({run.release}, {run.events:,} events)")
-    print(f"{plural(len(report.dropped), 'run')} dropped ({report.events:,} events, "
+        show(f"dropped {run.source} ({run.release}, {run.events:,} events)")
+    show(f"{plural(len(report.dropped), 'run')} dropped ({report.events:,} events, "
           f"{_size(report.bytes)}), {len(report.kept)} kept, in {report.seconds:.2f}s")
 
 
@@ -105,11 +105,11 @@ def cmd_runs_prune(args: argparse.Namespace, ctx: Context) -> int:
 
 def _print_moves(report: runs.MoveReport) -> None:
     for before, after in report.moved:
-        print(f"{before.source}: {before.state} → {after.state}, {_size(before.bytes)} → "
+        show(f"{before.source}: {before.state} → {after.state}, {_size(before.bytes)} → "
               f"{_size(after.bytes)} ({after.events:,} events)")
     for run in report.unchanged:
-        print(f"{run.source}: already {run.state}")
-    print(f"{plural(len(report.moved), 'run')} moved in {report.seconds:.1f}s")
+        show(f"{run.source}: already {run.state}")
+    show(f"{plural(len(report.moved), 'run')} moved in {report.seconds:.1f}s")
 
 
 def cmd_runs_compact(args: argparse.Namespace, ctx: Context) -> int:
@@ -149,10 +149,10 @@ def cmd_runs_keep_hot(args: argparse.Namespace, ctx: Context) -> int:
     """
     with ctx.connect() as conn:
         if args.count is None:
-            print(_kept_hot(runs.keep_hot_setting(conn)))
+            show(_kept_hot(runs.keep_hot_setting(conn)))
             return 0
         report = runs.set_keep_hot(conn, args.count)
-    print(f"{_kept_hot(args.count)} from now on")
+    show(f"{_kept_hot(args.count)} from now on")
     if report.moved:
         _print_moves(report)
     return 0
@@ -179,7 +179,7 @@ def cmd_runs_min_share(args: argparse.Namespace, ctx: Context) -> int:
         if args.share is not None:
             runs.set_min_share(conn, args.share)
         current = runs.min_share_setting(conn)
-    print(f"an endpoint is conformance-tested when hit by a conformance test in at least "
+    show(f"an endpoint is conformance-tested when hit by a conformance test in at least "
           f"{current:g} of the runs" + (" from now on" if args.share is not None else ""))
     return 0
 
@@ -196,15 +196,15 @@ def _print_changes(title: str, changes: Sequence[EndpointChange | TestChange | F
     """How many of `changes` were gained and lost, then `lines` as (gained, what, the
     tests responsible), gained ones first: a line may hold several changes."""
     gained = sum(change.gained for change in changes)
-    print(f"{title}: {gained} gained, {len(changes) - gained} lost")
+    show(f"{title}: {gained} gained, {len(changes) - gained} lost")
     for is_gained, what, tests in sorted(lines, key=lambda line: not line[0]):
-        print(f"  {'+' if is_gained else '-'} {what}"
+        show(f"  {'+' if is_gained else '-'} {what}"
               + (f"; by {', '.join(map(shown_test, tests))}" if tests else ""))
 
 
 def _print_diff(diff: RunDiff) -> None:
-    print(_about("A", diff.a))
-    print(_about("B", diff.b))
+    show(_about("A", diff.a))
+    show(_about("B", diff.b))
     _print_changes("endpoints", diff.endpoints,
                    [(c.gained, f"{c.endpoint}: {c.was} → {c.now}", c.tests)
                     for c in diff.endpoints])

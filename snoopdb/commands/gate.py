@@ -15,10 +15,12 @@ from typing import Any
 
 import psycopg
 
+from snoopdb.core import bounds
 from snoopdb.core.errors import InputError, NotFound
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import parse_release
 from snoopdb.core.safeyaml import load_bounded
+from snoopdb.core.terminal import shown
 from snoopdb.db.queries import query
 from snoopdb.loaders.github import Sources
 
@@ -214,11 +216,13 @@ def load_pending(fetcher: Fetcher, sources: Sources, release: str,
     the GitHub raw base URL (or local mirror); a 404 there means nothing is pending."""
     if pending_file is not None:
         location = str(pending_file)
-        return PendingList(location, parse_pending(fetcher.read_bytes(location), location), True)
+        content = fetcher.read_bytes(location, bound=bounds.YAML)
+        return PendingList(location, parse_pending(content, location), True)
     rel = parse_release(release)
     location = sources.location(rel, PENDING_PATH)
     try:
-        content = fetcher.read_bytes(location, cache=sources.immutable(rel))
+        content = fetcher.read_bytes(location, bound=bounds.YAML,
+                                     cache=sources.immutable(rel))
     except NotFound:
         return PendingList(location, frozenset(), False)
     return PendingList(location, parse_pending(content, location), True)
@@ -325,7 +329,8 @@ def render(result: GateResult) -> str:
         lines.append(f"FAIL: {summary}; no conformance test for {names}")
     else:
         lines.append(f"PASS: {summary}")
-    return "\n".join(lines)
+    # test names come from audit logs, sources from listings: each line shown as one
+    return "\n".join(map(shown, lines))
 
 
 def _flaky_lines(result: GateResult) -> list[str]:

@@ -23,6 +23,8 @@ from snoopdb.core.releases import Releases
 class VerifyReport:
     results: list[Verification] = field(default_factory=list)
     seconds: float = 0.0
+    # what reading a pull request found odd: a file left out, a path GitHub refuses
+    warnings: list[str] = field(default_factory=list)
 
     def exit_status(self, strict: bool) -> int:
         """The worst of the submissions' statuses: 0 passed, 1 failed, 3 not processable."""
@@ -42,6 +44,7 @@ def verify_submission(
     `title`), or the GitHub pull request `github` (OWNER/REPO#N or its URL, asked of
     `github_api`); store the results."""
     started = time.monotonic()
+    warnings: list[str] = []
     verifier = Verifier(conn, fetcher, settings, releases, title=title, check_urls=check_urls,
                         allow_private_urls=allow_private_urls,
                         conformance_file=conformance_file)
@@ -50,11 +53,13 @@ def verify_submission(
     elif pull_request is not None:
         if title is None:
             raise ConfigError("a pull request is checked with its title: give --title")
-        results = [verifier.verify_pull_request(read_checkout(pull_request, title, base))]
+        pull = read_checkout(pull_request, title, base)
+        warnings = list(pull.warnings)
+        results = [verifier.verify_pull_request(pull)]
     elif github is not None:
-        api = github_api or GitHubApi.from_environment()
+        api = github_api or GitHubApi.from_environment(settings.github_raw_url)
         results = [verifier.verify_pull_request(read_pull_request(github, fetcher, api))]
     else:
         assert root is not None, "a folder or a root"
         results = list(verifier.verify_all(root, release))
-    return VerifyReport(results, time.monotonic() - started)
+    return VerifyReport(results, time.monotonic() - started, warnings)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import semver
 
+from snoopdb.core import bounds
 from snoopdb.core.errors import FetchError, InputError, ReleaseError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.safeyaml import load_bounded
@@ -239,9 +240,9 @@ class Releases:
         if failed_age is not None and failed_age < RETRY_SECONDS:
             return cls._fallback(cached, age, None)
         try:
-            text = fetcher.read_bytes(url, cache=False).decode()
+            text = fetcher.read_bytes(url, bound=bounds.YAML, cache=False).decode()
             known = parse_known_releases(text, url)
-        except (FetchError, ReleaseError, UnicodeDecodeError) as exc:
+        except (FetchError, ReleaseError, InputError, UnicodeDecodeError) as exc:
             _write_cache(failed, "")
             return cls._fallback(cached, age, _reason(str(exc), url))
         _write_cache(cached, text)

@@ -95,9 +95,15 @@ def conn(database_url: str) -> Iterator[psycopg.Connection]:
         # each loaded run's tables (runs.events_N, runs.hit_N, …) and each release's
         # summary partitions are tables of their own; audit_event has a branch per run
         db.execute("SELECT audit_event_rebuild()")
-        # database settings (snoopdb runs keep-hot) a test made
-        db.execute(sql.SQL("ALTER DATABASE {} RESET ALL").format(
-            sql.Identifier(db.info.dbname)))
+        # database settings a test made (snoopdb runs keep-hot); the search_path init
+        # sets stays
+        for (setting,) in db.execute(
+                "SELECT split_part(unnest(setconfig), '=', 1) FROM pg_db_role_setting"
+                " WHERE setrole = 0 AND setdatabase = (SELECT oid FROM pg_database"
+                " WHERE datname = current_database())").fetchall():
+            if setting.startswith("snoopdb."):
+                db.execute(sql.SQL("ALTER DATABASE {} RESET {}").format(
+                    sql.Identifier(db.info.dbname), sql.Identifier(setting)))
         for schema_name, name in db.execute(
                 "SELECT schemaname, tablename FROM pg_tables"
                 " WHERE schemaname IN ('runs', 'summaries')").fetchall():

@@ -38,6 +38,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from snoopdb.core import numbers
 from snoopdb.core.errors import ConfigError, NoSpecLoaded
 from snoopdb.coverage.fields import BodySchema, FieldTally, schemas_by_endpoint
 from snoopdb.coverage.matching import Matcher
@@ -368,7 +369,8 @@ class _AuditLogger:
         TimeoutError when it takes longer than body_timeout; ClientDisconnect when
         the client goes away first."""
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+        length = numbers.whole_number(declared) if declared is not None else None
+        if length is not None and length > self.max_body:
             return None
         chunks, size = [], 0
         async with asyncio.timeout(self.body_timeout):
