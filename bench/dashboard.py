@@ -14,7 +14,7 @@ Playwright), each time in a fresh browser context (nothing cached):
 - rendered: the later of the two, when the page is on screen with its charts.
 
 Median of --runs loads. With --screenshots DIR, also writes a PNG of each page,
---width px wide (default 1280; the README's docs/screenshots/ are 1400) and at most
+--width px wide (default 1280; docs/dashboard.md's screenshots are 1400) and at most
 1,800 high, through pngquant when it is installed (Debian's `pngquant`: a third of
 the size, the same to the eye).
 

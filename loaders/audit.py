@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 
 import psycopg
 
-from snoopdb.core import progress
+from snoopdb.core import bounds, progress
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import FetchError, InputError, NoSpecLoaded
 from snoopdb.core.fetch import Fetcher
@@ -114,7 +114,7 @@ def matcher_for(
     if commit:
         url = settings.github_raw(KUBERNETES, commit, SPEC_PATH)
         try:
-            with fetcher.open(url) as stream:
+            with fetcher.open(url, bound=bounds.SPEC) as stream:
                 operations = [(op.method, op.path, op.endpoint)
                               for op in spec.read_operations(stream, url)]
             return Matcher.from_operations(operations), url

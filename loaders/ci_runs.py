@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from snoopdb.core import progress
+from snoopdb.core import numbers, progress
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import FetchError, NoSpecLoaded, NotFound, ReleaseError, SnoopError
 from snoopdb.core.fetch import Fetcher
@@ -209,17 +209,21 @@ def _result(bucket: Bucket, build_prefix: str) -> str | None:
 def job_builds(bucket: Bucket, job: str) -> list[int]:
     """The build ids of `job` in the bucket, newest first."""
     _, prefixes = bucket.list(f"logs/{job}/", delimiter="/")
-    return sorted((int(p.rstrip("/").rsplit("/", 1)[-1]) for p in prefixes
-                   if p.rstrip("/").rsplit("/", 1)[-1].isdigit()), reverse=True)
+    # a folder whose name is no build id (`latest`, `²`, 5,000 digits) holds no build
+    builds = (numbers.whole_number(p.rstrip("/").rsplit("/", 1)[-1]) for p in prefixes)
+    return sorted((build for build in builds if build is not None), reverse=True)
 
 
 def latest_successful_build(bucket: Bucket, job: str) -> str:
     """The newest build of `job` whose finished.json says SUCCESS."""
-    latest = bucket.read(f"logs/{job}/latest-build.txt").decode().strip()
+    name = f"logs/{job}/latest-build.txt"
+    latest = bucket.read(name).decode(errors="replace").strip()
+    newest = numbers.whole_number(latest)
+    if newest is None:
+        raise FetchError(f"{bucket.url(name)}: {latest[:40]!r} is not a build id")
     if _result(bucket, f"logs/{job}/{latest}/") == "SUCCESS":
         return latest
-    builds = job_builds(bucket, job)
-    older = [b for b in builds if b < int(latest)] if latest.isdigit() else builds
+    older = [b for b in job_builds(bucket, job) if b < newest]
     for build in older[:MAX_BUILDS_BACK]:
         if _result(bucket, f"logs/{job}/{build}/") == "SUCCESS":
             return str(build)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
 
+from snoopdb.core import bounds
 from snoopdb.core.errors import InputError, ReleaseError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import normalise_conformance_release
@@ -25,8 +27,11 @@ class ConformanceTest:
     file: str
 
 
-def parse(content: bytes, origin: str) -> list[ConformanceTest]:
-    """The tests of a conformance.yaml, releases normalised (see normalise_conformance_release).
+def parse(content: bytes, origin: str,
+          release_of: Callable[[object], str] = normalise_conformance_release,
+          ) -> list[ConformanceTest]:
+    """The tests of a conformance.yaml, releases normalised by `release_of` (default:
+    normalise_conformance_release; a ReleaseError it raises names the test).
 
     Every field is text (a release may also be written as a number, `1.9`); a
     codename listed twice is an error, since codename is the table's key."""
@@ -53,7 +58,7 @@ def parse(content: bytes, origin: str) -> list[ConformanceTest]:
                              f"test #{seen[codename]}'s")
         seen[codename] = number
         try:
-            release = normalise_conformance_release(entry.get("release"))
+            release = release_of(entry.get("release"))
         except ReleaseError as exc:
             raise InputError(f"{origin}: test #{number}: {exc}") from exc
         tests.append(ConformanceTest(
@@ -73,7 +78,7 @@ def load(conn: psycopg.Connection, fetcher: Fetcher, location: str, release: str
     stay, unless this list has them again.
     """
     started = dt.datetime.now(dt.timezone.utc)
-    tests = parse(fetcher.read_bytes(location, cache=False), location)
+    tests = parse(fetcher.read_bytes(location, bound=bounds.YAML, cache=False), location)
     with conn.transaction():
         locks.serialise(conn, "conformance")
         conn.execute("DELETE FROM conformance.test WHERE NOT historical OR codename = ANY(%s)",

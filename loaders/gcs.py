@@ -9,6 +9,7 @@ from pathlib import Path
 
 import orjson
 
+from snoopdb.core import bounds
 from snoopdb.core.errors import FetchError
 from snoopdb.core.fetch import Expected, Fetcher
 
@@ -45,7 +46,11 @@ class Bucket:
             for item in page.get("items") or []:
                 if not isinstance(item, dict) or not isinstance(item.get("name"), str):
                     raise FetchError(f"{self.url(prefix)}: a listing item has no name")
-                expected = Expected.from_gcs(item)
+                try:
+                    expected = Expected.from_gcs(item)
+                except ValueError as exc:
+                    raise FetchError(f"{self.url(prefix)}: listing item {item['name']!r}: "
+                                     f"{exc}") from None
                 blobs.append(Blob(item["name"], expected.size or 0,
                                   str(item.get("generation", "")), expected))
             listed = page.get("prefixes") or []
@@ -65,7 +70,8 @@ class Bucket:
                 query["pageToken"] = token
             url = (f"{self.base_url}/storage/v1/b/{urllib.parse.quote(self.name, safe='')}/o?"
                    + urllib.parse.urlencode(query))
-            page = json_object(self.fetcher.read_bytes(url, cache=False), url, "listing")
+            page = json_object(self.fetcher.read_bytes(url, bound=bounds.LISTING, cache=False),
+                               url, "listing")
             yield page
             token = page.get("nextPageToken")
             if not token:
@@ -86,12 +92,13 @@ class Bucket:
 
     def read(self, name: str) -> bytes:
         """The content of a small, possibly changing object (never cached)."""
-        return self.fetcher.read_bytes(self.url(name), cache=False)
+        return self.fetcher.read_bytes(self.url(name), bound=bounds.PROW_FILE, cache=False)
 
     def download(self, blob: Blob) -> Path:
         """A local copy of `blob`, cached by bucket, name and generation."""
         key = f"gcs:{self.name}/{blob.name}#{blob.generation}"
-        return self.fetcher.download(self.url(blob.name), key=key, expected=blob.expected)
+        return self.fetcher.download(self.url(blob.name), bound=bounds.AUDIT_LOG, key=key,
+                                     expected=blob.expected)
 
 
 def json_object(content: bytes, url: str, what: str = "") -> dict:

@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 import psycopg
 
-from snoopdb.core import progress
+from snoopdb.core import bounds, progress
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import InputError, NotFound, ReleaseError, SnoopError
 from snoopdb.core.fetch import Fetcher, is_url
@@ -343,7 +343,7 @@ def fetch(fetcher: Fetcher, folder: str, release: Release, *,
     candidates = (primary, location(folder, f"{release.minor_name}.json"))
     for candidate in candidates:
         try:
-            content = fetcher.read_bytes(candidate, cache=cache)
+            content = fetcher.read_bytes(candidate, bound=bounds.PUBLISHED, cache=cache)
         except NotFound:
             continue
         coverage = parse(content, candidate)

@@ -6,6 +6,7 @@ import datetime as dt
 
 import psycopg
 
+from snoopdb.core import bounds
 from snoopdb.core.errors import InputError, NotFound
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.safeyaml import load_bounded
@@ -46,7 +47,7 @@ def load(
     started = dt.datetime.now(dt.timezone.utc)
     warning = None
     try:
-        rows = parse(fetcher.read_bytes(location, cache=False), location)
+        rows = parse(fetcher.read_bytes(location, bound=bounds.YAML, cache=False), location)
     except NotFound:
         rows = []
         warning = f"{location}: not found; release {release} has no ineligible endpoints list"

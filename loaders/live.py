@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -136,7 +137,8 @@ class BadBatch(ValueError):
 
 def parse_event_list(body: bytes) -> list[dict[str, Any]]:
     """The events of an EventList body; BadEventList says in one line why it is not one,
-    BadBatch which item cannot be stored (see unstorable_item)."""
+    BadBatch which item cannot be stored (see unstorable_item) or holds a number too
+    large to read (see unreadable_number)."""
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -144,6 +146,9 @@ def parse_event_list(body: bytes) -> list[dict[str, Any]]:
             body.decode()
         except UnicodeDecodeError as bad:
             raise BadEventList(f"body is not UTF-8 (byte {bad.start})") from exc
+        unreadable = unreadable_number(body)
+        if unreadable is not None:
+            raise BadBatch(*unreadable) from exc
         raise BadEventList(f"body is not JSON (error at line {exc.lineno}, "
                            f"column {exc.colno})") from exc
     if not isinstance(document, dict):
@@ -172,6 +177,20 @@ class _FloatText(str):
     """A JSON number with a fraction or exponent, as it was written."""
 
 
+def _numbers(item: Any) -> Iterator[_FloatText]:
+    """The numbers with a fraction or exponent in `item` (json.loads with parse_float=
+    _FloatText), as they were written."""
+    stack = [item]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, _FloatText):
+            yield value
+
+
 def unstorable_item(body: bytes) -> tuple[int, str] | None:
     """(index in items, reason) of the first EventList item holding a number that
     PostgreSQL's jsonb cannot hold (orjson reads 1e-99999 as 0.0: the number as it was
@@ -186,18 +205,28 @@ def unstorable_item(body: bytes) -> tuple[int, str] | None:
     except RecursionError:
         return 0, first
     for index, item in enumerate(document.get("items") or ()):
-        stack = [item]
-        while stack:
-            value = stack.pop()
-            if isinstance(value, dict):
-                stack.extend(value.values())
-            elif isinstance(value, list):
-                stack.extend(value)
-            elif isinstance(value, _FloatText):
-                try:
-                    check_number(value)
-                except BadEvent as exc:
-                    return index, str(exc)
+        for value in _numbers(item):
+            try:
+                check_number(value)
+            except BadEvent as exc:
+                return index, str(exc)
+    return None
+
+
+def unreadable_number(body: bytes) -> tuple[int, str] | None:
+    """(index in items, reason) of the first EventList item holding a number too large
+    for a double (past ~1.8e308: orjson refuses the whole body), when the body is JSON
+    otherwise; None when it is not, or holds none."""
+    try:
+        document = json.loads(body, parse_float=_FloatText, parse_int=len)
+    except (ValueError, RecursionError):
+        return None
+    items = document.get("items") if isinstance(document, dict) else None
+    for index, item in enumerate(items if isinstance(items, list) else ()):
+        for value in _numbers(item):
+            if math.isinf(float(value)):
+                shown = value if len(value) <= 40 else value[:20] + "…" + value[-10:]
+                return index, f"number {shown} is too large to read (beyond about 1.8e308)"
     return None
 
 

@@ -17,7 +17,10 @@ from typing import IO
 import orjson
 import psycopg
 
+from snoopdb.core import bounds
+from snoopdb.core.bounds import Bound
 from snoopdb.core.errors import FetchError, InputError
+from snoopdb.core.fetch import bounded
 from snoopdb.loaders.events import BadEvent, EventRows, check_storable
 
 # An audit event is one line; a longer one is a bad line, read past without holding
@@ -31,18 +34,21 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 @dataclass(frozen=True)
 class LogFile:
-    """A local audit log file and the name to give it in messages (its URL, if downloaded)."""
+    """A local audit log file, the name to give it in messages (its URL, if downloaded),
+    and the most it may expand to when gzipped."""
 
     path: Path
     name: str
+    bound: Bound = bounds.AUDIT_LOG
 
 
 def _lines(log: LogFile, raw: io.BufferedReader) -> Iterator[tuple[int, bytes | None]]:
     """(line number, line) of a plain or gzipped log, None for a line longer than
-    MAX_EVENT_BYTES (read past, never held whole); a truncated gzip is an InputError."""
+    MAX_EVENT_BYTES (read past, never held whole); a truncated gzip is an InputError,
+    and so is one expanding past the log's bound (bounds.TooLarge)."""
     stream: IO[bytes] = raw
     if raw.peek(2)[:2] == GZIP_MAGIC:
-        stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
+        stream = bounded(gzip.GzipFile(fileobj=raw), log.name, log.bound, "expands to")
     number = 0
     try:
         while line := stream.readline(MAX_EVENT_BYTES + 1):

@@ -11,6 +11,7 @@ import ijson
 import orjson
 import psycopg
 
+from snoopdb.core import bounds
 from snoopdb.core.errors import InputError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.coverage.fields import (
@@ -285,7 +286,7 @@ def load(
     """
     started = dt.datetime.now(dt.timezone.utc)
     bodies = Bodies() if fields else None
-    with conn.transaction(), fetcher.open(location, cache=cache) as stream:
+    with conn.transaction(), fetcher.open(location, bound=bounds.SPEC, cache=cache) as stream:
         locks.serialise(conn, f"spec {release}")
         conn.execute("DELETE FROM open_api WHERE release = %s", (release,))
         count = 0

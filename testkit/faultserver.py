@@ -21,7 +21,8 @@ class Answer:
     chunked encoding instead (a cut then misses its last, empty chunk); `cut_at`:
     close the connection after this many bytes of the body; `drip`: seconds
     between bytes of the body; `header_drip`: seconds between bytes of the status
-    line and headers; `hang`: read the request and never answer."""
+    line and headers; `hang`: read the request and never answer; `headers`: more
+    headers, sent as Latin-1 (HTTP's own: `²` goes as the byte 0xB2)."""
 
     body: bytes = b""
     status: int = 200
@@ -32,6 +33,7 @@ class Answer:
     drip: float | None = None
     header_drip: float | None = None
     hang: bool = False
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def html_page() -> Answer:
@@ -56,7 +58,8 @@ def send(handler: http.server.BaseHTTPRequestHandler, answer: Answer,
                         for at in range(0, len(body), 100)) + b"0\r\n\r\n"
     elif answer.length:
         lines.append(f"Content-Length: {len(body)}")
-    head = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    lines += [f"{name}: {value}" for name, value in answer.headers]
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     if answer.cut_at is not None:
         body = body[:answer.cut_at]
     try:

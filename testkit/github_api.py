@@ -1,7 +1,7 @@
 """A loopback server answering the three endpoints of GitHub's REST API that
 `verify-submission --github` reads, for pull requests made of real files on disk:
 
-- `GET /repos/{owner}/{repo}/pulls/{number}`: the pull request (title, head, counts);
+- `GET /repos/{owner}/{repo}/pulls/{number}`: the pull request (title, labels, head, counts);
 - `GET /repos/{owner}/{repo}/pulls/{number}/files`: its files, paginated as GitHub does
   (`per_page`, 30 by default and at most 100; `page`; a `Link` header with `next`,
   `last`, `first` and `prev`; at most 3,000 files), each with its `raw_url`;
@@ -35,8 +35,8 @@ _RAW = re.compile(r"/([^/]+)/([^/]+)/raw/([0-9a-f]+)/(.+)")
 @dataclass
 class FakePullRequest:
     """A pull request of the fake: `files` (repository path → the file on disk with its
-    content), their statuses (`added` unless told), its commits; `raw_urls` replaces the
-    `raw_url` listed for a file."""
+    content), their statuses (`added` unless told), its commits, its labels; `raw_urls`
+    replaces the `raw_url` listed for a file."""
 
     owner: str
     repo: str
@@ -46,6 +46,7 @@ class FakePullRequest:
     statuses: dict[str, str] = field(default_factory=dict)
     commits: int = 1
     raw_urls: dict[str, str] = field(default_factory=dict)
+    labels: list[str] = field(default_factory=list)
 
     @property
     def head(self) -> str:
@@ -90,9 +91,10 @@ class GitHubFake:
 
     def add(self, owner: str, repo: str, number: int, title: str, root: Path, *,
             names: Iterable[str] | None = None, removed: Iterable[str] = (),
-            commits: int = 1) -> FakePullRequest:
+            commits: int = 1, labels: Iterable[str] = ()) -> FakePullRequest:
         """A pull request of the files `names` under `root` (default: every file there,
-        links not followed), and of `removed` files (listed, status `removed`)."""
+        links not followed), and of `removed` files (listed, status `removed`), labelled
+        `labels`."""
         if names is None:
             names = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
                            if p.is_file() or p.is_symlink())
@@ -102,7 +104,7 @@ class GitHubFake:
             files[name] = root / name
             statuses[name] = "removed"
         pull = FakePullRequest(owner, repo, number, title, dict(sorted(files.items())),
-                               statuses, commits)
+                               statuses, commits, labels=list(labels))
         self.pulls[(owner, repo, number)] = pull
         return pull
 
@@ -134,6 +136,8 @@ class GitHubFake:
             "html_url": f"{self.url}/{pull.owner}/{pull.repo}/pull/{pull.number}",
             "number": pull.number, "state": "open", "title": pull.title,
             "user": {"login": "vendor"},
+            "labels": [{"id": 1000 + n, "name": name, "color": "ededed", "default": False}
+                       for n, name in enumerate(pull.labels)],
             "head": {"ref": "submission", "sha": pull.head},
             "base": {"ref": "main", "sha": "0" * 40},
             "commits": pull.commits, "changed_files": len(pull.files),

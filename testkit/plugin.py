@@ -1,5 +1,7 @@
 """pytest fixtures: a fresh PostgreSQL database per test session, isolated settings, and
-loopback HTTP servers serving real files from ../shared/data (SNOOPDB_SHARED_DATA)."""
+loopback HTTP servers serving real files from ../shared/data (SNOOPDB_SHARED_DATA).
+Without that folder the tests that read it are left out, with one line saying so
+(an error where SNOOPDB_REQUIRE_SHARED_DATA is set, as in CI)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,10 @@ from testkit.databases import scratch_database, server_url
 from testkit.servers import build_raw_mirror, serve_directory
 
 DATA_SCHEMAS = ("public", "conformance", "testing")
+# Set (CI sets it): tests that would be left out for want of the shared data are an
+# error instead.
+REQUIRE_SHARED_DATA = "SNOOPDB_REQUIRE_SHARED_DATA"
+_LEFT_OUT = pytest.StashKey[str]()
 
 
 def shared_data_path(config: pytest.Config) -> Path:
@@ -30,15 +36,29 @@ def shared_data_path(config: pytest.Config) -> Path:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Stop before any test runs, with one sentence, when tests that read the real data
-    are collected and it is not there (a fresh clone has no ../shared/data)."""
+    """Leave out the tests that read the real data when it is not there (a fresh clone
+    has no ../shared/data), so that the others run; with REQUIRE_SHARED_DATA set, stop
+    before any test runs instead. Either way one line says how many, and why."""
     path = shared_data_path(config)
     readers = [item for item in items if "shared_data" in getattr(item, "fixturenames", ())]
-    if readers and not path.is_dir():
-        raise pytest.UsageError(
-            f"real data not found at {path}: set SNOOPDB_SHARED_DATA to the folder of the "
-            f"project's shared data (its README lists the files); {len(readers)} of the "
-            f"{len(items)} tests collected read it")
+    if not readers or path.is_dir():
+        return
+    why = (f"they read the project's shared data, not found at {path} (set "
+           "SNOOPDB_SHARED_DATA; its sources, and `python -m testkit.shared_data "
+           "--out DIR` that assembles it: docs/development.md)")
+    if os.environ.get(REQUIRE_SHARED_DATA):
+        raise pytest.UsageError(f"{len(readers)} of {len(items)} tests would be left out: {why}")
+    config.stash[_LEFT_OUT] = f"snoopdb: {len(readers)} of {len(items)} tests left out: {why}"
+    config.hook.pytest_deselected(items=readers)
+    left = set(readers)
+    items[:] = [item for item in items if item not in left]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter,
+                            config: pytest.Config) -> None:
+    """The line saying which tests were left out, and why (pytest_collection_modifyitems)."""
+    if _LEFT_OUT in config.stash:
+        terminalreporter.write_line(config.stash[_LEFT_OUT])
 
 
 @pytest.fixture(scope="session")
@@ -75,9 +95,15 @@ def conn(database_url: str) -> Iterator[psycopg.Connection]:
         # each loaded run's tables (runs.events_N, runs.hit_N, …) and each release's
         # summary partitions are tables of their own; audit_event has a branch per run
         db.execute("SELECT audit_event_rebuild()")
-        # database settings (snoopdb runs keep-hot) a test made
-        db.execute(sql.SQL("ALTER DATABASE {} RESET ALL").format(
-            sql.Identifier(db.info.dbname)))
+        # database settings a test made (snoopdb runs keep-hot); the search_path init
+        # sets stays
+        for (setting,) in db.execute(
+                "SELECT split_part(unnest(setconfig), '=', 1) FROM pg_db_role_setting"
+                " WHERE setrole = 0 AND setdatabase = (SELECT oid FROM pg_database"
+                " WHERE datname = current_database())").fetchall():
+            if setting.startswith("snoopdb."):
+                db.execute(sql.SQL("ALTER DATABASE {} RESET {}").format(
+                    sql.Identifier(db.info.dbname), sql.Identifier(setting)))
         for schema_name, name in db.execute(
                 "SELECT schemaname, tablename FROM pg_tables"
                 " WHERE schemaname IN ('runs', 'summaries')").fetchall():

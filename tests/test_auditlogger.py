@@ -467,6 +467,12 @@ def test_cli_serves_until_terminated(conn, database_url, newer_spec_without_data
 @pytest.mark.parametrize(("argv", "status", "error"), [
     (["--retain", "soon"], 2,
      "--retain: 'soon' is not a duration such as 30m, 24h or 7d (0 keeps events forever)"),
+    (["--retain", "99999999999d"], 2, "--retain: 99999999999d is longer than 3650d (10 years):"
+     " keep events at most that long, or forever with 0"),
+    (["--retain", "999999999d"], 2, "--retain: 999999999d is longer than 3650d (10 years):"
+     " keep events at most that long, or forever with 0"),
+    (["--retain", "3650d1s"], 2, "--retain: 3650d1s is longer than 3650d (10 years):"
+     " keep events at most that long, or forever with 0"),
     (["--max-body", "lots"], 2, "--max-body: 'lots' is not a size such as 10MB or 512KB"),
     (["--token-file", "/nonexistent/token"], 1,
      "--token-file /nonexistent/token: No such file or directory"),
@@ -477,15 +483,23 @@ def test_cli_errors_are_one_line(conn, settings: Settings, capsys, argv, status,
     assert capsys.readouterr().err == f"snoopdb: error: {error}\n"
 
 
+def test_the_longest_retention_sweeps(conn) -> None:
+    """A retention as long as --retain takes is one PostgreSQL can subtract from now."""
+    assert conn.execute("SELECT delete_older_test_events(%s)",
+                        (parse_duration("3650d"),)).fetchone() is not None
+
+
 def test_parse_duration_and_size() -> None:
     assert [parse_duration(t) for t in ("90s", "30m", "24h", "7d", "1h30m", "0", "0h")] == [
         dt.timedelta(seconds=90), dt.timedelta(minutes=30), dt.timedelta(hours=24),
         dt.timedelta(days=7), dt.timedelta(minutes=90), None, None]
     assert [parse_size(t) for t in ("10MB", "512KiB", "1G", "2048", "3k")] == [
         10 * 1024**2, 512 * 1024, 1024**3, 2048, 3 * 1024]
-    for bad in ("24", "h", "1h 30m", "-1h"):
+    for bad in ("24", "h", "1h 30m", "-1h", "3651d", "87601h", "9" * 5000 + "s",
+                "1" + "0" * 20 + "s"):
         with pytest.raises(ConfigError):
             parse_duration(bad)
+    assert parse_duration("87600h") == parse_duration("3650d") == dt.timedelta(days=3650)
     for bad in ("0", "MB", "1T", "-5"):
         with pytest.raises(ConfigError):
             parse_size(bad)
@@ -523,6 +537,23 @@ def test_a_batch_with_an_unusable_event_is_400_naming_it(conn, database_url, spe
         400, f"items[2] is not a usable audit event: {reason}; nothing of this batch was stored\n")
     assert conn.execute("SELECT data->'requestObject'->>'data' FROM testing.audit_event"
                         ).fetchall() == [("a\ufffdb",)]
+
+
+@pytest.mark.parametrize("number", ["1e131073", "-2.5e400"])
+def test_a_number_too_large_to_read_is_400_naming_its_item(conn, database_url, spec_1_36, gce,
+                                                           number: str) -> None:
+    """orjson reads numbers as doubles and refuses a body holding one past ~1.8e308 whole:
+    the answer names the item, as it does for other unusable events."""
+    bad = {**gce[2], "requestObject": {"spec": {"replicas": "NUMBER"}}}
+    batch = json.dumps({"kind": "EventList", "apiVersion": "audit.k8s.io/v1",
+                        "items": [gce[0], gce[1], bad, gce[3]]}).encode()
+    with running(create_app(database_url)) as url:
+        answer = requests.post(f"{url}/events", data=batch.replace(b'"NUMBER"', number.encode()),
+                               timeout=10)
+    assert (answer.status_code, answer.text) == (
+        400, f"items[2] is not a usable audit event: number {number} is too large to read "
+             "(beyond about 1.8e308); nothing of this batch was stored\n")
+    assert conn.execute("SELECT count(*) FROM testing.audit_event").fetchone() == (0,)
 
 
 @contextlib.contextmanager

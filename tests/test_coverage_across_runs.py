@@ -21,6 +21,7 @@ from snoopdb.cli import main
 from snoopdb.core.fetch import Fetcher
 from snoopdb.loaders import ci_runs, conformance, spec
 from testkit.gcs_server import GcsServer
+from testkit.hits import insert_hits
 
 JOB = "ci-history-e2e"
 BUCKET = "kubernetes-ci-logs"
@@ -177,6 +178,7 @@ def test_three_builds_one_flaky_endpoint(loaded, gcs, tmp_path, capsys) -> None:
                                    "endpoint": FLAKY, "runs_test_ran": 3, "runs_hit": 2}]
 
     # the gate: with --min-share 1.0 the endpoint is untested, and named flaky either way
+    # (with every stable, eligible endpoint hit in only some runs, new or not)
     pending = tmp_path / "pending.yaml"
     pending.write_text("[]\n")
     gate = ["gate", "--release", "1.36", "--pending-file", str(pending)]
@@ -186,15 +188,19 @@ def test_three_builds_one_flaky_endpoint(loaded, gcs, tmp_path, capsys) -> None:
     assert line.startswith("UNTESTED")
     assert line.endswith(f'conformance tests hit it in only 2 of 3 runs ("{CONFORMANCE}"), '
                          "under --min-share")
-    assert f"FLAKY: {FLAKY} (2 of 3 runs): a conformance test hit them in some runs only" \
-        in report
+    assert report[-3:-1] == WARNING
     assert main(gate) == 1  # other new endpoints are untested anyway
     report = capsys.readouterr().out.splitlines()
     line = next(line for line in report if f"  {FLAKY} " in line)
     assert line.startswith("TESTED") and "; flaky: a conformance test hit it in 2 of 3 runs" \
         in line
-    assert f"FLAKY: {FLAKY} (2 of 3 runs): a conformance test hit them in some runs only" \
-        in report
+    assert report[-3:-1] == WARNING
+
+
+WARNING = ["WARNING: 1 stable, eligible endpoint hit by conformance tests in only some of the"
+           " 3 runs of 1.36.0 (flaky coverage):",
+           f"  {FLAKY} (GET /apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies/"
+           "{name}): 2 of 3 runs (67%); new in 1.36.0"]
 
 
 def test_stable_views_count_the_share_of_runs(loaded, gcs, database_url) -> None:
@@ -259,6 +265,40 @@ def test_runs_diff_names_what_it_cannot_find(loaded, gcs, capsys) -> None:
                                        "build 1001\n")
     assert main(["runs", "diff", "nowhere", f"{JOB}#1003"]) == 1
     assert capsys.readouterr().err.startswith("snoopdb: error: no loaded run has source nowhere")
+
+
+def test_runs_diff_names_every_test_and_each_once(conn, capsys) -> None:
+    """An e2e.test user agent naming no test gets a visible name, body fields the same
+    tests set share one line, and each run is shown by its name, then its source."""
+    third = "[sig-apps] ReplicaSet should serve a basic image"
+    nameless = "(e2e.test, no test name)"
+    configmap = "createCoreV1NamespacedConfigMap"
+    a, b = f"{PROW}/2001", f"{PROW}/2002"
+    insert_hits(conn, [
+        ("1.36.0", a, "readCoreV1Namespace", CONFORMANCE, True, True, 1),
+        ("1.36.0", b, "readCoreV1Namespace", CONFORMANCE, True, True, 1),
+        ("1.36.0", b, "listCoreV1Node", "", True, False, 2),
+        ("1.36.0", b, configmap, OTHER, True, False, 1),
+        ("1.36.0", b, configmap, third, True, False, 1),
+    ], [("1.36.0", b, configmap, field, True, test, True, False, 1)
+        for field in ("data", "metadata", "metadata.name") for test in (OTHER, third)]
+       + [("1.36.0", b, configmap, "immutable", True, OTHER, True, False, 1)])
+    conn.execute("UPDATE audit_run SET build = '2002' WHERE source = %s", (b,))
+    conn.execute("SELECT refresh_coverage()")
+    assert main(["runs", "diff", a, f"{JOB}#2002"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"A: {JOB} (1.36.0, 0 events) {a}",
+        f"B: {JOB}#2002 (1.36.0, 0 events) {b}",
+        "endpoints: 2 gained, 0 lost",
+        f"  + {configmap}: not hit → tested; by {OTHER}, {third}",
+        f"  + listCoreV1Node: not hit → tested; by {nameless}",
+        "tests: 3 gained, 0 lost",
+        f"  + {nameless} (1 endpoint)",
+        f"  + {OTHER} (1 endpoint)",
+        f"  + {third} (1 endpoint)",
+        "body fields: 4 gained, 0 lost",
+        f"  + {configmap}: data, metadata, metadata.name; by {OTHER}, {third}",
+        f"  + {configmap}: immutable; by {OTHER}"]
 
 
 # --- what started.json and finished.json may hold -----------------------------------

@@ -24,8 +24,28 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.rows import dict_row
 from test_auditlogger import free_port, guarded, running, wait_for
-from test_views import C1, C2, CONFORMANCE, ENDPOINTS, N1, A, B, C, D, F, G, H, P, W, insert_dataset
+from test_views import (
+    C1,
+    C2,
+    CONFORMANCE,
+    ENDPOINTS,
+    N1,
+    RUN_110A,
+    RUN_110B,
+    A,
+    B,
+    C,
+    D,
+    F,
+    G,
+    H,
+    P,
+    W,
+    insert_dataset,
+)
 
+from snoopdb.core.releases import Releases
+from snoopdb.web.pages import gaps
 from snoopdb.web.routes import create_app
 from snoopdb.web.server import Limits
 from testkit.hits import drop_all_runs, insert_hits
@@ -161,6 +181,12 @@ def test_progress_is_the_views_row_for_row(coverage, url) -> None:
     ]
 
 
+def give_runs_events(conn: psycopg.Connection) -> None:
+    """Events to the hand-made runs of 1.10.0 (stored with none): 12 and 7."""
+    conn.execute("UPDATE audit_run SET events = CASE source WHEN %s THEN 12 ELSE 7 END"
+                 " WHERE source IN (%s, %s)", (RUN_110A, RUN_110A, RUN_110B))
+
+
 def load_spec_without_data(conn: psycopg.Connection, release: str = "1.11.0") -> None:
     """`release`'s spec loaded (1.10.0's endpoints), with no run and no published file."""
     conn.execute("INSERT INTO open_api SELECT %s, release_date, endpoint, level,"
@@ -219,23 +245,38 @@ def page(url: str, path: str, status: int = 200) -> str:
     return response.text
 
 
+def test_progress_names_the_releases_it_jumps_over(coverage, url) -> None:
+    """conformance.progress starts at 1.8.0, coverage_per_release has 1.7.0 and then
+    1.9.0: 1.8.0 has no row (no spec loaded), and the charts mark it."""
+    document = get(url, "/api/progress")
+    assert (document["progress_gaps"], document["coverage_per_release_gaps"]) == (
+        [], [{"after": "1.7.0", "before": "1.9.0", "missing": ["1.8.0"]}])
+    assert gaps(["1.22.0", "1.28.0", "1.29.0", "2.0.0"]) == [
+        {"after": "1.22.0", "before": "1.28.0",
+         "missing": ["1.23.0", "1.24.0", "1.25.0", "1.26.0", "1.27.0"]}]
+
+
 def test_default_release_is_the_newest_with_coverage_data(coverage, url) -> None:
     """A spec loaded with no coverage (a typo's development release, say) no longer
     makes the dashboard open on it: the default is the newest release with data, and
-    the pages say which it is and what is newer."""
+    the pages say which it is, what is newer, and how much data backs the numbers."""
     load_spec_without_data(coverage)
+    give_runs_events(coverage)
     document = get(url, "/api/overview")
     assert {key: document[key] for key in (
-        "release", "default_release", "coverage", "releases", "releases_without_data")} == {
+        "release", "default_release", "coverage", "releases", "releases_without_data", "runs",
+        "events")} == {
         "release": "1.10.0", "default_release": "1.10.0", "coverage": "audit events",
-        "releases": ["1.11.0", "1.10.0", "1.9.0", "1.7.0"], "releases_without_data": ["1.11.0"]}
+        "releases": ["1.11.0", "1.10.0", "1.9.0", "1.7.0"], "releases_without_data": ["1.11.0"],
+        "runs": 2, "events": 19}
     assert document["totals"] == {"total": 8, "tested": 4, "conf_tested": 3}
     table = get(url, "/api/endpoints")
     assert (table["release"], table["default_release"]) == ("1.10.0", "1.10.0")
     assert [row["endpoint"] for row in table["endpoints"] if row["untested_stable_eligible"]] == [
         P, G, H]
-    note = ("1.10.0: the newest release with coverage data (from audit events). Newer release"
-            " 1.11.0 has no coverage data yet: pick it above to see its endpoints.")
+    note = ("1.10.0: the newest release with coverage data (from audit events: 2 runs, 19"
+            " events). Newer release 1.11.0 has no coverage data yet: pick it above to see its"
+            " endpoints.")
     overview_page = page(url, "/")
     assert html_texts(overview_page, "data-k", "release-note") == [note]
     assert html_texts(overview_page, "id", "no-data") == []
@@ -249,8 +290,7 @@ def test_default_release_is_the_newest_with_coverage_data(coverage, url) -> None
         " 1.10.0."]
     # without the typo, the newest release is the default and nothing newer is named
     assert html_texts(page(url, "/?release=1.10"), "data-k", "release-note") == [
-        "1.10.0: the newest release with coverage data (from audit events). Newer release"
-        " 1.11.0 has no coverage data yet: pick it above to see its endpoints."]
+        note]
 
 
 def test_a_release_without_coverage_data_says_no_data(coverage, url) -> None:
@@ -276,20 +316,22 @@ def test_a_release_without_coverage_data_says_no_data(coverage, url) -> None:
     assert html_texts(page(url, "/?release=1.10"), "data-k", "tested") == ["3", "1", "1", "2", "1"]
 
     table = get(url, "/api/endpoints?release=1.11")
-    assert {(row["state"], row["tested"], row["conf_tested"], row["untested_stable_eligible"])
-            for row in table["endpoints"]} == {(None, None, None, False)}
+    assert {(row["state"], row["tested"], row["conf_tested"], row["untested_stable_eligible"],
+             row["tests"]) for row in table["endpoints"]} == {(None, None, None, False, None)}
     assert table["count"] == 8
     assert get(url, "/api/endpoints?release=1.11&state=untested")["count"] == 0
     endpoints_page = page(url, "/endpoints?release=1.11")
     assert html_texts(endpoints_page, "data-k", "state") == ["no data"] * 8
+    assert html_texts(endpoints_page, "data-k", "tests") == ["no data"] * 8
     assert 'class="wanted"' not in endpoints_page
 
     assert get(url, f"/api/endpoints/{A}")["releases"][-2:] == [
         {"release": "1.10.0", "tested": True, "conf_tested": True, "tests": 3},
-        {"release": "1.11.0", "tested": None, "conf_tested": None, "tests": 0}]
+        {"release": "1.11.0", "tested": None, "conf_tested": None, "tests": None}]
     endpoint_page = page(url, f"/endpoints/{A}")
     assert html_texts(endpoint_page, "data-k", "tested") == ["yes", "yes", "yes", "no data"]
     assert html_texts(endpoint_page, "data-k", "conf_tested") == ["yes", "yes", "yes", "no data"]
+    assert html_texts(endpoint_page, "data-k", "tests") == ["1", "1", "3", "no data"]
 
 
 def test_with_no_coverage_data_at_all(coverage, url) -> None:
@@ -336,13 +378,13 @@ def test_with_no_coverage_data_at_all(coverage, url) -> None:
     assert html_texts(progress_page, "data-k", "total_endpoints") == ["4", "6", "2", "4", "6"]
 
 
-def endpoint_row(endpoint: str, state: str, tests: int, eligible: bool = True,
+def endpoint_row(endpoint: str, state: str, tests: int, ineligible: str | None = None,
                  wanted: bool = False) -> dict[str, Any]:
     level, category, path, _, kind = ENDPOINTS[endpoint][:5]
     return {"endpoint": endpoint, "level": level, "category": category, "kind": kind,
             "path": path, "state": state, "tested": state != "untested",
-            "conf_tested": state == "conformance", "eligible": eligible,
-            "untested_stable_eligible": wanted, "tests": tests}
+            "conf_tested": state == "conformance", "eligible": ineligible is None,
+            "ineligible": ineligible, "untested_stable_eligible": wanted, "tests": tests}
 
 
 def test_endpoint_table_puts_untested_stable_eligible_endpoints_first(coverage, url) -> None:
@@ -353,9 +395,9 @@ def test_endpoint_table_puts_untested_stable_eligible_endpoints_first(coverage, 
         endpoint_row(H, "untested", 0, wanted=True),
         endpoint_row(B, "conformance", 1),
         endpoint_row(C, "conformance", 1),
-        endpoint_row(D, "untested", 0, eligible=False),
+        endpoint_row(D, "untested", 0, ineligible="pending deprecation"),
         endpoint_row(A, "conformance", 3),
-        endpoint_row(F, "tested", 1, eligible=False),
+        endpoint_row(F, "tested", 1, ineligible="not stable (beta)"),
     ]
     assert document["count"] == 8
     assert document["options"] == {
@@ -365,6 +407,10 @@ def test_endpoint_table_puts_untested_stable_eligible_endpoints_first(coverage, 
         "level": ["beta", "stable"],
         "state": ["conformance", "tested", "untested"],
     }
+    # the eligible column says why an endpoint is not eligible
+    assert html_texts(page(url, "/endpoints"), "data-k", "eligible") == [
+        "eligible", "eligible", "eligible", "eligible", "eligible",
+        "ineligible pending deprecation", "eligible", "ineligible not stable (beta)"]
     # the first three are exactly testing.untested_stable_endpoint's eligible rows
     assert sorted(row["endpoint"] for row in document["endpoints"][:3]) == sorted(
         row["endpoint"] for row in view(
@@ -463,6 +509,7 @@ def test_endpoint_page(coverage, url) -> None:
         "eligibility": {"first_release": "1.7.0", "first_conformance_test": "1.9.0",
                         "test": "Namespace, read", "codename": C1,
                         "file": CONFORMANCE[C1][2], "all_test_releases": ["1.9.0", "1.10.0"]},
+        "ineligible": None,
         "fields": None,  # no spec with body schemas is loaded (test_fields has those)
     }
 
@@ -489,7 +536,11 @@ def test_endpoint_page_of_untested_and_unnamed_tests(coverage, url) -> None:
     assert (untested["tests"], untested["eligibility"]) == ([], {
         "first_release": "1.10.0", "first_conformance_test": None, "test": None,
         "codename": None, "file": None, "all_test_releases": []})
-    assert get(url, f"/api/endpoints/{D}")["eligibility"] is None  # ineligible
+    ineligible = get(url, f"/api/endpoints/{D}")
+    assert (ineligible["eligibility"], ineligible["ineligible"]) == (None, "pending deprecation")
+    assert html_texts(page(url, f"/endpoints/{D}"), "data-k", "eligibility") == [
+        "not eligible: pending deprecation"]
+    assert get(url, f"/api/endpoints/{F}")["ineligible"] == "not stable (beta)"
     # an e2e.test user agent naming no test hit B in 1.9.0: listed after the conformance test
     assert get(url, f"/api/endpoints/{B}")["tests"] == [
         {"test": C2, "conformance_test": True, "testname": "Deployment, create",
@@ -524,13 +575,71 @@ def test_live_testing(coverage, url) -> None:
 
 
 def test_an_empty_database(conn, url) -> None:
+    """Before anything is loaded the front page is the overview saying what to load
+    (200, not "Not found"); the pages of a release say none is loaded."""
+    newest = Releases.load().newest.minor_name
+    assert get(url, "/api/overview") == {
+        "release": None, "releases": [], "default_release": None, "coverage": "no data",
+        "releases_without_data": [], "runs": 0, "events": 0, "totals": None,
+        "by_level": [], "by_category": [], "sunburst": None,
+        "load": f"snoopdb load --release {newest}"}
+    front = page(url, "/")
+    assert html_texts(front, "data-k", "nothing-loaded") == [
+        "Nothing is loaded yet. Load a release's spec, conformance tests and CI runs:"
+        f" snoopdb load --release {newest} (offline, from a mirror: snoopdb load --from DIR"
+        f" --release {newest}), then reload this page."]
+    assert "<title>Overview · snoopdb</title>" in front
     error = {"error": "no spec is loaded: run `snoopdb load --release X` first"}
-    assert get(url, "/api/overview", 404) == error
     assert get(url, "/api/endpoints", 404) == error
-    assert get(url, "/api/progress") == {"progress": [], "coverage_per_release": []}
+    assert get(url, "/api/progress") == {"progress": [], "coverage_per_release": [],
+                                         "progress_gaps": [], "coverage_per_release_gaps": []}
     assert get(url, "/api/live") == {"agents": [], "projected": None}
-    page = requests.get(f"{url}/", timeout=10)
-    assert page.status_code == 404 and "no spec is loaded" in page.text
+    assert "no spec is loaded" in page(url, "/endpoints", 404)
+
+
+def test_the_runs_page_with_one_run(conn, url) -> None:
+    """The state after anyone's first load: one run, and nothing to compare it with."""
+    conn.execute("INSERT INTO open_api (release, endpoint, level, category, path, method, spec,"
+                 " deprecated) VALUES ('1.36.0', %s, 'stable', 'core', '/api/v1/nodes', 'get',"
+                 " 'swagger.json', false)", (G,))
+    run = "https://prow.k8s.io/view/gs/kubernetes-ci-logs/logs/ci-kubernetes-e2e-gci-gce/7"
+    insert_hits(conn, [("1.36.0", run, G, "", True, False, 1)])
+    conn.execute("UPDATE audit_run SET build = '7'")
+    conn.execute("SELECT refresh_coverage()")
+    document = get(url, "/api/runs")
+    assert (document["choices"], document["diff"]) == (["ci-kubernetes-e2e-gci-gce#7"], None)
+    runs_page = page(url, "/runs")
+    assert html_texts(runs_page, "data-run", "ci-kubernetes-e2e-gci-gce#7")[0].startswith(
+        "ci-kubernetes-e2e-gci-gce#7")
+    assert html_texts(runs_page, "data-k", "no-diff") == [
+        "One run is loaded: a second one to compare it with comes with the next load of its"
+        " job (snoopdb load --release X --job J --last 2 loads the newest two)."]
+
+
+def test_the_runs_page_diff_names_every_test_and_each_once(conn, url) -> None:
+    """An e2e.test user agent naming no test gets a visible name; body fields the
+    same tests set share one line; one endpoint is 1 endpoint."""
+    for endpoint in (A, G):
+        conn.execute("INSERT INTO open_api (release, endpoint, level, category, path, method,"
+                     " spec, deprecated) VALUES ('1.36.0', %s, 'stable', 'core', %s, 'get',"
+                     " 'swagger.json', false)", (endpoint, ENDPOINTS[endpoint][2]))
+    job = "https://prow.k8s.io/view/gs/kubernetes-ci-logs/logs/ci-kubernetes-e2e-gci-gce"
+    insert_hits(conn, [("1.36.0", f"{job}/1", A, C1, True, True, 1),
+                       ("1.36.0", f"{job}/2", A, C1, True, True, 1),
+                       ("1.36.0", f"{job}/2", G, "", True, False, 1),
+                       ("1.36.0", f"{job}/2", A, "", True, False, 1),
+                       ("1.36.0", f"{job}/2", B, N1, True, False, 1)],
+                [("1.36.0", f"{job}/2", B, field, True, test, True, False, 1)
+                 for field in ("metadata", "metadata.name", "spec") for test in ("", N1)])
+    conn.execute("UPDATE audit_run SET build = right(source, 1)")
+    conn.execute("SELECT refresh_coverage()")
+    diff = page(url, "/runs?a=ci-kubernetes-e2e-gci-gce%231&b=ci-kubernetes-e2e-gci-gce%232")
+    nameless = "(e2e.test, no test name)"
+    assert html_texts(diff, "data-endpoint", G)[0].endswith(f"tested{nameless}")
+    assert html_texts(diff, "data-table", "diff-tests") == [
+        f"+ {nameless} (2 endpoints) + {N1} (1 endpoint)"]
+    assert html_texts(diff, "data-table", "diff-fields") == [
+        f"+ {B}: metadata, metadata.name, spec {nameless}, {N1}"]
 
 
 PAGE_DATA = re.compile(r'<script type="application/json" id="page-data">(.*?)</script>', re.DOTALL)
@@ -649,7 +758,7 @@ HEADERS_40K = head("/api/overview", *(f"X-Pad-{i}: {'y' * 990}" for i in range(4
 def test_request_heads_over_16_kib_are_refused(coverage, database_url, request_head: bytes,
                                                piece: int | None, status: int,
                                                message: str) -> None:
-    """README, Limits: at most 16 KiB of request line and headers, whether the head
+    """docs/bounds.md, HTTP clients: at most 16 KiB of request line and headers, whether the head
     arrives in one read or in many: 414 when the request line alone is longer, 431
     otherwise; the page is never served."""
     pieces = [request_head] if piece is None else [
@@ -700,7 +809,9 @@ def test_unknown_pages_are_styled(url, method: str, path: str, status: int, mess
     assert '<link rel="stylesheet" href="/static/dashboard.css' in response.text
     assert html_texts(response.text, "data-k", "status") == [str(status)]
     assert html_texts(response.text, "data-k", "error") == [message]
-    assert '<a href="/endpoints">the endpoint table</a>' in response.text
+    assert html_texts(response.text, "data-k", "pages") == [
+        "The dashboard's pages: Overview, Progress, Endpoints, Live testing, Runs; each as"
+        " JSON under /api/ (/api/overview)."]
     if status == 405:
         assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD"}  # a set's order
 

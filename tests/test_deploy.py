@@ -40,7 +40,7 @@ WEBHOOK_SCRIPT = KIND / "webhook-config.sh"
 SWAGGER = Path("openapi") / "swagger-1.36.json.gz"
 SNOOPDB_IMAGE = "snoopdb"
 POSTGRES_IMAGE = "snoopdb-postgres:15"
-# The Secrets the README has the user create (never committed): name -> keys.
+# The Secrets docs/deploy.md has the user create (never committed): name -> keys.
 SETUP_SECRETS = {"auditlogger-token": {"token"}, "snoopdb-postgres": {"password"}}
 # Environment variables a snoopdb container may have besides those snoopdb reads.
 PYTHON_ENV = {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}
@@ -718,10 +718,10 @@ def test_selectors_ports_volumes_and_secrets_resolve() -> None:
                  for p in c.get("ports", [])}
         for port in service["spec"]["ports"]:
             assert port["targetPort"] in ports
-    # the README creates every Secret the manifests use, from generated values
-    readme = (REPO / "README.md").read_text()
+    # docs/deploy.md creates every Secret the manifests use, from generated values
+    deploy_doc = (REPO / "docs" / "deploy.md").read_text()
     for name in SETUP_SECRETS:
-        assert re.search(rf"kubectl -n snoopdb create secret generic {name} --from-", readme), name
+        assert re.search(rf"kubectl -n snoopdb create secret generic {name} --from-", deploy_doc), name
 
 
 def test_auditlogger_service_is_where_the_webhook_posts() -> None:
@@ -803,9 +803,9 @@ def test_dashboard_service_serves_the_dashboard() -> None:
     (wait,) = pod["initContainers"]
     assert "alembic_version" in " ".join(wait["command"])
     assert env_of(wait) == env_of(container)
-    readme = (REPO / "README.md").read_text()
-    assert "kubectl -n snoopdb port-forward svc/dashboard 8000:8000" in readme
-    assert "`kind/manifests/dashboard.yaml`" in readme
+    deploy_doc = (REPO / "docs" / "deploy.md").read_text()
+    assert "kubectl -n snoopdb port-forward svc/dashboard 8000:8000" in deploy_doc
+    assert "`kind/manifests/dashboard.yaml`" in deploy_doc
 
 
 def test_postgres_and_its_clients_agree() -> None:
@@ -1059,16 +1059,16 @@ def test_compose_starts_postgres_offline_with_a_healthcheck() -> None:
     env = postgres["environment"]
     assert f"--dbname={env['POSTGRES_DB']}" in health["test"]
 
-    readme = (REPO / "README.md").read_text()
-    assert "docker compose up -d --wait" in readme
+    deploy_doc = (REPO / "docs" / "deploy.md").read_text()
+    assert "docker compose up -d --wait" in deploy_doc
     published = postgres["ports"][0].split(":")[1]
     assert (f"DATABASE_URL=postgresql://postgres:$SNOOPDB_POSTGRES_PASSWORD@127.0.0.1:{published}/"
-            f"{env['POSTGRES_DB']}") in readme
+            f"{env['POSTGRES_DB']}") in deploy_doc
 
 
 def test_compose_publishes_on_loopback_and_holds_no_password() -> None:
     """Ports reach 127.0.0.1 only (compose's "5433:5432" opens every interface); the
-    password is a variable compose refuses to run without, named in the README, and
+    password is a variable compose refuses to run without, named in docs/deploy.md, and
     every snoopdb container reads the same one."""
     text = (REPO / "docker-compose.yml").read_text()
     (compose,) = load_yaml(REPO / "docker-compose.yml")
@@ -1082,8 +1082,8 @@ def test_compose_publishes_on_loopback_and_holds_no_password() -> None:
     # no other value of a password: every ${...} in the file is this one
     assert set(re.findall(r"\$\{[^}]*\}", text)) == {password}
     assert "snoop@" not in text and "POSTGRES_PASSWORD: snoop" not in text
-    readme = (REPO / "README.md").read_text()
-    assert 'echo "SNOOPDB_POSTGRES_PASSWORD=$(openssl rand -hex 16)" > .env' in readme
+    deploy_doc = (REPO / "docs" / "deploy.md").read_text()
+    assert 'echo "SNOOPDB_POSTGRES_PASSWORD=$(openssl rand -hex 16)" > .env' in deploy_doc
     for ignore in (".gitignore", ".dockerignore"):
         assert ".env" in (REPO / ignore).read_text().splitlines(), ignore
     server = compose["services"]["postgres"]["environment"]
@@ -1117,8 +1117,8 @@ def test_compose_runs_the_dashboard_after_init() -> None:
     assert args.port in image_config()["ports"]
     health = " ".join(dashboard["healthcheck"]["test"])
     assert f"http://127.0.0.1:{args.port}/healthz" in health
-    readme = (REPO / "README.md").read_text()
-    assert "docker compose --profile dashboard up -d --wait" in readme
+    deploy_doc = (REPO / "docs" / "deploy.md").read_text()
+    assert "docker compose --profile dashboard up -d --wait" in deploy_doc
 
 
 # --- the prow job --------------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from snoopdb.cli import main
+from snoopdb.core.bounds import YAML as FILE
 from snoopdb.core.config import Deadlines
 from snoopdb.core.errors import ConfigError, FetchError, NotFound
 from snoopdb.core.fetch import Expected, Fetcher
@@ -44,15 +45,15 @@ def cached_files(fetcher: Fetcher) -> list[Path]:
 
 def test_a_body_cut_short_with_content_length_is_retried(faults, fast) -> None:
     url = faults.script("/f", Answer(BODY, cut_at=100), Answer(BODY))
-    assert fast.read_bytes(url) == BODY
+    assert fast.read_bytes(url, bound=FILE) == BODY
     assert faults.requests["/f"] == 2
-    assert fast.read_bytes(url) == BODY and faults.requests["/f"] == 2  # now cached
+    assert fast.read_bytes(url, bound=FILE) == BODY and faults.requests["/f"] == 2  # now cached
 
 
 def test_a_body_always_cut_is_one_line_and_not_cached(faults, fast) -> None:
     url = faults.script("/f", Answer(BODY, cut_at=100))
     with pytest.raises(FetchError) as error:
-        fast.read_bytes(url)
+        fast.read_bytes(url, bound=FILE)
     assert str(error.value).startswith(f"{url}: body cut short")
     assert "gave up after 3 attempts" in str(error.value)
     assert "\n" not in str(error.value)
@@ -63,7 +64,7 @@ def test_a_body_with_no_length_is_retried_then_refused(faults, fast) -> None:
     # nothing tells a body cut at a line boundary from a whole one: never used
     url = faults.script("/f", Answer(BODY, length=False, cut_at=len(BODY) // 2))
     with pytest.raises(FetchError) as error:
-        fast.read_bytes(url)
+        fast.read_bytes(url, bound=FILE)
     assert str(error.value) == (
         f"{url}: no Content-Length and no chunked encoding, so nothing shows that its "
         f"{len(BODY) // 2} bytes are the whole body; SNOOPDB_ALLOW_NO_LENGTH=1 accepts such "
@@ -71,7 +72,7 @@ def test_a_body_with_no_length_is_retried_then_refused(faults, fast) -> None:
     assert faults.requests["/f"] == 3 and cached_files(fast) == []
     # a server that sends a length on the next try is used (and cached)
     url = faults.script("/g", Answer(BODY, length=False), Answer(BODY))
-    assert fast.read_bytes(url) == BODY
+    assert fast.read_bytes(url, bound=FILE) == BODY
     assert faults.requests["/g"] == 2 and len(cached_files(fast)) == 1
 
 
@@ -79,40 +80,40 @@ def test_a_body_with_no_length_is_used_once_when_allowed(faults, tmp_path) -> No
     allowing = Fetcher(tmp_path / "cache", Deadlines(connect=1, read=0.5, total=3, attempts=3,
                                                      no_length=True))
     url = faults.script("/f", Answer(BODY, length=False, cut_at=100), Answer(BODY, length=False))
-    assert allowing.read_bytes(url) == BODY[:100]  # what the setting accepts: no check
+    assert allowing.read_bytes(url, bound=FILE) == BODY[:100]  # what the setting accepts: no check
     assert cached_files(allowing) == []
-    assert allowing.read_bytes(url) == BODY  # read again, never from the cache
+    assert allowing.read_bytes(url, bound=FILE) == BODY  # read again, never from the cache
     assert faults.requests["/f"] == 2 and cached_files(allowing) == []
 
 
 def test_a_chunked_body_is_verified_by_its_last_chunk(faults, fast) -> None:
     url = faults.script("/f", Answer(BODY, chunked=True, cut_at=500), Answer(BODY, chunked=True))
-    assert fast.read_bytes(url) == BODY
+    assert fast.read_bytes(url, bound=FILE) == BODY
     assert faults.requests["/f"] == 2 and len(cached_files(fast)) == 1
 
 
 def test_html_for_a_file_is_refused_and_not_cached(faults, fast) -> None:
     url = faults.script("/swagger.json", html_page(), Answer(BODY))
     with pytest.raises(FetchError, match="the server sent an HTML page, not the file"):
-        fast.read_bytes(url)
+        fast.read_bytes(url, bound=FILE)
     assert cached_files(fast) == []
-    assert fast.read_bytes(url) == BODY
+    assert fast.read_bytes(url, bound=FILE) == BODY
     # an HTML body labelled as JSON is caught by its first bytes
     url = faults.script("/other.json", Answer(html_page().body, content_type="application/json"))
     with pytest.raises(FetchError, match="HTML page"):
-        fast.read_bytes(url)
+        fast.read_bytes(url, bound=FILE)
 
 
 def test_bursts_of_5xx_are_retried_then_given_up(faults, fast) -> None:
     url = faults.script("/f", Answer(b"busy", 503), Answer(b"busy", 502), Answer(BODY))
-    assert fast.read_bytes(url) == BODY
+    assert fast.read_bytes(url, bound=FILE) == BODY
     url = faults.script("/g", Answer(b"busy", 503))
     with pytest.raises(FetchError, match=r"/g: HTTP 503 \(gave up after 3 attempts"):
-        fast.read_bytes(url)
+        fast.read_bytes(url, bound=FILE)
     assert faults.requests["/g"] == 3
     url = faults.script("/h", Answer(b"gone", 404))
     with pytest.raises(NotFound):
-        fast.read_bytes(url)
+        fast.read_bytes(url, bound=FILE)
     assert faults.requests["/h"] == 1
 
 
@@ -121,7 +122,7 @@ def test_a_dripping_server_fails_at_the_total_deadline(faults, tmp_path) -> None
     url = faults.script("/f", Answer(BODY, drip=0.05))
     started = time.monotonic()
     with pytest.raises(FetchError, match="download deadline passed"):
-        fetcher.read_bytes(url)
+        fetcher.read_bytes(url, bound=FILE)
     # a fact about the deadline, not a speed claim: it ended, and not before the deadline
     assert time.monotonic() - started >= 1.5
     assert cached_files(fetcher) == []
@@ -133,7 +134,7 @@ def test_dripped_headers_fail_at_the_total_deadline(faults, tmp_path) -> None:
     url = faults.script("/f", Answer(BODY, header_drip=0.2))
     started = time.monotonic()
     with pytest.raises(FetchError) as error:
-        fetcher.read_bytes(url)
+        fetcher.read_bytes(url, bound=FILE)
     assert time.monotonic() - started >= 1.5
     # one attempt, cut by the deadline, is said to be one
     assert str(error.value) == (f"{url}: download deadline passed before the response's "
@@ -147,7 +148,7 @@ def test_attempts_are_counted_as_made(faults, tmp_path) -> None:
     # the first attempt fails fast, the second drips past the deadline: two made
     url = faults.script("/f", Answer(b"busy", 503), Answer(BODY, drip=0.05))
     with pytest.raises(FetchError) as error:
-        fetcher.read_bytes(url)
+        fetcher.read_bytes(url, bound=FILE)
     assert str(error.value).startswith(f"{url}: download deadline passed after ")
     assert str(error.value).endswith(" bytes (gave up after 2 attempts within the 1.2s "
                                      "deadline)")
@@ -157,7 +158,7 @@ def test_attempts_are_counted_as_made(faults, tmp_path) -> None:
 def test_a_hung_server_fails_at_the_read_timeout(faults, fast) -> None:
     url = faults.script("/f", Answer(hang=True))
     with pytest.raises(FetchError, match="no data within the read timeout"):
-        fast.read_bytes(url)
+        fast.read_bytes(url, bound=FILE)
     assert faults.requests["/f"] == 3
 
 
@@ -165,7 +166,7 @@ def test_a_refused_connection_is_one_line(fast) -> None:
     with FaultServer() as server:
         url = server.url + "/f"
     with pytest.raises(FetchError, match=r"connection refused \(gave up after 3 attempts"):
-        fast.read_bytes(url)
+        fast.read_bytes(url, bound=FILE)
 
 
 def listing(items: list[dict], token: str | None = None) -> Answer:
@@ -249,7 +250,7 @@ def test_stale_partial_files_are_swept(faults, fast) -> None:
     fresh.write_bytes(b"half")
     old = time.time() - FAST.total - 3600
     os.utime(stale, (old, old))
-    fast.read_bytes(faults.script("/f", Answer(BODY)))
+    fast.read_bytes(faults.script("/f", Answer(BODY)), bound=FILE)
     assert not stale.exists() and fresh.exists()
 
 

@@ -20,6 +20,7 @@ that serves only v1beta1. New in 1.36.0:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -267,6 +268,52 @@ since 1.19.0); API group discovery, stable as widgets.example.io serves v1, v1al
   </testsuite>
 </testsuites>
 """
+
+
+FLAKY_OLD = (f"  {OLD} (GET /api/v1/namespaces/{{namespace}}/pods/{{name}}): 2 of 3 runs "
+             "(67%)")
+
+
+def test_names_every_flaky_endpoint_not_only_new_ones(dataset, github, releases_file, tmp_path,
+                                                      capsys) -> None:
+    """Three runs of the release; OLD (not new in 1.36.0) is hit by a conformance test
+    in two of them: a warning with its share and runs, in the text, the JSON and the
+    JUnit file, and the gate still passes or fails by its own rules (here it passes,
+    even with --min-share 1: every new endpoint is tested in every run or pending)."""
+    insert_hits(dataset, [(release, run, endpoint, test, True, True, 1)
+                          for run in ("run-b", "run-c")
+                          for release, endpoint, test in (("1.36.0", OLD, DISCOVERY),
+                                                          ("1.36.0", CREATE, CREATED),
+                                                          ("1.36.0", GROUP, DISCOVERY))])
+    dataset.execute("SELECT refresh_coverage()")
+    publish_pending(github, "v1.36.0", [READ, DELETE])
+    for options in ((), ("--min-share", "1")):
+        assert run_gate(releases_file, *options) == 0
+        report = capsys.readouterr().out.splitlines()
+        assert report[-3:] == [
+            "WARNING: 1 stable, eligible endpoint hit by conformance tests in only some of the"
+            " 3 runs of 1.36.0 (flaky coverage):",
+            FLAKY_OLD,
+            "PASS: 4 new eligible endpoints: 2 pending, 2 tested"]
+    assert run_gate(releases_file, "--json") == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["flaky"] == [{
+        "endpoint": OLD, "method": "get", "path": "/api/v1/namespaces/{namespace}/pods/{name}",
+        "conformance_runs": 2, "runs": 3, "share": 0.667, "new": False}]
+    assert OLD not in {verdict["endpoint"] for verdict in result["verdicts"]}
+    junit = tmp_path / "junit.xml"
+    assert run_gate(releases_file, "--junit", str(junit)) == 0
+    text = junit.read_text()
+    assert '<testsuites name="snoopdb gate" tests="5" failures="0" errors="0" skipped="2">' in text
+    assert text.endswith(f"""\
+  <testsuite name="flaky conformance coverage 1.36.0 (warnings)" tests="1" failures="0" \
+errors="0" skipped="0">
+    <testcase classname="snoopdb.gate.1.36.0.flaky" name="{OLD}">
+      <system-err>warning: hit by conformance tests in only 2 of 3 runs (67%)</system-err>
+    </testcase>
+  </testsuite>
+</testsuites>
+""")
 
 
 def test_group_stable_before_is_not_new(dataset, fetcher, settings, tmp_path) -> None:

@@ -30,6 +30,7 @@ import pytest
 from snoopdb.cli import main
 from snoopdb.commands.compare import PER_RELEASE_FILE
 from snoopdb.commands.export import PROGRESS_FILE, export
+from snoopdb.core import bounds
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import InputError, SnoopError
 from snoopdb.core.fetch import Fetcher
@@ -186,7 +187,7 @@ def test_method_of_every_real_operation(shared_data: Path) -> None:
     x-kubernetes-action is the spec's for every operation of every real spec."""
     checked = 0
     for path in sorted((shared_data / "openapi").glob("swagger-*.json.gz")):
-        with Fetcher(shared_data).open(str(path)) as stream:
+        with Fetcher(shared_data).open(str(path), bound=bounds.SPEC) as stream:
             for op in spec.read_operations(stream, str(path)):
                 assert history.method_of(op.endpoint, op.k8s_action) == op.method, op
                 checked += 1
@@ -633,13 +634,16 @@ def test_compare_published_without_files(
 ) -> None:
     import_all(conn, fetcher, raw_url, up_to="1.7.0")
     (published[0] / "1.7.json").unlink()
-    assert main(["compare-published", "--releases-file", releases_file]) == 0
-    assert capsys.readouterr().out.splitlines() == [
+    # nothing was compared: that is no "0 of 1 releases differ", it cannot decide (3)
+    assert main(["compare-published", "--releases-file", releases_file]) == 3
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
         f"1.7.0: not published ({raw_url}/1.7.0.json: not found (nor 1.7.json))",
         f"{PROGRESS_FILE}: not published ({raw_url}/{PROGRESS_FILE})",
-        f"{PER_RELEASE_FILE}: not published ({raw_url}/{PER_RELEASE_FILE})",
-        ("0 of 1 releases differ from the published coverage; progress and per-release totals:"
-         " 0 releases same, 0 differ, 0 not comparable")]
+        f"{PER_RELEASE_FILE}: not published ({raw_url}/{PER_RELEASE_FILE})"]
+    assert err == ("snoopdb: compare-published cannot decide: nothing published to compare "
+                   f"with in {raw_url} (no coverage file of a loaded release, no totals of "
+                   "one)\n")
     assert main(["compare-published", "--release", "1.9", "--releases-file", releases_file]) == 1
     assert capsys.readouterr().err == "snoopdb: error: release 1.9.0 is not loaded: nothing to compare\n"
 

@@ -103,13 +103,15 @@ def test_a_misread_password_is_never_quoted_back(capsys) -> None:
         "snoopdb: error: cannot connect to postgresql://postgres:***@127.0.0.1:1/db: libpq "
         "does not read this URL's password as written (percent-encode / ? # @ : in a "
         "password: %2F %3F %23 %40 %3A)\n")
-    # a string libpq cannot parse: its message would quote the password
-    assert main(["runs", "--database-url", "postgresql://u:se cret@127.0.0.1:1/db"]) == 1
+    # a string libpq cannot parse: its message would quote the password; a usage error
+    with pytest.raises(SystemExit) as exit_info:
+        main(["runs", "--database-url", "postgresql://u:se cret@127.0.0.1:1/db"])
+    assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "se cret" not in err and err == (
-        "snoopdb: error: --database-url='postgresql://u:***@127.0.0.1:1/db' is not a PostgreSQL"
-        " URL such as postgresql://user@host:5432/snoopdb (unexpected spaces found in \"***\","
-        " use percent-encoded spaces (%20) instead)\n")
+        "snoopdb: error: argument --database-url: 'postgresql://u:***@127.0.0.1:1/db' is not a"
+        " PostgreSQL URL such as postgresql://user@host:5432/snoopdb (unexpected spaces found"
+        " in \"***\", use percent-encoded spaces (%20) instead) (see `snoopdb runs --help`)\n")
 
 
 def test_database_errors_read_as_one_line() -> None:

@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from snoopdb.core.bounds import YAML as FILE
 from snoopdb.core.config import Deadlines
 from snoopdb.core.errors import FetchError, InputError, ReleaseError
 from snoopdb.core.fetch import Fetcher
@@ -469,7 +470,7 @@ def test_a_download_is_whole_or_one_line(tmp_path_factory: pytest.TempPathFactor
         url = server.script("/conformance.yaml", *answers)
         with peak_memory(16 * MEGABYTE):
             try:
-                content = fetcher.read_bytes(url)
+                content = fetcher.read_bytes(url, bound=FILE)
             except FetchError as error:
                 message = str(error)
                 assert one_line(message) and message.startswith(f"{url}: ")

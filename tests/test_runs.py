@@ -285,7 +285,7 @@ def test_newer_runs_of_a_job_compact_the_older_ones(conn, matcher, tmp_path, cap
         (f"{GCE}#5", "hot", builds[1]), (f"{GCE}#4", "compact", builds[2]),
         (f"{GCE}#3", "compact", builds[0])]
     assert out[-1].startswith("3 runs (1 hot, 2 compact), 2,100 events, ")
-    assert out[-1].endswith("; loads keep the newest 1 of each job hot")
+    assert out[-1].endswith("; loads keep the newest run of each job hot")
     # the database keeps two hot from now on; setting it to 1 compacts at once
     assert main(["runs", "keep-hot", "2"]) == 0
     assert capsys.readouterr().out == "loads keep the newest 2 runs of each job hot from now on\n"
@@ -313,6 +313,35 @@ def test_newer_runs_of_a_job_compact_the_older_ones(conn, matcher, tmp_path, cap
     assert load_files.compacted == []
     assert conn.execute("SELECT source, state FROM audit_run ORDER BY run").fetchall() == [
         (builds[0], "hot"), (builds[1], "hot"), (builds[2], "compact")]
+
+
+def test_keep_hot_says_how_many_runs_in_words(conn, capsys) -> None:
+    for count, said in (("1", "the newest run of each job hot"),
+                        ("2", "the newest 2 runs of each job hot"),
+                        ("1000", "the newest 1,000 runs of each job hot"),
+                        ("0", "every run compact")):
+        assert main(["runs", "keep-hot", count]) == 0
+        assert capsys.readouterr().out == f"loads keep {said} from now on\n"
+        assert main(["runs", "keep-hot"]) == 0
+        assert capsys.readouterr().out == f"loads keep {said}\n"
+
+
+@pytest.mark.parametrize("argv", [["runs", "keep-hot", "99999999999"],
+                                  ["runs", "keep-hot", "1001"],
+                                  ["load", "--release", "1.36", "--keep-hot", "99999999999"]])
+def test_keep_hot_is_bounded(conn, capsys, argv: list[str]) -> None:
+    """A count PostgreSQL's integer cannot hold was accepted, and then every load
+    committed and exited 1, and `snoopdb runs` failed: a usage error now, in one line."""
+    try:
+        status = main(argv)
+    except SystemExit as exit_info:  # argparse's own
+        status = exit_info.code
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1
+    assert f"argument {argv[-2] if argv[0] == 'load' else 'N'}: {argv[-1]}: expected 0 to " \
+           "1,000 runs of each job kept hot" in err
+    assert main(["runs"]) == 0
+    assert capsys.readouterr().out.endswith("; loads keep the newest run of each job hot\n")
 
 
 def test_prune_keeps_the_newest_runs_of_each_job_and_their_answers(

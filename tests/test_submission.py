@@ -20,7 +20,6 @@ import pytest
 import yaml
 
 from snoopdb.certification.files import Entry
-from snoopdb.certification.goparse import email_problem, url_problem
 from snoopdb.certification.junit import read_junit
 from snoopdb.certification.pages import PageAnswer, ask_page, refused_address, url_session
 from snoopdb.certification.submission import Testcase as Case  # a Test* name would be collected
@@ -60,6 +59,17 @@ SUBMITTED = "conformance-product-submission"
 PASSED_LABELS = f"labels: {SUBMITTED}, no-failed-tests-v1.35, release-documents-checked," \
     " release-v1.35, tests-verified-v1.35"
 UNABLE_LABELS = f"labels: {SUBMITTED}, unable-to-process"
+PENDING = "status: pending (Internal error)"
+INSTRUCTIONS = "https://github.com/cncf/k8s-conformance/blob/master/instructions.md"
+# what the bot does with a pull request whose title is no submission's
+NOT_A_SUBMISSION = [
+    PENDING, "comment:",
+    ("> This pull request appears to not be a conformance results submission, because its"
+     ' title doesn\'t include "conformance results for"; Checks will not run.'),
+    ">",
+    ("> If this change is intended to be verified as a conformance results submission see:"
+     f" [_content of the PR_]({INSTRUCTIONS}#contents-of-the-pr), and [_requirements_]"
+     f"({INSTRUCTIONS}#requirements)")]
 
 
 def codenames(path: Path) -> list[str]:
@@ -184,8 +194,20 @@ def github(settings: object, raw_1_35: str, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str]]:
+    """The exit code and the checklist, up to the labels (`bot_run` has what follows)."""
+    code, lines, _ = bot_run(capsys, *argv)
+    return code, lines
+
+
+def bot_run(capsys: pytest.CaptureFixture[str], *argv: str
+            ) -> tuple[int, list[str], list[str]]:
+    """The exit code, the checklist up to the labels, and what the bot would do after
+    them: labels added and removed (--github), the status, the comment."""
     code = main(["verify-submission", *argv])
-    return code, capsys.readouterr().out.splitlines()
+    lines = capsys.readouterr().out.splitlines()
+    cut = next((n for n, line in enumerate(lines) if line.startswith(("add: ", "status: "))),
+               len(lines))
+    return code, lines[:cut], lines[cut:]
 
 
 def rows(conn: psycopg.Connection, sql: str, *params: object) -> list[tuple]:
@@ -370,11 +392,35 @@ def test_bad_product_yaml(
                    repo_url="git@github.com:cool/kube.git")
     del product["documentation_url"]
     folder = make_submission(tmp_path, tests_1_35, product_yaml=product)
-    formats = ("website_url 'coolkube.example.com' is not a URL (invalid URI for request);"
-               " repo_url 'git@github.com:cool/kube.git' is not a URL (invalid URI for"
-               " request); contact_email_address 'support at coolkube' is not an e-mail"
-               " address (no angle-addr)")
-    assert run(capsys, str(folder)) == (1, [
+    formats = ("URL for field 'website_url' in PRODUCT.yaml is not a valid URL, parse"
+               ' "coolkube.example.com": invalid URI for request; URL for field \'repo_url\' in'
+               ' PRODUCT.yaml is not a valid URL, parse "git@github.com:cool/kube.git": invalid'
+               " URI for request; email field 'contact_email_address' in PRODUCT.yaml is not a"
+               " valid address, mail: no angle-addr")
+    code, lines, bot = bot_run(capsys, str(folder))
+    # the bot's comment: its words, HTML-escaped as it posts them
+    assert bot == [
+        "status: failure (Please check failing requirements and update accordingly)",
+        "comment:",
+        "> 13 of 15 requirements have passed. Please review the following:",
+        "> - [FAIL] it appears that the PRODUCT.yaml file does not contain all the required"
+        " fields (https://github.com/cncf/k8s-conformance/blob/master/instructions.md"
+        "#productyaml)",
+        ">   - missing or empty field &#39;description&#39; in file &#39;PRODUCT.yaml&#39;",
+        ">   - missing or empty field &#39;documentation_url&#39; in file &#39;PRODUCT.yaml&#39;",
+        "> - [FAIL] it appears that field(s) in the PRODUCT.yaml aren't correctly formatted",
+        ">   - URL for field &#39;website_url&#39; in PRODUCT.yaml is not a valid URL, parse"
+        " &#34;coolkube.example.com&#34;: invalid URI for request",
+        ">   - URL for field &#39;repo_url&#39; in PRODUCT.yaml is not a valid URL, parse"
+        " &#34;git@github.com:cool/kube.git&#34;: invalid URI for request",
+        ">   - email field &#39;contact_email_address&#39; in PRODUCT.yaml is not a valid"
+        " address, mail: no angle-addr",
+        ">",
+        ">  for a full list of requirements, please refer to these sections of the docs:"
+        " [_content of the PR_](https://github.com/cncf/k8s-conformance/blob/master/"
+        "instructions.md#contents-of-the-pr), and [_requirements_](https://github.com/cncf/"
+        "k8s-conformance/blob/master/instructions.md#requirements)."]
+    assert (code, lines) == (1, [
         "v1.35/coolkube: 7 of 10 requirements have passed",
         *CHECKS[:3],
         *fail(3, "missing or null: description, documentation_url"),
@@ -551,63 +597,25 @@ def test_title(
     assert rows(conn, "SELECT title FROM conformance.submission") == [(title,)]
 
 
-def test_title_of_no_submission_is_ignored(
+def test_title_of_no_submission_is_labelled_so(
     conn: psycopg.Connection, github: str, tests_1_35: list[str], tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # the bot returns before anything else: no label, no comment, no status
+    # the bot checks nothing: it labels the pull request no submission, says why, and
+    # sets a pending status
     folder = make_submission(tmp_path, tests_1_35)
-    assert run(capsys, str(folder), "--title", "CoolKube 1.35 results") == (3, [
-        ("v1.35/coolkube: the bot ignores this pull request: its title does not contain"
-         " 'conformance results for'")])
+    assert bot_run(capsys, str(folder), "--title", "CoolKube 1.35 results") == (3, [
+        ("v1.35/coolkube: cannot be processed: its title does not contain 'conformance results"
+         " for': no submission's, for the bot"),
+        "labels: not-conformance-product-submission, unable-to-process"], NOT_A_SUBMISSION)
     code, out = run(capsys, str(folder), "--title", "CoolKube 1.35 results", "--json")
     document = json.loads("\n".join(out))
-    assert (code, document["result"], document["labels"], document["checks"],
-            document["error"]) == (
-        3, "ignored", [], [], ("the bot ignores this pull request: its title does not contain"
-                               " 'conformance results for'"))
+    assert (code, document["result"], document["labels"], document["add"], document["remove"],
+            document["checks"], document["status"]) == (
+        3, "unprocessable", ["not-conformance-product-submission", "unable-to-process"],
+        ["not-conformance-product-submission", "unable-to-process"], [], [], "pending")
+    assert document["comment"] == "\n".join(line[2:] for line in NOT_A_SUBMISSION[2:])
     assert rows(conn, "SELECT count(*) FROM conformance.submission") == [(0,)]
-
-
-@pytest.mark.parametrize("value, problem", [
-    ("https://coolkube.example.com/docs", None),
-    ("ftp://example", None),
-    ("/docs", None),
-    ("mailto:someone", None),
-    ("https://x.example/a b", None),
-    ("https://[::1]:8443/", None),
-    ("coolkube.example.com", "invalid URI for request"),
-    ("", "empty url"),
-    (":x", "missing protocol scheme"),
-    ("https://exa mple.com/", "invalid character ' ' in host name"),
-    ("https://example.com#top", "invalid character '#' in host name"),
-    ("https://example.com:8o/", "invalid port ':8o' after host"),
-    ("https://example.com/%zz", "invalid URL escape '%zz'"),
-    ("https://example.com/\x7f", "invalid control character in URL"),
-])
-def test_urls_as_go_parse_request_uri_reads_them(value: str, problem: str | None) -> None:
-    assert url_problem(value) == problem
-
-
-@pytest.mark.parametrize("value, problem", [
-    ("support@coolkube.example.com", None),
-    ("Cool Support <support@coolkube.example.com>", None),
-    ('"Cool, Support" <support@localhost>', None),
-    ("support@localhost (Cool Support)", None),
-    ("team: support@coolkube.example.com;", None),
-    ("support@[192.0.2.1]", None),
-    ("support at coolkube", "no angle-addr"),
-    ("support", "missing '@' or angle-addr"),
-    ("Cool Support", "no angle-addr"),
-    # the addr-spec's own error is dropped: Go then reads a name and wants <address>
-    ("support@coolkube..example", "missing '@' or angle-addr"),
-    ("a@b, c@d", "expected single address, got ', c@d'"),
-    ("<support@coolkube.example.com", "unclosed angle-addr"),
-    ("<support@[not-an-ip]>", "invalid IP address in domain-literal: 'not-an-ip'"),
-    ("<support@coolkube..example>", "double dot in atom"),
-])
-def test_addresses_as_go_parse_address_reads_them(value: str, problem: str | None) -> None:
-    assert email_problem(value) == problem
 
 
 def test_check_urls_asks_each_page(
@@ -814,7 +822,19 @@ def test_release_option_and_json(
         "title": None, "release": "v1.35",
         "product": "coolkube", "result": "failed", "passed_checks": 9, "total_checks": 10,
         "labels": [SUBMITTED, "no-failed-tests-v1.35", "not-verifiable", "release-v1.35",
-                   "required-tests-missing"], "error": None}
+                   "required-tests-missing"], "error": None,
+        # a new pull request: no labels yet, every one added
+        "add": [SUBMITTED, "no-failed-tests-v1.35", "not-verifiable", "release-v1.35",
+                "required-tests-missing"], "remove": [], "status": "failure",
+        "comment": (
+            "13 of 15 requirements have passed. Please review the following:\n"
+            "- [FAIL] it appears that some tests are missing from the product submission\n"
+            f"  - the following test(s) are missing or failed: \n    - {MISSING}\n"
+            "- [FAIL] it appears that some tests failed in the product submission\n"
+            f"  - there appears to be 1 tests missing: \n    - {MISSING}\n\n"
+            " for a full list of requirements, please refer to these sections of the docs:"
+            f" [_content of the PR_]({INSTRUCTIONS}#contents-of-the-pr), and [_requirements_]"
+            f"({INSTRUCTIONS}#requirements).\n")}
     assert document["checks"][8] == {
         "name": "required-tests",
         "title": ("junit_01.xml: all 441 required conformance tests of v1.35 are there, none"

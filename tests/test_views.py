@@ -436,7 +436,7 @@ def test_seed_queries(coverage: psycopg.Connection) -> None:
                 ) == [(3,)]
 
 
-# The talk's "Newly Stable Endpoints" query and the README's variant: ad-hoc
+# The talk's "Newly Stable Endpoints" query and docs/views.md's variant: ad-hoc
 # queries written with release::semver: pg-semver's type, or snoopdb's stand-in
 # where the server does not have the extension (ensure_semver).
 TALK_NEWLY_STABLE = """with endpoint_and_first_release as (
@@ -448,9 +448,20 @@ select level, endpoint, first_release
   from endpoint_and_first_release
  where first_release = '1.20.0' and level='stable';"""
 
-README_NEWLY_STABLE = """select endpoint, min(release::semver) as first_release
+DOCS_NEWLY_STABLE = """select endpoint, min(release::semver) as first_release
 from open_api where level = 'stable'
 group by endpoint order by first_release desc, endpoint limit 20;"""
+
+
+def test_the_pages_show_the_queries_run_here() -> None:
+    """The queries these tests run are those the README and docs/views.md give."""
+    def words(text: str) -> str:
+        return " ".join(text.split())
+    repo = Path(__file__).resolve().parent.parent
+    views = words((repo / "docs" / "views.md").read_text())
+    for query in (UNTESTED_CORE, HIT_BY_NEW_TEST, TALK_NEWLY_STABLE, DOCS_NEWLY_STABLE):
+        assert words(query) in views, query
+    assert words(UNTESTED_CORE) in words((repo / "README.md").read_text())
 
 
 def test_seed_newly_stable_endpoints(
@@ -480,7 +491,7 @@ def assert_seed_semver_queries(conn: psycopg.Connection, fetcher: Fetcher,
         "connectCoreV1DeleteNamespacedServiceProxyWithPath", "connectCoreV1DeleteNodeProxy",
         "connectCoreV1DeleteNodeProxyWithPath", "connectCoreV1GetNamespacedPodAttach",
         "connectCoreV1GetNamespacedPodExec", "connectCoreV1GetNamespacedPodPortforward"]
-    assert rows(conn, README_NEWLY_STABLE) == (
+    assert rows(conn, DOCS_NEWLY_STABLE) == (
         [(e, "1.20.0") for e in new_in_1_20] + [(e, "1.19.0") for e in in_1_19])
 
 

@@ -1,12 +1,15 @@
-"""A pull request read from GitHub's REST API, as the bot reads it: its title
+"""A pull request read from GitHub's REST API, as the bot reads it: its title and labels
 (`GET /repos/{owner}/{repo}/pulls/{number}`), its files (`…/files`) and its commits
 (`…/commits`), then each file the checks open from its `raw_url`.
 
 Everything is downloaded through `snoopdb.core.fetch` (deadlines, retries, one-line
 errors naming the URL): the API's answers with a fetcher of their own, whose session
 alone carries `GITHUB_TOKEN`, so the token never goes to another host; the files with
-the ordinary fetcher (cached: a `raw_url` names the head commit). Pages are asked for
-by number, 100 a page, up to GitHub's own limits (3,000 files, 250 commits).
+a fetcher of theirs (cached: a `raw_url` names the head commit), from GitHub alone: a
+`raw_url`, and every redirect it takes, must be on the pull requests' web host
+(github.com, the Enterprise host) or the raw host (SNOOPDB_GITHUB_RAW_URL), so an
+answer cannot send snoopdb to a port of this machine or anywhere else. Pages are asked
+for by number, 100 a page, up to GitHub's own limits (3,000 files, 250 commits).
 """
 
 from __future__ import annotations
@@ -20,43 +23,62 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
+import requests
 
 from snoopdb.certification.pullrequest import PullRequest, PullRequestFile
+from snoopdb.core import bounds
 from snoopdb.core.errors import ConfigError, FetchError, NotFound
-from snoopdb.core.fetch import Fetcher, is_url
+from snoopdb.core.fetch import CHUNK, Fetcher, decoded, is_url
 
 DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_RAW_URL = "https://raw.githubusercontent.com"
 PER_PAGE = 100
 FILE_PAGES = 30  # GitHub lists at most 3,000 files of a pull request
 COMMIT_PAGES = 3  # and at most 250 commits
 # What `git diff --diff-filter=AMR` keeps: a file the pull request removes is not read.
 KEPT_STATUSES = frozenset({"added", "modified", "renamed", "copied", "changed"})
 
-_REFERENCE = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+)#([0-9]+)")
+# a pull request's number: at most 18 digits, so that int() reads it
+_REFERENCE = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+)#([0-9]{1,18})")
 _PULL_URL = re.compile(r"(https?)://([^/?#]+)/([A-Za-z0-9][A-Za-z0-9-]*)/([A-Za-z0-9._-]+)"
-                       r"/pull/([0-9]+)(?:[/?#].*)?")
+                       r"/pull/([0-9]{1,18})(?:[/?#].*)?")
 
 
 @dataclass(frozen=True)
 class GitHubApi:
     """Where the REST API is (`SNOOPDB_GITHUB_API_URL`; GitHub Enterprise:
-    `https://HOST/api/v3`) and the token sent to it alone (`GITHUB_TOKEN`)."""
+    `https://HOST/api/v3`), the token sent to it alone (`GITHUB_TOKEN`), and the raw
+    files' base (`SNOOPDB_GITHUB_RAW_URL`), where raw_url links redirect to."""
 
     url: str = DEFAULT_API_URL
     token: str | None = None
+    raw_url: str = DEFAULT_RAW_URL
 
     @classmethod
-    def from_environment(cls) -> GitHubApi:
+    def from_environment(cls, raw_url: str = DEFAULT_RAW_URL) -> GitHubApi:
         url = os.environ.get("SNOOPDB_GITHUB_API_URL") or DEFAULT_API_URL
         if not is_url(url):
             raise ConfigError(f"SNOOPDB_GITHUB_API_URL={url!r}: expected an http(s) URL")
-        return cls(url.rstrip("/"), os.environ.get("GITHUB_TOKEN") or None)
+        return cls(url.rstrip("/"), os.environ.get("GITHUB_TOKEN") or None, raw_url)
 
     @property
     def web_host(self) -> str:
         """The host its pull requests' pages are on (api.github.com → github.com)."""
         host = urllib.parse.urlsplit(self.url).netloc
         return host.removeprefix("api.")
+
+    @property
+    def raw_origins(self) -> tuple[str, ...]:
+        """Where a pull request's files may be read: the web host (a raw_url's own) and
+        the raw host (where it redirects), as scheme://host[:port]."""
+        web = f"{urllib.parse.urlsplit(self.url).scheme}://{self.web_host}"
+        return tuple(dict.fromkeys((web, origin(self.raw_url))))
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port] of `url`, as a browser compares them (lowercase)."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
 @dataclass(frozen=True)
@@ -94,8 +116,14 @@ def read_pull_request(reference: str, fetcher: Fetcher, api: GitHubApi) -> PullR
     if not isinstance(answer, dict) or not isinstance(answer.get("title"), str):
         raise FetchError(f"{url}: not a pull request (no title)")
     page = answer.get("html_url")
-    origin = page if isinstance(page, str) else f"{api.url} {pull}"
-    request = PullRequest(origin, answer["title"], [], kinds_known=False)
+    where = page if isinstance(page, str) else f"{api.url} {pull}"
+    labels = answer.get("labels")
+    if not isinstance(labels, list) or not all(
+            isinstance(label, dict) and isinstance(label.get("name"), str) for label in labels):
+        raise FetchError(f"{url}: its labels are not a list of named labels")
+    request = PullRequest(where, answer["title"], [], labels=[label["name"] for label in labels],
+                          kinds_known=False)
+    files = _raw_fetcher(fetcher, api.raw_origins)
     for item in client.pages(f"{url}/files", pull, FILE_PAGES):
         name, status, raw = (item.get(key) if isinstance(item, dict) else None
                              for key in ("filename", "status", "raw_url"))
@@ -105,14 +133,20 @@ def read_pull_request(reference: str, fetcher: Fetcher, api: GitHubApi) -> PullR
             continue
         if not isinstance(raw, str) or not is_url(raw):
             raise FetchError(f"{url}/files: {name}: its raw_url {raw!r} is not an http(s) URL")
-        request.files.append(PullRequestFile(name, RemoteFile(fetcher, raw, request.temporary)))
+        if origin(raw) not in api.raw_origins:
+            raise FetchError(f"{url}/files: {name}: its raw_url {raw} is not on "
+                             f"{' or '.join(api.raw_origins)} (SNOOPDB_GITHUB_API_URL's web "
+                             "host, SNOOPDB_GITHUB_RAW_URL): not fetched")
+        request.files.append(PullRequestFile(name, RemoteFile(files, raw, request.temporary)))
     request.commits = len(client.pages(f"{url}/commits", pull, COMMIT_PAGES))
     return request
 
 
 class RemoteFile:
     """A file of the pull request, downloaded from its `raw_url` when first read (size
-    included); a download that could not be cached is listed in `temporary`."""
+    included), at most bounds.PULL_REQUEST_FILE once decompressed (a server may send it
+    gzipped: `Content-Encoding: gzip`); a download that could not be cached is listed
+    in `temporary`."""
 
     kind = "file"  # GitHub's file list does not tell links apart
 
@@ -123,17 +157,36 @@ class RemoteFile:
 
     @functools.cached_property
     def path(self) -> Path:
-        path = self.fetcher.download(self.url)
+        path = self.fetcher.download(self.url, bound=bounds.PULL_REQUEST_FILE)
         if path != self.fetcher.cache_path(self.url):
             self.temporary.append(path)
         return path
 
-    @property
+    @functools.cached_property
     def size(self) -> int:
-        return self.path.stat().st_size
+        """Its bytes once decompressed, as the checks read it."""
+        with self.open() as stream:
+            return sum(len(chunk) for chunk in iter(lambda: stream.read(CHUNK), b""))
 
     def open(self) -> IO[bytes]:
-        return self.path.open("rb")
+        return decoded(self.path, self.url, bounds.PULL_REQUEST_FILE)
+
+
+def _raw_fetcher(fetcher: Fetcher, origins: tuple[str, ...]) -> Fetcher:
+    """A fetcher for raw files that follows a redirect only to one of `origins` (GitHub
+    sends github.com/…/raw/… on to raw.githubusercontent.com)."""
+    files = fetcher.alike()
+
+    def stay(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        if response.is_redirect:
+            target = urllib.parse.urljoin(response.url, response.headers.get("location", ""))
+            if origin(target) not in origins:
+                raise FetchError(f"{response.url}: redirected to {target}, not on "
+                                 f"{' or '.join(origins)}: not followed")
+        return response
+
+    files.session.hooks["response"].append(stay)
+    return files
 
 
 class _ApiClient:
@@ -141,7 +194,7 @@ class _ApiClient:
 
     def __init__(self, api: GitHubApi, fetcher: Fetcher):
         self.api = api
-        self.fetcher = Fetcher(fetcher.cache_dir, fetcher.deadlines)
+        self.fetcher = fetcher.alike()
         headers = self.fetcher.session.headers
         headers["Accept"] = "application/vnd.github+json"
         if api.token:
@@ -149,7 +202,7 @@ class _ApiClient:
 
     def get(self, url: str, pull: PullRequestReference) -> Any:
         try:
-            content = self.fetcher.read_bytes(url, cache=False)
+            content = self.fetcher.read_bytes(url, bound=bounds.GITHUB_ANSWER, cache=False)
         except NotFound as exc:
             advice = "" if self.api.token else "; a private repository needs GITHUB_TOKEN"
             raise NotFound(f"{url}: no pull request {pull} there (404){advice}") from exc

@@ -192,3 +192,20 @@ def _status(children: set[str]) -> str:
     if "error" in children:
         return "errored"
     return "passed"
+
+
+_EARLY_END = frozenset({"unclosed token", "no element found"})
+_XML_PROBLEM = re.compile(r"[^:]*: not well-formed XML: (.*): line (\d+), column \d+")
+
+
+def bot_xml_error(exc: InputError) -> str:
+    """What the bot's Go XML decoder says of a junit_01.xml that `read_junit` refused:
+    the same words for a root that is not <testsuites>; for XML that is not well-formed,
+    expat's problem on Go's line."""
+    text = str(exc)
+    found = _XML_PROBLEM.fullmatch(text)
+    if found:
+        # expat's words for a file that ends early; Go says it ran out
+        problem = "unexpected EOF" if found[1] in _EARLY_END else found[1]
+        return f"XML syntax error on line {found[2]}: {problem}"
+    return text.split(": ", 1)[1] if ": " in text else text

@@ -22,6 +22,8 @@ from typing import IO
 
 from snoopdb.certification.files import Entry, Readable
 from snoopdb.certification.submission import BOT_NO_RELEASE, Submission
+from snoopdb.core import bounds, numbers
+from snoopdb.core.bounds import TooLarge
 from snoopdb.core.errors import ConfigError, InputError
 from snoopdb.core.releases import Release
 
@@ -55,17 +57,21 @@ class PullRequestFile:
 @dataclass
 class PullRequest:
     """What the bot reads of a pull request. `commits` is None when unknown (a folder
-    with no git); `root` is the folder its file names are relative to (None on GitHub);
-    `kinds_known` says whether links and other special files can be told apart (not
-    on GitHub). `close()` removes what was downloaded for it."""
+    with no git: the bot's pull request event has none either); `labels` are its labels,
+    None when unknown (not on GitHub); `root` is the folder its file names are relative
+    to (None on GitHub); `kinds_known` says whether links and other special files can be
+    told apart (not on GitHub); `warnings` what reading it found odd (a path GitHub would
+    refuse). `close()` removes what was downloaded for it."""
 
     origin: str
     title: str
     files: list[PullRequestFile]
     commits: int | None = None
+    labels: list[str] | None = None
     root: Path | None = None
     kinds_known: bool = True
     temporary: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def submission(self) -> Submission:
         """The submission the bot sees: release and product from the first file whose
@@ -147,23 +153,31 @@ def _from_git(root: Path, title: str, base: str | None) -> PullRequest:
         raise InputError(f"{root}: HEAD changes {len(names)} files since {base}, more than"
                          f" the {MAX_FILES} GitHub lists of a pull request")
     commits = int(_git(root, "rev-list", "--count", f"{base}..HEAD"))
+    # HEAD's whole tree, filtered here: the names as arguments may pass the system's
+    # limit on a command line (2,900 long paths: "Argument list too long"), and a
+    # pathspec never matches a path through a tree entry named `..`, which ls-tree -r
+    # lists as it is
     blobs: dict[bytes, GitBlob] = {}
-    if names:
-        listing = _git(root, "--literal-pathspecs", "ls-tree", "-l", "-z", "HEAD", "--",
-                       *map(os.fsdecode, names))
-        for line in listing.split(b"\0"):
-            # <mode> <type> <object> <size, padded>\t<path>
-            meta, _, path = line.partition(b"\t")
-            fields = meta.split()
-            if len(fields) != 4:
-                continue
-            mode, _, obj, size = (part.decode() for part in fields)
-            blobs[path] = GitBlob(root, _text(path), obj, _GIT_KINDS.get(mode, "other"),
-                                  int(size) if size.isdigit() else 0)
+    wanted = set(names)
+    for line in (_git(root, "ls-tree", "-r", "-l", "-z", "HEAD").split(b"\0")
+                 if names else ()):
+        # <mode> <type> <object> <size, padded>\t<path>
+        meta, _, path = line.partition(b"\t")
+        fields = meta.split()
+        if path not in wanted or len(fields) != 4:
+            continue
+        mode, _, obj, size = (part.decode() for part in fields)
+        blobs[path] = GitBlob(root, _text(path), obj, _GIT_KINDS.get(mode, "other"),
+                              numbers.whole_number(size) or 0)
     files = [PullRequestFile(blob.name, blob) for name in sorted(names)
              if (blob := blobs.get(name)) is not None]
+    warnings = [f"{_text(name)}: git lists it as changed, but HEAD's tree has no file of "
+                "that path: left out" for name in sorted(wanted - blobs.keys())]
+    warnings += [f"{file.name}: a path through a `.` or `..` entry, which GitHub refuses in "
+                 "a push: checked as named" for file in files
+                 if {".", ".."} & set(file.name.split("/"))]
     return PullRequest(f"{root} (HEAD since {base}: {commits} commit(s))", title, files,
-                       commits=commits, root=root)
+                       commits=commits, root=root, warnings=warnings)
 
 
 def _text(name: bytes) -> str:
@@ -183,8 +197,12 @@ class GitBlob:
     size: int
 
     def open(self) -> IO[bytes]:
+        """The content, copied to a temporary file, when it is at most
+        bounds.PULL_REQUEST_FILE (git's own count of its bytes, exact)."""
         if self.kind not in ("file", "link"):
             raise InputError(f"{self.name}: not a regular file")
+        if self.size > bounds.PULL_REQUEST_FILE.size:
+            raise TooLarge(f"{self.root}: {self.name}", bounds.PULL_REQUEST_FILE)
         out = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it)
         try:
             done = _run_git(self.root, ("cat-file", "blob", self.object), out)

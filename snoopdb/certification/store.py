@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 
+from snoopdb.certification import bot
 from snoopdb.certification.checks import precheck, unable, verify, verify_pull_request
 from snoopdb.certification.junit import TagTooLarge
 from snoopdb.certification.pages import url_session
@@ -25,8 +26,10 @@ from snoopdb.certification.submission import (
     find_submissions,
     locate,
     parse_release_tests,
+    stored_release,
     version_name,
 )
+from snoopdb.core import bounds
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import ConfigError, FetchError, InputError, NotFound
 from snoopdb.core.fetch import Fetcher
@@ -69,7 +72,7 @@ def save_release_tests(
 
 
 def stored_release_tests(conn: psycopg.Connection, release: Release) -> list[ReleaseTest]:
-    return [ReleaseTest(codename, testname, parse_release(first), parse_release(last),
+    return [ReleaseTest(codename, testname, stored_release(first), stored_release(last),
                         description, file)
             for codename, testname, first, last, description, file
             in conn.execute(SELECT_RELEASE_TESTS, (str(release),))]
@@ -77,10 +80,10 @@ def stored_release_tests(conn: psycopg.Connection, release: Release) -> list[Rel
 
 def save(conn: psycopg.Connection, result: Verification) -> int | None:
     """Store `result`, replacing an earlier verification of the same submission; returns its
-    id. Not stored (None): a pull request the bot ignores, and a submission whose path
-    names no release (nothing names it in the table)."""
+    id. Not stored (None): a pull request that is no submission's, and a submission whose
+    path names no release (nothing names it in the table)."""
     sub = result.submission
-    if sub.release is None or result.ignored:
+    if sub.release is None or result.not_submission:
         return None
     product = result.product
     with conn.transaction():
@@ -149,16 +152,23 @@ class Verifier:
         self.conformance_file = conformance_file
         self._tests: dict[Release, list[ReleaseTest]] = {}
 
-    def tests(self, release: Release) -> list[ReleaseTest]:
-        """`release`'s conformance list (NotFound when there is none to be had)."""
+    def tests(self, release: Release, stable: Release) -> list[ReleaseTest]:
+        """`release`'s conformance list (NotFound when there is none to be had). The bot
+        has the lists of the releases up to `stable`, the newest out: a newer release's
+        list is never downloaded, only given (`conformance_file`) or stored."""
         if release not in self._tests:
             if self.conformance_file is None:
                 stored = stored_release_tests(self.conn, release)
                 location = None if stored else release_test_location(self.settings, release)
+                if location is not None and release > stable:
+                    raise NotFound(f"{version_name(release)} is newer than {version_name(stable)},"
+                                   " the newest release out: the bot has no conformance list"
+                                   " for it yet (give one with --conformance-file)")
             else:
                 stored, location = [], str(self.conformance_file)
             if location is not None:
-                stored = parse_release_tests(self.fetcher.read_bytes(location), location)
+                stored = parse_release_tests(
+                    self.fetcher.read_bytes(location, bound=bounds.YAML), location)
                 save_release_tests(self.conn, release, stored, location)
             self._tests[release] = stored
         return self._tests[release]
@@ -173,10 +183,12 @@ class Verifier:
         downloaded for it is removed."""
         submission = pull.submission()
         try:
-            return self._verify(submission, pull.title, lambda tests, stable: verify_pull_request(
+            result = self._verify(submission, pull.title, lambda tests, stable: verify_pull_request(
                 pull, submission, tests, stable, http=self.http), pull_request=pull.origin)
         finally:
             pull.close()
+        result.current_labels = pull.labels
+        return result
 
     def _verify(self, submission: Submission, title: str | None,
                 check: Callable[[list[ReleaseTest], Release], Verification], *,
@@ -189,11 +201,12 @@ class Verifier:
         result = precheck(submission, stable, title)
         if result is None:
             assert submission.release is not None, "precheck leaves none without a release"
+            name = version_name(submission.release)
             try:
-                tests = self.tests(submission.release)
+                tests = self.tests(submission.release, stable)
             except NotFound as exc:
-                result = unable(submission, f"no conformance list for"
-                                f" {version_name(submission.release)}: {exc}", title=title)
+                result = unable(submission, f"no conformance list for {name}: {exc}",
+                                bot.not_yet(name), title=title)
             except (InputError, FetchError) as exc:
                 result = unable(submission, str(exc), title=title, labels=())
             else:

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import yaml
-
+from snoopdb.certification.bot import label_changes
 from snoopdb.core import copytext
 from snoopdb.core.errors import InputError, ReleaseError
 from snoopdb.core.releases import Release, parse_release
@@ -28,6 +27,62 @@ BOT_NO_RELEASE = "Unable to parse release version."
 CODENAME_MAX_BYTES = 2000
 
 
+# hashicorp/go-version's NewSemver, as the bot reads a conformance list's releases
+_GO_SEMVER = re.compile(
+    r"v?([0-9]+(?:\.[0-9]+)*?)"
+    r"(-([0-9]+[0-9A-Za-z\-~]*(?:\.[0-9A-Za-z\-~]+)*)|(-([A-Za-z\-~]+[0-9A-Za-z\-~]*"
+    r"(?:\.[0-9A-Za-z\-~]+)*)))?(\+([0-9A-Za-z\-~]+(?:\.[0-9A-Za-z\-~]+)*))?")
+# go-version reads each number as an int64 (a larger one is no version, for the bot);
+# release_key() reads a stored one as a PostgreSQL integer: a larger number is stored as
+# STORED_MAX, which keeps its order against every release a submission can name.
+NUMBER_MAX = 2**63 - 1
+STORED_MAX = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class ListedRelease:
+    """A release a conformance list names, read as the bot reads it (go-version): any
+    numbers (`v1.1256` is just newer), a pre-release after a `-`."""
+
+    numbers: tuple[int, ...]
+    pre: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> ListedRelease:
+        found = _GO_SEMVER.fullmatch(text)
+        shown = text if len(text) <= 40 else f"{text[:40]}…"
+        if found is None:
+            raise ReleaseError(f"malformed version: {shown}")
+        numbers = tuple(int(n) for n in found[1].split("."))
+        if max(numbers) > NUMBER_MAX:
+            raise ReleaseError(f"error parsing version {shown}: a number past {NUMBER_MAX}")
+        return cls(numbers, found[5] or found[3] or "")
+
+    def not_newer_than(self, release: Release) -> bool:
+        """Whether a submission for `release` must pass a test listing this release."""
+        mine = self._key()
+        theirs = (release.major, release.minor, release.patch)
+        width = max(len(mine), 3)
+        # equal numbers: a pre-release comes before the release, so it is not newer either
+        return mine + (0,) * (width - len(mine)) <= theirs + (0,) * (width - 3)
+
+    def _key(self) -> tuple[int, ...]:
+        return self.numbers + (0,) * (3 - len(self.numbers))
+
+    def __lt__(self, other: ListedRelease) -> bool:
+        width = max(len(self._key()), len(other._key()))
+        mine = self._key() + (0,) * (width - len(self._key()))
+        theirs = other._key() + (0,) * (width - len(other._key()))
+        if mine != theirs:
+            return mine < theirs
+        return bool(self.pre) and (not other.pre or self.pre < other.pre)
+
+    def __str__(self) -> str:
+        """As `conformance.release_test` keeps it (numbers past STORED_MAX as STORED_MAX)."""
+        return (".".join(str(min(n, STORED_MAX)) for n in self._key())
+                + (f"-{self.pre}" if self.pre else ""))
+
+
 @dataclass(frozen=True)
 class ReleaseTest:
     """A test of a release's conformance.yaml; required from `first_release` on (the
@@ -35,8 +90,8 @@ class ReleaseTest:
 
     codename: str
     testname: str
-    first_release: Release
-    last_release: Release
+    first_release: ListedRelease
+    last_release: ListedRelease
     description: str
     file: str
 
@@ -129,10 +184,12 @@ class Check:
 @dataclass
 class Verification:
     """The outcome for one submission. `error` is set, and `checks` empty, when it
-    could not be processed (no release in its path, a release outside the supported
-    window, no conformance list); `labels` are then the bot's, or empty when the bot would
-    have processed it and only snoopdb could not (a download failed). `ignored`: the
-    pull request's title is no submission's, and the bot does nothing (`error` says so).
+    could not be processed (a title that is no submission's, no release in its path, a
+    release outside the supported window, no conformance list); `labels` are then the
+    bot's, or empty when the bot would have processed it and only snoopdb could not (a
+    download failed). `not_submission`: the pull request's title is no submission's.
+    `comment` is what the bot would post (None where snoopdb cannot tell);
+    `current_labels` the pull request's labels, when known (on GitHub).
     `pull_request` says which pull request was checked, None for a folder."""
 
     submission: Submission
@@ -143,17 +200,33 @@ class Verification:
     apiserver_version: str | None = None
     title: str | None = None
     error: str | None = None
-    ignored: bool = False
+    not_submission: bool = False
     pull_request: str | None = None
+    comment: str | None = None
+    current_labels: list[str] | None = None
 
     @property
     def result(self) -> str:
-        """passed, failed, unprocessable or ignored; only the bot's checks count."""
-        if self.ignored:
-            return "ignored"
+        """passed, failed or unprocessable; only the bot's checks count."""
         if self.error is not None:
             return "unprocessable"
         return "passed" if all(c.passed for c in self.checks if not c.beyond) else "failed"
+
+    @property
+    def status(self) -> str | None:
+        """The commit status the bot sets: success, failure, or pending when it cannot
+        process the pull request; None when only snoopdb could not (no labels)."""
+        if not self.labels:
+            return None
+        if self.error is not None:
+            return "pending"
+        return "success" if self.result == "passed" else "failure"
+
+    @property
+    def label_changes(self) -> tuple[list[str], list[str]]:
+        """The labels the bot would add and remove: against `current_labels`, or none
+        (a new pull request)."""
+        return label_changes(self.current_labels or (), self.labels)
 
     @property
     def beyond_failed(self) -> bool:
@@ -162,8 +235,8 @@ class Verification:
 
     def exit_status(self, strict: bool = False) -> int:
         """0 passed, 1 a check failed (with `strict`, a check beyond the bot too),
-        3 cannot be processed or ignored by the bot."""
-        if self.result in ("unprocessable", "ignored"):
+        3 cannot be processed."""
+        if self.result == "unprocessable":
             return 3
         return 1 if self.result == "failed" or (strict and self.beyond_failed) else 0
 
@@ -191,6 +264,10 @@ class Verification:
                         "details": list(c.details), "beyond_the_bot": c.beyond}
                        for c in self.checks],
             "labels": self.labels,
+            "add": self.label_changes[0],
+            "remove": self.label_changes[1],
+            "status": self.status,
+            "comment": self.comment,
             "error": self.error,
         }
 
@@ -258,41 +335,48 @@ def find_submissions(root: Path, release: Release | None = None) -> list[Submiss
 def parse_release_tests(content: bytes, origin: str) -> list[ReleaseTest]:
     """The tests of a conformance.yaml with the oldest and last release each lists.
 
-    `conformance.parse` validates the list and gives the last release (snoopDB's
-    `release`); the bot requires a test when any release listed is not newer than the
-    submission's ("v1.9, v1.18" and "v1.31,v1.20" → from 1.9 and 1.20), which only the
-    raw `release:` value carries.
+    `conformance.parse` validates the list; the bot requires a test when any release
+    listed is not newer than the submission's ("v1.9, v1.18" and "v1.31,v1.20" → from
+    1.9 and 1.20), whatever its numbers (`v1.1256` is newer than every submission); only
+    a release it cannot read at all makes the list unreadable.
     """
-    tests = conformance.parse(content, origin)
-    entries = yaml.load(content, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    tests = conformance.parse(content, origin, release_of=_listed_text)
     result = []
-    for number, (test, entry) in enumerate(zip(tests, entries, strict=False), 1):
+    for number, test in enumerate(tests, 1):
         size = len(test.codename.encode())
         if size > CODENAME_MAX_BYTES:
             raise InputError(f"{origin}: test #{number}: a codename of {size} bytes, more than"
                              f" the {CODENAME_MAX_BYTES} a conformance list may hold")
         try:
-            oldest = _oldest_release(entry.get("release"))
+            listed = _listed_releases(test.release)
         except ReleaseError as exc:
             raise InputError(f"{origin}: test #{number}: {exc}") from exc
-        result.append(ReleaseTest(test.codename, test.testname, oldest,
-                                  parse_release(test.release), test.description, test.file))
+        result.append(ReleaseTest(test.codename, test.testname, min(listed), listed[-1],
+                                  test.description, test.file))
     return result
 
 
-def _oldest_release(value: object) -> Release:
-    """The oldest release a `release:` value lists, in whatever order, spaces after the
-    commas or not (the bot splits on "," alone and cannot read " v1.20", but meets it only
-    in lists oldest first, where it stops at the first release before reading another)."""
-    text = "" if value is None else str(value).strip()
+def _listed_text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _listed_releases(text: str) -> list[ListedRelease]:
+    """The releases a `release:` value lists, in its order, spaces after the commas or not
+    (the bot splits on "," alone and cannot read " v1.20", but meets it only in lists
+    oldest first, where it stops at the first release before reading another)."""
     if not text:
-        return parse_release("1.9")  # tests that predate the field, as snoopDB reads them
-    listed = [parse_release(part) for part in text.split(",") if part.strip()]
+        return [ListedRelease((1, 9))]  # tests that predate the field, as snoopDB reads them
+    listed = [ListedRelease.parse(part.strip()) for part in text.split(",") if part.strip()]
     if not listed:
-        raise ReleaseError(f"cannot read a release from {text!r}")
-    return min(listed)
+        raise ReleaseError(f"cannot read a release from {text[:40]!r}")
+    return listed
+
+
+def stored_release(text: str) -> ListedRelease:
+    """A release as `conformance.release_test` keeps it (str of a ListedRelease)."""
+    return ListedRelease.parse(text)
 
 
 def required_tests(tests: Sequence[ReleaseTest], release: Release) -> list[ReleaseTest]:
     """The tests a submission for `release` must pass: those listing `release` or an earlier one."""
-    return [t for t in tests if t.first_release <= release]
+    return [t for t in tests if t.first_release.not_newer_than(release)]

@@ -28,7 +28,14 @@ from snoopdb.cli import (
     servers,
 )
 from snoopdb.cli.context import Context, say
-from snoopdb.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, hint
+from snoopdb.cli.exits import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    Terminated,
+    hint,
+)
 from snoopdb.cli.parsing import Parser, global_options, minor_releases
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import SnoopError, UsageError
@@ -43,21 +50,22 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> Parser:
     parser = Parser(
         prog="snoopdb",
         description="Which parts of the Kubernetes API do tests exercise, release by release.",
     )
     parser.add_argument("--version", action="version", version=f"snoopdb {__version__}")
     global_options(parser)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # not `required`: argparse would report a missing command before an unknown option
+    # (`snoopdb --versoin`); main reports either, the unknown option first
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for register in _COMMANDS:
         register(sub)
     return parser
 
 
-def _command_parser(parser: argparse.ArgumentParser,
-                    args: argparse.Namespace) -> argparse.ArgumentParser:
+def _command_parser(parser: Parser, args: argparse.Namespace) -> Parser:
     """The parser of the (sub)command given, so that an error points at its --help."""
     while True:
         chosen = next((action.choices[name] for action in parser._actions
@@ -75,9 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     passthrough = getattr(args, "passthrough", None)
     if passthrough is None:
         if extra:
-            _command_parser(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
+            _command_parser(parser, args).unrecognized(extra)
     else:
         setattr(args, passthrough, extra[1:] if extra[:1] == ["--"] else extra)
+    if "handler" not in args:
+        _command_parser(parser, args).error("the following arguments are required: COMMAND")
     if not args.debug:
         # psycopg logs a warning when it abandons a COPY on a lost connection; the
         # error that follows says it in one line
@@ -115,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         say(f"snoopdb: error: {where}{exc.strerror or exc}")
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Terminated):
+            say("snoopdb: terminated (SIGTERM)")
+            return EXIT_TERMINATED
         say("snoopdb: interrupted")
         return EXIT_INTERRUPTED

@@ -7,11 +7,13 @@ import argparse
 import json
 from pathlib import Path
 
+from snoopdb.certification.bot import STATUSES
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import source_hint
 from snoopdb.cli.parsing import add_command, release_number
 from snoopdb.commands.verify import Verification, verify_submission
 from snoopdb.core.errors import UsageError
+from snoopdb.core.terminal import shown
 
 
 def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
@@ -23,14 +25,18 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
     conformance.submission_missing_test, ...).
     The bot checks a pull request: --pr ROOT checks the one a checkout makes (the files
     `git diff --diff-filter=AMR BASE...HEAD` lists, read at HEAD, and its commits; every
-    file under ROOT when it is no git checkout), --github the one on GitHub (through its
-    REST API: SNOOPDB_GITHUB_API_URL, GITHUB_TOKEN): its file list is checked too (only
-    the four files, one vX.Y/<product>/ folder), and its commits (exactly one).
+    file under ROOT, with no commits, when it is no git checkout), --github the one on
+    GitHub (through its REST API: SNOOPDB_GITHUB_API_URL, GITHUB_TOKEN): its file list is
+    checked too (only the four files, one vX.Y/<product>/ folder), and its commits
+    (exactly one).
     Checks the bot does not make are marked "beyond the bot"; they fail the run only
     with --strict. Exit status: 0 passed, 1 a check failed, 3 cannot be processed
-    (the bot's unable-to-process: no vX.Y/ in the path, release out of the supported
-    window, no conformance list for the release; or a download failed) or ignored by
-    the bot (a title that is not a submission's: no labels).
+    (the bot's unable-to-process: a title that is not a submission's, no vX.Y/ in the
+    path, a release outside the bot's window of the newest out and the two before it,
+    no conformance list for the release; or, without labels, a download failed).
+    After the labels: with --github, those the bot would add and remove (it keeps
+    labels it does not manage); the commit status it would set; the comment it would
+    post, quoted.
 
     Example: snoopdb verify-submission v1.35/coolkube --title "Conformance results for v1.35/cool"
     Example: snoopdb verify-submission --pr . --title "Conformance results for v1.35/CoolKube"
@@ -62,6 +68,8 @@ def cmd_verify_submission(args: argparse.Namespace, ctx: Context) -> int:
             allow_private_urls=args.allow_private_urls, conformance_file=args.conformance_file,
             pull_request=args.pr, base=args.base, github=args.github)
     results = report.results
+    for warning in report.warnings:
+        say(f"warning: {warning}")
     if args.json:
         documents = [r.to_dict() for r in results]
         print(json.dumps(documents[0] if args.all is None else documents, indent=2))
@@ -86,28 +94,44 @@ def _advice(result: Verification, ctx: Context, args: argparse.Namespace) -> str
 
 def _checklist(result: Verification, advice: str = "") -> str:
     name = result.submission.name
-    if result.ignored:
-        return f"{name}: {result.error}"
     if result.error is not None:
         lines = [f"{name}: cannot be processed: {result.error}{advice}"]
-        if result.labels:
-            lines.append(f"labels: {', '.join(result.labels)}")
-        return "\n".join(lines)
-    lines = [f"{name}: {result.passed_checks} of {len(result.checks)} requirements have passed"]
+    else:
+        lines = [f"{name}: {result.passed_checks} of {len(result.checks)} requirements have"
+                 " passed"]
     for check in result.checks:
         lines.append(f"[{'PASS' if check.passed else 'FAIL'}] {check.title}")
         if not check.passed:
             lines.append(f"  - {check.hint}")
             lines += [f"    - {detail}" for detail in check.details]
-    lines.append(f"labels: {', '.join(result.labels)}")
-    return "\n".join(lines)
+    # file names, titles and test names come from the submission: each line shown as one
+    return "\n".join(map(shown, lines + _bot_lines(result)))
+
+
+def _bot_lines(result: Verification) -> list[str]:
+    """What the bot would do: labels (those it adds and removes, when the pull request's
+    are known), the commit status it sets, the comment it posts, quoted."""
+    if not result.labels:
+        return []
+    lines = [f"labels: {', '.join(result.labels)}"]
+    if result.current_labels is not None:
+        add, remove = result.label_changes
+        lines += [f"add: {', '.join(add) or '-'}", f"remove: {', '.join(remove) or '-'}"]
+    status = result.status
+    assert status is not None, "a verdict with labels has a status"
+    lines.append(f"status: {status} ({STATUSES[status]})")
+    if result.comment is not None:
+        lines.append("comment:")
+        lines += [f"> {line}".rstrip() for line in result.comment.rstrip("\n").split("\n")]
+    return lines
 
 
 def _summary_table(results: list[Verification]) -> str:
     rows = [("SUBMISSION", "RESULT", "CHECKS", "FAILED CHECKS / ERROR")]
     for r in results:
         failed = r.error or ", ".join(c.name for c in r.checks if not c.passed)
-        rows.append((r.submission.name, r.result, f"{r.passed_checks}/{len(r.checks)}", failed))
+        rows.append((shown(r.submission.name), r.result, f"{r.passed_checks}/{len(r.checks)}",
+                     shown(failed)))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
              + "  " + row[3]

@@ -14,6 +14,7 @@ from snoopdb.core.config import Settings
 from snoopdb.core.errors import NoSchema, SchemaOutdated
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import UPSTREAM_PATH, Releases
+from snoopdb.core.terminal import shown
 from snoopdb.db import connection, schema
 from snoopdb.loaders.github import APISNOOP
 
@@ -48,6 +49,9 @@ class Context:
                 if exc.current is None:
                     raise NoSchema(connection.redact(self.url)) from None
                 raise
+            except BaseException:
+                conn.close()
+                raise
         return conn
 
     def releases(self, mirror: Path | None = None) -> Releases:
@@ -60,8 +64,8 @@ class Context:
                 say(f"warning: {self._releases.warning} (--releases-file FILE names another)")
         if self._releases is None:
             # one quick try: the list is kept a day, and a copy of it ships with snoopdb
-            quick = Fetcher(self.settings.cache_dir,
-                            dataclasses.replace(self.settings.deadlines, attempts=2))
+            quick = self.fetcher().alike(dataclasses.replace(self.settings.deadlines,
+                                                             attempts=2))
             self._releases = Releases.upstream(quick, self.settings.apisnoop_raw_url,
                                               self.settings.cache_dir, self.releases_file)
             if self._releases.warning:
@@ -69,13 +73,16 @@ class Context:
         return self._releases
 
     def fetcher(self) -> Fetcher:
-        return Fetcher(self.settings.cache_dir, self.settings.deadlines)
+        return Fetcher(self.settings.cache_dir, self.settings.deadlines, say)
 
 
 def say(message: str) -> None:
-    print(message, file=sys.stderr)
+    """One line on stderr, what came from outside in it escaped (core.terminal)."""
+    print(shown(message), file=sys.stderr)
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 run`, `2 runs`, `1,000 runs`."""
-    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+def show(line: str) -> None:
+    """One line of a report on stdout, what came from outside in it escaped: a newline
+    in a name shows as `\\n`, never as a line of its own."""
+    print(shown(line))
+

@@ -10,11 +10,13 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from typing import Any
 
-from snoopdb.cli.context import Context
+from snoopdb.cli.context import Context, say
+from snoopdb.cli.exits import cancelled_on_sigterm
 from snoopdb.cli.parsing import add_command
-from snoopdb.commands.query import run_query
+from snoopdb.commands.query import read_only_query
 from snoopdb.core.errors import ConfigError, DatabaseError, UsageError
 from snoopdb.db import connection, schema
 
@@ -22,8 +24,14 @@ from snoopdb.db import connection, schema
 def cmd_init(args: argparse.Namespace, ctx: Context) -> int:
     """Create or upgrade the schema (Alembic migrations and views).
 
+    A database the URL names that does not exist yet is created first, when the role
+    may create databases (else the error says how an administrator creates it).
+
     Example: snoopdb init
     """
+    created = connection.create_if_missing(ctx.url)
+    if created is not None:
+        say(f'created database "{created}": it did not exist')
     schema.migrate(ctx.url)
     with connection.connect(ctx.url) as conn:
         print(f"schema at revision {schema.schema_revision(conn)} in "
@@ -61,9 +69,15 @@ def cmd_db_psql(args: argparse.Namespace, ctx: Context) -> int:
                               "install postgresql-client), or use `snoopdb query SQL`")
         psql = found
     sys.stdout.flush()
+    dbname, password = connection.without_password(url)
+    environment = dict(os.environ)
+    if password is not None:
+        # in the environment, as libpq's tools take it: only this user reads a process's
+        # environment, where anyone reads its command line (/proc/PID/cmdline, ps)
+        environment["PGPASSWORD"] = password
     # psql takes over the terminal (its Ctrl-C cancels a query, not snoopdb): a fixed
     # program with the user's own arguments, no shell
-    os.execv(psql, [psql, "--dbname", url, *args.psql_args])  # noqa: S606
+    os.execve(psql, [psql, "--dbname", dbname, *args.psql_args], environment)  # noqa: S606
 
 
 def cmd_db_upgrade(args: argparse.Namespace, ctx: Context) -> int:
@@ -143,7 +157,7 @@ def add_db(sub: argparse._SubParsersAction) -> None:
         description="The database in use: its URL, schema revision and embedded server.\n\n"
                     "Example: snoopdb db current",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    db = db_parser.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
+    db = db_parser.add_subparsers(dest="db_command", metavar="COMMAND")
     add_command(db, "url", cmd_db_url)
     psql = add_command(db, "psql", cmd_db_psql)
     psql.set_defaults(passthrough="psql_args")
@@ -162,18 +176,35 @@ def cmd_query(args: argparse.Namespace, ctx: Context) -> int:
     """Run one SQL statement, read-only, and print its rows for scripts: a JSON array of
     objects (the default, or --json), or CSV with a header line (--csv).
 
-    Example: snoopdb query "select endpoint from testing.untested_stable_endpoint" --csv
+    The statement runs as snoopdb_reader, a role that can only read, in a read-only
+    transaction: one statement that returns rows; each part sent stops after
+    SNOOPDB_QUERY_TIMEOUT seconds (default 300), and SIGTERM or Ctrl-C cancels it on
+    the server. Rows are printed as they come, a batch at a time.
+
+    Example: snoopdb query "select endpoint from untested_stable_endpoint" --csv
     """
-    with ctx.connect() as conn:
-        columns, rows = run_query(conn, args.sql)
-    if args.csv:
-        out = csv.writer(sys.stdout, lineterminator="\n")
-        out.writerow(columns)
-        out.writerows([_csv_value(v) for v in row] for row in rows)
-    else:
-        print(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], indent=2,
-                         default=_json_value, ensure_ascii=False))
+    with ctx.connect() as conn, cancelled_on_sigterm(), \
+            read_only_query(conn, args.sql, ctx.settings.query_timeout) as result:
+        if args.csv:
+            out = csv.writer(sys.stdout, lineterminator="\n")
+            out.writerow(result.columns)
+            for row in result.rows:
+                out.writerow([_csv_value(v) for v in row])
+        else:
+            _write_json(result.columns, result.rows)
     return 0
+
+
+def _write_json(columns: list[str], rows: Iterator[tuple[Any, ...]]) -> None:
+    """The rows as one JSON array of objects, written as they come: what json.dumps(…,
+    indent=2) writes of the whole list."""
+    written = False
+    for row in rows:
+        item = json.dumps(dict(zip(columns, row, strict=True)), indent=2,
+                          default=_json_value, ensure_ascii=False)
+        sys.stdout.write(("[\n  " if not written else ",\n  ") + item.replace("\n", "\n  "))
+        written = True
+    sys.stdout.write("\n]\n" if written else "[]\n")
 
 
 def _json_value(value: Any) -> Any:

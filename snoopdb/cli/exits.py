@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Mapping
+import signal
+from collections.abc import Iterator, Mapping
+from types import FrameType
 
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import (
@@ -18,7 +21,8 @@ from snoopdb.core.errors import (
 # Exit statuses (README, "Exit codes"): 2 is argparse's for usage errors, and ours for
 # options that do not go together; 3 (cannot decide, cannot process) is the verdict of
 # the gate's and verify-submission's reports; 130 follows an interrupt (Ctrl-C).
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNDECIDED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_TERMINATED = 128 + signal.SIGTERM
 
 # The settings that point at a source: environment variable, Settings attribute.
 SOURCE_SETTINGS = (
@@ -61,3 +65,22 @@ def source_hint(message: str, settings: Settings, instead: Instead | None = None
             return (f" ({variable} points there: set it to a reachable mirror"
                     + (f", or use {' or '.join(flags)}" if flags else "") + ")")
     return None
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where it lands: the command ends as on Ctrl-C (psycopg cancels
+    the statement under way on the server on a KeyboardInterrupt), with status 143."""
+
+
+@contextlib.contextmanager
+def cancelled_on_sigterm() -> Iterator[None]:
+    """SIGTERM ends the command as Ctrl-C does (`Terminated`), where its default action
+    would end the process at once and leave its statement running on the server."""
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -7,15 +7,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from snoopdb.cli.context import Context, plural, say
-from snoopdb.cli.exits import EXIT_FAILED, EXIT_OK
+from snoopdb.cli.context import Context, say, show
+from snoopdb.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_UNDECIDED
 from snoopdb.cli.parsing import (
     add_command,
     from_option,
+    hot_runs,
     positive_number,
     release_number,
     utc_time,
-    whole_number,
 )
 from snoopdb.commands import compare
 from snoopdb.commands.load import (
@@ -29,6 +29,7 @@ from snoopdb.commands.load import (
 )
 from snoopdb.core.errors import ReleaseError, UsageError
 from snoopdb.core.releases import Release, Releases
+from snoopdb.core.wording import plural
 from snoopdb.loaders import history
 from snoopdb.loaders.ci_runs import DEFAULT_BUCKET, DEFAULT_JOBS, Skipped
 from snoopdb.loaders.events import AuditReport
@@ -101,7 +102,7 @@ def _history_folder(args: argparse.Namespace) -> str | None:
 
 class _LoadPrinter(LoadListener):
     def step(self, step: Step) -> None:
-        print(f"{step.what} {step.release}: {step.rows} rows from {step.source} "
+        show(f"{step.what} {step.release}: {step.rows} rows from {step.source} "
               f"({step.seconds:.2f}s)")
 
     def files(self, report: LoadReport) -> None:
@@ -109,14 +110,14 @@ class _LoadPrinter(LoadListener):
             say(f"warning: {warning}")
         rows = sum(step.rows for step in report.steps)
         for release, date in report.dated:
-            print(f"spec {release}: released on {date}; its release_date is filled in")
-        print(f"loaded {plural(len(report.steps), 'file')} ({plural(rows, 'row')}) for release"
+            show(f"spec {release}: released on {date}; its release_date is filled in")
+        show(f"loaded {plural(len(report.steps), 'file')} ({plural(rows, 'row')}) for release"
               f" {report.release} in {report.seconds:.1f}s"
               + (f"; {plural(len(report.skipped), 'spec')} already loaded" if report.skipped
                  else ""))
 
     def imported(self, imported: history.ImportedRelease) -> None:
-        print(f"history {imported.release}: {imported.endpoints} endpoints, "
+        show(f"history {imported.release}: {imported.endpoints} endpoints, "
               f"{imported.hit_rows} hit rows, {imported.open_api_rows} open_api rows, "
               f"{imported.historical_tests} historical tests from {imported.source} "
               f"({imported.seconds:.2f}s)")
@@ -127,31 +128,31 @@ class _LoadPrinter(LoadListener):
         if imported.missing:
             say(f"warning: no published coverage in {folder} for {', '.join(imported.missing)}")
         hits = sum(r.hit_rows for r in imported.imported)
-        print(f"history up to {release} from {folder}: {len(imported.imported)} releases "
+        show(f"history up to {release} from {folder}: {len(imported.imported)} releases "
               f"imported ({hits} hit rows), {len(imported.raw)} kept their raw audit events, "
               f"{len(imported.missing)} not published; {imported.seconds:.1f}s")
         source = {r.release: r.source for r in imported.imported}.get(release)
         if source:
-            print(f"coverage of {release}: apisnoop's published coverage, imported from {source}")
+            show(f"coverage of {release}: apisnoop's published coverage, imported from {source}")
         elif release in imported.raw:
-            print(f"coverage of {release}: its raw audit events, loaded before (they win over "
+            show(f"coverage of {release}: its raw audit events, loaded before (they win over "
                   "published coverage)")
 
     def audit(self, report: AuditReport) -> None:
         unmatched = ", ".join(f"{count} {reason}"
                               for reason, count in report.unmatched.most_common())
         bad = "; ".join(f"{count} {reason}" for reason, count in report.bad_reasons.most_common())
-        print(f"audit {report.release} from {report.source}: {report.events} events, "
+        show(f"audit {report.release} from {report.source}: {report.events} events, "
               f"{report.matched} matched, {sum(report.unmatched.values())} unmatched"
               + (f" ({unmatched})" if unmatched else "")
               + (f"; release spec from {report.spec}" if report.spec else "")
               + (f", {report.bad_lines} bad lines skipped ({bad})" if report.bad_lines else "")
               + f"; {report.seconds:.1f}s, {report.events_per_second:,.0f} events/s")
         for source, events in report.compacted:
-            print(f"compacted {source} ({events:,} events): an older run of the same job")
+            show(f"compacted {source} ({events:,} events): an older run of the same job")
 
     def skipped(self, skipped: Skipped) -> None:
-        print(f"build {skipped.build} of {skipped.job}: skipped, {skipped.why}")
+        show(f"build {skipped.build} of {skipped.job}: skipped, {skipped.why}")
 
 
 def _parts(only: str) -> tuple[str, ...]:
@@ -193,10 +194,10 @@ def add_load(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--bucket", default=DEFAULT_BUCKET, help="GCS bucket of the prow logs")
     parser.add_argument("--skip-bad-lines", action="store_true",
                         help="count malformed log lines instead of failing the run's load")
-    parser.add_argument("--keep-hot", type=whole_number, metavar="N",
-                        help="after loading a run, keep the newest N runs of its job hot "
-                             "(indexed rows) and compact older ones (default: the database's "
-                             "setting, `snoopdb runs keep-hot`, else 1)")
+    parser.add_argument("--keep-hot", type=hot_runs, metavar="N",
+                        help="after loading a run, keep the newest N runs (0 to 1,000) of its "
+                             "job hot (indexed rows) and compact older ones (default: the "
+                             "database's setting, `snoopdb runs keep-hot`, else 1)")
     history_choice = parser.add_mutually_exclusive_group()
     history_choice.add_argument(
         "--history", action="store_true",
@@ -214,7 +215,8 @@ def cmd_compare_published(args: argparse.Namespace, ctx: Context) -> int:
     tested, conf_tested or tests differ from <release>.json, then the totals that differ
     from conformance-progress.json and conformance-coverage-per-release.json (releases
     whose earlier specs are missing are named as not comparable). Exit status 1 when
-    anything differs, 0 when the database gives the published coverage back.
+    anything differs, 0 when the database gives the published coverage back, 3 when
+    nothing published could be compared (cannot decide).
 
     Example: snoopdb compare-published --release 1.20 --tests
     """
@@ -225,18 +227,22 @@ def cmd_compare_published(args: argparse.Namespace, ctx: Context) -> int:
     for comparison in report.comparisons:
         _print_comparison(comparison, args.tests)
     for release, reason in report.not_published.items():
-        print(f"{release}: not published ({reason})")
+        show(f"{release}: not published ({reason})")
     for name, source in ((compare.PROGRESS_FILE, report.progress_source),
                          (compare.PER_RELEASE_FILE, report.per_release_source)):
         if source is None:
-            print(f"{name}: not published ({history.location(folder, name)})")
+            show(f"{name}: not published ({history.location(folder, name)})")
     for (name, release), totals in _group_progress(report.progress):
-        print(f"{name} {release}: " + ", ".join(
+        show(f"{name} {release}: " + ", ".join(
             f"{d.total} {_count(d.ours)} (published {_count(d.published)})" for d in totals))
     for release, reason in report.not_comparable.items():
-        print(f"totals {release}: not comparable ({reason})")
+        show(f"totals {release}: not comparable ({reason})")
+    if not report.compared:
+        say(f"snoopdb: compare-published cannot decide: nothing published to compare with in "
+            f"{folder} (no coverage file of a loaded release, no totals of one)")
+        return EXIT_UNDECIDED
     progress_releases = len({d.release for d in report.progress})
-    print(f"{report.differing} of {len(report.releases)} releases differ from the published "
+    show(f"{report.differing} of {len(report.releases)} releases differ from the published "
           f"coverage; progress and per-release totals: {len(report.totals_same)} releases same, "
           f"{progress_releases} differ, {len(report.not_comparable)} not comparable")
     return EXIT_OK if report.same else EXIT_FAILED
@@ -244,15 +250,15 @@ def cmd_compare_published(args: argparse.Namespace, ctx: Context) -> int:
 
 def _print_comparison(comparison: compare.ReleaseComparison, tests: bool) -> None:
     if not comparison.differences:
-        print(f"{comparison.release}: same as {comparison.source} "
+        show(f"{comparison.release}: same as {comparison.source} "
               f"({comparison.endpoints} endpoints)")
         return
-    print(f"{comparison.release}: {len(comparison.differences)} of {comparison.endpoints} "
+    show(f"{comparison.release}: {len(comparison.differences)} of {comparison.endpoints} "
           f"endpoints differ from {comparison.source}")
     for d in comparison.differences:
         if d.ours is None or d.published is None:
             side = "published file" if d.ours is None else "database"
-            print(f"  {d.endpoint}: only in the {side}")
+            show(f"  {d.endpoint}: only in the {side}")
             continue
         ours, published = d.ours, d.published
         changes = [f"{name} {mine} (published {theirs})" for name, mine, theirs in (
@@ -261,12 +267,12 @@ def _print_comparison(comparison: compare.ReleaseComparison, tests: bool) -> Non
         extra, lacking = sorted(ours.tests - published.tests), sorted(published.tests - ours.tests)
         if extra or lacking:
             changes.append(f"tests +{len(extra)} -{len(lacking)}")
-        print(f"  {d.endpoint}: {', '.join(changes)}")
+        show(f"  {d.endpoint}: {', '.join(changes)}")
         if tests:
             for name in extra:
-                print(f"    + {name}")
+                show(f"    + {name}")
             for name in lacking:
-                print(f"    - {name}")
+                show(f"    - {name}")
 
 
 def _group_progress(

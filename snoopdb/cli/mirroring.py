@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from snoopdb.cli.context import Context, say
+from snoopdb.cli.context import Context, say, show
 from snoopdb.cli.parsing import add_command, release_number
 from snoopdb.commands.mirror import MirroredFile, mirror, read_releases
 from snoopdb.core.errors import ReleaseError, UsageError
@@ -35,20 +35,16 @@ def cmd_mirror(args: argparse.Namespace, ctx: Context) -> int:
     if report.missing:
         say(f"note: not upstream (404), so not in the mirror; load does without them: "
             f"{', '.join(report.missing)}")
-    unverified = [f.url for f in report.files if not f.verified]
-    if unverified:
-        say(f"warning: {len(unverified)} downloads could not be verified whole (no "
-            f"Content-Length, not chunked): {', '.join(unverified)}")
     history_note = ("with published coverage" if report.history
                     else "without published coverage (--history adds it)")
-    print(f"mirrored release {release.minor_name} {history_note}: {len(report.files)} files, "
+    show(f"mirrored release {release.minor_name} {history_note}: {len(report.files)} files, "
           f"{report.bytes:,} bytes in {args.out} in {report.seconds:.1f}s; load it with "
           f"`snoopdb load --from {args.out} --release {release.minor_name}`")
     return 0
 
 
 def _print_file(written: MirroredFile) -> None:
-    print(f"{written.what}: {written.bytes:,} bytes from {written.url}")
+    show(f"{written.what}: {written.bytes:,} bytes from {written.url}")
 
 
 def add_mirror(sub: argparse._SubParsersAction) -> None:

@@ -7,16 +7,22 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
 import inspect
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import Instead
+from snoopdb.commands.mirror import incomplete
+from snoopdb.commands.runs import MAX_KEEP_HOT
+from snoopdb.core import numbers
 from snoopdb.core.errors import ReleaseError
 from snoopdb.core.releases import Release, parse_release
+from snoopdb.core.terminal import shown
+from snoopdb.db import connection
 
 Handler = Callable[[argparse.Namespace, Context], int]
 
@@ -24,14 +30,49 @@ Handler = Callable[[argparse.Namespace, Context], int]
 class Parser(argparse.ArgumentParser):
     """argparse with its usage errors as one line, as snoopdb's other errors are:
     `snoopdb: error: argument --port: 99999 is not a port … (see snoopdb serve --help)`;
+    a misspelt command or option is named with the one meant (`did you mean load?`);
     its subcommands' parsers are of this class too."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"snoopdb: error: {message} (see `{self.prog} --help`)\n")
+        self.exit(2, shown(f"snoopdb: error: {message} (see `{self.prog} --help`)") + "\n")
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        if action.choices is not None and value not in action.choices:
+            meant = closest(str(value), [str(choice) for choice in action.choices])
+            if meant is not None:
+                raise argparse.ArgumentError(
+                    action, f"invalid choice: {value!r}: did you mean {meant}?")
+        super()._check_value(action, value)
+
+    def unrecognized(self, extra: list[str]) -> NoReturn:
+        """A usage error naming the arguments this parser does not know, and the option
+        the first unknown one resembles."""
+        message = f"unrecognized arguments: {' '.join(extra)}"
+        for word in extra:
+            if word.startswith("--"):
+                meant = closest(word.split("=", 1)[0], list(self._option_string_actions))
+                if meant is not None:
+                    message += f"; did you mean {meant}?"
+                break
+        self.error(message)
+
+
+def closest(word: str, known: list[str]) -> str | None:
+    """The one of `known` that `word` is most likely a misspelling of, if any is close."""
+    found = difflib.get_close_matches(word, known, n=1, cutoff=0.7)
+    return found[0] if found else None
+
+
+def database_url(text: str) -> str:
+    """An argparse type: a connection string libpq can read (URL or key=value)."""
+    problem = connection.url_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text
 
 
 def global_options(parser: argparse.ArgumentParser, default: object = None) -> None:
-    parser.add_argument("--database-url", default=default,
+    parser.add_argument("--database-url", default=default, type=database_url,
                         help="PostgreSQL URL (default: DATABASE_URL, PG* variables, else an "
                              "embedded server under the user's data directory)")
     parser.add_argument("--releases-file", type=Path, default=default,
@@ -63,11 +104,14 @@ def add_command(sub: argparse._SubParsersAction, name: str, handler: Handler, *,
     return parser
 
 
-def whole_number(text: str) -> int:
-    """An argparse type: a whole number, 0 or more."""
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a whole number (0 or more), not {text!r}")
-    return int(text)
+def hot_runs(text: str) -> int:
+    """An argparse type: runs of each job to keep hot, 0 to MAX_KEEP_HOT."""
+    number = numbers.whole_number(text)
+    if number is None or number > MAX_KEEP_HOT:
+        raise argparse.ArgumentTypeError(f"{text if number is not None else repr(text)}: "
+                                          f"expected 0 to {MAX_KEEP_HOT:,} runs of each job "
+                                          "kept hot")
+    return number
 
 
 def release_number(text: str) -> Release:
@@ -111,18 +155,26 @@ def from_option(parser: argparse.ArgumentParser) -> None:
 
 
 def mirror_folder(text: str) -> Path:
-    """argparse type: an existing folder (a mistyped mirror would read as an empty one)."""
+    """argparse type: an existing folder (a mistyped mirror would read as an empty one),
+    and a whole mirror (one a `snoopdb mirror` stopped before its end would read as
+    one without the files it did not write)."""
     folder = Path(text)
     if not folder.is_dir():
         raise argparse.ArgumentTypeError(f"no such folder: {text!r}")
+    writing = incomplete(folder)
+    if writing is not None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is an incomplete mirror: `{writing}` did not finish writing it "
+            "(interrupted, failed, or still running); run it again")
     return folder
 
 
 def positive_number(text: str) -> int:
     """argparse type: a whole number, 1 or more."""
-    if not text.isdigit() or int(text) < 1:
+    number = numbers.whole_number(text)
+    if number is None or number < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number (1 or more), not {text!r}")
-    return int(text)
+    return number
 
 
 def share(text: str) -> float:

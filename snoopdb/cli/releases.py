@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from snoopdb.cli.context import Context, plural
+from snoopdb.cli.context import Context, show
 from snoopdb.cli.parsing import add_command, release_number
 from snoopdb.commands import releases
+from snoopdb.core.wording import plural
 
 COLUMNS = ("release", "date", "endpoints", "tests", "runs", "coverage")
 
@@ -39,14 +40,14 @@ def cmd_releases(args: argparse.Namespace, ctx: Context) -> int:
     rows = [COLUMNS, *(_row(r) for r in listed)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     for row in rows:
-        print("  ".join(cell.rjust(width) if i in (2, 4) else cell.ljust(width)
+        show("  ".join(cell.rjust(width) if i in (2, 4) else cell.ljust(width)
                         for i, (cell, width) in enumerate(zip(row, widths, strict=True)))
               .rstrip())
     latest = next((r for r in listed if r.latest), None)
     # with no coverage data anywhere the views fall back to the newest spec
     why = ("the newest with coverage data" if latest and latest.coverage != "no data"
            else "no release has coverage data: the newest spec")
-    print(plural(len(listed), "release") + (
+    show(plural(len(listed), "release") + (
         f"; * {latest.release}: {why}, the one the views answer for" if latest else ""))
     return 0
 
@@ -67,7 +68,7 @@ def cmd_releases_drop(args: argparse.Namespace, ctx: Context) -> int:
             f"published coverage from {dropped.published}" if dropped.published else "",
             f"its {dropped.conformance_tests:,} conformance tests"
             if dropped.conformance_in_use else ""]
-    print(f"dropped release {dropped.release}: " + (", ".join(filter(None, what)) or
+    show(f"dropped release {dropped.release}: " + (", ".join(filter(None, what)) or
                                                     "nothing but its load records")
           + f" in {report.seconds:.2f}s")
     return 0

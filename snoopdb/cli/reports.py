@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from snoopdb.cli.context import Context, say
+from snoopdb.cli.context import Context, say, show
 from snoopdb.cli.exits import hint
 from snoopdb.cli.parsing import add_command, from_option, release_number, share
 from snoopdb.commands import gate
@@ -51,8 +51,9 @@ def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
     newest loaded release with coverage data) is hit by no conformance test in the
     release's audit events (with --min-share S: in less than share S of the release's
     runs); those in the release's pending_eligible_endpoints.yaml may wait. Prints a
-    verdict and its reason for every new endpoint, and names the flaky ones (a
-    conformance test hit them in some runs only; --json: the whole result as JSON).
+    verdict and its reason for every new endpoint, and warns of every flaky stable,
+    eligible endpoint, new or not (conformance tests hit it in some runs only; a warning
+    fails nothing); --json: the whole result as JSON.
     Exit status: 0 pass, 1 fail, 3 cannot decide (no spec, no earlier release to
     compare with, no audit data, no conformance tests, no pending list).
 
@@ -117,7 +118,7 @@ def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.connect() as conn:
         written = export(conn, args.out, args.release)
     for file in written:
-        print(f"{file.path} ({file.bytes:,} bytes)")
+        show(f"{file.path} ({file.bytes:,} bytes)")
     return 0
 
 

@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 
-from snoopdb.cli.context import Context, plural
-from snoopdb.cli.parsing import add_command, share, whole_number
+from snoopdb.cli.context import Context, show
+from snoopdb.cli.parsing import add_command, hot_runs, share
 from snoopdb.commands import runs
-from snoopdb.db.run_diff import RunDiff
+from snoopdb.core.wording import plural
+from snoopdb.coverage.attribution import shown_test
+from snoopdb.db.run_diff import (
+    EndpointChange,
+    FieldChange,
+    RunDiff,
+    TestChange,
+    group_fields,
+)
 from snoopdb.db.runs import Run, iso_time
 
 
@@ -23,13 +32,13 @@ def _size(size: float) -> str:
 
 def _print_runs(listed: list[Run]) -> None:
     width = max((len(run.name) for run in listed), default=0)
-    print(f"{'run':<{width}}  {'release':<10} {'state':<8} {'events':>12} {'size':>10} "
-          f"{'B/event':>8}  {'loaded at':<19}  source")
+    show(f"{'run':<{width}}  {'release':<10} {'state':<8} {'events':>12} {'size':>10} "
+         f"{'B/event':>8}  {'loaded at':<19}  source")
     for run in listed:
         per_event = f"{run.bytes / run.events:,.0f}" if run.events else "-"
-        print(f"{run.name:<{width}}  {run.release:<10} {run.state:<8} {run.events:>12,} "
-              f"{_size(run.bytes):>10} {per_event:>8}  {run.loaded_at:%Y-%m-%d %H:%M:%S}  "
-              f"{run.source}")
+        show(f"{run.name:<{width}}  {run.release:<10} {run.state:<8} {run.events:>12,} "
+             f"{_size(run.bytes):>10} {per_event:>8}  {run.loaded_at:%Y-%m-%d %H:%M:%S}  "
+             f"{run.source}")
 
 
 def cmd_runs(args: argparse.Namespace, ctx: Context) -> int:
@@ -55,16 +64,16 @@ def cmd_runs(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     _print_runs(listed)
     hot = sum(run.state == "hot" for run in listed)
-    print(f"{plural(len(listed), 'run')} ({hot} hot, {len(listed) - hot} compact), "
+    show(f"{plural(len(listed), 'run')} ({hot} hot, {len(listed) - hot} compact), "
           f"{sum(r.events for r in listed):,} events, {_size(sum(r.bytes for r in listed))}; "
-          f"loads keep the newest {keep} of each job hot")
+          f"{_kept_hot(keep)}")
     return 0
 
 
 def _print_drop(report: runs.DropReport) -> None:
     for run in report.dropped:
-        print(f"dropped {run.source} ({run.release}, {run.events:,} events)")
-    print(f"{plural(len(report.dropped), 'run')} dropped ({report.events:,} events, "
+        show(f"dropped {run.source} ({run.release}, {run.events:,} events)")
+    show(f"{plural(len(report.dropped), 'run')} dropped ({report.events:,} events, "
           f"{_size(report.bytes)}), {len(report.kept)} kept, in {report.seconds:.2f}s")
 
 
@@ -94,11 +103,11 @@ def cmd_runs_prune(args: argparse.Namespace, ctx: Context) -> int:
 
 def _print_moves(report: runs.MoveReport) -> None:
     for before, after in report.moved:
-        print(f"{before.source}: {before.state} → {after.state}, {_size(before.bytes)} → "
+        show(f"{before.source}: {before.state} → {after.state}, {_size(before.bytes)} → "
               f"{_size(after.bytes)} ({after.events:,} events)")
     for run in report.unchanged:
-        print(f"{run.source}: already {run.state}")
-    print(f"{plural(len(report.moved), 'run')} moved in {report.seconds:.1f}s")
+        show(f"{run.source}: already {run.state}")
+    show(f"{plural(len(report.moved), 'run')} moved in {report.seconds:.1f}s")
 
 
 def cmd_runs_compact(args: argparse.Namespace, ctx: Context) -> int:
@@ -140,13 +149,20 @@ def cmd_runs_keep_hot(args: argparse.Namespace, ctx: Context) -> int:
     """
     with ctx.connect() as conn:
         if args.count is None:
-            print(f"loads keep the newest {runs.keep_hot_setting(conn)} runs of each job hot")
+            show(_kept_hot(runs.keep_hot_setting(conn)))
             return 0
         report = runs.set_keep_hot(conn, args.count)
-    print(f"loads keep the newest {args.count} runs of each job hot from now on")
+    show(f"{_kept_hot(args.count)} from now on")
     if report.moved:
         _print_moves(report)
     return 0
+
+
+def _kept_hot(count: int) -> str:
+    """`loads keep the newest run of each job hot`, `... the newest 2 runs ...`."""
+    if count == 0:
+        return "loads keep every run compact"
+    return f"loads keep the newest {'run' if count == 1 else plural(count, 'run')} of each job hot"
 
 
 def cmd_runs_min_share(args: argparse.Namespace, ctx: Context) -> int:
@@ -163,35 +179,40 @@ def cmd_runs_min_share(args: argparse.Namespace, ctx: Context) -> int:
         if args.share is not None:
             runs.set_min_share(conn, args.share)
         current = runs.min_share_setting(conn)
-    print(f"an endpoint is conformance-tested when hit by a conformance test in at least "
+    show(f"an endpoint is conformance-tested when hit by a conformance test in at least "
           f"{current:g} of the runs" + (" from now on" if args.share is not None else ""))
     return 0
 
 
 def _about(label: str, run: Run) -> str:
     started = iso_time(run.started)
-    return (f"{label}: {run.name} ({run.release}, {run.events:,} events"
+    return (f"{label}: {run.name} ({run.release}, {plural(run.events, 'event')}"
             + (f", started {started}" if started else "") + f") {run.source}")
 
 
-def _print_changes(title: str, changes: list[tuple[bool, str, tuple[str, ...]]]) -> None:
-    """`changes` as (gained, what, the tests responsible): gained ones first."""
-    gained = sum(change[0] for change in changes)
-    print(f"{title}: {gained} gained, {len(changes) - gained} lost")
-    for is_gained, what, tests in sorted(changes, key=lambda change: not change[0]):
-        print(f"  {'+' if is_gained else '-'} {what}"
-              + (f"; by {', '.join(tests)}" if tests else ""))
+def _print_changes(title: str, changes: Sequence[EndpointChange | TestChange | FieldChange],
+                   lines: list[tuple[bool, str, tuple[str, ...]]]) -> None:
+    """How many of `changes` were gained and lost, then `lines` as (gained, what, the
+    tests responsible), gained ones first: a line may hold several changes."""
+    gained = sum(change.gained for change in changes)
+    show(f"{title}: {gained} gained, {len(changes) - gained} lost")
+    for is_gained, what, tests in sorted(lines, key=lambda line: not line[0]):
+        show(f"  {'+' if is_gained else '-'} {what}"
+              + (f"; by {', '.join(map(shown_test, tests))}" if tests else ""))
 
 
 def _print_diff(diff: RunDiff) -> None:
-    print(_about("A", diff.a))
-    print(_about("B", diff.b))
-    _print_changes("endpoints", [(c.gained, f"{c.endpoint}: {c.was} → {c.now}", c.tests)
-                                 for c in diff.endpoints])
-    _print_changes("tests", [(c.gained, f"{c.test} ({plural(c.endpoints, 'endpoint')})", ())
-                             for c in diff.tests])
-    _print_changes("body fields", [(c.gained, f"{c.endpoint} {c.field}", c.tests)
-                                   for c in diff.fields])
+    show(_about("A", diff.a))
+    show(_about("B", diff.b))
+    _print_changes("endpoints", diff.endpoints,
+                   [(c.gained, f"{c.endpoint}: {c.was} → {c.now}", c.tests)
+                    for c in diff.endpoints])
+    _print_changes("tests", diff.tests,
+                   [(c.gained, f"{shown_test(c.test)} ({plural(c.endpoints, 'endpoint')})", ())
+                    for c in diff.tests])
+    _print_changes("body fields", diff.fields,
+                   [(g.gained, f"{g.endpoint}: {', '.join(g.fields)}", g.tests)
+                    for g in group_fields(diff.fields)])
 
 
 def cmd_runs_diff(args: argparse.Namespace, ctx: Context) -> int:
@@ -232,8 +253,8 @@ def add_runs(sub: argparse._SubParsersAction) -> None:
     hot.add_argument("runs", nargs="+", metavar="RUN",
                      help="a run to store hot: its source or JOB#BUILD")
     keep_hot = add_command(runs_sub, "keep-hot", cmd_runs_keep_hot)
-    keep_hot.add_argument("count", nargs="?", type=whole_number, metavar="N",
-                          help="runs of each job to keep hot (0 or more)")
+    keep_hot.add_argument("count", nargs="?", type=hot_runs, metavar="N",
+                          help="runs of each job to keep hot (0 to 1,000)")
     min_share = add_command(runs_sub, "min-share", cmd_runs_min_share)
     min_share.add_argument("share", nargs="?", type=share, metavar="S",
                            help="share of runs, above 0 and at most 1")

@@ -13,6 +13,7 @@ import orjson
 import psycopg
 
 from snoopdb.commands.export import PROGRESS_FILE, progress_totals
+from snoopdb.core import bounds
 from snoopdb.core.errors import InputError, NotFound, ReleaseError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases, parse_release
@@ -90,6 +91,11 @@ class CompareReport:
         return sum(bool(c.differences) for c in self.comparisons)
 
     @property
+    def compared(self) -> bool:
+        """Whether anything was compared: a release's endpoints, or a release's totals."""
+        return bool(self.comparisons or self.totals_same or self.progress)
+
+    @property
     def same(self) -> bool:
         return not self.differing and not self.progress
 
@@ -128,7 +134,8 @@ def compare_totals(conn: psycopg.Connection, fetcher: Fetcher, releases: Release
     for name, parse in ((PROGRESS_FILE, parse_progress), (PER_RELEASE_FILE, parse_per_release)):
         source = history.location(folder, name)
         try:
-            published[name] = parse(fetcher.read_bytes(source, cache=False), source)
+            published[name] = parse(
+                fetcher.read_bytes(source, bound=bounds.PUBLISHED, cache=False), source)
         except NotFound:
             continue
         if name == PROGRESS_FILE:

@@ -1,6 +1,9 @@
 """The release gate: do the stable, conformance-eligible endpoints new in a release
 have a conformance test? The verdicts come from `sql/gate.sql`; this module gathers
 what it needs (the pending list among them) and renders the result as text or JUnit.
+Every stable, eligible endpoint of the release, new or not, that conformance tests hit
+in only some of its runs is named too (`sql/gate_flaky.sql`): a warning, never a
+failure of its own.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from typing import Any
 
 import psycopg
 
+from snoopdb.core import bounds
 from snoopdb.core.errors import InputError, NotFound
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, parse_release
 from snoopdb.core.safeyaml import load_bounded
+from snoopdb.core.terminal import shown
 from snoopdb.db.queries import query
 from snoopdb.loaders.github import Sources
 
@@ -109,6 +114,27 @@ class Verdict:
 
 
 @dataclasses.dataclass(frozen=True)
+class FlakyEndpoint:
+    """A stable, eligible endpoint of the release that conformance tests hit in
+    `conformance_runs` of its `runs`, not all; `new` when it is new in the release."""
+
+    endpoint: str
+    method: str
+    path: str
+    conformance_runs: int
+    runs: int
+    new: bool
+
+    @property
+    def share(self) -> float:
+        return self.conformance_runs / self.runs
+
+    def why(self) -> str:
+        return (f"hit by conformance tests in only {self.conformance_runs} of "
+                f"{_count(self.runs, 'run')} ({self.share:.0%})")
+
+
+@dataclasses.dataclass(frozen=True)
 class PendingList:
     """Endpoints allowed to wait for a conformance test, and where the list came from
     (`found` is false when the release has no such file)."""
@@ -132,6 +158,8 @@ class GateResult:
     problem: str | None = None
     # an endpoint is tested only when hit in at least this share of the runs (None: any)
     min_share: float | None = None
+    # every stable, eligible endpoint conformance tests hit in only some of the runs
+    flaky: tuple[FlakyEndpoint, ...] = ()
 
     @property
     def eligible(self) -> tuple[Verdict, ...]:
@@ -140,11 +168,6 @@ class GateResult:
     @property
     def untested(self) -> tuple[Verdict, ...]:
         return tuple(v for v in self.verdicts if v.verdict == "untested")
-
-    @property
-    def flaky(self) -> tuple[Verdict, ...]:
-        """Eligible new endpoints a conformance test hit in some runs only."""
-        return tuple(v for v in self.eligible if v.flaky)
 
     @property
     def status(self) -> str:
@@ -174,6 +197,7 @@ class GateResult:
                 "why": v.why(str(self.release)),
                 "conformance_tests": [dataclasses.asdict(hit) for hit in v.conformance_tests],
                 "other_tests": list(v.other_tests)} for v in self.verdicts],
+            "flaky": [{**dataclasses.asdict(f), "share": round(f.share, 3)} for f in self.flaky],
         }
 
 
@@ -193,10 +217,12 @@ def load_pending(fetcher: Fetcher, sources: Sources, release: Release,
     the GitHub raw base URL (or local mirror); a 404 there means nothing is pending."""
     if pending_file is not None:
         location = str(pending_file)
-        return PendingList(location, parse_pending(fetcher.read_bytes(location), location), True)
+        content = fetcher.read_bytes(location, bound=bounds.YAML)
+        return PendingList(location, parse_pending(content, location), True)
     location = sources.location(release, PENDING_PATH)
     try:
-        content = fetcher.read_bytes(location, cache=sources.immutable(release))
+        content = fetcher.read_bytes(location, bound=bounds.YAML,
+                                     cache=sources.immutable(release))
     except NotFound:
         return PendingList(location, frozenset(), False)
     return PendingList(location, parse_pending(content, location), True)
@@ -238,7 +264,16 @@ def run(conn: psycopg.Connection, fetcher: Fetcher, sources: Sources,
                 conformance_runs=conformance_runs, runs=runs)
         for (endpoint, method, path, level, api_group, versions, reason, link, is_pending,
              conformance_tests, other_tests, conformance_runs, runs, verdict) in rows)
-    return dataclasses.replace(context, pending=pending, verdicts=verdicts)
+    return dataclasses.replace(context, pending=pending, verdicts=verdicts,
+                               flaky=_flaky(conn, name, {v.endpoint for v in verdicts}))
+
+
+def _flaky(conn: psycopg.Connection, release: str, new: set[str]) -> tuple[FlakyEndpoint, ...]:
+    """The release's flaky stable, eligible endpoints (gate_flaky.sql); `new` names the
+    release's new endpoints."""
+    return tuple(FlakyEndpoint(endpoint, method, path, conformance_runs, runs, endpoint in new)
+                 for endpoint, method, path, conformance_runs, runs in conn.execute(
+                     query("gate_flaky.sql"), {"release": release}))
 
 
 def _problem(context: GateResult, has_spec: bool) -> str | None:
@@ -290,15 +325,28 @@ def render(result: GateResult) -> str:
     counts = ", ".join(f"{n} {verdict}" for verdict in ELIGIBLE
                        if (n := sum(v.verdict == verdict for v in eligible)))
     summary = _count(len(eligible), "new eligible endpoint") + (f": {counts}" if counts else "")
-    if result.flaky:
-        lines.append("FLAKY: " + ", ".join(f"{v.endpoint} ({v._runs()})" for v in result.flaky)
-                     + ": a conformance test hit them in some runs only")
+    lines += _flaky_lines(result)
     if result.status == "fail":
         names = ", ".join(v.endpoint for v in result.untested)
         lines.append(f"FAIL: {summary}; no conformance test for {names}")
     else:
         lines.append(f"PASS: {summary}")
-    return "\n".join(lines)
+    # test names come from audit logs, sources from listings: each line shown as one
+    return "\n".join(map(shown, lines))
+
+
+def _flaky_lines(result: GateResult) -> list[str]:
+    """The warning: each flaky stable, eligible endpoint, its share and runs."""
+    if not result.flaky:
+        return []
+    runs = result.flaky[0].runs
+    return [f"WARNING: {_count(len(result.flaky), 'stable, eligible endpoint')} hit by "
+            f"conformance tests in only some of the {_count(runs, 'run')} of {result.release} "
+            "(flaky coverage):"] + [
+        f"  {f.endpoint} ({f.method.upper()} {f.path}): {f.conformance_runs} of "
+        f"{_count(f.runs, 'run')} ({f.share:.0%})" + (f"; new in {result.release}" if f.new
+                                                        else "")
+        for f in result.flaky]
 
 
 def _count(n: int, thing: str) -> str:
@@ -307,7 +355,8 @@ def _count(n: int, thing: str) -> str:
 
 def junit(result: GateResult) -> str:
     """JUnit XML for CI dashboards: one testcase per new eligible endpoint, a failure
-    for each untested one, pending ones skipped."""
+    for each untested one, pending ones skipped; and in a suite of warnings, one
+    testcase per flaky stable, eligible endpoint, the warning in its system-err."""
     release = result.release
     assert release is not None, "JUnit of a decided result"
     eligible = result.eligible
@@ -315,7 +364,8 @@ def junit(result: GateResult) -> str:
               "failures": str(sum(v.verdict == "untested" for v in eligible)),
               "errors": "0",
               "skipped": str(sum(v.verdict == "pending" for v in eligible))}
-    suites = ET.Element("testsuites", {"name": "snoopdb gate", **counts})
+    total = {**counts, "tests": str(len(eligible) + len(result.flaky))}
+    suites = ET.Element("testsuites", {"name": "snoopdb gate", **total})
     suite = ET.SubElement(suites, "testsuite", {"name": f"conformance gate {release}", **counts})
     for v in eligible:
         case = ET.SubElement(suite, "testcase", {
@@ -328,5 +378,13 @@ def junit(result: GateResult) -> str:
             ET.SubElement(case, "skipped", {"message": why})
         else:
             ET.SubElement(case, "system-out").text = why
+    if result.flaky:
+        warnings = ET.SubElement(suites, "testsuite", {
+            "name": f"flaky conformance coverage {release} (warnings)",
+            "tests": str(len(result.flaky)), "failures": "0", "errors": "0", "skipped": "0"})
+        for f in result.flaky:
+            case = ET.SubElement(warnings, "testcase", {
+                "classname": f"snoopdb.gate.{release}.flaky", "name": f.endpoint})
+            ET.SubElement(case, "system-err").text = f"warning: {f.why()}"
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"

@@ -16,6 +16,7 @@ from snoopdb.core.config import Settings
 from snoopdb.core.errors import NotFound
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases
+from snoopdb.core.wording import plural
 from snoopdb.loaders import ci_runs, conformance, history, ineligible, local_logs, spec
 from snoopdb.loaders.events import AuditReport
 from snoopdb.loaders.github import SPEC_PATH, Sources
@@ -176,6 +177,15 @@ def _load_audit(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings,
     return reports
 
 
+def _missing_specs(missing: list[tuple[Release, NotFound]]) -> str:
+    """One warning for every past release without a spec (a mirror, the shared data, an
+    upstream may lack old ones), rather than a line each on every load."""
+    if len(missing) == 1:
+        return f"no spec for past release {missing[0][0]}: {missing[0][1]}"
+    return (f"no spec for {plural(len(missing), 'past release')} "
+            f"({', '.join(str(rel) for rel, _ in missing)}); the first: {missing[0][1]}")
+
+
 def load_release(
     conn: psycopg.Connection,
     fetcher: Fetcher,
@@ -203,6 +213,7 @@ def load_release(
                         key=lambda r: (r != release, r))
         report.skipped += [f"spec {r}: already loaded" for r in sources.releases.up_to(release)
                            if str(r) in present]
+        missing: list[tuple[Release, NotFound]] = []
         with progress.bar(total=len(wanted), desc="specs", unit="spec") as bar:
             for rel in wanted:
                 location = sources.location(rel, SPEC_PATH)
@@ -213,10 +224,12 @@ def load_release(
                 except NotFound as exc:
                     if rel == release:
                         raise NotFound(f"no spec for release {rel}: {exc}") from exc
-                    report.warnings.append(f"no spec for past release {rel}: {exc}")
+                    missing.append((rel, exc))
                 else:
                     done("spec", rel, rows, location, started)
                 bar.update(1)
+        if missing:
+            report.warnings.append(_missing_specs(missing))
         report.dated = spec.date_releases(
             conn, {str(r): d for r in sources.releases.up_to(release)
                    if (d := sources.releases.date(r)) is not None})

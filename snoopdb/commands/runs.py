@@ -25,6 +25,10 @@ from snoopdb.db.run_diff import RunDiff, diff_runs
 from snoopdb.db.runs import Run, find_runs, list_runs, ranked_runs
 
 KEEP_HOT_SETTING = "snoopdb.keep_hot"
+# The most runs of a job loads may keep hot: far more than anyone keeps, and the
+# setting is read as a PostgreSQL integer (99999999999 was accepted, and every load
+# failed after committing).
+MAX_KEEP_HOT = 1000
 MIN_SHARE_SETTING = "snoopdb.min_share"
 
 
@@ -131,8 +135,8 @@ def _set_database(conn: psycopg.Connection, setting: str, value: str) -> None:
 def set_keep_hot(conn: psycopg.Connection, keep: int) -> MoveReport:
     """Keep the newest `keep` runs of each job hot in this database from now on (a
     database setting), and compact the hot runs beyond them at once."""
-    if keep < 0:
-        raise InputError(f"runs to keep hot per job must be at least 0, not {keep}")
+    if not 0 <= keep <= MAX_KEEP_HOT:
+        raise InputError(f"runs to keep hot per job must be 0 to {MAX_KEEP_HOT:,}, not {keep}")
     started = time.monotonic()
     _set_database(conn, KEEP_HOT_SETTING, str(keep))
     report = MoveReport()

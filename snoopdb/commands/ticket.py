@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import psycopg
 
 from snoopdb.core.errors import InputError
+from snoopdb.core.terminal import shown
 from snoopdb.db.queries import query
 from snoopdb.loaders import live
 
@@ -149,7 +150,8 @@ def ticket(conn: psycopg.Connection, useragent: str) -> str:
     covered = {h.endpoint for h in candidates}
     for kind, group, version in kinds:
         lines += _outline(conn, kind, group, version, covered)
-    return "\n".join(lines).rstrip("\n") + "\n"
+    # user agents and body field names come from the cluster: each line shown as one
+    return "\n".join(map(shown, lines)).rstrip("\n") + "\n"
 
 
 def _fields(conn: psycopg.Connection, useragent: str, known: bool) -> list[str]:

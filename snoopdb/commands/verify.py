@@ -23,6 +23,8 @@ from snoopdb.core.releases import Release, Releases
 class VerifyReport:
     results: list[Verification] = field(default_factory=list)
     seconds: float = 0.0
+    # what reading a pull request found odd: a file left out, a path GitHub refuses
+    warnings: list[str] = field(default_factory=list)
 
     def exit_status(self, strict: bool) -> int:
         """The worst of the submissions' statuses: 0 passed, 1 failed, 3 not processable."""
@@ -44,6 +46,7 @@ def verify_submission(
     started = time.monotonic()
     # the certification checks read a release as a submission's folder names it (vX.Y)
     named = None if release is None else f"v{release.minor_name}"
+    warnings: list[str] = []
     verifier = Verifier(conn, fetcher, settings, releases, title=title, check_urls=check_urls,
                         allow_private_urls=allow_private_urls,
                         conformance_file=conformance_file)
@@ -52,11 +55,13 @@ def verify_submission(
     elif pull_request is not None:
         if title is None:
             raise ConfigError("a pull request is checked with its title: give --title")
-        results = [verifier.verify_pull_request(read_checkout(pull_request, title, base))]
+        pull = read_checkout(pull_request, title, base)
+        warnings = list(pull.warnings)
+        results = [verifier.verify_pull_request(pull)]
     elif github is not None:
-        api = github_api or GitHubApi.from_environment()
+        api = github_api or GitHubApi.from_environment(settings.github_raw_url)
         results = [verifier.verify_pull_request(read_pull_request(github, fetcher, api))]
     else:
         assert root is not None, "a folder or a root"
         results = list(verifier.verify_all(root, named))
-    return VerifyReport(results, time.monotonic() - started)
+    return VerifyReport(results, time.monotonic() - started, warnings)

@@ -11,12 +11,13 @@ from snoopdb.core.errors import ConfigError
 DEFAULT_GITHUB_RAW_URL = "https://raw.githubusercontent.com"
 DEFAULT_GCS_URL = "https://storage.googleapis.com"
 DEFAULT_APISNOOP_RAW_URL = "https://raw.githubusercontent.com/kubernetes-sigs/apisnoop/main"
+DEFAULT_QUERY_TIMEOUT = 300.0
 PG_VARIABLES = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "PGSERVICE")
 
 
 @dataclass(frozen=True)
 class Deadlines:
-    """How long a download may take and what it must prove (README, "Settings"); each
+    """How long a download may take and what it must prove (docs/settings.md); each
     is an environment variable. `connect`: to open a connection; `read`: with no
     byte arriving; `total`: for one file, every attempt and pause between them
     included, and in each attempt the headers as well as the body, so a server
@@ -98,6 +99,10 @@ class Settings:
     )
 
     deadlines: Deadlines = field(default_factory=Deadlines.from_environment)
+    # `snoopdb query`: each statement it sends stops after this many seconds, so a
+    # client killed without a word (SIGKILL) leaves nothing running on the server longer
+    query_timeout: float = field(
+        default_factory=lambda: _positive("SNOOPDB_QUERY_TIMEOUT", DEFAULT_QUERY_TIMEOUT))
 
     def github_raw(self, repo: str, ref: str, path: str) -> str:
         """URL of `path` in GitHub repository `repo` at `ref`, through the raw base URL."""

@@ -11,6 +11,10 @@ file, connecting, headers and body included (core.watchdog); then a one-line
 FetchError names the URL. `Deadlines.no_length` accepts a body of unverifiable
 length instead, used once and never cached. An HTML page where a file was
 expected (a login, error or captive portal page answering 200) is refused.
+
+Every read names the bound of what it reads (core.bounds): a body sent, declared
+or, gzipped, expanding past it is refused in one line (TooLarge), never retried,
+never held whole.
 """
 
 from __future__ import annotations
@@ -19,21 +23,22 @@ import base64
 import contextlib
 import gzip
 import hashlib
+import io
 import os
 import re
-import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, Protocol
 
 import requests
 import urllib3.exceptions
 
-from snoopdb.core import watchdog
+from snoopdb.core import nofollow, numbers, watchdog
+from snoopdb.core.bounds import Bound, TooLarge
 from snoopdb.core.config import Deadlines
 from snoopdb.core.crc32c import Crc32c
 from snoopdb.core.errors import FetchError, NotFound
@@ -63,12 +68,19 @@ class Expected:
 
     @classmethod
     def from_gcs(cls, item: dict) -> Expected:
-        """From a GCS listing item: `size`, and base64 `md5Hash` and `crc32c`."""
+        """From a GCS listing item: `size`, and base64 `md5Hash` and `crc32c`; a ValueError
+        when it lists a size that is no byte count."""
         size = item.get("size")
         md5 = item.get("md5Hash")
         crc = item.get("crc32c")
+        if size is not None:
+            size = (numbers.whole_number(size) if isinstance(size, str) else
+                    size if isinstance(size, int) and not isinstance(size, bool) and size >= 0
+                    else None)
+            if size is None:
+                raise ValueError(f"its size {item.get('size')!r} is not a byte count")
         return cls(
-            size=int(size) if isinstance(size, (str, int)) and str(size).isdigit() else None,
+            size=size,
             md5=_b64(md5, 16),
             crc32c=int.from_bytes(raw, "big") if (raw := _b64(crc, 4)) else None,
         )
@@ -91,11 +103,18 @@ class _Retry(Exception):
 class Fetcher:
     """Opens URLs and files; downloads of immutable URLs are kept in `cache_dir`."""
 
-    def __init__(self, cache_dir: Path, deadlines: Deadlines | None = None):
+    def __init__(self, cache_dir: Path, deadlines: Deadlines | None = None,
+                 warn: Callable[[str], None] | None = None):
         self.cache_dir = cache_dir
         self.deadlines = deadlines or Deadlines()
+        # hears of each body used although nothing vouches that it is whole
+        self.warn = warn
         self._local = threading.local()
         self._swept = False
+
+    def alike(self, deadlines: Deadlines | None = None) -> Fetcher:
+        """A fetcher of its own (a session of its own), with the same cache and warnings."""
+        return Fetcher(self.cache_dir, deadlines or self.deadlines, self.warn)
 
     @property
     def session(self) -> requests.Session:
@@ -106,31 +125,23 @@ class Fetcher:
         return session
 
     @contextlib.contextmanager
-    def open(self, location: str, *, cache: bool = True) -> Iterator[IO[bytes]]:
-        """A binary stream of the (decompressed) content of a URL or file."""
+    def open(self, location: str, *, bound: Bound, cache: bool = True) -> Iterator[IO[bytes]]:
+        """A binary stream of the (decompressed) content of a URL or file, of at most
+        `bound` bytes (TooLarge past it)."""
         if is_url(location):
-            path, kept, _ = self._download(location, cache=cache)
+            path, kept, _ = self._download(location, bound=bound, cache=cache)
         else:
             path, kept = Path(location), True
         try:
-            try:
-                raw = path.open("rb")
-            except FileNotFoundError as exc:
-                raise NotFound(f"{location}: no such file") from exc
-            except OSError as exc:
-                raise FetchError(f"{location}: {exc.strerror}") from exc
-            with raw:
-                if raw.peek(2)[:2] == GZIP_MAGIC:
-                    with gzip.open(raw) as unzipped:
-                        yield unzipped  # type: ignore[misc]
-                else:
-                    yield raw
+            with decoded(path, location, bound) as stream:
+                yield stream
         finally:
             if not kept:
                 path.unlink(missing_ok=True)
 
-    def read_bytes(self, location: str, *, cache: bool = True) -> bytes:
-        with self.open(location, cache=cache) as stream:
+    def read_bytes(self, location: str, *, bound: Bound, cache: bool = True) -> bytes:
+        """The whole (decompressed) content of a URL or file, at most `bound` bytes."""
+        with self.open(location, bound=bound, cache=cache) as stream:
             try:
                 return stream.read()
             except (OSError, EOFError) as exc:
@@ -140,39 +151,34 @@ class Fetcher:
         digest = hashlib.sha256((key or url).encode()).hexdigest()[:32]
         return self.cache_dir / "downloads" / digest[:2] / digest
 
-    def download(self, url: str, *, cache: bool = True, key: str | None = None,
+    def download(self, url: str, *, bound: Bound, cache: bool = True, key: str | None = None,
                  expected: Expected | None = None) -> Path:
-        """The local path of `url`'s content, downloading it unless cached.
+        """The local path of `url`'s content (as served: gzipped or not), downloading it
+        unless cached; a body past `bound` is refused.
 
         The file appears in the cache only once verified whole (see the module's
         docstring). A download that could not be verified, or with `cache`
         False, is a temporary file that the caller may delete; one left behind is
         swept as stale like the partial file of a killed download.
         """
-        return self._download(url, cache=cache, key=key, expected=expected)[0]
+        return self._download(url, bound=bound, cache=cache, key=key, expected=expected)[0]
 
-    def save(self, url: str, target: Path, *, cache: bool = True) -> bool:
-        """Write `url`'s content, as served (gzipped or not), to `target`, whole or not at
-        all (a temporary file renamed into place); True when the download was verified
-        whole (see the module's docstring). With `cache`, a cached copy is used, and a
-        verified download kept."""
-        path, kept, verified = self._download(url, cache=cache)
+    def save(self, url: str, root: Path, relative: str, *, bound: Bound,
+             cache: bool = True) -> bool:
+        """Write `url`'s content, as served (gzipped or not), to `root`/`relative`, whole
+        or not at all, through no link below `root` (core.nofollow); True when the
+        download was verified whole (see the module's docstring). With `cache`, a cached
+        copy is used, and a verified download kept. A body past `bound` is refused."""
+        path, kept, verified = self._download(url, bound=bound, cache=cache)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(dir=target.parent, prefix=PARTIAL_PREFIX)
-            try:
-                with os.fdopen(fd, "wb") as out, path.open("rb") as content:
-                    shutil.copyfileobj(content, out, CHUNK)
-                os.replace(name, target)
-            except BaseException:
-                Path(name).unlink(missing_ok=True)
-                raise
+            with path.open("rb") as content:
+                nofollow.write(root, relative, iter(lambda: content.read(CHUNK), b""))
         finally:
             if not kept:
                 path.unlink(missing_ok=True)
         return verified
 
-    def _download(self, url: str, *, cache: bool, key: str | None = None,
+    def _download(self, url: str, *, bound: Bound, cache: bool, key: str | None = None,
                   expected: Expected | None = None) -> tuple[Path, bool, bool]:
         """(path, whether it is the cached copy, to keep; whether it was verified whole)
         of `url`'s content."""
@@ -185,7 +191,7 @@ class Fetcher:
         partial = Path(name)
         try:
             with os.fdopen(fd, "wb") as out:
-                verified = self._get_into(url, out, expected)
+                verified = self._get_into(url, out, expected, bound)
             if cache and verified:
                 os.replace(partial, target)
                 return target, True, True
@@ -205,7 +211,8 @@ class Fetcher:
                 if path.stat().st_mtime < cutoff:
                     path.unlink()
 
-    def _get_into(self, url: str, out: IO[bytes], expected: Expected | None) -> bool:
+    def _get_into(self, url: str, out: IO[bytes], expected: Expected | None,
+                  bound: Bound) -> bool:
         """Write `url`'s body to `out`, trying again while that helps; whether the
         body was verified whole."""
         limits = self.deadlines
@@ -225,14 +232,14 @@ class Fetcher:
             out.truncate()
             tried += 1
             try:
-                return self._attempt(url, out, expected, remaining)
+                return self._attempt(url, out, expected, bound, remaining)
             except _Retry as exc:
                 reason = str(exc)
         spent = "attempt" if tried == 1 else "attempts"
         raise FetchError(f"{url}: {reason or 'download deadline passed'} (gave up after "
                          f"{tried} {spent} within the {limits.total:g}s deadline)")
 
-    def _attempt(self, url: str, out: IO[bytes], expected: Expected | None,
+    def _attempt(self, url: str, out: IO[bytes], expected: Expected | None, bound: Bound,
                  remaining: float) -> bool:
         """One request, shut down when `remaining` seconds have passed."""
         limits = self.deadlines
@@ -247,7 +254,7 @@ class Fetcher:
                         raise _Retry(f"HTTP {response.status_code}")
                     if response.status_code != 200:
                         raise FetchError(f"{url}: HTTP {response.status_code}")
-                    return self._body(url, response, out, expected, watch)
+                    return self._body(url, response, out, expected, bound, watch)
             except (requests.ConnectionError, requests.Timeout,
                     urllib3.exceptions.HTTPError) as exc:
                 if watch.fired:
@@ -257,14 +264,18 @@ class Fetcher:
                 raise _Retry(_connection_problem(exc)) from exc
 
     def _body(self, url: str, response: requests.Response, out: IO[bytes],
-              expected: Expected | None, watch: watchdog.Watch) -> bool:
+              expected: Expected | None, bound: Bound, watch: watchdog.Watch) -> bool:
         """Stream the body to `out` before `watch` fires, checking it as it comes;
         whether it was verified whole (False: its length could not be, and
         `Deadlines.no_length` accepts that)."""
         if response.headers.get("content-type", "").lower().startswith("text/html"):
             raise FetchError(f"{url}: the server sent an HTML page, not the file")
         declared = response.headers.get("content-length")
-        length = int(declared) if declared and declared.isdigit() else None
+        length = numbers.whole_number(declared) if declared else None
+        if declared and length is None:
+            raise _Retry(f"Content-Length {declared!r} is not a byte count")
+        if length is not None and length > bound.size:
+            raise TooLarge(url, bound, "declares")
         md5 = hashlib.md5(usedforsecurity=False) if expected and expected.md5 else None
         crc = Crc32c() if expected and expected.crc32c is not None and md5 is None else None
         size = 0
@@ -275,6 +286,8 @@ class Fetcher:
                 raise FetchError(f"{url}: the server sent an HTML page, not the file")
             out.write(chunk)
             size += len(chunk)
+            if size > bound.size:
+                raise TooLarge(url, bound, "sends")
             if md5:
                 md5.update(chunk)
             if crc:
@@ -294,10 +307,75 @@ class Fetcher:
                 or (expected and expected.size is not None)):
             return True
         if self.deadlines.no_length:
+            if self.warn is not None:
+                self.warn(f"warning: {url}: used unchecked (SNOOPDB_ALLOW_NO_LENGTH=1): no "
+                          "Content-Length and no chunked encoding, so nothing shows that its "
+                          f"{size} bytes are the whole body")
             return False
         raise _Retry(f"no Content-Length and no chunked encoding, so nothing shows that "
                      f"its {size} bytes are the whole body; SNOOPDB_ALLOW_NO_LENGTH=1 "
                      "accepts such a body")
+
+
+def decoded(path: Path, location: str, bound: Bound) -> IO[bytes]:
+    """The content of the file at `path` (named `location`), decompressed when it is
+    gzipped, of at most `bound` bytes either way; the caller closes it."""
+    try:
+        raw = path.open("rb")
+    except FileNotFoundError as exc:
+        raise NotFound(f"{location}: no such file") from exc
+    except OSError as exc:
+        raise FetchError(f"{location}: {exc.strerror}") from exc
+    if raw.peek(2)[:2] == GZIP_MAGIC:
+        return bounded(gzip.GzipFile(fileobj=raw), location, bound, "expands to", raw)
+    return bounded(raw, location, bound, "holds")
+
+
+class Readable(Protocol):
+    """What `bounded` reads from: a file, a GzipFile."""
+
+    def read1(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+def bounded(stream: Readable, location: str, bound: Bound, how: str,
+            *also: Readable) -> IO[bytes]:
+    """`stream`, buffered, refusing to give more than `bound` bytes (TooLarge names
+    `location` and `how` it went past: "expands to" for a decompression); closing
+    it closes `stream` and `also`."""
+    return io.BufferedReader(_Bounded(stream, location, bound, how, also), CHUNK)
+
+
+class _Bounded(io.RawIOBase):
+    """The bytes of a stream up to a bound; the byte past it is an error."""
+
+    def __init__(self, stream: Readable, location: str, bound: Bound, how: str,
+                 also: tuple[Readable, ...]):
+        self._stream, self._location, self._bound, self._how = stream, location, bound, how
+        self._also = also
+        self._left = bound.size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        # one byte more than is left: that it exists is what goes past the bound. read1:
+        # what one step gives, so that the lines before a truncated gzip's end come out
+        # before its error
+        data = self._stream.read1(min(len(view), self._left + 1))
+        if len(data) > self._left:
+            raise TooLarge(self._location, self._bound, self._how)
+        view[:len(data)] = data
+        self._left -= len(data)
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            for stream in (self._stream, *self._also):
+                stream.close()
+        super().close()
 
 
 def _connection_problem(exc: BaseException) -> str:

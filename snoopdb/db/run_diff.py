@@ -4,6 +4,7 @@ Read from the runs' own summaries (run_hit, run_test, run_field_hit), never even
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,28 @@ class FieldChange:
     field: str
     gained: bool
     tests: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FieldGroup:
+    """Body fields of one endpoint that the same tests set in one run only: one line
+    of a diff, each test named once (per field, a test setting a hundred fields of a
+    body was named a hundred times)."""
+
+    endpoint: str
+    fields: tuple[str, ...]
+    gained: bool
+    tests: tuple[str, ...]
+
+
+def group_fields(changes: Iterable[FieldChange]) -> list[FieldGroup]:
+    """`changes` grouped by endpoint, side and tests, in the order of each group's
+    first field."""
+    groups: dict[tuple[str, bool, tuple[str, ...]], list[str]] = {}
+    for change in changes:
+        groups.setdefault((change.endpoint, change.gained, change.tests), []).append(change.field)
+    return [FieldGroup(endpoint, tuple(fields), gained, tests)
+            for (endpoint, gained, tests), fields in groups.items()]
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from snoopdb.core import numbers
 from snoopdb.core.errors import ConfigError, NoSpecLoaded
 from snoopdb.loaders import live
 from snoopdb.web.server import DB_TIMEOUT, one_line
@@ -46,10 +47,13 @@ DEFAULT_RETAIN = dt.timedelta(hours=24)
 # batch is sent at once; a body dripped slower than this is an attack or a fault)
 DEFAULT_BODY_TIMEOUT = 30.0
 # Batches run concurrently on one event loop; a handful of connections keeps
-# COPYs overlapping without crowding a small server (see README, "Measured").
+# COPYs overlapping without crowding a small server (see docs/measured.md, "Live testing").
 POOL_SIZE = 4
 SPEC_CHECK_SECONDS = 5.0
 LONGEST_RETENTION_SWEEP = dt.timedelta(minutes=5)
+# The longest --retain: longer is "forever" in practice (0 says so), and PostgreSQL
+# cannot subtract a retention of millions of days from now (every sweep failed).
+LONGEST_RETAIN = dt.timedelta(days=3650)
 HELLO = ("snoopdb auditlogger: POST audit.k8s.io EventLists (a kube-apiserver audit webhook) "
          "to /events; they are stored in testing.audit_event. GET /healthz for the database.")
 
@@ -62,13 +66,14 @@ log = logging.getLogger("snoopdb.web.auditlogger")
 
 
 _DURATION = re.compile(r"(\d+)([smhd])")
-_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _SIZE = re.compile(r"(\d+)\s*([kmg]?)i?b?", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
 def parse_duration(text: str) -> dt.timedelta | None:
-    """`90s`, `30m`, `24h`, `7d` or a sum such as `1h30m`; `0` means never (None)."""
+    """`90s`, `30m`, `24h`, `7d` or a sum such as `1h30m`, at most LONGEST_RETAIN; `0`
+    means never (None)."""
     text = text.strip().lower()
     if text == "0":
         return None
@@ -76,9 +81,13 @@ def parse_duration(text: str) -> dt.timedelta | None:
     if not parts or "".join(n + u for n, u in parts) != text:
         raise ConfigError(f"--retain: {text!r} is not a duration such as 30m, 24h or 7d "
                           "(0 keeps events forever)")
-    total = sum((dt.timedelta(**{_DURATION_UNITS[unit]: int(n)}) for n, unit in parts),
-                dt.timedelta())
-    return total or None
+    # in seconds first (a timedelta of 99999999999 days is an OverflowError), of
+    # numbers short enough for int() to read (it refuses more than 4,300 digits)
+    seconds = sum(int(n[-12:]) * _DURATION_SECONDS[unit] for n, unit in parts)
+    if seconds > LONGEST_RETAIN.total_seconds() or any(len(n.lstrip("0")) > 12 for n, _ in parts):
+        raise ConfigError(f"--retain: {text} is longer than {LONGEST_RETAIN.days}d (10 years): "
+                          "keep events at most that long, or forever with 0")
+    return dt.timedelta(seconds=seconds) or None
 
 
 def parse_size(text: str) -> int:
@@ -184,7 +193,8 @@ class _AuditLogger:
         TimeoutError when it takes longer than body_timeout; ClientDisconnect when
         the client goes away first."""
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+        length = numbers.whole_number(declared) if declared is not None else None
+        if length is not None and length > self.max_body:
             return None
         chunks, size = [], 0
         async with asyncio.timeout(self.body_timeout):

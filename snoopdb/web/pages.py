@@ -11,6 +11,7 @@ pages "no data", never "untested" or 0.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -18,9 +19,9 @@ from typing import Any
 import psycopg
 
 from snoopdb.core.errors import InputError, NoSpecLoaded, ReleaseError, SnoopError
-from snoopdb.core.releases import Release
+from snoopdb.core.releases import Release, Releases, parse_release
 from snoopdb.db.queries import rows
-from snoopdb.db.run_diff import diff_runs
+from snoopdb.db.run_diff import diff_runs, group_fields
 from snoopdb.db.runs import handles, job_name, list_runs
 
 LEVELS = ("stable", "beta", "alpha")
@@ -50,14 +51,17 @@ class ReleaseChoice:
     or imported published coverage), the newest loaded when none has any: a page asked
     for no release shows it, and says which it is, rather than opening on a newer
     release nothing is known of. `coverage` is where the shown release's coverage
-    comes from (`audit events`, `published coverage` or `no data`);
-    `releases_without_data` lists the loaded releases that have none, newest first."""
+    comes from (`audit events`, `published coverage` or `no data`), and `runs` and
+    `events` how much backs it (its CI runs and their events); `releases_without_data`
+    lists the loaded releases that have none, newest first."""
 
     release: str
     releases: list[str]
     default_release: str
     coverage: str
     releases_without_data: list[str]
+    runs: int
+    events: int
 
     @classmethod
     def of(cls, conn: psycopg.Connection, release: Release | None) -> ReleaseChoice:
@@ -72,13 +76,25 @@ class ReleaseChoice:
         chosen = default if release is None else str(release)
         if chosen not in has_data:
             raise ReleaseError(f"release {chosen} is not loaded; loaded: {', '.join(known)}")
-        return cls(chosen, known, default, _coverage(conn, chosen),
-                   [name for name in known if not has_data[name]])
+        backing = rows(conn, "dashboard/release_coverage.sql", release=chosen)[0]
+        return cls(chosen, known, default, backing["coverage"],
+                   [name for name in known if not has_data[name]], backing["runs"],
+                   backing["events"])
 
 
 def _coverage(conn: psycopg.Connection, release: str) -> str:
     """Where `release`'s coverage comes from: audit events, published coverage or no data."""
     return str(rows(conn, "dashboard/release_coverage.sql", release=release)[0]["coverage"])
+
+
+def _nothing_loaded() -> dict[str, Any]:
+    """The overview of a database with no spec: the document's keys, empty, and `load`,
+    the command that loads the newest release snoopdb knows of (its shipped list: the
+    dashboard reads no network)."""
+    return {"release": None, "releases": [], "default_release": None, "coverage": "no data",
+            "releases_without_data": [], "runs": 0, "events": 0, "totals": None,
+            "by_level": [], "by_category": [], "sunburst": None,
+            "load": f"snoopdb load --release {Releases.load().newest.minor_name}"}
 
 
 def _counts(row: Mapping[str, Any]) -> dict[str, int]:
@@ -103,8 +119,15 @@ def overview(conn: psycopg.Connection, release: Release | None = None) -> dict[s
     "name", "total", "tested", "conf_tested", "states", "children"}`: `states` splits
     total by colour (conformance, tested, untested, no_data); an endpoint has no
     children; a kind may be null.
+
+    With no spec loaded and no release asked for, the document of `_nothing_loaded`.
     """
-    choice = ReleaseChoice.of(conn, release)
+    try:
+        choice = ReleaseChoice.of(conn, release)
+    except NoSpecLoaded:
+        if release is not None:
+            raise
+        return _nothing_loaded()
     chosen = choice.release
     found = rows(conn, "dashboard/overview.sql", release=chosen)
     # Rows come parents first (overview.sql): the release's totals, then each node
@@ -129,9 +152,27 @@ def overview(conn: psycopg.Connection, release: Release | None = None) -> dict[s
 
 def progress(conn: psycopg.Connection) -> dict[str, Any]:
     """conformance.progress (`progress`) and conformance.coverage_per_release
-    (`coverage_per_release`, its column names with underscores), row for row."""
-    return {"progress": rows(conn, "dashboard/progress.sql"),
-            "coverage_per_release": rows(conn, "dashboard/coverage_per_release.sql")}
+    (`coverage_per_release`, its column names with underscores), row for row; for
+    each, the releases missing between two of its rows (`progress_gaps`,
+    `coverage_per_release_gaps`, see `gaps`), which the charts mark."""
+    tables = {"progress": rows(conn, "dashboard/progress.sql"),
+              "coverage_per_release": rows(conn, "dashboard/coverage_per_release.sql")}
+    return {**tables, **{f"{name}_gaps": gaps([row["release"] for row in table])
+                         for name, table in tables.items()}}
+
+
+def gaps(releases: list[str]) -> list[dict[str, Any]]:
+    """Where `releases` (oldest first) skip minor releases, none of which has a row
+    (no spec loaded: the shared data lacks 1.23 to 1.27, a mirror may lack more): each
+    `{"after": "1.22.0", "before": "1.28.0", "missing": ["1.23.0", ..., "1.27.0"]}`."""
+    found = []
+    for older, newer in itertools.pairwise(releases):
+        a, b = parse_release(older), parse_release(newer)
+        if a.major == b.major and b.minor > a.minor + 1:
+            found.append({"after": older, "before": newer,
+                          "missing": [f"{a.major}.{minor}.0"
+                                      for minor in range(a.minor + 1, b.minor)]})
+    return found
 
 
 @dataclass(frozen=True)
@@ -162,12 +203,16 @@ def endpoints(conn: psycopg.Connection, release: Release | None = None,
     """The endpoint table of `release` (default: the newest with coverage data; the
     ReleaseChoice's fields): the rows of endpoint_coverage that pass `filters`, the
     default release's untested stable eligible ones first, with the choices each
-    filter offers. A row's `state` (and tested, conf_tested) is null where the
-    release has no coverage data."""
+    filter offers. A row's `state` (and tested, conf_tested, tests) is null where the
+    release has no coverage data; `ineligible` says why an endpoint is not eligible
+    for conformance (None when it is)."""
     choice = ReleaseChoice.of(conn, release)
     options = rows(conn, "dashboard/endpoint_options.sql", release=choice.release)[0]
     found = rows(conn, "dashboard/endpoints.sql", release=choice.release,
                  default_release=choice.default_release, **asdict(filters))
+    why = _ineligible(conn, release=choice.release)
+    for row in found:
+        row["ineligible"] = why.get(row["endpoint"])
     return {**asdict(choice), "filters": asdict(filters),
             "options": {**options, "state": list(STATES)}, "count": len(found), "endpoints": found}
 
@@ -179,14 +224,24 @@ _ENDPOINT_DETAILS = ("level", "category", "path", "description", "kind", "versio
 _ENDPOINT_COVERAGE = ("release", "tested", "conf_tested", "tests")
 
 
+def _ineligible(conn: psycopg.Connection, release: str | None = None,
+                endpoint: str | None = None) -> dict[str, str]:
+    """Why endpoints (of `release`, or `endpoint`) are not eligible for conformance,
+    by name; an eligible endpoint is not in it."""
+    return {row["endpoint"]: row["why"]
+            for row in rows(conn, "dashboard/ineligible.sql", release=release,
+                            endpoint=endpoint)}
+
+
 def endpoint(conn: psycopg.Connection, name: str,
              release: Release | None = None) -> dict[str, Any] | None:
     """One endpoint: its details in the newest release that has it, its coverage in
-    every release it exists in (`tests` = how many tests hit it there; tested and
-    conf_tested null where the release has no coverage data), the tests
+    every release it exists in (`tests` = how many tests hit it there; tested,
+    conf_tested and tests null where the release has no coverage data), the tests
     that hit it, its conformance.eligible_endpoint_coverage row (`eligibility`,
-    None when not eligible) and its request-body fields (`fields`, see
-    `endpoint_fields`); None when no release has it (or it is deprecated)."""
+    None when not eligible, and then `ineligible` says why) and its request-body
+    fields (`fields`, see `endpoint_fields`); None when no release has it (or it is
+    deprecated)."""
     in_releases = rows(conn, "dashboard/endpoint_releases.sql", endpoint=name)
     if not in_releases:
         return None
@@ -196,6 +251,7 @@ def endpoint(conn: psycopg.Connection, name: str,
             "releases": [{key: row[key] for key in _ENDPOINT_COVERAGE} for row in in_releases],
             "tests": rows(conn, "dashboard/endpoint_tests.sql", endpoint=name),
             "eligibility": eligibility[0] if eligibility else None,
+            "ineligible": _ineligible(conn, endpoint=name).get(name),
             "fields": endpoint_fields(conn, name, release),
             "runs": endpoint_runs(conn, name)}
 
@@ -267,7 +323,8 @@ def runs_page(conn: psycopg.Connection, a: str | None = None,
     endpoint_stability's flaky rows with their share (%) of runs; `choices`, every run
     by name (db.runs.Run.name; its source where another run has the same name), newest
     first, for the diff picker; and, when runs `a` and `b` are named, `diff`
-    (RunDiff.as_json) from a to b, or `diff_error` saying why not (a run not loaded)."""
+    (RunDiff.as_json, with `field_groups`: its fields grouped by endpoint and tests,
+    see group_fields) from a to b, or `diff_error` saying why not (a run not loaded)."""
     names = handles(list_runs(conn))
     jobs: dict[str, dict[str, Any]] = {}
     for row in rows(conn, "dashboard/runs.sql"):
@@ -280,7 +337,9 @@ def runs_page(conn: psycopg.Connection, a: str | None = None,
     diff, error = None, None
     if a and b:
         try:
-            diff = diff_runs(conn, a, b).as_json()
+            changes = diff_runs(conn, a, b)
+            diff = {**changes.as_json(), "field_groups": [
+                asdict(group) for group in group_fields(changes.fields)]}
         except SnoopError as exc:
             error = str(exc)
     return {"jobs": list(jobs.values()), "flaky": flaky,

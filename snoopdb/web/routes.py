@@ -6,7 +6,7 @@ the page is rendered from (so the numbers on screen and in the API cannot differ
 
 - `/`, `/api/overview`: a release (`?release=`, default the newest with coverage
   data, see `ReleaseChoice`): totals by level and by category, and the sunburst
-  (`overview`);
+  (`overview`); before anything is loaded, what to load;
 - `/progress`, `/api/progress`: conformance.progress and
   conformance.coverage_per_release (`progress`);
 - `/endpoints`, `/api/endpoints`: endpoint_coverage of a release, filtered
@@ -46,6 +46,8 @@ from starlette.staticfiles import StaticFiles
 from snoopdb import __version__
 from snoopdb.core.errors import InputError, NoSpecLoaded, ReleaseError
 from snoopdb.core.releases import Release, parse_release
+from snoopdb.core.wording import plural
+from snoopdb.coverage.attribution import shown_test
 from snoopdb.web.pages import (
     EndpointFilter,
     endpoint,
@@ -82,6 +84,13 @@ def _with_breaks(pattern: re.Pattern[str]) -> Callable[[str], Markup]:
 
 _templates.filters["word_breaks"] = _with_breaks(_WORD_START)
 _templates.filters["path_breaks"] = _with_breaks(_SEGMENT_END)
+_templates.filters["plural"] = plural
+_templates.filters["test_name"] = shown_test
+# The pages, in the navigation's order (error pages list them too): (page, path, label).
+_templates.globals["pages"] = [
+    ("overview", "/", "Overview"), ("progress", "/progress", "Progress"),
+    ("endpoints", "/endpoints", "Endpoints"), ("live", "/live", "Live testing"),
+    ("runs", "/runs", "Runs")]
 
 
 class _Dashboard:

@@ -35,7 +35,7 @@ log = logging.getLogger("snoopdb.web")
 
 @dataclass(frozen=True)
 class Limits:
-    """What one client may hold of a server (README, "Limits").
+    """What one client may hold of a server (docs/bounds.md, "HTTP clients").
 
     uvicorn has no deadline for a request's headers and accepts connections until
     the process runs out of file descriptors (then logs a traceback per accept):

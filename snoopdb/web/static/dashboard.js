@@ -164,8 +164,10 @@
     return [1, 2, 5, 10].map((m) => m * power).find((step) => step >= rough);
   }
 
-  // series: [{key, label, color, values}]; mode: "bars" (grouped), "stacked" or "line".
-  function chart(container, labels, series, mode) {
+  // series: [{key, label, color, values}]; mode: "bars" (grouped), "stacked" or "line";
+  // gaps: [{after, before, missing}], releases with no row between two labels, marked
+  // where the axis jumps over them (and a line is broken there).
+  function chart(container, labels, series, mode, gaps = []) {
     const hidden = new Set();
     const legend = html("div", {class: "legend"}, container);
     const plot = svg("svg", {role: "img"}, container);
@@ -209,15 +211,38 @@
                      transform: `rotate(-40 ${x(i)} ${heightPx - margin.bottom + 14})`}, plot, label);
       });
 
+      const breaks = new Set();
+      for (const gap of gaps) {
+        const i = labels.indexOf(gap.before);
+        if (i < 1) continue;
+        breaks.add(i);
+        const missing = gap.missing.length > 1
+          ? `${gap.missing[0]}–${gap.missing[gap.missing.length - 1]}` : gap.missing[0];
+        const mark = svg("g", {class: "gap", "data-missing": missing}, plot);
+        const at = x(i) - band / 2;
+        svg("line", {x1: at, x2: at, y1: margin.top, y2: heightPx - margin.bottom}, mark);
+        // the missing releases named along the line, reading downwards
+        svg("text", {x: at + 4, y: margin.top + 4, transform: `rotate(90 ${at + 4} ${margin.top + 4})`},
+            mark, `no data: ${missing}`);
+        svg("title", {}, mark, `no data: ${missing} not loaded (no spec)`);
+      }
+
       if (mode === "line") {
         for (const s of shown) {
           const known = s.values.map((v, i) => [v, i]).filter(([v]) => v !== null);
-          if (!known.length) continue;
-          const points = known.map(([v, i]) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
-          const [first, last] = [known[0][1], known[known.length - 1][1]];
-          svg("path", {class: "area", fill: s.color,
-                       d: `M${x(first)},${y(0)}L${points.join("L")}L${x(last)},${y(0)}Z`}, plot);
-          svg("path", {class: "line", stroke: s.color, d: `M${points.join("L")}`}, plot);
+          // a line never crosses a gap: one piece between two gaps
+          const pieces = [];
+          for (const [v, i] of known) {
+            if (!pieces.length || breaks.has(i)) pieces.push([]);
+            pieces[pieces.length - 1].push([v, i]);
+          }
+          for (const piece of pieces) {
+            const points = piece.map(([v, i]) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+            const [first, last] = [piece[0][1], piece[piece.length - 1][1]];
+            svg("path", {class: "area", fill: s.color,
+                         d: `M${x(first)},${y(0)}L${points.join("L")}L${x(last)},${y(0)}Z`}, plot);
+            svg("path", {class: "line", stroke: s.color, d: `M${points.join("L")}`}, plot);
+          }
           s.values.forEach((v, i) => {
             if (v === null) return;
             const point = svg("circle", {class: "point", cx: x(i), cy: y(v), r: 3.5, fill: s.color,
@@ -260,7 +285,7 @@
         {key: "total_endpoints", label: "eligible endpoints", color: "#8c959f", values: p("total_endpoints")},
         {key: "total_tested_endpoints", label: "tested by conformance tests", color: "#2da44e",
          values: p("total_tested_endpoints")},
-      ], "line"),
+      ], "line", data.progress_gaps),
       chart(document.getElementById("chart-new"), releases, [
         {key: "new_endpoints", label: "new endpoints", color: "#8c959f", values: p("new_endpoints")},
         {key: "new_endpoints_covered_by_new_tests", label: "new, covered by new tests", color: "#2da44e",
@@ -269,11 +294,11 @@
          values: p("new_endpoints_covered_by_old_tests")},
         {key: "old_endpoints_covered_by_new_tests", label: "old, covered by new tests", color: "#8250df",
          values: p("old_endpoints_covered_by_new_tests")},
-      ], "bars"),
+      ], "bars", data.progress_gaps),
       chart(document.getElementById("chart-debt"), data.coverage_per_release.map((row) => row.release), [
         {key: "tested", label: "tested today", color: "#2da44e", values: c("tested")},
         {key: "untested", label: "untested today (debt)", color: "#ff8182", values: c("untested")},
-      ], "stacked"),
+      ], "stacked", data.coverage_per_release_gaps),
     ];
   }
 

@@ -1,5 +1,6 @@
 -- An endpoint's page: its endpoint_coverage row in every release it exists in
--- (non-deprecated), oldest first. Parameter: %(endpoint)s.
+-- (non-deprecated), oldest first; tests is null where the release has no coverage
+-- data. Parameter: %(endpoint)s.
 SELECT ec.release,
        ec.level,
        ec.category,
@@ -11,7 +12,8 @@ SELECT ec.release,
        ec.action,
        ec.tested,
        ec.conf_tested,
-       cardinality(ec.tests) AS tests
+       -- unknown, not 0, where the release has no coverage data
+       CASE WHEN ec.tested IS NOT NULL THEN cardinality(ec.tests) END AS tests
 FROM endpoint_coverage ec
 JOIN release_order r ON r.release = ec.release
 WHERE ec.endpoint = %(endpoint)s

@@ -36,7 +36,8 @@ SELECT f.endpoint,
        f.eligible,
        coalesce(f.release = %(default_release)s AND f.level = 'stable' AND NOT f.tested
                 AND f.eligible, false) AS untested_stable_eligible,
-       cardinality(f.tests) AS tests
+       -- unknown, not 0, where the release has no coverage data
+       CASE WHEN f.tested IS NOT NULL THEN cardinality(f.tests) END AS tests
 FROM (SELECT *, EXISTS (SELECT FROM conformance.eligible_endpoint e
                         WHERE e.endpoint = filtered.endpoint) AS eligible
       FROM filtered) AS f
