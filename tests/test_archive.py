@@ -15,18 +15,23 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import psycopg
 import pytest
+import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_runs import GCE, PROW, events, load, matcher, run_tables, tables_of, write
 
 from snoopdb.cli import main
 from snoopdb.commands import archive as archiving
 from snoopdb.commands import runs
-from snoopdb.core import gcs_objects
+from snoopdb.commands.archive_query import archive_query
+from snoopdb.core import copytext, gcs_objects
 from snoopdb.core.bounds import ARCHIVE_FILE
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import ArchiveError, FetchError, UsageError
-from snoopdb.db import archive
+from snoopdb.db import archive, run_store
 from testkit.gcs_server import GcsServer
 
 __all__ = ["matcher"]  # the fixture, used by name
@@ -528,3 +533,68 @@ def test_the_duckdb_shell_runs_what_it_reads(conn, matcher, tmp_path, database_u
     assert done.stderr.startswith("error: SQL is not a query: ")
     assert "│     1 │" in done.stdout
     assert not (folder / "x.csv").exists()
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                max_size=30)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.one_of(st.none(), _TEXT), _TEXT, st.one_of(st.none(), _TEXT),
+                               st.dictionaries(_TEXT, st.one_of(_TEXT, st.integers(-2**53, 2**53),
+                                                                st.booleans(), st.none()),
+                                               max_size=4)),
+                     min_size=1, max_size=6))
+def test_any_text_archives_and_comes_back_whole(conn, tmp_path_factory, rows) -> None:
+    """auditIDs, user agents, test names and event bodies of any characters (tabs,
+    newlines, backslashes, quotes, control characters, any plane): the archive reads
+    them back as PostgreSQL held them, and so does the run brought back."""
+    source = PROW.format(job=GCE, build=77)
+    with conn.transaction():
+        run = run_store.prepare(conn, source, "1.36.0")
+        with run_store.copy_events(conn, run) as copy:
+            for chunk in copytext.rows(
+                    (n, audit_id, "readCoreV1Namespace", None, useragent, test, True, False,
+                     orjson.dumps({"auditID": audit_id, "verb": useragent, "body": body}).decode())
+                    for n, (audit_id, useragent, test, body) in enumerate(rows)):
+                copy.write(chunk)
+        run_store.store_summaries(conn, run, [], [], [])
+        run_store.publish(conn, run, "1.36.0", None, len(rows))
+    before = events_of(conn, source)
+    folder = tmp_path_factory.mktemp("archive")
+    archiving.archive_runs(conn, Settings(), [source], str(folder))
+    with archive_query(folder, f"select {COLUMNS}, verb from audit_event order by id",
+                       60) as result:
+        read = list(result.rows)
+    assert [row[:-1] for row in read] == before
+    assert [row[-1] for row in read] == [useragent for _, useragent, _, _ in rows]
+    runs.move_runs(conn, [source], "hot")
+    assert events_of(conn, source) == before
+    runs.drop_runs(conn, [source])
+
+
+@given(st.text(max_size=60))
+def test_gcs_places_are_read_whole_or_refused(text) -> None:
+    for candidate in (text, f"gs://{text}", f"gs://bucket-1/{text}"):
+        try:
+            place = gcs_objects.Place.parse(candidate)
+        except UsageError:
+            continue
+        assert gcs_objects.Place.parse(place.uri()) == place
+        assert "'" not in place.uri() and "*" not in place.uri()
+
+
+@given(st.text(max_size=40), st.binary(max_size=200))
+def test_gcs_answers_are_read_or_refused(range_header, body) -> None:
+    """What GCS answers is outside input: a Range header and an object's description."""
+    answer = requests.Response()
+    answer.status_code = 308
+    answer.headers["Range"] = range_header
+    answer._content = body
+    assert gcs_objects._range_end(answer) >= 0
+    try:
+        stored = gcs_objects._described("gs://b/o", answer)
+    except FetchError:
+        return
+    assert stored.size >= 0 and isinstance(stored.md5, str)

@@ -205,7 +205,10 @@ class _Feed(_Pipe):
     """PostgreSQL's COPY … TO STDOUT, written into the FIFO DuckDB reads."""
 
     def serve(self) -> None:
-        with open(self.fifo, "wb") as out, self.conn.cursor().copy(self.statement) as copy:
+        # PostgreSQL sends a message a row: gathered into writes of a megabyte, not a
+        # write (and a wake-up of DuckDB's reader) a row
+        with open(self.fifo, "wb", buffering=_CHUNK) as out, \
+                self.conn.cursor().copy(self.statement) as copy:
             for chunk in copy:
                 if self.abandoned:
                     raise ArchiveError("DuckDB stopped reading")

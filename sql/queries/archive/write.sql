@@ -5,12 +5,14 @@
 -- verb, objectRef's apiGroup, apiVersion, resource, subresource, namespace and name,
 -- responseStatus.code, user.username, and the two timestamps. A field that is absent,
 -- or of another type (data is outside input), is null. data stays whole, as JSON
--- text. Parameters: $run (the run's id), $release_date, $source, $ingested_at.
+-- text. zstd at level 3: about 100 bytes an event of 0.8 kB (level 1 is 5 % larger and
+-- 10 % faster; 5 and up, 10-20 % smaller and twice as slow). Parameters: $run (the
+-- run's id), $release_date, $source, $ingested_at.
 COPY (
   WITH e AS (
     SELECT n, copy_text(audit_id) AS audit_id, copy_text(endpoint) AS endpoint,
            copy_text(useragent) AS useragent, copy_text(test) AS test, test_hit,
-           conf_test_hit, copy_text(data) AS data, copy_text(error) AS error
+           conf_test_hit, copy_json(data) AS data, copy_text(error) AS error
     FROM read_csv({rows}, delim = '\t', quote = '', escape = '', header = false,
                   nullstr = '\N', auto_detect = false, parallel = false,
                   columns = {'n': 'BIGINT', 'audit_id': 'VARCHAR', 'endpoint': 'VARCHAR',
@@ -42,4 +44,4 @@ COPY (
          j.requestReceivedTimestamp AS request_received_timestamp,
          j.stageTimestamp AS stage_timestamp
   FROM f
-) TO {file} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)
+) TO {file} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 3)
