@@ -30,7 +30,7 @@ from snoopdb.commands.archive_query import archive_query
 from snoopdb.core import copytext, gcs_objects
 from snoopdb.core.bounds import ARCHIVE_FILE
 from snoopdb.core.config import Settings
-from snoopdb.core.errors import ArchiveError, FetchError, UsageError
+from snoopdb.core.errors import ArchiveError, DatabaseError, FetchError, UsageError
 from snoopdb.db import archive, run_store
 from testkit.gcs_server import GcsServer
 
@@ -598,3 +598,32 @@ def test_gcs_answers_are_read_or_refused(range_header, body) -> None:
     except FetchError:
         return
     assert stored.size >= 0 and isinstance(stored.md5, str)
+
+
+@pytest.mark.slow
+def test_a_downgrade_past_0020_keeps_archived_runs(tmp_path, database_server, fetcher,
+                                                   shared_data) -> None:
+    """Revision 0016 cannot say that a run's events are elsewhere: the downgrade refuses
+    while runs are archived, and goes through once they are back."""
+    from snoopdb.coverage.matching import Matcher
+    from snoopdb.db import connection, schema
+    from snoopdb.loaders import spec
+    from testkit.databases import scratch_database
+
+    with scratch_database(database_server, "snoopdb_archive_downgrade") as url:
+        schema.migrate(url)
+        with connection.connect(url) as conn:
+            spec.load(conn, fetcher, str(shared_data / "openapi" / "swagger-1.36.json.gz"),
+                      "1.36.0", None)
+            source = PROW.format(job=GCE, build=1)
+            load(conn, Matcher.for_release(conn, "1.36.0"),
+                 write(tmp_path / "a.log", events(100, 1)), source)
+            archiving.archive_runs(conn, Settings(), [source], str(tmp_path / "archive"))
+        with pytest.raises(DatabaseError, match=r"runs are archived \(" + source.replace(".", r"\.")
+                           + r"\): bring them back with `snoopdb runs hot` before downgrading"):
+            schema.downgrade(url, "0016")
+        with connection.connect(url) as conn:
+            runs.move_runs(conn, [source], "hot")
+        schema.downgrade(url, "0016")
+        with connection.connect(url) as conn:
+            assert conn.execute("SELECT state FROM audit_run").fetchall() == [("hot",)]
