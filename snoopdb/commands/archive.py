@@ -279,8 +279,9 @@ def keep_compact(conn: psycopg.Connection, settings: Settings, source: str,
                          "--to FOLDER")
     runs = {run.source: run for run in list_runs(conn)}
     moved = []
-    for (other,) in conn.execute(query("runs/beyond_compact.sql"),
-                                 {"source": source, "keep": keep}).fetchall():
+    for (other,) in conn.execute(query("runs/beyond.sql"), {
+            "source": source, "keep": keep,
+            "states": [run_store.HOT, run_store.COMPACT]}).fetchall():
         after = archive_run(conn, settings, runs[other], target)
         if after is not None:
             moved.append((runs[other], after))

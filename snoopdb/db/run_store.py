@@ -150,8 +150,8 @@ def keep_hot(conn: psycopg.Connection, source: str,
     database's setting `snoopdb.keep_hot`, else 1), each in a transaction of its own;
     (source, events) of each run compacted."""
     compacted = []
-    for (other,) in conn.execute(query("runs/beyond_hot.sql"),
-                                 {"source": source, "keep": keep}).fetchall():
+    for (other,) in conn.execute(query("runs/beyond.sql"),
+                                 {"source": source, "keep": keep, "states": [HOT]}).fetchall():
         compacted.append(compact(conn, other))
     return compacted
 
