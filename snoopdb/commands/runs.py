@@ -14,6 +14,7 @@ half-dropped set of runs.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -152,8 +153,12 @@ def set_keep_hot(conn: psycopg.Connection, keep: int) -> MoveReport:
     started = time.monotonic()
     _set_database(conn, KEEP_HOT_SETTING, str(keep))
     report = MoveReport()
-    for run, rank in ranked_runs(conn):
-        if run.state == run_store.HOT and rank > keep:
+    in_database: Counter[str] = Counter()  # a job's runs so far, newest first, archived aside
+    for run, _ in ranked_runs(conn):
+        if run.state == run_store.ARCHIVED:
+            continue
+        in_database[run.job] += 1
+        if run.state == run_store.HOT and in_database[run.job] > keep:
             run_store.compact(conn, run.source)
             report.moved.append(_moved(conn, run))
     report.seconds = time.monotonic() - started

@@ -243,7 +243,7 @@ class Bucket:
         limits = self.deadlines
         with watchdog.Watch(limits.total) as watch, path.open("wb") as out:
             try:
-                with self.session.get(url, stream=True,
+                with self.session.get(url, stream=True, allow_redirects=False,
                                       timeout=(limits.connect, limits.read)) as answer:
                     if answer.status_code in _TRANSIENT:
                         raise _Retry(f"HTTP {answer.status_code}")

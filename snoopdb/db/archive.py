@@ -93,7 +93,9 @@ def held(conn: psycopg.Connection, run: Run) -> Content:
 def content(path: Path, db: DuckDBPyConnection | None = None) -> Content:
     """What the file at `path` holds (read with `db`, else a connection of its own);
     ArchiveError naming it when it is not a whole Parquet file of one run's events."""
-    db = db or duck.writer("reading an archive")
+    if db is None:
+        with contextlib.closing(duck.writer("reading an archive")) as own:
+            return content(path, own)
     try:
         row = db.execute(query("archive/checksum.sql"), {"file": str(path)}).fetchone()
     except duck.module("reading an archive").Error as exc:
@@ -116,17 +118,16 @@ def write(conn: psycopg.Connection, run: Run, path: Path) -> Content:
     expected = held(conn, run)
     release_date = conn.execute("SELECT release_date FROM audit_run WHERE run = %s",
                                 (run.run,)).fetchone()
-    db = duck.writer("snoopdb runs archive")
-    db.execute(query("archive/copy_text.sql"))
     copy = sql.SQL("COPY ({}) TO STDOUT").format(sql.SQL(events))
-    with _fifo() as fifo:
+    with contextlib.closing(duck.writer("snoopdb runs archive")) as db, _fifo() as fifo:
+        db.execute(query("archive/copy_text.sql"))
         statement = (query("archive/write.sql").replace("{rows}", _literal(fifo))
                      .replace("{file}", _literal(path)))
         _through(fifo, _Feed(conn, copy, fifo), db, statement, {
             "run": run.run, "release_date": release_date[0] if release_date else None,
             "source": run.source,
             "ingested_at": run.loaded_at}, path)
-    written = content(path, db)
+        written = content(path, db)
     if written != expected:
         raise ArchiveError(f"{path}: holds {written}, PostgreSQL {expected}; the run was "
                            "not archived")
@@ -137,17 +138,17 @@ def restore(conn: psycopg.Connection, run: Run, path: Path) -> Content:
     """Put archived run `run`'s events back from the file at `path` into a fresh hot
     table, checked against the file; inside the caller's transaction, under the run's
     lock (the caller swaps the table in: run_store.swap_in_hot)."""
-    db = duck.writer("snoopdb runs hot")
-    expected = content(path, db)
-    if expected.source not in (run.source, None) or expected.events != run.events:
-        raise ArchiveError(f"{path}: holds {expected}, not the {run.events:,} events of "
-                           f"{run.source!r}; the run stays archived")
-    table = run_store.fresh_events(conn, run.run)
-    copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, FREEZE)").format(
-        table, sql.SQL(", ").join(map(sql.Identifier, run_store.EVENT_COLUMNS)))
-    with _fifo() as fifo:
-        statement = query("archive/restore.sql").replace("{rows}", _literal(fifo))
-        _through(fifo, _Drain(conn, copy, fifo), db, statement, {"file": str(path)}, path)
+    with contextlib.closing(duck.writer("snoopdb runs hot")) as db:
+        expected = content(path, db)
+        if expected.source not in (run.source, None) or expected.events != run.events:
+            raise ArchiveError(f"{path}: holds {expected}, not the {run.events:,} events of "
+                               f"{run.source!r}; the run stays archived")
+        table = run_store.fresh_events(conn, run.run)
+        copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, FREEZE)").format(
+            table, sql.SQL(", ").join(map(sql.Identifier, run_store.EVENT_COLUMNS)))
+        with _fifo() as fifo:
+            statement = query("archive/restore.sql").replace("{rows}", _literal(fifo))
+            _through(fifo, _Drain(conn, copy, fifo), db, statement, {"file": str(path)}, path)
     row = conn.execute(query("archive/checksum_events.sql").replace(
         "{events}", sql.SQL("SELECT n, audit_id FROM {}").format(table).as_string(conn)),
         {"run": run.run}).fetchone()
