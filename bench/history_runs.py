@@ -91,9 +91,11 @@ def flaky_calls(endpoints: list, actors: list[Actor]) -> list[tuple[Actor, int, 
 
 
 def store_run(conn: psycopg.Connection, number: int, endpoints: list, actors: list[Actor],
-              flaky: list[tuple[Actor, int, int]], events: int) -> tuple[float, float, float]:
-    """Run `number` stored as a load stores it; (seconds to store, of which merging it
-    into the release's summaries, seconds compacting the job's run before)."""
+              flaky: list[tuple[Actor, int, int]], events: int, *, detailed: bool = False,
+              keep_hot: int | None = 1) -> tuple[float, float, float]:
+    """Run `number` stored as a load stores it (`detailed`: its events as an API server
+    logs them, views.audit_lines); (seconds to store, of which merging it into the
+    release's summaries, seconds compacting the job's runs beyond `keep_hot`, None: none)."""
     build = str(FIRST_BUILD + number)
     source = f"{PROW}/{JOB}/{build}"
     today = [Actor(a.useragent, a.username, a.test, a.conf_test_hit, (i,), 0.05)
@@ -105,7 +107,7 @@ def store_run(conn: psycopg.Connection, number: int, endpoints: list, actors: li
         with run_store.copy_events(conn, run) as copy:
             batch: list[str] = []
             for line in audit_lines(endpoints, actors + today, events, number, hits,
-                                    every_call=True):
+                                    every_call=True, detailed=detailed):
                 batch.append(line)
                 if len(batch) == 20_000:
                     copy.write("".join(batch))
@@ -124,7 +126,8 @@ def store_run(conn: psycopg.Connection, number: int, endpoints: list, actors: li
         summaries = time.perf_counter() - summaries
     stored = time.perf_counter() - started
     started = time.perf_counter()
-    run_store.keep_hot(conn, source, 1)
+    if keep_hot is not None:
+        run_store.keep_hot(conn, source, keep_hot)
     return stored, summaries, time.perf_counter() - started
 
 
@@ -142,8 +145,11 @@ def main() -> None:
             bench(conn, Fetcher(Path(cache)), args.data, args.runs, args.events)
 
 
-def bench(conn: psycopg.Connection, fetcher: Fetcher, data: Path, count: int,
-          events: int) -> None:
+def job_model(conn: psycopg.Connection, fetcher: Fetcher,
+              data: Path) -> tuple[list, list[Actor], list[tuple[Actor, int, int]], str]:
+    """The real 1.35 and 1.36 specs, 1.36's conformance tests and ineligible endpoints
+    loaded; the release's endpoints, the job's actors (every conformance test, other
+    tests, system components) and its flaky calls; and a line saying so."""
     for minor in (35, 36):
         spec.load(conn, fetcher, str(data / "openapi" / f"swagger-1.{minor}.json.gz"),
                   f"1.{minor}.0", None)
@@ -160,9 +166,14 @@ def bench(conn: psycopg.Connection, fetcher: Fetcher, data: Path, count: int,
     actors = (test_actors(endpoints, codenames + others, version, False)
               + system_actors(endpoints, version))
     flaky = flaky_calls(endpoints, actors)
-    print(f"{count} runs of {JOB} ({RELEASE}), {events:,} events each; "
-          f"{len(codenames)} conformance and {len(others)} other tests; "
-          f"{len(flaky)} flaky conformance calls")
+    return endpoints, actors, flaky, (f"{len(codenames)} conformance and {len(others)} other "
+                                      f"tests; {len(flaky)} flaky conformance calls")
+
+
+def bench(conn: psycopg.Connection, fetcher: Fetcher, data: Path, count: int,
+          events: int) -> None:
+    endpoints, actors, flaky, said = job_model(conn, fetcher, data)
+    print(f"{count} runs of {JOB} ({RELEASE}), {events:,} events each; {said}")
 
     print("\n| run | store | of which the release's summaries | compact the run before |")
     print("|---:|---:|---:|---:|")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import random
 import re
 import statistics
@@ -38,6 +39,7 @@ from snoopdb.core import copytext
 from snoopdb.core.fetch import Fetcher
 from snoopdb.db import connection, run_store, schema
 from snoopdb.loaders import conformance, ineligible, spec
+from testkit.auditgen import request_info
 from testkit.databases import scratch_database
 
 REPO = Path(__file__).resolve().parent.parent
@@ -150,11 +152,14 @@ def system_actors(endpoints: list[Endpoint], version: str) -> list[Actor]:
 
 def audit_lines(endpoints: list[Endpoint], actors: list[Actor], events: int, seed: int,
                 hits: collections.Counter[tuple[str, str | None, bool, bool]],
-                every_call: bool = False) -> Iterator[str]:
+                every_call: bool = False, detailed: bool = False) -> Iterator[str]:
     """`events` rows of a hot run's table (run_store.EVENT_COLUMNS) in COPY text
     format; counts each mapped one into `hits`. With `every_call`, the first rows are
     one call of each actor to each of its endpoints (so that no call is missing from
-    the run by chance), the rest drawn at random."""
+    the run by chance), the rest drawn at random. With `detailed`, each event is as a
+    GCE API server logs it rather than its bare minimum (`Detail`): the objectRef of
+    its request, the response's code (some 404s and 409s), the authorizer's
+    annotations, and a small body on a create."""
     rng = random.Random(seed)
     tests = [a for a in actors if a.test is not None]
     system = [a for a in actors if a.test is None]
@@ -186,16 +191,64 @@ def audit_lines(endpoints: list[Endpoint], actors: list[Actor], events: int, see
         second, micro = divmod(number * 2_500, 1_000_000)  # an event every 2.5 ms
         hour, minute = 12 + second // 3600, second // 60 % 60
         stamp = f"2026-06-11T{hour:02d}:{minute:02d}:{second % 60:02d}.{micro:06d}Z"
-        data = (f'{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata",'
+        if detailed and endpoint is not None:
+            level, ref, status, extra = detail(endpoint, verb, user, rng)
+        else:
+            level, ref, status, extra = "Metadata", "", '{"metadata":{},"code":200}', ""
+        data = (f'{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"{level}",'
                 f'"auditID":"{audit_id}","stage":"ResponseComplete","requestURI":"{uri}",'
                 f'"verb":"{verb}","user":{{"username":"{user}","groups":["system:authenticated"]}},'
-                f'"sourceIPs":["10.64.0.12"],"userAgent":{ua_json},'
-                f'"responseStatus":{{"metadata":{{}},"code":200}},'
+                f'"sourceIPs":["10.64.0.12"],"userAgent":{ua_json},{ref}'
+                f'"responseStatus":{status},{extra}'
                 f'"requestReceivedTimestamp":"{stamp}","stageTimestamp":"{stamp}"}}')
         error = r"\N" if endpoint else "ignored path"
         name = endpoint.name if endpoint else r"\N"
         yield (f"{number}\t{audit_id}\t{name}\t{error}\t{ua}\t{test}\t{test_hit}\t"
                f"{conf_test_hit}\t{data}\n")
+
+
+# a quote inside a JSON string, in COPY text: \" with its backslash doubled
+QUOTE = '\\\\"'
+_HTTP_METHODS = {"get": "get", "list": "get", "watch": "get", "create": "post",
+                 "update": "put", "patch": "patch", "delete": "delete",
+                 "deletecollection": "delete"}
+
+
+@functools.cache
+def _object_ref(uri: str, verb: str) -> tuple[str, str, str]:
+    """The objectRef kube-apiserver logs for a request to `uri` (testkit.auditgen's
+    request_info), as JSON text with a trailing comma; its resource; its name."""
+    _, ref = request_info(_HTTP_METHODS.get(verb, "get"), uri)
+    if ref is None:
+        return "", "", ""
+    return (f'"objectRef":{orjson.dumps(ref).decode()},', ref["resource"],
+            ref.get("name", "object-7b9d"))
+
+
+def detail(endpoint: Endpoint, verb: str, user: str,
+           rng: random.Random) -> tuple[str, str, str, str]:
+    """What a detailed event adds (audit_lines): its level, objectRef, responseStatus and
+    annotations (and a creation's requestObject), each as JSON text."""
+    ref, resource, name = _object_ref(endpoint.uri, verb)
+    draw = rng.random()
+    code = (409 if draw < 0.03 else 201) if verb == "create" else (
+        404 if verb in ("get", "delete") and draw < 0.05 else 200)
+    if code < 400:
+        status = f'{{"metadata":{{}},"code":{code}}}'
+    else:
+        reason = "NotFound" if code == 404 else "AlreadyExists"
+        said = "not found" if code == 404 else "already exists"
+        status = (f'{{"metadata":{{}},"status":"Failure","message":"{resource} {QUOTE}{name}'
+                  f'{QUOTE} {said}","reason":"{reason}","code":{code}}}')
+    extra = ('"annotations":{"authorization.k8s.io/decision":"allow",'
+             f'"authorization.k8s.io/reason":"RBAC: allowed by ClusterRoleBinding {QUOTE}'
+             f'{user.split(":")[-1]}{QUOTE}"}},')
+    if verb == "create" and ref:
+        extra += (f'"requestObject":{{"kind":"{resource.rstrip("s").title()}",'
+                  f'"apiVersion":"v1","metadata":{{"name":"{name}","labels":'
+                  f'{{"e2e-run":"{rng.getrandbits(32):08x}"}}}}}},')
+    return ("RequestResponse" if verb in ("create", "update", "patch") else "Request",
+            ref, status, extra)
 
 
 def load_run(conn: psycopg.Connection, release: str, source: str, endpoints: list[Endpoint],

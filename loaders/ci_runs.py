@@ -375,7 +375,8 @@ def load_ci_builds(
     chosen = list(finished_builds(bucket, job, last, since))
     report.chosen = [build for build, _ in chosen]
     loaded = {row[0] for row in conn.execute(
-        "SELECT source FROM audit_run WHERE source = ANY(%s) AND state IN ('hot', 'compact')",
+        "SELECT source FROM audit_run WHERE source = ANY(%s)"
+        " AND state IN ('hot', 'compact', 'archived')",
         ([source_of(bucket.name, job, build) for build, _ in chosen],))}
     for build, _ in reversed(chosen):
         if source_of(bucket.name, job, build) in loaded:

@@ -266,9 +266,10 @@ def hit_rows(endpoint: PublishedEndpoint) -> list[tuple[str | None, bool, bool]]
 
 
 def has_raw_events(conn: psycopg.Connection, release: str) -> bool:
-    """True when `release` has CI runs (audit events) loaded."""
+    """True when `release` has CI runs (audit events) loaded, archived ones included."""
     return conn.execute("SELECT EXISTS (SELECT FROM audit_run WHERE release = %s"
-                        " AND state IN ('hot', 'compact'))", (release,)).fetchone() == (True,)
+                        " AND state IN ('hot', 'compact', 'archived'))",
+                        (release,)).fetchone() == (True,)
 
 
 def load(

@@ -3,7 +3,8 @@
 Each module holds a group of commands, their handlers next to the options they take:
 `database` (init, query, db), `loading` (load, compare-published), `mirroring` (mirror),
 `certification` (verify-submission), `servers` (auditlogger, serve), `reports` (ticket,
-gate, export), `runs` (runs, runs drop, runs prune), `releases` (releases, releases drop).
+gate, export), `runs` (runs, runs drop, runs prune, …), `archive` (archive
+bigquery-ddl), `releases` (releases, releases drop).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import psycopg
 
 from snoopdb import __version__
 from snoopdb.cli import (
+    archive,
     certification,
     database,
     loading,
@@ -46,7 +48,7 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     database.add_init, loading.add_load, mirroring.add_mirror, loading.add_compare_published,
     certification.add_verify_submission, servers.add_auditlogger, reports.add_ticket,
     reports.add_gate, reports.add_export, servers.add_serve, runs.add_runs,
-    releases.add_releases, database.add_query, database.add_db,
+    archive.add_archive, releases.add_releases, database.add_query, database.add_db,
 )
 
 

@@ -1,4 +1,5 @@
-"""The database's commands: `init`, `query`, and `db url|psql|upgrade|current|revisions|stop`."""
+"""The database's commands: `init`, `query` (and `query --archive`), and `db
+url|psql|duckdb|upgrade|current|revisions|stop`."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+from snoopdb.cli import shell
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import cancelled_on_sigterm
 from snoopdb.cli.parsing import add_command
-from snoopdb.commands.query import read_only_query
+from snoopdb.commands.archive_query import archive_query
+from snoopdb.commands.query import QueryRows, read_only_query
 from snoopdb.core.errors import ConfigError, DatabaseError, UsageError
 from snoopdb.db import connection, schema
 
@@ -78,6 +82,22 @@ def cmd_db_psql(args: argparse.Namespace, ctx: Context) -> int:
     # psql takes over the terminal (its Ctrl-C cancels a query, not snoopdb): a fixed
     # program with the user's own arguments, no shell
     os.execve(psql, [psql, "--dbname", dbname, *args.psql_args], environment)  # noqa: S606
+
+
+def cmd_db_duckdb(args: argparse.Namespace, ctx: Context) -> int:
+    """Open a DuckDB shell on an archive folder (what `snoopdb runs archive --to DIR`
+    writes): SQL over its Parquet files, with audit_event as in PostgreSQL.
+
+    snoopdb's own shell, over the read-only connection `snoopdb query --archive` uses
+    (DuckDB may read the archive's files and nothing else; each statement one that only
+    reads); not DuckDB's CLI, which the duckdb package does not ship and which would
+    let a statement write. End a statement with `;`; `.tables` lists the views,
+    `.quit` (or Ctrl-D) leaves. With stdin not a terminal, runs the statements it reads.
+    Needs `pip install 'snoopdb[archive]'`.
+
+    Example: snoopdb db duckdb --archive /srv/snoopdb-archive
+    """
+    return shell.run(args.archive, ctx.settings.query_timeout)
 
 
 def cmd_db_upgrade(args: argparse.Namespace, ctx: Context) -> int:
@@ -162,6 +182,9 @@ def add_db(sub: argparse._SubParsersAction) -> None:
     psql = add_command(db, "psql", cmd_db_psql)
     psql.set_defaults(passthrough="psql_args")
     psql.usage = "snoopdb db psql [-h] [--database-url DATABASE_URL] [PSQL_ARGUMENTS ...]"
+    duckdb = add_command(db, "duckdb", cmd_db_duckdb)
+    duckdb.add_argument("--archive", type=Path, required=True, metavar="DIR",
+                        help="the archive folder (release=…/job=…/run=…/*.parquet)")
     upgrade = add_command(db, "upgrade", cmd_db_upgrade)
     upgrade.add_argument("revision", nargs="?", default="head",
                          help="revision to upgrade to (default: head)")
@@ -181,18 +204,35 @@ def cmd_query(args: argparse.Namespace, ctx: Context) -> int:
     SNOOPDB_QUERY_TIMEOUT seconds (default 300), and SIGTERM or Ctrl-C cancels it on
     the server. Rows are printed as they come, a batch at a time.
 
+    With --archive DIR, the statement runs in DuckDB over an archive folder's Parquet
+    files (`snoopdb runs archive`), never touching the database: audit_event there has
+    PostgreSQL's columns (data as JSON: `data->>'verb'` runs as in psql) and the fields
+    pulled out of data (verb, resource, namespace, name, code, username, …). DuckDB
+    reads those files and nothing else; one statement that only reads, interrupted after
+    SNOOPDB_QUERY_TIMEOUT seconds. Needs `pip install 'snoopdb[archive]'`.
+
     Example: snoopdb query "select endpoint from untested_stable_endpoint" --csv
     """
+    timeout = ctx.settings.query_timeout
+    if args.archive is not None:
+        with cancelled_on_sigterm(), archive_query(args.archive, args.sql, timeout) as result:
+            _write(result, args.csv)
+        return 0
     with ctx.connect() as conn, cancelled_on_sigterm(), \
-            read_only_query(conn, args.sql, ctx.settings.query_timeout) as result:
-        if args.csv:
-            out = csv.writer(sys.stdout, lineterminator="\n")
-            out.writerow(result.columns)
-            for row in result.rows:
-                out.writerow([_csv_value(v) for v in row])
-        else:
-            _write_json(result.columns, result.rows)
+            read_only_query(conn, args.sql, timeout) as result:
+        _write(result, args.csv)
     return 0
+
+
+def _write(result: QueryRows, as_csv: bool) -> None:
+    """The rows as CSV with a header line, or as a JSON array of objects."""
+    if as_csv:
+        out = csv.writer(sys.stdout, lineterminator="\n")
+        out.writerow(result.columns)
+        for row in result.rows:
+            out.writerow([_csv_value(v) for v in row])
+    else:
+        _write_json(result.columns, result.rows)
 
 
 def _write_json(columns: list[str], rows: Iterator[tuple[Any, ...]]) -> None:
@@ -239,3 +279,6 @@ def add_query(sub: argparse._SubParsersAction) -> None:
     output.add_argument("--json", action="store_true",
                         help="a JSON array of objects, one per row (the default)")
     output.add_argument("--csv", action="store_true", help="CSV with a header line")
+    parser.add_argument("--archive", type=Path, metavar="DIR",
+                        help="run SQL in DuckDB over this archive folder's Parquet files "
+                             "instead of the database (snoopdb runs archive --to DIR)")

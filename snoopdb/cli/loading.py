@@ -30,6 +30,7 @@ from snoopdb.commands.load import (
 from snoopdb.core.errors import ReleaseError, UsageError
 from snoopdb.core.releases import Release, Releases
 from snoopdb.core.wording import plural
+from snoopdb.db.runs import Run
 from snoopdb.loaders import history
 from snoopdb.loaders.ci_runs import DEFAULT_BUCKET, DEFAULT_JOBS, Skipped
 from snoopdb.loaders.events import AuditReport
@@ -74,7 +75,7 @@ def cmd_load(args: argparse.Namespace, ctx: Context) -> int:
         jobs=args.job or (), build=args.build, last=args.last, since=args.since,
         bucket=args.bucket,
         skip_bad_lines=args.skip_bad_lines, history=args.history, no_history=args.no_history,
-        history_folder=history_folder, keep_hot=args.keep_hot)
+        history_folder=history_folder, keep_hot=args.keep_hot, keep_compact=args.keep_compact)
     with ctx.connect(migrate=True) as conn:
         report = load(conn, ctx.fetcher(), ctx.settings, releases, options, _LoadPrinter())
     if report.no_audit_data:
@@ -151,6 +152,11 @@ class _LoadPrinter(LoadListener):
         for source, events in report.compacted:
             show(f"compacted {source} ({events:,} events): an older run of the same job")
 
+    def archived(self, moved: list[tuple[Run, Run]]) -> None:
+        for before, after in moved:
+            show(f"archived {before.source} ({before.events:,} events) to {after.archive}: "
+                 "an older run of the same job")
+
     def skipped(self, skipped: Skipped) -> None:
         show(f"build {skipped.build} of {skipped.job}: skipped, {skipped.why}")
 
@@ -198,6 +204,11 @@ def add_load(sub: argparse._SubParsersAction) -> None:
                         help="after loading a run, keep the newest N runs (0 to 1,000) of its "
                              "job hot (indexed rows) and compact older ones (default: the "
                              "database's setting, `snoopdb runs keep-hot`, else 1)")
+    parser.add_argument("--keep-compact", type=positive_number, metavar="N",
+                        help="after loading a run, keep the newest N runs of its job in the "
+                             "database and archive older ones to the database's archive "
+                             "folder (default: the database's setting, `snoopdb runs "
+                             "keep-compact N --to DIR`, which sets the folder; else none)")
     history_choice = parser.add_mutually_exclusive_group()
     history_choice.add_argument(
         "--history", action="store_true",

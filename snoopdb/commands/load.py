@@ -11,12 +11,14 @@ from pathlib import Path
 
 import psycopg
 
+from snoopdb.commands import archive
 from snoopdb.core import progress
 from snoopdb.core.config import Settings
-from snoopdb.core.errors import NotFound
+from snoopdb.core.errors import NotFound, UsageError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases
 from snoopdb.core.wording import plural
+from snoopdb.db.runs import Run
 from snoopdb.loaders import ci_runs, conformance, history, ineligible, local_logs, spec
 from snoopdb.loaders.events import AuditReport
 from snoopdb.loaders.github import SPEC_PATH, Sources
@@ -58,6 +60,9 @@ class LoadOptions:
     history_folder: str | None = None
     # hot runs kept per job after an audit load; None: the database's setting, else 1
     keep_hot: int | None = None
+    # runs kept per job in the database after an audit load, older ones archived to the
+    # database's archive folder; None: the database's setting, else none archived
+    keep_compact: int | None = None
 
 
 class LoadListener:
@@ -81,6 +86,9 @@ class LoadListener:
 
     def skipped(self, skipped: ci_runs.Skipped) -> None:
         """One of a job's newest builds was passed over."""
+
+    def archived(self, moved: list[tuple[Run, Run]]) -> None:
+        """Older runs of a job were archived (keep-compact) after a run's load."""
 
 
 @dataclass
@@ -119,6 +127,10 @@ def load(
     """
     listener = listener or LoadListener()
     release = options.release or releases.current
+    if (options.keep_compact is not None and "audit" in options.parts
+            and archive.archive_setting(conn) is None):
+        raise UsageError(f"--keep-compact {options.keep_compact}: no archive folder is set for "
+                         "this database (snoopdb runs keep-compact N --to FOLDER sets one)")
     started = time.monotonic()
     named_run = bool(options.jobs or options.audit_logs)
     asked = options.history or "history" in options.parts
@@ -142,10 +154,28 @@ def load(
         listener.history(report)
     if "audit" in options.parts:
         report.audits = _load_audit(conn, fetcher, settings, releases, release, options,
-                                    listener, report.skipped_builds)
+                                    _Archiving(conn, settings, options.keep_compact, listener),
+                                    report.skipped_builds)
         report.no_audit_data = (not report.audits and not report.skipped_builds
                                 and report.history is None)
     return report
+
+
+class _Archiving(LoadListener):
+    """Hears of each run loaded, then archives the job's runs beyond keep-compact."""
+
+    def __init__(self, conn: psycopg.Connection, settings: Settings, keep: int | None,
+                 listener: LoadListener):
+        self.conn, self.settings, self.keep, self.listener = conn, settings, keep, listener
+
+    def audit(self, report: AuditReport) -> None:
+        self.listener.audit(report)
+        moved = archive.keep_compact(self.conn, self.settings, report.source, self.keep)
+        if moved:
+            self.listener.archived(moved)
+
+    def skipped(self, skipped: ci_runs.Skipped) -> None:
+        self.listener.skipped(skipped)
 
 
 def _load_audit(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings,

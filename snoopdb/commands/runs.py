@@ -1,8 +1,9 @@
 """The loaded CI runs: list them, drop some, prune each job to its newest N, move them
-between the two storage states (schema revision 0010): hot (one indexed row per
-event) and compact (chunks of 1,000 events); compare two of them; and the settings
-of the database that govern runs (how many stay hot, the share of runs in which an
-endpoint must be conformance-tested).
+between the storage states (schema revision 0010): hot (one indexed row per event)
+and compact (chunks of 1,000 events), and back from the third, archived (revision
+0020, commands/archive.py); compare two of them; and the settings of the database
+that govern runs (how many stay hot, the share of runs in which an endpoint must be
+conformance-tested).
 
 Each run's events and summaries are tables of their own, so a drop is a DROP TABLE
 and a change of state a swap of tables, never a delete of rows. Drops and the
@@ -13,12 +14,15 @@ half-dropped set of runs.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
 
+from snoopdb.commands import archive
+from snoopdb.core.config import Settings
 from snoopdb.core.errors import InputError
 from snoopdb.db import run_store
 from snoopdb.db.run_diff import RunDiff, diff_runs
@@ -99,15 +103,24 @@ def _moved(conn: psycopg.Connection, run: Run) -> tuple[Run, Run]:
     return run, next(r for r in list_runs(conn) if r.run == run.run)
 
 
-def move_runs(conn: psycopg.Connection, names: Sequence[str], state: str) -> MoveReport:
+def move_runs(conn: psycopg.Connection, names: Sequence[str], state: str,
+              settings: Settings | None = None) -> MoveReport:
     """Store the runs `names` name (by source or name) in `state` (hot or compact), each
-    swapped in its own transaction; a run already in that state is left as it is. A
-    name that is no loaded run's is NotFound and nothing is moved."""
+    swapped in its own transaction; a run already in that state is left as it is, and
+    so is an archived run asked to be compact. An archived run is brought back hot from
+    its file (`settings`: where GCS is). A name that is no loaded run's is NotFound and
+    nothing is moved."""
     started = time.monotonic()
     report = MoveReport()
     move = run_store.heat if state == run_store.HOT else run_store.compact
     for run in find_runs(conn, names):
-        if run.state == state:
+        if run.state == run_store.ARCHIVED and state == run_store.HOT:
+            if archive.restore_run(conn, settings or Settings(), run) is None:
+                report.unchanged.append(run)
+            else:
+                report.moved.append(_moved(conn, run))
+            continue
+        if run.state in (state, run_store.ARCHIVED):
             report.unchanged.append(run)
             continue
         move(conn, run.source)
@@ -140,8 +153,12 @@ def set_keep_hot(conn: psycopg.Connection, keep: int) -> MoveReport:
     started = time.monotonic()
     _set_database(conn, KEEP_HOT_SETTING, str(keep))
     report = MoveReport()
-    for run, rank in ranked_runs(conn):
-        if run.state == run_store.HOT and rank > keep:
+    in_database: Counter[str] = Counter()  # a job's runs so far, newest first, archived aside
+    for run, _ in ranked_runs(conn):
+        if run.state == run_store.ARCHIVED:
+            continue
+        in_database[run.job] += 1
+        if run.state == run_store.HOT and in_database[run.job] > keep:
             run_store.compact(conn, run.source)
             report.moved.append(_moved(conn, run))
     report.seconds = time.monotonic() - started

@@ -59,3 +59,6 @@ AUDIT_LOG = Bound("an audit log", 16 * GiB)
 GITHUB_ANSWER = Bound("a GitHub API answer", 32 * MiB)
 # GitHub refuses pushes of files over 100 MiB
 PULL_REQUEST_FILE = Bound("a pull request's file", 100 * MiB)
+# a run's Parquet file in an archive (snoopdb runs hot from gs://): 30-100 bytes an
+# event, 100 MB for a run of a million; an audit log's bound, for runs a hundred times that
+ARCHIVE_FILE = Bound("an archive file", 16 * GiB)

@@ -34,6 +34,11 @@ class InputError(SnoopError):
     """An input file is malformed (names the file and, where known, the line)."""
 
 
+class ArchiveError(SnoopError):
+    """A run's archive file cannot be written, read back or trusted (names the file); the
+    run it was for stays as it was."""
+
+
 class DatabaseError(SnoopError):
     """The database cannot be reached or is not in the expected state."""
 

@@ -52,6 +52,17 @@ def write(root: Path, relative: str, chunks: Iterable[bytes]) -> None:
             raise
 
 
+def place(root: Path, relative: str, finished: Path) -> None:
+    """Move the finished file `finished` (on the same file system, outside any link) to
+    `root`/`relative` in one rename, replacing what is there, following no link below
+    `root`; the folder's entry is made durable (fsync) before it returns."""
+    with _folder(root, PurePosixPath(relative).parent) as (folder, where):
+        name = PurePosixPath(relative).name
+        _refuse_link(folder, name, where / name)
+        os.replace(finished, name, dst_dir_fd=folder)
+        os.fsync(folder)
+
+
 def remove(root: Path, relative: str) -> None:
     """Remove the file `root`/`relative`, if there, following no link below `root`."""
     with _folder(root, PurePosixPath(relative).parent) as (folder, _):

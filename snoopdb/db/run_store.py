@@ -150,8 +150,8 @@ def keep_hot(conn: psycopg.Connection, source: str,
     database's setting `snoopdb.keep_hot`, else 1), each in a transaction of its own;
     (source, events) of each run compacted."""
     compacted = []
-    for (other,) in conn.execute(query("runs/beyond_hot.sql"),
-                                 {"source": source, "keep": keep}).fetchall():
+    for (other,) in conn.execute(query("runs/beyond.sql"),
+                                 {"source": source, "keep": keep, "states": [HOT]}).fetchall():
         compacted.append(compact(conn, other))
     return compacted
 
@@ -170,3 +170,42 @@ def heat(conn: psycopg.Connection, source: str) -> tuple[str, int]:
         row = conn.execute("SELECT (r).events FROM audit_run_heat(%s) AS r",
                            (source,)).fetchone()
     return source, int(row[0]) if row and row[0] is not None else 0
+
+
+# The archive tier (revision 0020; db/archive.py writes and reads the files): an
+# archived run keeps everything but its events table.
+ARCHIVED = "archived"
+
+
+def lock(conn: psycopg.Connection, source: str) -> None:
+    """Wait for any load, compaction or archiving of run `source`, and keep others
+    waiting until the caller's transaction ends."""
+    conn.execute("SELECT audit_run_lock(%s)", (source,))
+
+
+def events_query(conn: psycopg.Connection, run: int) -> str | None:
+    """A SELECT of hot or compact run `run`'s events (n, audit_id, endpoint, useragent,
+    test, test_hit, conf_test_hit, data, error); None in another state."""
+    row = conn.execute("SELECT audit_run_events_query(%s)", (run,)).fetchone()
+    return row[0] if row else None
+
+
+def archived(conn: psycopg.Connection, source: str, location: str, size: int) -> None:
+    """Mark hot or compact run `source` archived to `location` (`size` bytes), which the
+    caller wrote and checked under `lock`: its events table goes, its summaries stay."""
+    conn.execute("SELECT audit_run_archive(%s, %s, %s)", (source, location, size))
+
+
+def fresh_events(conn: psycopg.Connection, run: int) -> sql.Composed:
+    """Create run `run`'s fresh events table, as a load does (for an archived run brought
+    back); returns its name, for COPY (EVENT_COLUMNS)."""
+    conn.execute("SELECT audit_run_compression()")
+    conn.execute("SELECT audit_run_create_table(%s, 'events', %s)", (run, f"events_{run}_new"))
+    return _fresh("events", run)
+
+
+def swap_in_hot(conn: psycopg.Connection, run: int) -> None:
+    """Put run `run`'s fresh events table (fresh_events) in place, indexed: the run is
+    hot again, in audit_event at commit."""
+    conn.execute("SELECT coverage_lock()")
+    conn.execute("SELECT audit_run_swap_events(%s, %s, 'hot')", (run, f"events_{run}_new"))

@@ -21,7 +21,8 @@ from snoopdb.db.queries import query
 class Run:
     """A loaded run: its id; where its logs are (`source`); its job (a prow job's URL,
     or the folder of local logs), build, release and start; when it was loaded; its
-    state (hot or compact), events and size on disk."""
+    state (hot, compact or archived), events and size in the database; the Parquet
+    file it was last archived to and that file's size, if it ever was."""
 
     run: int
     source: str
@@ -33,6 +34,8 @@ class Run:
     state: str
     events: int
     bytes: int
+    archive: str | None = None
+    archive_bytes: int | None = None
 
     @property
     def name(self) -> str:
@@ -46,7 +49,8 @@ class Run:
         return {"run": self.run, "name": self.name, "source": self.source, "job": self.job,
                 "build": self.build, "release": self.release, "started": iso_time(self.started),
                 "loaded_at": self.loaded_at.isoformat(timespec="seconds"),
-                "state": self.state, "events": self.events, "bytes": self.bytes}
+                "state": self.state, "events": self.events, "bytes": self.bytes,
+                "archive": self.archive, "archive_bytes": self.archive_bytes}
 
 
 def job_name(job: str) -> str:

@@ -17,5 +17,5 @@ SELECT c.run,
        c.started IS NOT NULL AS started
 FROM run_coverage c
 JOIN audit_run r ON r.run = c.run
-WHERE r.state IN ('hot', 'compact')
+WHERE r.state IN ('hot', 'compact', 'archived')
 ORDER BY c.job COLLATE "C", coalesce(c.started, r.loaded_at::timestamptz), c.run

@@ -21,7 +21,7 @@ WITH dropped AS (
   FROM open_api GROUP BY release
 ), hit AS (
   SELECT release,
-         count(*) FILTER (WHERE state IN ('hot', 'compact')) AS runs,
+         count(*) FILTER (WHERE state IN ('hot', 'compact', 'archived')) AS runs,
          min(source) FILTER (WHERE state = 'imported') AS published
   FROM audit_run GROUP BY release
 ), known AS (

@@ -2,7 +2,8 @@
 -- job: by the build's start time where known, then build number where the source
 -- ends in one, then load time. Columns as db/runs.Run has them, then `rank`, the
 -- run's place in its job from the newest (1); bytes are its events' table and its
--- summary partitions, indexes and TOAST included.
+-- summary partitions, indexes and TOAST included (an archived run's: its summaries;
+-- its file's size is archive_bytes).
 SELECT r.run,
        r.source,
        r.job,
@@ -18,10 +19,12 @@ SELECT r.run,
           AND c.relname IN ('events_' || r.run, 'chunks_' || r.run, 'test_' || r.run,
                             'hit_' || r.run, 'field_hit_' || r.run, 'body_hit_' || r.run)
        )::bigint AS bytes,
+       r.archive,
+       r.archive_bytes,
        row_number() OVER (PARTITION BY r.job
                           ORDER BY r.started DESC NULLS LAST,
                                    audit_run_build(r.source) DESC NULLS LAST,
                                    r.loaded_at DESC, r.run DESC) AS rank
 FROM audit_run r
-WHERE r.state IN ('hot', 'compact')
+WHERE r.state IN ('hot', 'compact', 'archived')
 ORDER BY r.job, rank

@@ -1,6 +1,8 @@
--- The hot runs of run %(source)s's job beyond its newest %(keep)s (null: the
--- database's setting, keep_hot_setting()), newest being by the build's start time
--- where known, then build number, then load time: the runs a load compacts.
+-- The runs of run %(source)s's job in the database (hot or compact) beyond its newest
+-- %(keep)s there (null: the database's setting, keep_hot_setting()), newest being by
+-- the build's start time where known, then build number, then load time; of those,
+-- the ones in a state of %(states)s: the hot ones a load compacts (keep-hot), or any,
+-- which it archives (keep-compact).
 WITH ranked AS (
   SELECT r.source,
          r.state,
@@ -13,6 +15,6 @@ WITH ranked AS (
 )
 SELECT source
 FROM ranked
-WHERE state = 'hot'
+WHERE state = ANY(%(states)s)
   AND rank > coalesce(%(keep)s::integer, keep_hot_setting())
 ORDER BY rank
