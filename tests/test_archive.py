@@ -1,4 +1,4 @@
-"""The archive tier (schema revision 0020): a run archived as one Parquet file, its
+"""The archive tier (schema revision 0017): a run archived as one Parquet file, its
 events table dropped and its summaries kept, so every view still counts it; read with
 DuckDB (`query --archive`, `db duckdb`) as psql reads audit_event, read-only; brought
 back hot; archived runs of a job beyond keep-compact; never lost when the folder
@@ -601,7 +601,7 @@ def test_gcs_answers_are_read_or_refused(range_header, body) -> None:
 
 
 @pytest.mark.slow
-def test_a_downgrade_past_0020_keeps_archived_runs(tmp_path, database_server, fetcher,
+def test_a_downgrade_past_0017_keeps_archived_runs(tmp_path, database_server, fetcher,
                                                    shared_data) -> None:
     """Revision 0016 cannot say that a run's events are elsewhere: the downgrade refuses
     while runs are archived, and goes through once they are back."""

@@ -1,4 +1,4 @@
-"""The archive tier (schema revision 0020, docs/archive.md): runs archived as Parquet
+"""The archive tier (schema revision 0017, docs/archive.md): runs archived as Parquet
 files to a folder or a GCS prefix, brought back hot from them, and the keep-compact
 policy that archives each job's runs beyond its newest N; the BigQuery DDL over an
 archive in GCS.

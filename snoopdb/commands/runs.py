@@ -1,7 +1,7 @@
 """The loaded CI runs: list them, drop some, prune each job to its newest N, move them
 between the storage states (schema revision 0010): hot (one indexed row per event)
 and compact (chunks of 1,000 events), and back from the third, archived (revision
-0020, commands/archive.py); compare two of them; and the settings of the database
+0017, commands/archive.py); compare two of them; and the settings of the database
 that govern runs (how many stay hot, the share of runs in which an endpoint must be
 conformance-tested).
 

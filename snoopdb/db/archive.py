@@ -1,4 +1,4 @@
-"""A run's events as one Parquet file: the files of the archive tier (revision 0020,
+"""A run's events as one Parquet file: the files of the archive tier (revision 0017,
 docs/archive.md).
 
 An archive is a folder (or a GCS prefix) laid out as Hive partitions, one file a run:

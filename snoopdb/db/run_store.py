@@ -172,7 +172,7 @@ def heat(conn: psycopg.Connection, source: str) -> tuple[str, int]:
     return source, int(row[0]) if row and row[0] is not None else 0
 
 
-# The archive tier (revision 0020; db/archive.py writes and reads the files): an
+# The archive tier (revision 0017; db/archive.py writes and reads the files): an
 # archived run keeps everything but its events table.
 ARCHIVED = "archived"
 

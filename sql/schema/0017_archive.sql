@@ -1,4 +1,4 @@
--- The archive tier (revision 0020): a third state for a run, *archived*. Its events
+-- The archive tier (revision 0017): a third state for a run, *archived*. Its events
 -- leave PostgreSQL for one Parquet file (`snoopdb runs archive`: a local folder, or a
 -- GCS bucket BigQuery reads), written, read back and checked before the run's events
 -- table is dropped; everything else of the run stays — its audit_run row, its test

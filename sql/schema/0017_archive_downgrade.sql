@@ -1,4 +1,4 @@
--- Downgrade of revision 0020: an archived run has no events in the database, which
+-- Downgrade of revision 0017: an archived run has no events in the database, which
 -- revision 0016 cannot say; bring such runs back first (`snoopdb runs hot RUN`).
 DO $$
 DECLARE
