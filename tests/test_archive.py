@@ -212,7 +212,7 @@ def test_a_full_disk_loses_nothing(conn, matcher, tmp_path, database_url) -> Non
     done = subprocess.run([sys.executable, "-m", "snoopdb", "runs", "archive", f"{GCE}#1",
                            "--to", str(folder)], capture_output=True, text=True,
                           env=dict(os.environ, DATABASE_URL=database_url),
-                          preexec_fn=limited(16_000), check=False)
+                          preexec_fn=limited(16_000), check=False, cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     assert done.stderr.startswith(f"snoopdb: error: {folder}/.incoming/")
     assert "File too large" in done.stderr and done.stderr.count("\n") == 1
@@ -234,7 +234,7 @@ def test_a_killed_archive_loses_nothing_and_the_next_replaces_its_file(
     # the coverage lock, held here): the run is whole in the database, the file whole
     with psycopg.connect(database_url) as holder:
         holder.execute("SELECT coverage_lock()")
-        process = subprocess.Popen(command, env=environ_quiet(environment))
+        process = subprocess.Popen(command, env=environ_quiet(environment), cwd=tmp_path)
         wait_for(final.exists)
         wait_for(lambda: holder.execute(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
@@ -246,7 +246,7 @@ def test_a_killed_archive_loses_nothing_and_the_next_replaces_its_file(
     first = final.stat().st_ino
     # killed at once: wherever it stopped, the run is whole in the database, and the
     # next archive sweeps what it left in .incoming
-    process = subprocess.Popen(command, env=environ_quiet(environment))
+    process = subprocess.Popen(command, env=environ_quiet(environment), cwd=tmp_path)
     wait_for(lambda: any((folder / ".incoming").iterdir()))
     process.send_signal(signal.SIGKILL)
     process.wait()
@@ -366,7 +366,7 @@ def test_without_duckdb_one_line_names_the_extra(tmp_path, database_url) -> None
                     ["db", "duckdb", "--archive", str(tmp_path / "archive")]):
         done = subprocess.run([sys.executable, "-m", "snoopdb", *command], env=environment,
                               capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                              check=False)
+                              check=False, cwd=tmp_path)
         assert (done.returncode, done.stdout) == (1, ""), command
         assert done.stderr == (f"snoopdb: error: snoopdb {' '.join(command[:2])} needs "
                                "DuckDB, which is not installed: pip install "
@@ -508,7 +508,7 @@ def test_the_duckdb_shell_runs_what_it_reads(conn, matcher, tmp_path, database_u
         return subprocess.run([sys.executable, "-m", "snoopdb", "db", "duckdb", "--archive",
                                str(folder)], input=typed, capture_output=True, text=True,
                               env=dict(os.environ, DATABASE_URL="postgresql://nowhere"),
-                              check=False)
+                              check=False, cwd=tmp_path)
 
     done = shell("select run,\n  count(*) as events\nfrom audit_event group by run order by run;\n"
                  ".tables\n.quit\nselect 'never';\n")
