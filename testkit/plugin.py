@@ -6,6 +6,8 @@ Without that folder the tests that read it are left out, with one line saying so
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -129,6 +131,16 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str)
     (tmp_path / "cache" / releases.CACHE_NAME).write_text(
         resources.files("snoopdb.core").joinpath("releases.yaml").read_text())
     return Settings()
+
+
+@pytest.fixture
+def embedded_data_dir() -> Iterator[Path]:
+    """A data folder for the embedded server outside pytest's own temporary folder: run
+    as root, the server runs as another user and opens the folders above its data for
+    it to pass, and any other pytest session of root's shuts /tmp/pytest-of-root again."""
+    folder = Path(tempfile.mkdtemp(prefix="snoopdb-embedded-"))
+    yield folder / "data"
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

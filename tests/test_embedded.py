@@ -15,11 +15,12 @@ from snoopdb.core.config import PG_VARIABLES
 
 
 @pytest.mark.slow
-def test_embedded_server_started_reused_and_stopped(tmp_path: Path) -> None:
+def test_embedded_server_started_reused_and_stopped(tmp_path: Path,
+                                                    embedded_data_dir: Path) -> None:
     # without XDG_RUNTIME_DIR (root, CI): still not a word on standard error
     env = {k: v for k, v in os.environ.items()
            if k not in PG_VARIABLES and k not in ("DATABASE_URL", "XDG_RUNTIME_DIR")}
-    env["SNOOPDB_DATA_DIR"] = str(tmp_path / "data")
+    env["SNOOPDB_DATA_DIR"] = str(embedded_data_dir)
     snoopdb = [sys.executable, "-m", "snoopdb"]
 
     def run(*args: str) -> str:
@@ -30,7 +31,7 @@ def test_embedded_server_started_reused_and_stopped(tmp_path: Path) -> None:
         return done.stdout.strip()
 
     url = run("db", "url")
-    assert url.startswith("postgresql://") and str(tmp_path / "data" / "pgdata") in url
+    assert url.startswith("postgresql://") and str(embedded_data_dir / "pgdata") in url
     try:
         assert run("init").startswith("schema at revision ")
         with psycopg.connect(url) as conn:
@@ -70,12 +71,13 @@ def test_embedded_server_started_reused_and_stopped(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_embedded_server_says_nothing_where_logging_is_at_info(tmp_path: Path) -> None:
+def test_embedded_server_says_nothing_where_logging_is_at_info(
+        tmp_path: Path, embedded_data_dir: Path) -> None:
     """`snoopdb auditlogger` and `serve` log at INFO: the embedded server's own INFO
     lines (its start-up steps, "Exiting <pid> remaining pids=[...]" at exit) stay out."""
     env = {k: v for k, v in os.environ.items()
            if k not in PG_VARIABLES and k not in ("DATABASE_URL", "XDG_RUNTIME_DIR")}
-    env["SNOOPDB_DATA_DIR"] = str(tmp_path / "data")
+    env["SNOOPDB_DATA_DIR"] = str(embedded_data_dir)
     script = ("import logging; logging.basicConfig(level='INFO');"
               "from snoopdb.core.config import Settings; from snoopdb.db import connection;"
               "print(connection.database_url(Settings()))")

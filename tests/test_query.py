@@ -204,10 +204,11 @@ def test_a_role_that_may_not_read_is_told_how(conn: psycopg.Connection, database
 
 
 @pytest.mark.slow
-def test_the_embedded_server_runs_queries_as_the_reader(tmp_path: Path) -> None:
+def test_the_embedded_server_runs_queries_as_the_reader(tmp_path: Path,
+                                                        embedded_data_dir: Path) -> None:
     env = {k: v for k, v in os.environ.items()
            if k not in PG_VARIABLES and k not in ("DATABASE_URL", "XDG_RUNTIME_DIR")}
-    env["SNOOPDB_DATA_DIR"] = str(tmp_path / "data")
+    env["SNOOPDB_DATA_DIR"] = str(embedded_data_dir)
     try:
         assert run("init", env=env).returncode == 0
         done = run("query", "select count(*) from untested_stable_endpoint", "--csv", env=env)
