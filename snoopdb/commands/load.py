@@ -107,6 +107,8 @@ class LoadReport:
     skipped_builds: list[ci_runs.Skipped] = field(default_factory=list)
     # the release's CI runs are gone and nothing stands in for them
     no_audit_data: bool = False
+    # read from a mirror, which holds no CI runs: the default jobs' were not looked for
+    no_ci_source: bool = False
 
 
 def load(
@@ -152,7 +154,12 @@ def load(
         report.history = history.import_history(conn, fetcher, folder, releases, release,
                                                 required=required, on_release=listener.imported)
         listener.history(report)
-    if "audit" in options.parts:
+    if ("audit" in options.parts and options.from_dir is not None and not named_run
+            and not releases.past(release)):
+        # A mirror holds no CI runs (gigabytes, of the current release only): reaching for
+        # them offline would fail a load that has loaded everything else.
+        report.no_ci_source = True
+    elif "audit" in options.parts:
         report.audits = _load_audit(conn, fetcher, settings, releases, release, options,
                                     _Archiving(conn, settings, options.keep_compact, listener),
                                     report.skipped_builds)
