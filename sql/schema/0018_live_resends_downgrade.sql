@@ -1,0 +1,2 @@
+-- Downgrade of revision 0018.
+DROP INDEX testing.audit_event_source_audit_id;
