@@ -18,9 +18,10 @@ import psycopg
 
 from snoopdb.core import bounds, progress
 from snoopdb.core.config import Settings
-from snoopdb.core.errors import FetchError, InputError, NoSpecLoaded
+from snoopdb.core.errors import DatabaseError, FetchError, InputError, NoSpecLoaded
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases
+from snoopdb.core.wording import plural
 from snoopdb.coverage.fields import FieldTally
 from snoopdb.coverage.matching import Matcher
 from snoopdb.db import loadlog, run_store
@@ -101,7 +102,17 @@ def load_run(
                        report.details())
     report.seconds = time.monotonic() - started
     done("compaction")
-    report.compacted = run_store.keep_hot(conn, source, keep_hot)
+    try:
+        report.compacted = run_store.keep_hot(conn, source, keep_hot)
+    except run_store.CompactionFailed as exc:
+        # The run is in: an error here must not read as if the load had been undone.
+        compacted = f", after compacting {len(exc.compacted)}" if exc.compacted else ""
+        hot = (f"still hot beside it: {plural(len(exc.hot), 'older run')} ({', '.join(exc.hot)})"
+               if exc.hot else "its older runs beyond keep-hot are still hot")
+        raise DatabaseError(
+            f"{source}: loaded and committed ({report.events:,} events); compacting the "
+            f"job's older runs then failed{compacted} ({exc}); {hot}: `snoopdb runs compact "
+            "RUN`, or the job's next load, compacts them") from exc
     return report
 
 

@@ -315,6 +315,48 @@ def test_newer_runs_of_a_job_compact_the_older_ones(conn, matcher, tmp_path, cap
         (builds[0], "hot"), (builds[1], "hot"), (builds[2], "compact")]
 
 
+def test_a_kill_while_compacting_after_a_load_says_what_was_kept(
+    conn, matcher, database_url, tmp_path, capsys,
+) -> None:
+    folder = tmp_path / "job"
+    folder.mkdir()
+    older, newer = write(folder / "a.log", events(300, 1)), write(folder / "b.log", events(200, 2))
+    assert main(["load", "--release", "1.36", "--only", "audit", "--audit-log",
+                 str(older.path)]) == 0
+    (first,) = conn.execute("SELECT source FROM audit_run").fetchone()
+    capsys.readouterr()
+
+    def kill_the_compaction() -> None:
+        with psycopg.connect(database_url, autocommit=True) as killer:
+            for _ in range(400):
+                waiting = killer.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory'"
+                                         " AND NOT granted").fetchall()
+                if waiting:
+                    killer.execute("SELECT pg_terminate_backend(%s)", waiting[0])
+                    return
+                time.sleep(0.05)
+
+    # the older run's lock held elsewhere: the load commits, then waits to compact it
+    with psycopg.connect(database_url) as holder:
+        holder.execute("SELECT audit_run_lock(%s)", (first,))
+        killer = threading.Thread(target=kill_the_compaction)
+        killer.start()
+        status = main(["load", "--release", "1.36", "--only", "audit", "--audit-log",
+                       str(newer.path)])
+        killer.join()
+        holder.rollback()
+    (second,) = conn.execute("SELECT source FROM audit_run WHERE source <> %s",
+                             (first,)).fetchone()
+    assert status == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"snoopdb: error: {second}: loaded and committed (200 events); compacting the job's"
+        " older runs then failed (terminating connection due to administrator command);"
+        f" still hot beside it: 1 older run ({first}): `snoopdb runs compact RUN`, or the"
+        " job's next load, compacts them")
+    assert conn.execute("SELECT source, state, events FROM audit_run ORDER BY run").fetchall(
+        ) == [(first, "hot", 300), (second, "hot", 200)]
+
+
 def test_keep_hot_says_how_many_runs_in_words(conn, capsys) -> None:
     for count, said in (("1", "the newest run of each job hot"),
                         ("2", "the newest 2 runs of each job hot"),

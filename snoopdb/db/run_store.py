@@ -144,15 +144,31 @@ def drop(conn: psycopg.Connection, source: str) -> tuple[str, int] | None:
     return str(row[0]), int(row[1])
 
 
+class CompactionFailed(Exception):
+    """Compacting a job's older runs stopped at a database error: those compacted before
+    it stay compact, the others hot."""
+
+    def __init__(self, compacted: list[tuple[str, int]], hot: list[str], cause: psycopg.Error):
+        said = cause.diag.message_primary or str(cause).strip().split("\n")[0]
+        super().__init__(said or type(cause).__name__)
+        self.compacted, self.hot = compacted, hot
+
+
 def keep_hot(conn: psycopg.Connection, source: str,
              keep: int | None = None) -> list[tuple[str, int]]:
     """Compact the hot runs of `source`'s job beyond its newest `keep` (None: the
     database's setting `snoopdb.keep_hot`, else 1), each in a transaction of its own;
-    (source, events) of each run compacted."""
-    compacted = []
-    for (other,) in conn.execute(query("runs/beyond.sql"),
-                                 {"source": source, "keep": keep, "states": [HOT]}).fetchall():
-        compacted.append(compact(conn, other))
+    (source, events) of each run compacted. CompactionFailed says what was done when a
+    database error stops it."""
+    compacted: list[tuple[str, int]] = []
+    beyond: list[str] = []
+    try:
+        beyond = [other for (other,) in conn.execute(
+            query("runs/beyond.sql"), {"source": source, "keep": keep, "states": [HOT]})]
+        for other in beyond:
+            compacted.append(compact(conn, other))
+    except psycopg.Error as exc:
+        raise CompactionFailed(compacted, beyond[len(compacted):], exc) from exc
     return compacted
 
 
