@@ -75,6 +75,7 @@ def load_run(
     rows = EventRows(matcher, release, release_date, source, tally)
     report = rows.report
     with conn.transaction():
+        run_store.hold_release(conn, release)
         run = run_store.prepare(conn, source, release)
         with run_store.copy_events(conn, run) as copy:
             copy_logs(copy, logs, rows, rows.numbered_row, skip_bad_lines, on_progress)

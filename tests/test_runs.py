@@ -357,6 +357,77 @@ def test_a_kill_while_compacting_after_a_load_says_what_was_kept(
         ) == [(first, "hot", 300), (second, "hot", 200)]
 
 
+def wait_for_an_advisory_lock_wait(conn: psycopg.Connection) -> bool:
+    """Whether a transaction came to wait for an advisory lock within 5 s."""
+    for _ in range(100):
+        if conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                        " AND NOT granted").fetchone()[0]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_release_dropped_while_its_run_loads_keeps_no_run(conn, matcher, database_url,
+                                                             fetcher, shared_data,
+                                                             tmp_path) -> None:
+    from snoopdb.commands import releases as commands_releases
+    from snoopdb.core.errors import NoSpecLoaded
+    from snoopdb.core.releases import Release
+
+    drop_release = commands_releases.drop_release
+    log = write(tmp_path / "a.log", events(500, 1))
+    dropped: list[commands_releases.ReleaseDropReport] = []
+
+    def drop_in_thread() -> None:
+        with psycopg.connect(database_url, autocommit=True) as own:
+            dropped.append(drop_release(own, Release(1, 36)))
+
+    # the drop starts while the load is reading its events: it waits for the load to
+    # commit, then drops its run with the rest of the release
+    dropper = threading.Thread(target=drop_in_thread)
+
+    def on_progress(_: int) -> None:
+        if not dropper.is_alive() and not dropped:
+            dropper.start()
+            assert wait_for_an_advisory_lock_wait(conn)
+
+    source = PROW.format(job=GCE, build=1)
+    with psycopg.connect(database_url, autocommit=True) as loading:
+        audit.load_run(loading, [log], matcher, release="1.36.0", release_date=None,
+                       source=source, on_progress=on_progress)
+    dropper.join()
+    assert dropped[0].runs == [(source, 500)]
+    assert conn.execute("SELECT count(*) FROM audit_run").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM open_api").fetchone() == (0,)
+
+    # the load starts while the drop is under way (not committed): it waits for it, then
+    # finds no spec, and keeps nothing
+    spec.load(conn, fetcher, str(shared_data / "openapi" / "swagger-1.36.json.gz"), "1.36.0",
+              None)
+    errors: list[BaseException] = []
+
+    def load_in_thread() -> None:
+        try:
+            with psycopg.connect(database_url, autocommit=True) as own:
+                audit.load_run(own, [log], matcher, release="1.36.0", release_date=None,
+                               source=source)
+        except NoSpecLoaded as exc:
+            errors.append(exc)
+
+    with psycopg.connect(database_url) as dropping:  # one transaction, held open
+        drop_release(dropping, Release(1, 36))
+        loader = threading.Thread(target=load_in_thread)
+        loader.start()
+        wait_for_an_advisory_lock_wait(conn)
+        dropping.commit()
+    loader.join()
+    assert [str(e) for e in errors] == [
+        "no spec loaded for release 1.36.0: the release was dropped while this run was being"
+        " loaded (nothing of the run was kept)"]
+    assert conn.execute("SELECT count(*) FROM audit_run").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM audit_event").fetchone() == (0,)
+
+
 def test_keep_hot_says_how_many_runs_in_words(conn, capsys) -> None:
     for count, said in (("1", "the newest run of each job hot"),
                         ("2", "the newest 2 runs of each job hot"),

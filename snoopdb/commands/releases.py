@@ -74,7 +74,9 @@ def drop_release(conn: psycopg.Connection, release: Release) -> ReleaseDropRepor
     started_at = dt.datetime.now(dt.timezone.utc)
     name = str(release)
     with conn.transaction():
-        # the locks its loads take: none of them runs meanwhile
+        # the locks its loads take: none of them runs meanwhile (loads of its runs
+        # share the first: the drop waits for them, and removes their runs)
+        locks.serialise(conn, f"release {name}")
         locks.serialise(conn, f"spec {name}")
         locks.serialise(conn, "conformance")
         held = {r.release: r for r in loaded_releases(conn)}

@@ -21,6 +21,8 @@ import psycopg
 from psycopg import sql
 
 from snoopdb.core import copytext
+from snoopdb.core.errors import NoSpecLoaded
+from snoopdb.db import locks
 from snoopdb.db.queries import query
 
 # runs.events_<run> in the order EventRows.numbered_row writes them
@@ -32,6 +34,20 @@ HOT, COMPACT, IMPORTED = "hot", "compact", "imported"
 def _fresh(kind: str, run: int) -> sql.Composed:
     """The run's fresh table of `kind` (audit_run_prepare creates it)."""
     return sql.SQL("runs.{}").format(sql.Identifier(f"{kind}_{run}_new"))
+
+
+def hold_release(conn: psycopg.Connection, release: str) -> None:
+    """Inside the caller's transaction, before a run of `release` is prepared: wait for
+    any drop of the release, and make any drop wait for this transaction; NoSpecLoaded
+    when no spec of the release is loaded (any more)."""
+    # `releases drop` holds this lock alone (commands.releases): it waits for the loads
+    # under way, which it then drops, or they wait for it and find no spec; a load never
+    # brings back a run of a release dropped meanwhile.
+    locks.share(conn, f"release {release}")
+    if not conn.execute("SELECT EXISTS (SELECT FROM open_api WHERE release = %s)",
+                        (release,)).fetchone()[0]:  # type: ignore[index]
+        raise NoSpecLoaded(release, "the release was dropped while this run was being "
+                                    "loaded (nothing of the run was kept)")
 
 
 def prepare(conn: psycopg.Connection, source: str, release: str, state: str = HOT) -> int:
