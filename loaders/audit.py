@@ -74,8 +74,9 @@ def load_run(
     tally = FieldTally(spec.body_schemas(conn, release))
     rows = EventRows(matcher, release, release_date, source, tally)
     report = rows.report
+    had_spec = run_store.spec_loaded(conn, release)
     with conn.transaction():
-        run_store.hold_release(conn, release)
+        run_store.hold_release(conn, release, had_spec)
         run = run_store.prepare(conn, source, release)
         with run_store.copy_events(conn, run) as copy:
             copy_logs(copy, logs, rows, rows.numbered_row, skip_bad_lines, on_progress)

@@ -36,16 +36,23 @@ def _fresh(kind: str, run: int) -> sql.Composed:
     return sql.SQL("runs.{}").format(sql.Identifier(f"{kind}_{run}_new"))
 
 
-def hold_release(conn: psycopg.Connection, release: str) -> None:
+SPEC_LOADED = "SELECT EXISTS (SELECT FROM open_api WHERE release = %s)"
+
+
+def spec_loaded(conn: psycopg.Connection, release: str) -> bool:
+    """Whether a spec of `release` is loaded."""
+    return bool(conn.execute(SPEC_LOADED, (release,)).fetchone()[0])  # type: ignore[index]
+
+
+def hold_release(conn: psycopg.Connection, release: str, had_spec: bool) -> None:
     """Inside the caller's transaction, before a run of `release` is prepared: wait for
     any drop of the release, and make any drop wait for this transaction; NoSpecLoaded
-    when no spec of the release is loaded (any more)."""
+    when the release's spec, loaded when the load began (`had_spec`), is gone."""
     # `releases drop` holds this lock alone (commands.releases): it waits for the loads
     # under way, which it then drops, or they wait for it and find no spec; a load never
     # brings back a run of a release dropped meanwhile.
     locks.share(conn, f"release {release}")
-    if not conn.execute("SELECT EXISTS (SELECT FROM open_api WHERE release = %s)",
-                        (release,)).fetchone()[0]:  # type: ignore[index]
+    if had_spec and not spec_loaded(conn, release):
         raise NoSpecLoaded(release, "the release was dropped while this run was being "
                                     "loaded (nothing of the run was kept)")
 
