@@ -24,7 +24,7 @@ from snoopdb.core.releases import Release, Releases
 from snoopdb.core.wording import plural
 from snoopdb.coverage.fields import FieldTally
 from snoopdb.coverage.matching import Matcher
-from snoopdb.db import loadlog, run_store
+from snoopdb.db import loadlog, locks, run_store
 from snoopdb.loaders import spec
 from snoopdb.loaders.events import AuditReport, EventRows
 from snoopdb.loaders.github import KUBERNETES, SPEC_PATH
@@ -84,21 +84,25 @@ def load_run(
         run_store.store_summaries(conn, run, rows.hit_rows(), tally.field_rows(),
                                   tally.body_rows())
         done("summaries")
-        # Raw events win: the release's imported published coverage goes.
-        imported = conn.execute(
-            "SELECT source FROM audit_run WHERE release = %s AND state = 'imported'",
-            (release,)).fetchall()
-        for (other,) in imported:
-            run_store.drop(conn, other)
-        loaded_before = run_store.publish(conn, run, release, release_date, report.events)
-        if facts is not None:
-            run_store.describe(conn, run, facts)
-        done("indexes")
-        if loaded_before is None and not imported:
-            run_store.add_to_summaries(conn, run)  # the release's runs and one more
-        else:
-            run_store.refresh(conn, release, loaded_before)
-        done("coverage")
+
+        def swap_in() -> None:
+            # Raw events win: the release's imported published coverage goes.
+            imported = conn.execute(
+                "SELECT source FROM audit_run WHERE release = %s AND state = 'imported'",
+                (release,)).fetchall()
+            for (other,) in imported:
+                run_store.drop(conn, other)
+            loaded_before = run_store.publish(conn, run, release, release_date, report.events)
+            if facts is not None:
+                run_store.describe(conn, run, facts)
+            done("indexes")
+            if loaded_before is None and not imported:
+                run_store.add_to_summaries(conn, run)  # the release's runs and one more
+            else:
+                run_store.refresh(conn, release, loaded_before)
+            done("coverage")
+
+        locks.patiently(conn, f"loading {source}", swap_in)
         report.summary_seconds = time.monotonic() - summary_started
         loadlog.record(conn, "audit", release, source, started_at, report.events,
                        report.details())

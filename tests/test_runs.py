@@ -429,6 +429,63 @@ def test_a_release_dropped_while_its_run_loads_keeps_no_run(conn, matcher, datab
     assert conn.execute("SELECT count(*) FROM audit_event").fetchone() == (0,)
 
 
+def test_an_open_reader_makes_writers_give_up_naming_it(conn, matcher, database_url, tmp_path,
+                                                       capsys, monkeypatch) -> None:
+    folder = tmp_path / "job"
+    folder.mkdir()
+    load(conn, matcher, write(folder / "a.log", events(100, 1)), PROW.format(job=GCE, build=1))
+    newer = write(folder / "b.log", events(50, 2))
+    state = ("SELECT source, state, events FROM audit_run ORDER BY run",
+             "SELECT count(*) FROM audit_event", "SELECT count(*) FROM load_log")
+    before = [conn.execute(q).fetchall() for q in state]
+    monkeypatch.setenv("SNOOPDB_LOCK_WAIT", "3")
+    # a writer that waited unbounded would be stopped here, failing the test, not hanging it
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=30000")
+    with psycopg.connect(database_url, application_name="a reader") as reader:
+        reader.execute("SELECT count(*) FROM audit_event")  # and idle in its transaction
+        pid = reader.info.backend_pid
+        gave_up = (rf" gave up after waiting \d+ s for locks held by pid {pid} \(a reader, idle in"
+                   r" transaction since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\); nothing was"
+                   r" changed \(run it again once they are done; SNOOPDB_LOCK_WAIT sets the wait"
+                   r" in seconds\)")
+        for argv, doing in (
+                (["runs", "drop", f"{GCE}#1"], "dropping 1 run"),
+                (["releases", "drop", "1.36"], "dropping release 1.36.0"),
+                (["load", "--release", "1.36", "--only", "audit", "--audit-log",
+                  str(newer.path)], r"loading file://\S+/b\.log")):
+            assert main(argv) == 1
+            assert re.fullmatch(f"snoopdb: error: {doing}:{gave_up}\n",
+                                capsys.readouterr().err), argv
+            assert [conn.execute(q).fetchall() for q in state] == before
+
+        # while a writer waits, readers do not queue behind it; it goes on once the
+        # reader's transaction ends
+        monkeypatch.setenv("SNOOPDB_LOCK_WAIT", "25")
+        dropped: list[int] = []
+        writer = threading.Thread(target=lambda: dropped.append(
+            main(["runs", "drop", f"{GCE}#1"])))
+        writer.start()
+        assert wait_for_a_relation_lock_wait(conn)
+        with psycopg.connect(database_url, autocommit=True) as later:
+            later.execute("SET statement_timeout = '20s'")
+            assert later.execute("SELECT count(*) FROM audit_event").fetchone() == (100,)
+        assert writer.is_alive()
+        reader.rollback()
+        writer.join()
+    assert dropped == [0]
+    assert conn.execute("SELECT count(*) FROM audit_run").fetchone() == (0,)
+
+
+def wait_for_a_relation_lock_wait(conn: psycopg.Connection) -> bool:
+    """Whether a transaction came to wait for a table's lock within 10 s."""
+    for _ in range(200):
+        if conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'relation'"
+                        " AND NOT granted").fetchone()[0]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_keep_hot_says_how_many_runs_in_words(conn, capsys) -> None:
     for count, said in (("1", "the newest run of each job hot"),
                         ("2", "the newest 2 runs of each job hot"),

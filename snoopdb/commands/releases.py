@@ -73,7 +73,8 @@ def drop_release(conn: psycopg.Connection, release: Release) -> ReleaseDropRepor
     started = time.monotonic()
     started_at = dt.datetime.now(dt.timezone.utc)
     name = str(release)
-    with conn.transaction():
+
+    def drop() -> ReleaseDropReport:
         # the locks its loads take: none of them runs meanwhile (loads of its runs
         # share the first: the drop waits for them, and removes their runs)
         locks.serialise(conn, f"release {name}")
@@ -90,5 +91,9 @@ def drop_release(conn: psycopg.Connection, release: Release) -> ReleaseDropRepor
         conn.execute("SELECT refresh_coverage()")
         loadlog.record(conn, "drop", name, "snoopdb releases drop", started_at,
                        report.release.endpoints, {"runs": [s for s, _ in report.runs]})
+        return report
+
+    with conn.transaction():
+        report = locks.patiently(conn, f"dropping release {name}", drop)
     report.seconds = time.monotonic() - started
     return report

@@ -24,7 +24,8 @@ from psycopg import sql
 from snoopdb.commands import archive
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import InputError
-from snoopdb.db import run_store
+from snoopdb.core.wording import plural
+from snoopdb.db import locks, run_store
 from snoopdb.db.run_diff import RunDiff, diff_runs
 from snoopdb.db.runs import Run, find_runs, list_runs, ranked_runs
 
@@ -64,9 +65,12 @@ class MoveReport:
 
 def _drop(conn: psycopg.Connection, runs: Sequence[Run]) -> None:
     """Drop `runs` and refresh their releases' summaries, in the caller's transaction."""
-    for run in runs:
-        run_store.drop(conn, run.source)
-    run_store.refresh(conn, *(run.release for run in runs))
+    def drop() -> None:
+        for run in runs:
+            run_store.drop(conn, run.source)
+        run_store.refresh(conn, *(run.release for run in runs))
+
+    locks.patiently(conn, f"dropping {plural(len(runs), 'run')}", drop)
 
 
 def drop_runs(conn: psycopg.Connection, names: Sequence[str]) -> DropReport:

@@ -171,8 +171,10 @@ class CompactionFailed(Exception):
     """Compacting a job's older runs stopped at a database error: those compacted before
     it stay compact, the others hot."""
 
-    def __init__(self, compacted: list[tuple[str, int]], hot: list[str], cause: psycopg.Error):
-        said = cause.diag.message_primary or str(cause).strip().split("\n")[0]
+    def __init__(self, compacted: list[tuple[str, int]], hot: list[str],
+                 cause: psycopg.Error | locks.LockWaitExceeded):
+        said = (cause.diag.message_primary if isinstance(cause, psycopg.Error) else None
+                ) or str(cause).strip().split("\n")[0]
         super().__init__(said or type(cause).__name__)
         self.compacted, self.hot = compacted, hot
 
@@ -190,7 +192,7 @@ def keep_hot(conn: psycopg.Connection, source: str,
             query("runs/beyond.sql"), {"source": source, "keep": keep, "states": [HOT]})]
         for other in beyond:
             compacted.append(compact(conn, other))
-    except psycopg.Error as exc:
+    except (psycopg.Error, locks.LockWaitExceeded) as exc:
         raise CompactionFailed(compacted, beyond[len(compacted):], exc) from exc
     return compacted
 
@@ -198,16 +200,16 @@ def keep_hot(conn: psycopg.Connection, source: str,
 def compact(conn: psycopg.Connection, source: str) -> tuple[str, int]:
     """Store run `source` compact (a no-op when it is not hot), in a transaction."""
     with conn.transaction():
-        row = conn.execute("SELECT (r).events FROM audit_run_compact(%s) AS r",
-                           (source,)).fetchone()
+        row = locks.patiently(conn, f"compacting {source}", lambda: conn.execute(
+            "SELECT (r).events FROM audit_run_compact(%s) AS r", (source,)).fetchone())
     return source, int(row[0]) if row and row[0] is not None else 0
 
 
 def heat(conn: psycopg.Connection, source: str) -> tuple[str, int]:
     """Store run `source` hot (a no-op when it is not compact), in a transaction."""
     with conn.transaction():
-        row = conn.execute("SELECT (r).events FROM audit_run_heat(%s) AS r",
-                           (source,)).fetchone()
+        row = locks.patiently(conn, f"storing {source} hot", lambda: conn.execute(
+            "SELECT (r).events FROM audit_run_heat(%s) AS r", (source,)).fetchone())
     return source, int(row[0]) if row and row[0] is not None else 0
 
 
