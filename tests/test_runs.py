@@ -486,6 +486,44 @@ def wait_for_a_relation_lock_wait(conn: psycopg.Connection) -> bool:
     return False
 
 
+@pytest.mark.parametrize("keep", ["0", "-1", "99999999999", "²", "x"])
+def test_prune_keep_is_a_bounded_positive_number(conn, capsys, keep: str) -> None:
+    with pytest.raises(SystemExit) as exit_info:  # argparse's own usage error
+        main(["runs", "prune", "--keep", keep])
+    assert exit_info.value.code == 2
+    shown = keep if keep.isdecimal() and keep.isascii() else repr(keep)
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"snoopdb: error: argument --keep: {shown}: expected 1 to 100,000 runs of each job kept"
+        " (see `snoopdb runs prune --help`)")
+
+
+def test_drops_go_in_batches_each_committed(conn, matcher, database_url, tmp_path, capsys,
+                                            monkeypatch) -> None:
+    monkeypatch.setattr(run_store, "DROP_BATCH", 2)
+    monkeypatch.setenv("SNOOPDB_LOCK_WAIT", "2")
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=30000")  # never a hung test
+    builds = {b: PROW.format(job=GCE, build=b) for b in range(1, 6)}
+    for build, source in builds.items():
+        load(conn, matcher, write(tmp_path / f"{build}.log", events(20, build)), source)
+    run_of = dict(conn.execute("SELECT source, run FROM audit_run").fetchall())
+    # the prune drops builds 4 and 3, then 2 and 1: a reader of build 2 stops the second
+    with psycopg.connect(database_url, application_name="a reader") as reader:
+        reader.execute(f"SELECT count(*) FROM runs.hit_{run_of[builds[2]]}")
+        assert main(["runs", "prune", "--keep", "1"]) == 1
+        assert capsys.readouterr().err.startswith(
+            "snoopdb: error: dropping 2 runs: gave up after waiting")
+    assert conn.execute("SELECT source FROM audit_run ORDER BY run").fetchall() == [
+        (builds[1],), (builds[2],), (builds[5],)]
+    assert conn.execute("SELECT count(*) FROM audit_event").fetchone() == (60,)
+    # again, unhindered: it goes on from there
+    assert main(["runs", "prune", "--keep", "1"]) == 0
+    assert conn.execute("SELECT source FROM audit_run").fetchall() == [(builds[5],)]
+    assert conn.execute("SELECT count(*), count(DISTINCT source) FROM audit_event"
+                        ).fetchone() == (20, 1)
+    assert run_tables(conn) == sorted([f"events_{run_of[builds[5]]}",
+                                       *tables_of(run_of[builds[5]])])
+
+
 def test_keep_hot_says_how_many_runs_in_words(conn, capsys) -> None:
     for count, said in (("1", "the newest run of each job hot"),
                         ("2", "the newest 2 runs of each job hot"),
@@ -585,7 +623,7 @@ def test_drop_is_all_or_nothing_and_forgets_the_run(conn, matcher, tmp_path, cap
     assert out[-1].startswith("1 run dropped (500 events, ")
     assert run_tables(conn) == []
     assert dead_rows(conn, *STORAGE_TABLES[1:]) == 0
-    with pytest.raises(InputError, match="at least 1, not 0"):
+    with pytest.raises(InputError, match="must be 1 to 100,000, not 0"):
         runs.prune_runs(conn, 0)
 
 

@@ -167,6 +167,23 @@ def drop(conn: psycopg.Connection, source: str) -> tuple[str, int] | None:
     return str(row[0]), int(row[1])
 
 
+# Runs dropped per transaction (`runs drop`, `runs prune`, `releases drop`): a drop locks
+# every table of each run (nine for a hot run, with its indexes), and rewriting
+# audit_event each table it still names; PostgreSQL's lock table is shared by every
+# session (max_locks_per_transaction × max_connections entries, 6,400 by default), so
+# a thousand runs in one transaction ran out of it (docs/scale.md).
+DROP_BATCH = 50
+
+
+def drop_many(conn: psycopg.Connection, sources: list[str]) -> list[tuple[str, str, int]]:
+    """Drop the runs `sources` name (every table of each, and its row), in the caller's
+    transaction, audit_event rewritten once; (source, release, events) of each dropped.
+    The caller refreshes."""
+    return [(str(source), str(release), int(events or 0)) for source, release, events in
+            conn.execute("SELECT source, release, events FROM audit_runs_drop(%s)",
+                         (sources,)).fetchall()]
+
+
 class CompactionFailed(Exception):
     """Compacting a job's older runs stopped at a database error: those compacted before
     it stay compact, the others hot."""
