@@ -524,6 +524,43 @@ def test_drops_go_in_batches_each_committed(conn, matcher, database_url, tmp_pat
                                        *tables_of(run_of[builds[5]])])
 
 
+def test_a_first_load_rewrites_audit_event_once(conn, matcher, tmp_path) -> None:
+    conn.execute("SET track_functions = 'pl'")
+
+    def rewrites() -> int:
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        row = conn.execute("SELECT calls FROM pg_stat_user_functions"
+                           " WHERE funcname = 'audit_event_rebuild'").fetchone()
+        return int(row[0]) if row else 0
+
+    source = PROW.format(job=GCE, build=1)
+    log = write(tmp_path / "a.log", events(30, 1))
+    load(conn, matcher, log, source)
+    assert rewrites() == 1  # a rewrite names every run's table: at many runs, the cost
+    load(conn, matcher, log, source)  # a reload: without the old table, then with the new
+    assert rewrites() == 3
+
+
+def test_a_load_says_when_audit_event_holds_many_runs(conn, matcher, tmp_path, capsys,
+                                                      monkeypatch) -> None:
+    from snoopdb.commands import load as load_command
+
+    monkeypatch.setattr(load_command, "VIEW_RUNS", 2)
+    for name in ("a", "b", "c"):
+        folder = tmp_path / name
+        folder.mkdir()
+        log = write(folder / "audit.log", events(10, ord(name)))
+        assert main(["load", "--release", "1.36", "--only", "audit", "--audit-log",
+                     str(log.path)]) == 0
+        notes = [line for line in capsys.readouterr().err.splitlines()
+                 if "audit_event holds" in line]
+    assert notes == [
+        "note: audit_event holds 3 runs (hot or compact): every query of it locks and plans"
+        " each one (docs/scale.md); archive older runs (snoopdb runs keep-compact N --to DIR)"
+        " or prune them (snoopdb runs prune --keep N)"]
+
+
 def test_keep_hot_says_how_many_runs_in_words(conn, capsys) -> None:
     for count, said in (("1", "the newest run of each job hot"),
                         ("2", "the newest 2 runs of each job hot"),

@@ -24,6 +24,9 @@ from snoopdb.loaders.events import AuditReport
 from snoopdb.loaders.github import SPEC_PATH, Sources
 
 PARTS = ("spec", "tests", "ineligible", "audit")
+# Every query of audit_event locks and plans every hot or compact run's branch
+# (docs/scale.md): past this many, a load says so and what keeps them fewer.
+VIEW_RUNS = 500
 # `history` is a part only when named: by default a load decides itself (see load).
 LOAD_PARTS = (*PARTS, "history")
 
@@ -109,6 +112,8 @@ class LoadReport:
     no_audit_data: bool = False
     # read from a mirror, which holds no CI runs: the default jobs' were not looked for
     no_ci_source: bool = False
+    # after loading runs: the runs audit_event has a branch for, when more than VIEW_RUNS
+    view_runs: int | None = None
 
 
 def load(
@@ -165,6 +170,9 @@ def load(
                                     report.skipped_builds)
         report.no_audit_data = (not report.audits and not report.skipped_builds
                                 and report.history is None)
+        if report.audits:
+            in_view = view_runs(conn)
+            report.view_runs = in_view if in_view > VIEW_RUNS else None
     return report
 
 
@@ -212,6 +220,13 @@ def _load_audit(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings,
                                            keep_hot=options.keep_hot))
         listener.audit(reports[-1])
     return reports
+
+
+def view_runs(conn: psycopg.Connection) -> int:
+    """The runs audit_event has a branch for: the hot and compact ones."""
+    row = conn.execute("SELECT count(*) FROM audit_run WHERE state IN ('hot', 'compact')"
+                       ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _missing_specs(missing: list[tuple[Release, NotFound]]) -> str:

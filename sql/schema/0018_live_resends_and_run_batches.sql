@@ -41,3 +41,31 @@ END
 $$;
 COMMENT ON FUNCTION audit_runs_drop(text[]) IS
   'Drop the runs run_sources name (their events, summary partitions and rows), audit_event rewritten once; returns their rows';
+
+-- A run's first load rewrites audit_event once, not twice (revision 0018): the rewrite
+-- without the run was needed only to drop its old table, which a first load lacks. A
+-- rewrite names every run's table, so a load at many runs cost twice that.
+CREATE OR REPLACE FUNCTION audit_run_swap_events(id bigint, fresh_table text, new_state text)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  final text := CASE new_state WHEN 'hot' THEN 'events_' ELSE 'chunks_' END || id;
+BEGIN
+  -- audit_event names the run's old table, if it has one: the view is rewritten without
+  -- it before the table goes. A first load has none: the view is rewritten once.
+  IF to_regclass(format('runs.%I', 'events_' || id)) IS NOT NULL
+     OR to_regclass(format('runs.%I', 'chunks_' || id)) IS NOT NULL THEN
+    PERFORM audit_event_rebuild(id);
+    EXECUTE format('DROP TABLE IF EXISTS runs.%I, runs.%I', 'events_' || id, 'chunks_' || id);
+  END IF;
+  EXECUTE format('ALTER TABLE runs.%I RENAME TO %I', fresh_table, final);
+  IF new_state = 'hot' THEN
+    PERFORM audit_run_index(id);
+  ELSE
+    EXECUTE format('ALTER TABLE runs.%I ADD CONSTRAINT %I PRIMARY KEY (first)',
+                   final, final || '_pkey');
+  END IF;
+  UPDATE audit_run SET state = new_state WHERE run = id AND state IS DISTINCT FROM new_state;
+  PERFORM audit_event_rebuild();
+END
+$$;
