@@ -511,7 +511,8 @@ def test_drops_go_in_batches_each_committed(conn, matcher, database_url, tmp_pat
         reader.execute(f"SELECT count(*) FROM runs.hit_{run_of[builds[2]]}")
         assert main(["runs", "prune", "--keep", "1"]) == 1
         assert capsys.readouterr().err.startswith(
-            "snoopdb: error: dropping 2 runs: gave up after waiting")
+            "snoopdb: error: 2 of 4 runs dropped, in batches each committed; then dropping 2"
+            " runs: gave up after waiting")
     assert conn.execute("SELECT source FROM audit_run ORDER BY run").fetchall() == [
         (builds[1],), (builds[2],), (builds[5],)]
     assert conn.execute("SELECT count(*) FROM audit_event").fetchone() == (60,)

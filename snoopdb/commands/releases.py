@@ -10,9 +10,10 @@ from typing import Any
 
 import psycopg
 
-from snoopdb.core.errors import NotFound
+from snoopdb.core.errors import DatabaseError, NotFound
 from snoopdb.core.releases import Release
-from snoopdb.db import loadlog, locks, run_store
+from snoopdb.core.wording import plural
+from snoopdb.db import connection, loadlog, locks, run_store
 from snoopdb.db.queries import query
 
 
@@ -92,12 +93,21 @@ def drop_release(conn: psycopg.Connection, release: Release) -> ReleaseDropRepor
             run_store.refresh(conn, name)
         return dropped
 
-    while True:
-        with conn.transaction():
-            batch = locks.patiently(conn, f"dropping release {name}", drop_runs)
-        report.runs += [(source, events) for source, _, events in batch]
-        if len(batch) < run_store.DROP_BATCH:
-            break
+    try:
+        while True:
+            with conn.transaction():
+                batch = locks.patiently(conn, f"dropping release {name}", drop_runs)
+            report.runs += [(source, events) for source, _, events in batch]
+            if len(batch) < run_store.DROP_BATCH:
+                break
+    except (psycopg.Error, locks.LockWaitExceeded) as exc:
+        if not report.runs:
+            raise
+        # the batches before stay dropped: an error must not read as if none were
+        said = connection.describe(exc) if isinstance(exc, psycopg.Error) else str(exc)
+        raise DatabaseError(f"release {name}: {plural(len(report.runs), 'run')} dropped, in "
+                            f"batches each committed; then {said}; the release stays (drop it "
+                            "again)") from exc
 
     def drop() -> None:
         # the locks its loads take: none of them runs meanwhile (loads of its runs

@@ -23,9 +23,9 @@ from psycopg import sql
 
 from snoopdb.commands import archive
 from snoopdb.core.config import Settings
-from snoopdb.core.errors import InputError
+from snoopdb.core.errors import DatabaseError, InputError
 from snoopdb.core.wording import plural
-from snoopdb.db import locks, run_store
+from snoopdb.db import connection, locks, run_store
 from snoopdb.db.run_diff import RunDiff, diff_runs
 from snoopdb.db.runs import Run, find_runs, list_runs, ranked_runs
 
@@ -69,15 +69,25 @@ def _drop(conn: psycopg.Connection, runs: Sequence[Run]) -> None:
     """Drop `runs` in batches of run_store.DROP_BATCH, each batch in a transaction of its
     own with its releases' summaries refreshed: a failure keeps the batches dropped
     before it, and running the command again goes on from there."""
-    for start in range(0, len(runs), run_store.DROP_BATCH):
-        batch = runs[start:start + run_store.DROP_BATCH]
+    done = 0
+    try:
+        for start in range(0, len(runs), run_store.DROP_BATCH):
+            batch = runs[start:start + run_store.DROP_BATCH]
 
-        def drop(batch: Sequence[Run] = batch) -> None:
-            run_store.drop_many(conn, [run.source for run in batch])
-            run_store.refresh(conn, *(run.release for run in batch))
+            def drop(batch: Sequence[Run] = batch) -> None:
+                run_store.drop_many(conn, [run.source for run in batch])
+                run_store.refresh(conn, *(run.release for run in batch))
 
-        with conn.transaction():
-            locks.patiently(conn, f"dropping {plural(len(batch), 'run')}", drop)
+            with conn.transaction():
+                locks.patiently(conn, f"dropping {plural(len(batch), 'run')}", drop)
+            done += len(batch)
+    except (psycopg.Error, locks.LockWaitExceeded) as exc:
+        if not done:
+            raise
+        # the batches before stay dropped: an error must not read as if none were
+        said = connection.describe(exc) if isinstance(exc, psycopg.Error) else str(exc)
+        raise DatabaseError(f"{done} of {plural(len(runs), 'run')} dropped, in batches each "
+                            f"committed; then {said}") from exc
 
 
 def drop_runs(conn: psycopg.Connection, names: Sequence[str]) -> DropReport:
