@@ -18,12 +18,13 @@ import psycopg
 
 from snoopdb.core import bounds, progress
 from snoopdb.core.config import Settings
-from snoopdb.core.errors import FetchError, InputError, NoSpecLoaded
+from snoopdb.core.errors import DatabaseError, FetchError, InputError, NoSpecLoaded
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases
+from snoopdb.core.wording import plural
 from snoopdb.coverage.fields import FieldTally
 from snoopdb.coverage.matching import Matcher
-from snoopdb.db import loadlog, run_store
+from snoopdb.db import loadlog, locks, run_store
 from snoopdb.loaders import spec
 from snoopdb.loaders.events import AuditReport, EventRows
 from snoopdb.loaders.github import KUBERNETES, SPEC_PATH
@@ -73,7 +74,9 @@ def load_run(
     tally = FieldTally(spec.body_schemas(conn, release))
     rows = EventRows(matcher, release, release_date, source, tally)
     report = rows.report
+    had_spec = run_store.spec_loaded(conn, release)
     with conn.transaction():
+        run_store.hold_release(conn, release, had_spec)
         run = run_store.prepare(conn, source, release)
         with run_store.copy_events(conn, run) as copy:
             copy_logs(copy, logs, rows, rows.numbered_row, skip_bad_lines, on_progress)
@@ -81,27 +84,41 @@ def load_run(
         run_store.store_summaries(conn, run, rows.hit_rows(), tally.field_rows(),
                                   tally.body_rows())
         done("summaries")
-        # Raw events win: the release's imported published coverage goes.
-        imported = conn.execute(
-            "SELECT source FROM audit_run WHERE release = %s AND state = 'imported'",
-            (release,)).fetchall()
-        for (other,) in imported:
-            run_store.drop(conn, other)
-        loaded_before = run_store.publish(conn, run, release, release_date, report.events)
-        if facts is not None:
-            run_store.describe(conn, run, facts)
-        done("indexes")
-        if loaded_before is None and not imported:
-            run_store.add_to_summaries(conn, run)  # the release's runs and one more
-        else:
-            run_store.refresh(conn, release, loaded_before)
-        done("coverage")
+
+        def swap_in() -> None:
+            # Raw events win: the release's imported published coverage goes.
+            imported = conn.execute(
+                "SELECT source FROM audit_run WHERE release = %s AND state = 'imported'",
+                (release,)).fetchall()
+            for (other,) in imported:
+                run_store.drop(conn, other)
+            loaded_before = run_store.publish(conn, run, release, release_date, report.events)
+            if facts is not None:
+                run_store.describe(conn, run, facts)
+            done("indexes")
+            if loaded_before is None and not imported:
+                run_store.add_to_summaries(conn, run)  # the release's runs and one more
+            else:
+                run_store.refresh(conn, release, loaded_before)
+            done("coverage")
+
+        locks.patiently(conn, f"loading {source}", swap_in)
         report.summary_seconds = time.monotonic() - summary_started
         loadlog.record(conn, "audit", release, source, started_at, report.events,
                        report.details())
     report.seconds = time.monotonic() - started
     done("compaction")
-    report.compacted = run_store.keep_hot(conn, source, keep_hot)
+    try:
+        report.compacted = run_store.keep_hot(conn, source, keep_hot)
+    except run_store.CompactionFailed as exc:
+        # The run is in: an error here must not read as if the load had been undone.
+        compacted = f", after compacting {len(exc.compacted)}" if exc.compacted else ""
+        hot = (f"still hot beside it: {plural(len(exc.hot), 'older run')} ({', '.join(exc.hot)})"
+               if exc.hot else "its older runs beyond keep-hot are still hot")
+        raise DatabaseError(
+            f"{source}: loaded and committed ({report.events:,} events); compacting the "
+            f"job's older runs then failed{compacted} ({exc}); {hot}: `snoopdb runs compact "
+            "RUN`, or the job's next load, compacts them") from exc
     return report
 
 

@@ -264,13 +264,52 @@ def batch(events: Iterable[dict[str, Any]], live: Mapping, source: str,
     return Batch(source, rows.report.events, b"".join(out), rows.fields)
 
 
-async def store(conn: psycopg.AsyncConnection, stored: Batch) -> None:
-    """Append a batch in one transaction; returns once committed."""
+# The events of a batch its source has stored already (testing.audit_event_source_audit_id)
+STORED_SQL = ("SELECT audit_id, data->>'stage' FROM testing.audit_event"
+              " WHERE source = %s AND audit_id = ANY(%s)")
+
+
+def event_key(event: dict[str, Any]) -> tuple[str, str | None] | None:
+    """What makes an event the same event when resent: its auditID and stage (one request
+    is sent once per stage under one auditID); None without an auditID."""
+    audit_id, stage = event.get("auditID"), event.get("stage")
+    if not isinstance(audit_id, str):
+        return None
+    return audit_id, stage if isinstance(stage, str) else None
+
+
+def unseen(events: Sequence[dict[str, Any]],
+           seen: set[tuple[str, str | None]]) -> list[dict[str, Any]]:
+    """`events` but those whose key is in `seen` or repeats an earlier one's."""
+    fresh = []
+    for event in events:
+        key = event_key(event)
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        fresh.append(event)
+    return fresh
+
+
+async def store(conn: psycopg.AsyncConnection, built: Batch, events: Sequence[dict[str, Any]],
+                live: Mapping, received: dt.datetime) -> Batch:
+    """Append the events of a batch (`built` from `events` by `batch`) that its source has
+    not stored yet, in one transaction; returns what was stored, once committed. Batches
+    of one source take turns, so that a batch resent while the first is being stored is
+    still stored once."""
     async with conn.transaction():
+        await conn.execute("SELECT audit_run_lock(%s)", (built.source,))
+        ids = sorted({key[0] for event in events if (key := event_key(event))})
+        cursor = await conn.execute(STORED_SQL, (built.source, ids))
+        fresh = unseen(events, set(await cursor.fetchall()))
+        stored = built if len(fresh) == len(events) else batch(fresh, live, built.source,
+                                                               received)
         for statement, chunks in stored.copies():
             async with conn.cursor().copy(statement) as copy:
                 for chunk in chunks:
                     await copy.write(chunk)
+    return stored
 
 
 # --- log files (load --testing) -----------------------------------------------------

@@ -233,6 +233,29 @@ def test_live_bodies_tally_fields(conn, database_url, fetcher, settings, spec_1_
         (SOURCE, "live-test-writing", "createRbacAuthorizationV1ClusterRoleBinding", 1)]
 
 
+def test_a_resent_batch_is_stored_once(conn, database_url, spec_1_36, gce) -> None:
+    tallies = ("SELECT (SELECT count(*) FROM testing.audit_event),"
+               " (SELECT sum(hits) FROM testing.field_hit),"
+               " (SELECT sum(bodies) FROM testing.body_hit)")
+    received = {**gce[0], "stage": "RequestReceived"}  # the same request, another stage
+    with running(create_app(database_url)) as url:
+        first = requests.post(f"{url}/events", data=event_list(gce[:6]), timeout=10)
+        after_first = conn.execute(tallies).fetchone()
+        # the API server lost the 200 and resends, then the next batch overlaps it
+        resent = requests.post(f"{url}/events", data=event_list(gce[:6]), timeout=10)
+        assert conn.execute(tallies).fetchone() == after_first
+        overlapping = requests.post(f"{url}/events",
+                                    data=event_list([*gce[3:], gce[11], received]), timeout=10)
+    assert [(r.status_code, r.json()) for r in (first, resent, overlapping)] == [
+        (200, {"events": 6}), (200, {"events": 0, "duplicates": 6}),
+        (200, {"events": 7, "duplicates": 4})]
+    assert conn.execute("SELECT audit_id, data->>'stage', count(*) FROM testing.audit_event"
+                        " GROUP BY 1, 2 ORDER BY min(id)").fetchall() == [
+        *((e["auditID"], "ResponseComplete", 1) for e in gce),
+        (gce[0]["auditID"], "RequestReceived", 1)]
+    assert after_first[0] == 6 and after_first[1] > 0
+
+
 def test_matcher_follows_the_newest_loaded_spec(conn, database_url, fetcher, shared_data) -> None:
     openapi = shared_data / "openapi"
     spec.load(conn, fetcher, str(openapi / "swagger-1.20.json.gz"), "1.20.0", None)
@@ -243,7 +266,8 @@ def test_matcher_follows_the_newest_loaded_spec(conn, database_url, fetcher, sha
         assert requests.get(url, timeout=10).json()["release"] == "1.20.0"
         # storage.k8s.io/v1beta1 CSIDrivers were removed in 1.22
         spec.load(conn, fetcher, str(openapi / "swagger-1.36.json.gz"), "1.36.0", None)
-        second = requests.post(f"{url}/events", data=event_list([csidrivers]), timeout=10)
+        again = {**csidrivers, "auditID": f"{csidrivers['auditID']}-again"}  # not a resend
+        second = requests.post(f"{url}/events", data=event_list([again]), timeout=10)
         assert requests.get(url, timeout=10).json()["release"] == "1.36.0"
     assert (first.status_code, second.status_code) == (200, 200)
     assert conn.execute("SELECT endpoint, error FROM testing.audit_event ORDER BY id").fetchall() == [

@@ -176,6 +176,26 @@ def test_load_from_local_mirror_only_tests(
     assert rows(conn, "SELECT count(*) FROM open_api") == [(0,)]
 
 
+def test_load_from_a_mirror_of_the_current_release_offline_notes_its_ci_runs(
+    conn: psycopg.Connection, settings: object, raw_mirror: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socket
+    with socket.socket() as unused:  # a port nothing listens on: GCS is unreachable
+        unused.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("SNOOPDB_GCS_URL", f"http://127.0.0.1:{unused.getsockname()[1]}")
+    monkeypatch.setenv("SNOOPDB_DOWNLOAD_ATTEMPTS", "1")
+    # what `snoopdb mirror --release 1.36 --out DIR` says to run next, offline
+    assert main(["load", "--release", "1.36", "--from", str(raw_mirror),
+                 "--only", "tests,audit"]) == 0
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"note: release 1.36.0: no CI runs loaded: a mirror (--from {raw_mirror}) holds none;"
+        " load local audit logs with --audit-log FILE, or leave them out with"
+        " --only spec,tests,ineligible")
+    assert rows(conn, "SELECT count(*) FROM conformance.test") == [(408,)]
+    assert rows(conn, "SELECT count(*) FROM audit_run") == [(0,)]
+
+
 def test_missing_spec_for_named_release_is_an_error(
     conn: psycopg.Connection, settings: object, raw_mirror: Path,
     capsys: pytest.CaptureFixture[str],

@@ -54,16 +54,44 @@ def test_a_release_that_does_not_exist_writes_nothing(
 ) -> None:
     monkeypatch.setenv("SNOOPDB_GITHUB_RAW_URL", raw_server)
     before = counts(conn)
-    # 1.40 is newer than every listed release: read as in development, at master, which
-    # the upstream lacks; the 24 specs up to it are never loaded
-    assert main(["load", "--release", "1.40", "--no-history"]) == 1
+    # 1.37, the next release, is read as in development, at master, which the upstream
+    # lacks; the 24 specs up to it are never loaded
+    assert main(["load", "--release", "1.37", "--no-history"]) == 1
     assert capsys.readouterr().err.splitlines() == [
-        "note: release 1.40 is newer than every release "
+        "note: release 1.37 is newer than every release "
         f"{settings.apisnoop_raw_url}/resources/coverage/releases.yaml (cached) lists: loading"
         " it as the release in development (its files at master)",
-        f"snoopdb: error: no spec for release 1.40.0: {raw_server}/kubernetes/kubernetes/master/"
+        f"snoopdb: error: no spec for release 1.37.0: {raw_server}/kubernetes/kubernetes/master/"
         "api/openapi-spec/swagger.json: not found (404)"]
     assert counts(conn) == before == dict.fromkeys(TABLES, 0)
+
+
+@pytest.mark.parametrize("typo", ["1.99", "1.38", "2.0"])
+def test_a_release_beyond_the_next_is_refused_whatever_master_has(
+    typo: str, settings: Settings, conn: psycopg.Connection, shared_data: Path,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from testkit.servers import serve_directory
+    # an upstream whose master has a spec (1.36's stands in for it) and conformance list
+    master = tmp_path / "raw" / "kubernetes" / "kubernetes" / "master"
+    (master / "api" / "openapi-spec").mkdir(parents=True)
+    (master / "api" / "openapi-spec" / "swagger.json").symlink_to(
+        shared_data / "openapi" / "swagger-1.36.json.gz")
+    url, server = serve_directory(tmp_path / "raw")
+    try:
+        monkeypatch.setenv("SNOOPDB_GITHUB_RAW_URL", url)
+        # the shipped list's newest is 1.36: only 1.37 may be read at master
+        assert main(["load", "--release", typo, "--no-history"]) == 2
+        assert capsys.readouterr().err.splitlines() == [
+            f"snoopdb: error: unknown release '{typo}': the newest release "
+            f"{settings.apisnoop_raw_url}/resources/coverage/releases.yaml (cached) lists is "
+            "1.36; only the next one, 1.37, may be loaded before it is listed"]
+        assert counts(conn) == dict.fromkeys(TABLES, 0)
+        assert main(["load", "--release", "1.37", "--only", "spec", "--no-history"]) == 0
+        assert conn.execute("SELECT DISTINCT release FROM open_api").fetchall() == [("1.37.0",)]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_latest_release_is_the_newest_with_coverage_data(

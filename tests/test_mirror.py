@@ -126,14 +126,22 @@ def test_an_unknown_release_writes_nothing(
 ) -> None:
     url, server = serve_directory(upstream_root)
     try:
-        done = snoopdb("mirror", "--release", "1.40", "--out", str(tmp_path / "m"),
+        # 1.37, the next release, is read at master, which this upstream lacks
+        done = snoopdb("mirror", "--release", "1.37", "--out", str(tmp_path / "m"),
                        env=pointed_at(url, tmp_path / "cache"))
+        # beyond it, a usage error whatever the upstream has
+        beyond = snoopdb("mirror", "--release", "1.40", "--out", str(tmp_path / "m"),
+                         env=pointed_at(url, tmp_path / "cache"))
     finally:
         server.shutdown()
         server.server_close()
     assert done.returncode == 1
-    assert done.stderr == (f"snoopdb: error: no spec for release 1.40.0: {url}/{KUBERNETES}/"
+    assert done.stderr == (f"snoopdb: error: no spec for release 1.37.0: {url}/{KUBERNETES}/"
                            f"master/{SPEC}: not found (404)\n")
+    assert beyond.returncode == 2
+    assert beyond.stderr == (f"snoopdb: error: unknown release '1.40': the newest release "
+                             f"{url}/{COVERAGE}/releases.yaml lists is 1.36; only the next one, "
+                             "1.37, may be loaded before it is listed\n")
     assert not (tmp_path / "m").exists()
 
 

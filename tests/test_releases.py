@@ -149,8 +149,12 @@ def test_cli_warns_once_offline_after_the_options_are_checked(
 def test_resolve() -> None:
     releases = Releases.load()
     assert [str(releases.resolve(parse_release(t)))
-            for t in ("1.20", "v1.36.0", "1.36.3", "1.38")] == [
-        "1.20.0", "1.36.0", "1.36.0", "1.38.0"]
+            for t in ("1.20", "v1.36.0", "1.36.3", "1.37")] == [
+        "1.20.0", "1.36.0", "1.36.0", "1.37.0"]
+    with pytest.raises(ReleaseError, match="unknown release '1.38': the newest release "
+                                           r"releases.yaml \(shipped\) lists is 1.36; only the "
+                                           "next one, 1.37, may be loaded before it is listed"):
+        releases.resolve(parse_release("1.38"))
     with pytest.raises(ReleaseError, match="unknown release '1.4': releases before 1.5"):
         releases.resolve(parse_release("1.4"))
     for text in ("1.38.0-alpha.1", "1.x"):

@@ -315,6 +315,253 @@ def test_newer_runs_of_a_job_compact_the_older_ones(conn, matcher, tmp_path, cap
         (builds[0], "hot"), (builds[1], "hot"), (builds[2], "compact")]
 
 
+def test_a_kill_while_compacting_after_a_load_says_what_was_kept(
+    conn, matcher, database_url, tmp_path, capsys,
+) -> None:
+    folder = tmp_path / "job"
+    folder.mkdir()
+    older, newer = write(folder / "a.log", events(300, 1)), write(folder / "b.log", events(200, 2))
+    assert main(["load", "--release", "1.36", "--only", "audit", "--audit-log",
+                 str(older.path)]) == 0
+    (first,) = conn.execute("SELECT source FROM audit_run").fetchone()
+    capsys.readouterr()
+
+    def kill_the_compaction() -> None:
+        with psycopg.connect(database_url, autocommit=True) as killer:
+            for _ in range(400):
+                waiting = killer.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory'"
+                                         " AND NOT granted").fetchall()
+                if waiting:
+                    killer.execute("SELECT pg_terminate_backend(%s)", waiting[0])
+                    return
+                time.sleep(0.05)
+
+    # the older run's lock held elsewhere: the load commits, then waits to compact it
+    with psycopg.connect(database_url) as holder:
+        holder.execute("SELECT audit_run_lock(%s)", (first,))
+        killer = threading.Thread(target=kill_the_compaction)
+        killer.start()
+        status = main(["load", "--release", "1.36", "--only", "audit", "--audit-log",
+                       str(newer.path)])
+        killer.join()
+        holder.rollback()
+    (second,) = conn.execute("SELECT source FROM audit_run WHERE source <> %s",
+                             (first,)).fetchone()
+    assert status == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"snoopdb: error: {second}: loaded and committed (200 events); compacting the job's"
+        " older runs then failed (terminating connection due to administrator command);"
+        f" still hot beside it: 1 older run ({first}): `snoopdb runs compact RUN`, or the"
+        " job's next load, compacts them")
+    assert conn.execute("SELECT source, state, events FROM audit_run ORDER BY run").fetchall(
+        ) == [(first, "hot", 300), (second, "hot", 200)]
+
+
+def wait_for_an_advisory_lock_wait(conn: psycopg.Connection) -> bool:
+    """Whether a transaction came to wait for an advisory lock within 5 s."""
+    for _ in range(100):
+        if conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                        " AND NOT granted").fetchone()[0]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_release_dropped_while_its_run_loads_keeps_no_run(conn, matcher, database_url,
+                                                             fetcher, shared_data,
+                                                             tmp_path) -> None:
+    from snoopdb.commands import releases as commands_releases
+    from snoopdb.core.errors import NoSpecLoaded
+    from snoopdb.core.releases import Release
+
+    drop_release = commands_releases.drop_release
+    log = write(tmp_path / "a.log", events(500, 1))
+    dropped: list[commands_releases.ReleaseDropReport] = []
+
+    def drop_in_thread() -> None:
+        with psycopg.connect(database_url, autocommit=True) as own:
+            dropped.append(drop_release(own, Release(1, 36)))
+
+    # the drop starts while the load is reading its events: it waits for the load to
+    # commit, then drops its run with the rest of the release
+    dropper = threading.Thread(target=drop_in_thread)
+
+    def on_progress(_: int) -> None:
+        if not dropper.is_alive() and not dropped:
+            dropper.start()
+            assert wait_for_an_advisory_lock_wait(conn)
+
+    source = PROW.format(job=GCE, build=1)
+    with psycopg.connect(database_url, autocommit=True) as loading:
+        audit.load_run(loading, [log], matcher, release="1.36.0", release_date=None,
+                       source=source, on_progress=on_progress)
+    dropper.join()
+    assert dropped[0].runs == [(source, 500)]
+    assert conn.execute("SELECT count(*) FROM audit_run").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM open_api").fetchone() == (0,)
+
+    # the load starts while the drop is under way (not committed): it waits for it, then
+    # finds no spec, and keeps nothing
+    spec.load(conn, fetcher, str(shared_data / "openapi" / "swagger-1.36.json.gz"), "1.36.0",
+              None)
+    errors: list[BaseException] = []
+
+    def load_in_thread() -> None:
+        try:
+            with psycopg.connect(database_url, autocommit=True) as own:
+                audit.load_run(own, [log], matcher, release="1.36.0", release_date=None,
+                               source=source)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    with psycopg.connect(database_url) as dropping:
+        dropping.execute("SELECT 1")  # a transaction the drop's block does not commit
+        drop_release(dropping, Release(1, 36))
+        loader = threading.Thread(target=load_in_thread)
+        loader.start()
+        wait_for_an_advisory_lock_wait(conn)
+        dropping.commit()
+    loader.join()
+    assert [(type(e), str(e)) for e in errors] == [(
+        NoSpecLoaded, "no spec loaded for release 1.36.0: the release was dropped while this run was being"
+        " loaded (nothing of the run was kept)")]
+    assert conn.execute("SELECT count(*) FROM audit_run").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM audit_event").fetchone() == (0,)
+
+
+def test_an_open_reader_makes_writers_give_up_naming_it(conn, matcher, database_url, tmp_path,
+                                                       capsys, monkeypatch) -> None:
+    folder = tmp_path / "job"
+    folder.mkdir()
+    load(conn, matcher, write(folder / "a.log", events(100, 1)), PROW.format(job=GCE, build=1))
+    newer = write(folder / "b.log", events(50, 2))
+    state = ("SELECT source, state, events FROM audit_run ORDER BY run",
+             "SELECT count(*) FROM audit_event", "SELECT count(*) FROM load_log")
+    before = [conn.execute(q).fetchall() for q in state]
+    monkeypatch.setenv("SNOOPDB_LOCK_WAIT", "3")
+    # a writer that waited unbounded would be stopped here, failing the test, not hanging it
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=30000")
+    with psycopg.connect(database_url, application_name="a reader") as reader:
+        reader.execute("SELECT count(*) FROM audit_event")  # and idle in its transaction
+        pid = reader.info.backend_pid
+        gave_up = (rf" gave up after waiting \d+ s for locks held by pid {pid} \(a reader, idle in"
+                   r" transaction since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\); nothing was"
+                   r" changed \(run it again once they are done; SNOOPDB_LOCK_WAIT sets the wait"
+                   r" in seconds\)")
+        for argv, doing in (
+                (["runs", "drop", f"{GCE}#1"], "dropping 1 run"),
+                (["releases", "drop", "1.36"], "dropping release 1.36.0"),
+                (["load", "--release", "1.36", "--only", "audit", "--audit-log",
+                  str(newer.path)], r"loading file://\S+/b\.log")):
+            assert main(argv) == 1
+            assert re.fullmatch(f"snoopdb: error: {doing}:{gave_up}\n",
+                                capsys.readouterr().err), argv
+            assert [conn.execute(q).fetchall() for q in state] == before
+
+        # while a writer waits, readers do not queue behind it; it goes on once the
+        # reader's transaction ends
+        monkeypatch.setenv("SNOOPDB_LOCK_WAIT", "25")
+        dropped: list[int] = []
+        writer = threading.Thread(target=lambda: dropped.append(
+            main(["runs", "drop", f"{GCE}#1"])))
+        writer.start()
+        assert wait_for_a_relation_lock_wait(conn)
+        with psycopg.connect(database_url, autocommit=True) as later:
+            later.execute("SET statement_timeout = '20s'")
+            assert later.execute("SELECT count(*) FROM audit_event").fetchone() == (100,)
+        assert writer.is_alive()
+        reader.rollback()
+        writer.join()
+    assert dropped == [0]
+    assert conn.execute("SELECT count(*) FROM audit_run").fetchone() == (0,)
+
+
+def wait_for_a_relation_lock_wait(conn: psycopg.Connection) -> bool:
+    """Whether a transaction came to wait for a table's lock within 10 s."""
+    for _ in range(200):
+        if conn.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'relation'"
+                        " AND NOT granted").fetchone()[0]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("keep", ["0", "-1", "99999999999", "²", "x"])
+def test_prune_keep_is_a_bounded_positive_number(conn, capsys, keep: str) -> None:
+    with pytest.raises(SystemExit) as exit_info:  # argparse's own usage error
+        main(["runs", "prune", "--keep", keep])
+    assert exit_info.value.code == 2
+    shown = keep if keep.isdecimal() and keep.isascii() else repr(keep)
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"snoopdb: error: argument --keep: {shown}: expected 1 to 100,000 runs of each job kept"
+        " (see `snoopdb runs prune --help`)")
+
+
+def test_drops_go_in_batches_each_committed(conn, matcher, database_url, tmp_path, capsys,
+                                            monkeypatch) -> None:
+    monkeypatch.setattr(run_store, "DROP_BATCH", 2)
+    monkeypatch.setenv("SNOOPDB_LOCK_WAIT", "2")
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=30000")  # never a hung test
+    builds = {b: PROW.format(job=GCE, build=b) for b in range(1, 6)}
+    for build, source in builds.items():
+        load(conn, matcher, write(tmp_path / f"{build}.log", events(20, build)), source)
+    run_of = dict(conn.execute("SELECT source, run FROM audit_run").fetchall())
+    # the prune drops builds 4 and 3, then 2 and 1: a reader of build 2 stops the second
+    with psycopg.connect(database_url, application_name="a reader") as reader:
+        reader.execute(f"SELECT count(*) FROM runs.hit_{run_of[builds[2]]}")
+        assert main(["runs", "prune", "--keep", "1"]) == 1
+        assert capsys.readouterr().err.startswith(
+            "snoopdb: error: 2 of 4 runs dropped, in batches each committed; then dropping 2"
+            " runs: gave up after waiting")
+    assert conn.execute("SELECT source FROM audit_run ORDER BY run").fetchall() == [
+        (builds[1],), (builds[2],), (builds[5],)]
+    assert conn.execute("SELECT count(*) FROM audit_event").fetchone() == (60,)
+    # again, unhindered: it goes on from there
+    assert main(["runs", "prune", "--keep", "1"]) == 0
+    assert conn.execute("SELECT source FROM audit_run").fetchall() == [(builds[5],)]
+    assert conn.execute("SELECT count(*), count(DISTINCT source) FROM audit_event"
+                        ).fetchone() == (20, 1)
+    assert run_tables(conn) == sorted([f"events_{run_of[builds[5]]}",
+                                       *tables_of(run_of[builds[5]])])
+
+
+def test_a_first_load_rewrites_audit_event_once(conn, matcher, tmp_path) -> None:
+    conn.execute("SET track_functions = 'pl'")
+
+    def rewrites() -> int:
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        row = conn.execute("SELECT calls FROM pg_stat_user_functions"
+                           " WHERE funcname = 'audit_event_rebuild'").fetchone()
+        return int(row[0]) if row else 0
+
+    source = PROW.format(job=GCE, build=1)
+    log = write(tmp_path / "a.log", events(30, 1))
+    load(conn, matcher, log, source)
+    assert rewrites() == 1  # a rewrite names every run's table: at many runs, the cost
+    load(conn, matcher, log, source)  # a reload: without the old table, then with the new
+    assert rewrites() == 3
+
+
+def test_a_load_says_when_audit_event_holds_many_runs(conn, matcher, tmp_path, capsys,
+                                                      monkeypatch) -> None:
+    from snoopdb.commands import load as load_command
+
+    monkeypatch.setattr(load_command, "VIEW_RUNS", 2)
+    for name in ("a", "b", "c"):
+        folder = tmp_path / name
+        folder.mkdir()
+        log = write(folder / "audit.log", events(10, ord(name)))
+        assert main(["load", "--release", "1.36", "--only", "audit", "--audit-log",
+                     str(log.path)]) == 0
+        notes = [line for line in capsys.readouterr().err.splitlines()
+                 if "audit_event holds" in line]
+    assert notes == [
+        "note: audit_event holds 3 runs (hot or compact): every query of it locks and plans"
+        " each one (docs/scale.md); archive older runs (snoopdb runs keep-compact N --to DIR)"
+        " or prune them (snoopdb runs prune --keep N)"]
+
+
 def test_keep_hot_says_how_many_runs_in_words(conn, capsys) -> None:
     for count, said in (("1", "the newest run of each job hot"),
                         ("2", "the newest 2 runs of each job hot"),
@@ -414,7 +661,7 @@ def test_drop_is_all_or_nothing_and_forgets_the_run(conn, matcher, tmp_path, cap
     assert out[-1].startswith("1 run dropped (500 events, ")
     assert run_tables(conn) == []
     assert dead_rows(conn, *STORAGE_TABLES[1:]) == 0
-    with pytest.raises(InputError, match="at least 1, not 0"):
+    with pytest.raises(InputError, match="must be 1 to 100,000, not 0"):
         runs.prune_runs(conn, 0)
 
 

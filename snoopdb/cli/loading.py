@@ -78,6 +78,14 @@ def cmd_load(args: argparse.Namespace, ctx: Context) -> int:
         history_folder=history_folder, keep_hot=args.keep_hot, keep_compact=args.keep_compact)
     with ctx.connect(migrate=True) as conn:
         report = load(conn, ctx.fetcher(), ctx.settings, releases, options, _LoadPrinter())
+    if report.view_runs is not None:
+        say(f"note: audit_event holds {report.view_runs:,} runs (hot or compact): every query "
+            "of it locks and plans each one (docs/scale.md); archive older runs (snoopdb runs "
+            "keep-compact N --to DIR) or prune them (snoopdb runs prune --keep N)")
+    if report.no_ci_source:
+        say(f"note: release {report.release}: no CI runs loaded: a mirror (--from "
+            f"{args.from_dir}) holds none; load local audit logs with --audit-log FILE, or "
+            "leave them out with --only spec,tests,ineligible")
     if report.no_audit_data:
         say(f"release {report.release}: CI runs of past releases are gone from the buckets; "
             "no audit data loaded (name a run with --job/--build, or local logs with "

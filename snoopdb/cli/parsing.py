@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import Instead
 from snoopdb.commands.mirror import incomplete
-from snoopdb.commands.runs import MAX_KEEP_HOT
+from snoopdb.commands.runs import MAX_KEEP_HOT, MAX_KEEP_RUNS
 from snoopdb.core import numbers
 from snoopdb.core.errors import ReleaseError
 from snoopdb.core.releases import Release, parse_release
@@ -111,6 +111,16 @@ def hot_runs(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text if number is not None else repr(text)}: "
                                           f"expected 0 to {MAX_KEEP_HOT:,} runs of each job "
                                           "kept hot")
+    return number
+
+
+def kept_runs(text: str) -> int:
+    """An argparse type: runs of each job a prune keeps, 1 to MAX_KEEP_RUNS."""
+    number = numbers.whole_number(text)
+    if number is None or not 1 <= number <= MAX_KEEP_RUNS:
+        raise argparse.ArgumentTypeError(f"{text if number is not None else repr(text)}: "
+                                          f"expected 1 to {MAX_KEEP_RUNS:,} runs of each job "
+                                          "kept")
     return number
 
 

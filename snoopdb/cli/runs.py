@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 
 from snoopdb.cli.context import Context, show
-from snoopdb.cli.parsing import add_command, hot_runs, positive_number, share
+from snoopdb.cli.parsing import add_command, hot_runs, kept_runs, positive_number, share
 from snoopdb.commands import archive, runs
 from snoopdb.core.errors import UsageError
 from snoopdb.core.wording import plural
@@ -335,8 +335,8 @@ def add_runs(sub: argparse._SubParsersAction) -> None:
     drop.add_argument("runs", nargs="+", metavar="RUN",
                       help="a run to drop: its source or JOB#BUILD")
     prune = add_command(runs_sub, "prune", cmd_runs_prune)
-    prune.add_argument("--keep", type=int, required=True, metavar="N",
-                       help="runs to keep per job (at least 1)")
+    prune.add_argument("--keep", type=kept_runs, required=True, metavar="N",
+                       help=f"runs to keep per job (1 to {runs.MAX_KEEP_RUNS:,})")
     compact = add_command(runs_sub, "compact", cmd_runs_compact)
     compact.add_argument("runs", nargs="+", metavar="RUN",
                          help="a run to store compact: its source or JOB#BUILD")

@@ -24,6 +24,9 @@ from snoopdb.loaders.events import AuditReport
 from snoopdb.loaders.github import SPEC_PATH, Sources
 
 PARTS = ("spec", "tests", "ineligible", "audit")
+# Every query of audit_event locks and plans every hot or compact run's branch
+# (docs/scale.md): past this many, a load says so and what keeps them fewer.
+VIEW_RUNS = 500
 # `history` is a part only when named: by default a load decides itself (see load).
 LOAD_PARTS = (*PARTS, "history")
 
@@ -107,6 +110,10 @@ class LoadReport:
     skipped_builds: list[ci_runs.Skipped] = field(default_factory=list)
     # the release's CI runs are gone and nothing stands in for them
     no_audit_data: bool = False
+    # read from a mirror, which holds no CI runs: the default jobs' were not looked for
+    no_ci_source: bool = False
+    # after loading runs: the runs audit_event has a branch for, when more than VIEW_RUNS
+    view_runs: int | None = None
 
 
 def load(
@@ -152,12 +159,20 @@ def load(
         report.history = history.import_history(conn, fetcher, folder, releases, release,
                                                 required=required, on_release=listener.imported)
         listener.history(report)
-    if "audit" in options.parts:
+    if ("audit" in options.parts and options.from_dir is not None and not named_run
+            and not releases.past(release)):
+        # A mirror holds no CI runs (gigabytes, of the current release only): reaching for
+        # them offline would fail a load that has loaded everything else.
+        report.no_ci_source = True
+    elif "audit" in options.parts:
         report.audits = _load_audit(conn, fetcher, settings, releases, release, options,
                                     _Archiving(conn, settings, options.keep_compact, listener),
                                     report.skipped_builds)
         report.no_audit_data = (not report.audits and not report.skipped_builds
                                 and report.history is None)
+        if report.audits:
+            in_view = view_runs(conn)
+            report.view_runs = in_view if in_view > VIEW_RUNS else None
     return report
 
 
@@ -205,6 +220,13 @@ def _load_audit(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings,
                                            keep_hot=options.keep_hot))
         listener.audit(reports[-1])
     return reports
+
+
+def view_runs(conn: psycopg.Connection) -> int:
+    """The runs audit_event has a branch for: the hot and compact ones."""
+    row = conn.execute("SELECT count(*) FROM audit_run WHERE state IN ('hot', 'compact')"
+                       ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _missing_specs(missing: list[tuple[Release, NotFound]]) -> str:

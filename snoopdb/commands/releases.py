@@ -10,9 +10,10 @@ from typing import Any
 
 import psycopg
 
-from snoopdb.core.errors import NotFound
+from snoopdb.core.errors import DatabaseError, NotFound
 from snoopdb.core.releases import Release
-from snoopdb.db import loadlog, locks
+from snoopdb.core.wording import plural
+from snoopdb.db import connection, loadlog, locks, run_store
 from snoopdb.db.queries import query
 
 
@@ -65,28 +66,64 @@ class ReleaseDropReport:
 
 
 def drop_release(conn: psycopg.Connection, release: Release) -> ReleaseDropReport:
-    """Remove everything of `release` in one transaction: its CI
-    runs, imported coverage and field tallies, its open_api rows and body schemas, the
-    conformance tests and ineligible endpoints when the lists in use were loaded for
-    it, its conformance list for submissions; then refresh the coverage summaries.
-    NotFound when the database holds nothing of it. The drop is kept in load_log."""
+    """Remove everything of `release`: its CI runs, in batches, each in a transaction of
+    its own (a thousand runs in one transaction exhaust PostgreSQL's lock table; see
+    run_store.DROP_BATCH), then in one transaction any run left, its imported coverage
+    and field tallies, its open_api rows and body schemas, the conformance tests and
+    ineligible endpoints when the lists in use were loaded for it, its conformance list
+    for submissions, the coverage summaries refreshed. NotFound when the database holds
+    nothing of it. An interrupted drop keeps the batches dropped; dropping it again
+    goes on from there. The drop is kept in load_log."""
     started = time.monotonic()
     started_at = dt.datetime.now(dt.timezone.utc)
     name = str(release)
-    with conn.transaction():
-        # the locks its loads take: none of them runs meanwhile
+    held = {r.release: r for r in loaded_releases(conn)}
+    if name not in held:
+        raise NotFound(f"release {name} is not loaded (`snoopdb releases` lists those "
+                       "that are)")
+    report = ReleaseDropReport(held[name])
+
+    def drop_runs() -> list[tuple[str, str, int]]:
+        locks.serialise(conn, f"release {name}")  # the loads of its runs share it
+        sources = [source for (source,) in conn.execute(
+            "SELECT source FROM audit_run WHERE release = %s ORDER BY run LIMIT %s",
+            (name, run_store.DROP_BATCH))]
+        dropped = run_store.drop_many(conn, sources)
+        if dropped:
+            run_store.refresh(conn, name)
+        return dropped
+
+    try:
+        while True:
+            with conn.transaction():
+                batch = locks.patiently(conn, f"dropping release {name}", drop_runs)
+            report.runs += [(source, events) for source, _, events in batch]
+            if len(batch) < run_store.DROP_BATCH:
+                break
+    except (psycopg.Error, locks.LockWaitExceeded) as exc:
+        if not report.runs:
+            raise
+        # the batches before stay dropped: an error must not read as if none were
+        said = connection.describe(exc) if isinstance(exc, psycopg.Error) else str(exc)
+        raise DatabaseError(f"release {name}: {plural(len(report.runs), 'run')} dropped, in "
+                            f"batches each committed; then {said}; the release stays (drop it "
+                            "again)") from exc
+
+    def drop() -> None:
+        # the locks its loads take: none of them runs meanwhile (loads of its runs
+        # share the first: the drop waits for them, and removes their runs)
+        locks.serialise(conn, f"release {name}")
         locks.serialise(conn, f"spec {name}")
         locks.serialise(conn, "conformance")
-        held = {r.release: r for r in loaded_releases(conn)}
-        if name not in held:
-            raise NotFound(f"release {name} is not loaded (`snoopdb releases` lists those "
-                           "that are)")
-        report = ReleaseDropReport(held[name])
-        report.runs = [(source, events or 0) for source, events in
-                       conn.execute(query("releases/drop_runs.sql"), {"release": name})]
+        report.runs += [(source, events or 0) for source, events in
+                        conn.execute(query("releases/drop_runs.sql"), {"release": name})]
         psycopg.ClientCursor(conn).execute(query("releases/drop.sql"), {"release": name})
         conn.execute("SELECT refresh_coverage()")
         loadlog.record(conn, "drop", name, "snoopdb releases drop", started_at,
-                       report.release.endpoints, {"runs": [s for s, _ in report.runs]})
+                       report.release.endpoints, {"runs": sorted(s for s, _ in report.runs)})
+
+    with conn.transaction():
+        locks.patiently(conn, f"dropping release {name}", drop)
+    report.runs.sort()
     report.seconds = time.monotonic() - started
     return report

@@ -23,8 +23,9 @@ from psycopg import sql
 
 from snoopdb.commands import archive
 from snoopdb.core.config import Settings
-from snoopdb.core.errors import InputError
-from snoopdb.db import run_store
+from snoopdb.core.errors import DatabaseError, InputError
+from snoopdb.core.wording import plural
+from snoopdb.db import connection, locks, run_store
 from snoopdb.db.run_diff import RunDiff, diff_runs
 from snoopdb.db.runs import Run, find_runs, list_runs, ranked_runs
 
@@ -34,6 +35,8 @@ KEEP_HOT_SETTING = "snoopdb.keep_hot"
 # failed after committing).
 MAX_KEEP_HOT = 1000
 MIN_SHARE_SETTING = "snoopdb.min_share"
+# The most runs of each job a prune keeps: any more is a typo (as keep-compact's bound)
+MAX_KEEP_RUNS = 100_000
 
 
 @dataclass
@@ -63,37 +66,53 @@ class MoveReport:
 
 
 def _drop(conn: psycopg.Connection, runs: Sequence[Run]) -> None:
-    """Drop `runs` and refresh their releases' summaries, in the caller's transaction."""
-    for run in runs:
-        run_store.drop(conn, run.source)
-    run_store.refresh(conn, *(run.release for run in runs))
+    """Drop `runs` in batches of run_store.DROP_BATCH, each batch in a transaction of its
+    own with its releases' summaries refreshed: a failure keeps the batches dropped
+    before it, and running the command again goes on from there."""
+    done = 0
+    try:
+        for start in range(0, len(runs), run_store.DROP_BATCH):
+            batch = runs[start:start + run_store.DROP_BATCH]
+
+            def drop(batch: Sequence[Run] = batch) -> None:
+                run_store.drop_many(conn, [run.source for run in batch])
+                run_store.refresh(conn, *(run.release for run in batch))
+
+            with conn.transaction():
+                locks.patiently(conn, f"dropping {plural(len(batch), 'run')}", drop)
+            done += len(batch)
+    except (psycopg.Error, locks.LockWaitExceeded) as exc:
+        if not done:
+            raise
+        # the batches before stay dropped: an error must not read as if none were
+        said = connection.describe(exc) if isinstance(exc, psycopg.Error) else str(exc)
+        raise DatabaseError(f"{done} of {plural(len(runs), 'run')} dropped, in batches each "
+                            f"committed; then {said}") from exc
 
 
 def drop_runs(conn: psycopg.Connection, names: Sequence[str]) -> DropReport:
-    """Drop the runs `names` name (by source or name, see db.runs.named), all or none: a
-    name that is no loaded run's is NotFound and nothing is dropped."""
+    """Drop the runs `names` name (by source or name, see db.runs.named): a name that is
+    no loaded run's is NotFound and nothing is dropped; else they are dropped in
+    batches, each committed (see _drop)."""
     started = time.monotonic()
     report = DropReport()
-    with conn.transaction():
-        report.dropped = find_runs(conn, names)
-        report.kept = [run for run in list_runs(conn) if run not in report.dropped]
-        _drop(conn, report.dropped)
+    report.dropped = find_runs(conn, names)
+    report.kept = [run for run in list_runs(conn) if run not in report.dropped]
+    _drop(conn, report.dropped)
     report.seconds = time.monotonic() - started
     return report
 
 
 def prune_runs(conn: psycopg.Connection, keep: int) -> DropReport:
     """Keep the newest `keep` runs of each job (by build number, else load time) and
-    drop the others."""
-    if keep < 1:
-        raise InputError(f"runs to keep per job must be at least 1, not {keep}")
+    drop the others, in batches, each committed (see _drop)."""
+    if not 1 <= keep <= MAX_KEEP_RUNS:
+        raise InputError(f"runs to keep per job must be 1 to {MAX_KEEP_RUNS:,}, not {keep}")
     started = time.monotonic()
     report = DropReport()
-    with conn.transaction():
-        for run, rank in ranked_runs(conn):
-            (report.kept if rank <= keep else report.dropped).append(run)
-        if report.dropped:
-            _drop(conn, report.dropped)
+    for run, rank in ranked_runs(conn):
+        (report.kept if rank <= keep else report.dropped).append(run)
+    _drop(conn, report.dropped)
     report.seconds = time.monotonic() - started
     return report
 

@@ -12,6 +12,7 @@ DEFAULT_GITHUB_RAW_URL = "https://raw.githubusercontent.com"
 DEFAULT_GCS_URL = "https://storage.googleapis.com"
 DEFAULT_APISNOOP_RAW_URL = "https://raw.githubusercontent.com/kubernetes-sigs/apisnoop/main"
 DEFAULT_QUERY_TIMEOUT = 300.0
+DEFAULT_LOCK_WAIT = 60.0
 PG_VARIABLES = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "PGSERVICE")
 
 
@@ -66,6 +67,12 @@ def _positive(variable: str, default: float, *, whole: bool = False) -> float:
         kind = "a whole number" if whole else "a number of seconds"
         raise ConfigError(f"{variable}={text!r}: expected {kind} above 0")
     return value
+
+
+def lock_wait() -> float:
+    """SNOOPDB_LOCK_WAIT: how many seconds a load, drop or compaction waits for locks
+    that others (an open reader's transaction) hold before it gives up, unchanged."""
+    return _positive("SNOOPDB_LOCK_WAIT", DEFAULT_LOCK_WAIT)
 
 
 def _xdg(variable: str, fallback: str) -> Path:

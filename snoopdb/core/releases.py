@@ -292,8 +292,8 @@ class Releases:
         return Release(release.major, release.minor) < self.current
 
     def resolve(self, wanted: Release) -> Release:
-        """The minor release of one named by the user, when it is listed or newer than
-        every listed one (in development); a ReleaseError otherwise."""
+        """The minor release of one named by the user, when it is listed or the next one
+        after the newest listed (in development); a ReleaseError otherwise."""
         minor = Release(wanted.major, wanted.minor)
         if (minor.major, minor.minor) < OLDEST:
             raise ReleaseError(f"unknown release {minor.minor_name!r}: releases before 1.5 "
@@ -302,6 +302,14 @@ class Releases:
             oldest = max(self.known[-1].release, Release(*OLDEST))
             raise ReleaseError(f"unknown release {minor.minor_name!r}: known releases are "
                                f"{oldest.minor_name} to {self.newest.minor_name}")
+        # Beyond the next release nothing exists yet: read at master, a typo (1.99 for
+        # 1.29) would store master's spec under a release that will not be for years.
+        following = (self.newest.major, self.newest.minor + 1)
+        if (minor.major, minor.minor) > following:
+            raise ReleaseError(
+                f"unknown release {minor.minor_name!r}: the newest release {self.origin} "
+                f"lists is {self.newest.minor_name}; only the next one, "
+                f"{following[0]}.{following[1]}, may be loaded before it is listed")
         return minor
 
     def date(self, release: Release) -> dt.date | None:

@@ -177,7 +177,11 @@ def _identifier(name: str) -> str:
 def connect(url: str) -> psycopg.Connection:
     """A connection in autocommit mode; loaders open their own transactions."""
     try:
-        return psycopg.connect(url, autocommit=True)
+        if ("application_name" in psycopg.conninfo.conninfo_to_dict(url)
+                or os.environ.get("PGAPPNAME")):
+            return psycopg.connect(url, autocommit=True)
+        # named in pg_stat_activity, so that a writer waiting for a lock can say whose
+        return psycopg.connect(url, autocommit=True, application_name="snoopdb")
     except psycopg.Error as exc:  # OperationalError, or ProgrammingError: not parsed
         raise DatabaseError(f"cannot connect to {redact(url)}: {reason(exc, url)}") from exc
 

@@ -21,6 +21,8 @@ import psycopg
 from psycopg import sql
 
 from snoopdb.core import copytext
+from snoopdb.core.errors import NoSpecLoaded
+from snoopdb.db import locks
 from snoopdb.db.queries import query
 
 # runs.events_<run> in the order EventRows.numbered_row writes them
@@ -32,6 +34,27 @@ HOT, COMPACT, IMPORTED = "hot", "compact", "imported"
 def _fresh(kind: str, run: int) -> sql.Composed:
     """The run's fresh table of `kind` (audit_run_prepare creates it)."""
     return sql.SQL("runs.{}").format(sql.Identifier(f"{kind}_{run}_new"))
+
+
+SPEC_LOADED = "SELECT EXISTS (SELECT FROM open_api WHERE release = %s)"
+
+
+def spec_loaded(conn: psycopg.Connection, release: str) -> bool:
+    """Whether a spec of `release` is loaded."""
+    return bool(conn.execute(SPEC_LOADED, (release,)).fetchone()[0])  # type: ignore[index]
+
+
+def hold_release(conn: psycopg.Connection, release: str, had_spec: bool) -> None:
+    """Inside the caller's transaction, before a run of `release` is prepared: wait for
+    any drop of the release, and make any drop wait for this transaction; NoSpecLoaded
+    when the release's spec, loaded when the load began (`had_spec`), is gone."""
+    # `releases drop` holds this lock alone (commands.releases): it waits for the loads
+    # under way, which it then drops, or they wait for it and find no spec; a load never
+    # brings back a run of a release dropped meanwhile.
+    locks.share(conn, f"release {release}")
+    if had_spec and not spec_loaded(conn, release):
+        raise NoSpecLoaded(release, "the release was dropped while this run was being "
+                                    "loaded (nothing of the run was kept)")
 
 
 def prepare(conn: psycopg.Connection, source: str, release: str, state: str = HOT) -> int:
@@ -144,31 +167,66 @@ def drop(conn: psycopg.Connection, source: str) -> tuple[str, int] | None:
     return str(row[0]), int(row[1])
 
 
+# Runs dropped per transaction (`runs drop`, `runs prune`, `releases drop`): a drop locks
+# every table of each run (nine for a hot run, with its indexes), and rewriting
+# audit_event each table it still names; PostgreSQL's lock table is shared by every
+# session (max_locks_per_transaction × max_connections entries, 6,400 by default), so
+# a thousand runs in one transaction ran out of it (docs/scale.md).
+DROP_BATCH = 50
+
+
+def drop_many(conn: psycopg.Connection, sources: list[str]) -> list[tuple[str, str, int]]:
+    """Drop the runs `sources` name (every table of each, and its row), in the caller's
+    transaction, audit_event rewritten once; (source, release, events) of each dropped.
+    The caller refreshes."""
+    return [(str(source), str(release), int(events or 0)) for source, release, events in
+            conn.execute("SELECT source, release, events FROM audit_runs_drop(%s)",
+                         (sources,)).fetchall()]
+
+
+class CompactionFailed(Exception):
+    """Compacting a job's older runs stopped at a database error: those compacted before
+    it stay compact, the others hot."""
+
+    def __init__(self, compacted: list[tuple[str, int]], hot: list[str],
+                 cause: psycopg.Error | locks.LockWaitExceeded):
+        said = (cause.diag.message_primary if isinstance(cause, psycopg.Error) else None
+                ) or str(cause).strip().split("\n")[0]
+        super().__init__(said or type(cause).__name__)
+        self.compacted, self.hot = compacted, hot
+
+
 def keep_hot(conn: psycopg.Connection, source: str,
              keep: int | None = None) -> list[tuple[str, int]]:
     """Compact the hot runs of `source`'s job beyond its newest `keep` (None: the
     database's setting `snoopdb.keep_hot`, else 1), each in a transaction of its own;
-    (source, events) of each run compacted."""
-    compacted = []
-    for (other,) in conn.execute(query("runs/beyond.sql"),
-                                 {"source": source, "keep": keep, "states": [HOT]}).fetchall():
-        compacted.append(compact(conn, other))
+    (source, events) of each run compacted. CompactionFailed says what was done when a
+    database error stops it."""
+    compacted: list[tuple[str, int]] = []
+    beyond: list[str] = []
+    try:
+        beyond = [other for (other,) in conn.execute(
+            query("runs/beyond.sql"), {"source": source, "keep": keep, "states": [HOT]})]
+        for other in beyond:
+            compacted.append(compact(conn, other))
+    except (psycopg.Error, locks.LockWaitExceeded) as exc:
+        raise CompactionFailed(compacted, beyond[len(compacted):], exc) from exc
     return compacted
 
 
 def compact(conn: psycopg.Connection, source: str) -> tuple[str, int]:
     """Store run `source` compact (a no-op when it is not hot), in a transaction."""
     with conn.transaction():
-        row = conn.execute("SELECT (r).events FROM audit_run_compact(%s) AS r",
-                           (source,)).fetchone()
+        row = locks.patiently(conn, f"compacting {source}", lambda: conn.execute(
+            "SELECT (r).events FROM audit_run_compact(%s) AS r", (source,)).fetchone())
     return source, int(row[0]) if row and row[0] is not None else 0
 
 
 def heat(conn: psycopg.Connection, source: str) -> tuple[str, int]:
     """Store run `source` hot (a no-op when it is not compact), in a transaction."""
     with conn.transaction():
-        row = conn.execute("SELECT (r).events FROM audit_run_heat(%s) AS r",
-                           (source,)).fetchone()
+        row = locks.patiently(conn, f"storing {source} hot", lambda: conn.execute(
+            "SELECT (r).events FROM audit_run_heat(%s) AS r", (source,)).fetchone())
     return source, int(row[0]) if row and row[0] is not None else 0
 
 

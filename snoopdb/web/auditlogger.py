@@ -236,10 +236,12 @@ class _AuditLogger:
         try:
             events = live.parse_event_list(body)
             source = f"webhook {request.client.host if request.client else 'unknown'}"
-            batch = live.batch(events, await self.current_mapping(), source, received)
+            mapping = await self.current_mapping()
+            batch = live.batch(events, mapping, source, received)
+            stored = 0
             if batch.events:
                 async with self.pool.connection() as conn:
-                    await live.store(conn, batch)
+                    stored = (await live.store(conn, batch, events, mapping, received)).events
         except live.BadEventList as exc:
             return PlainTextResponse(f"not an EventList: {exc}\n", 400)
         except live.BadBatch as exc:
@@ -251,8 +253,13 @@ class _AuditLogger:
         except (PoolTimeout, psycopg.OperationalError) as exc:
             log.warning("batch of %d events not stored: %s", len(events), one_line(exc))
             return PlainTextResponse(f"database unavailable: {one_line(exc)}\n", 503)
-        log.debug("stored %d events from %s", len(events), source)
-        return JSONResponse({"events": len(events)})
+        log.debug("stored %d events from %s", stored, source)
+        if stored < len(events):
+            # the API server resent a batch whose answer it lost: its events are kept once
+            log.info("%d of %d events from %s stored already (a resent batch): not stored "
+                     "again", len(events) - stored, len(events), source)
+            return JSONResponse({"events": stored, "duplicates": len(events) - stored})
+        return JSONResponse({"events": stored})
 
 
 def create_app(
