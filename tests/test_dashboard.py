@@ -810,7 +810,7 @@ def test_unknown_pages_are_styled(url, method: str, path: str, status: int, mess
     assert html_texts(response.text, "data-k", "status") == [str(status)]
     assert html_texts(response.text, "data-k", "error") == [message]
     assert html_texts(response.text, "data-k", "pages") == [
-        "The dashboard's pages: Overview, Progress, Endpoints, Live testing, Runs; each as"
+        "The dashboard's pages: Overview, Progress, Endpoints, Depth, Live testing, Runs; each as"
         " JSON under /api/ (/api/overview)."]
     if status == 405:
         assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD"}  # a set's order

@@ -106,12 +106,13 @@ def add_gate(sub: argparse._SubParsersAction) -> None:
 def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
     """Write the coverage files the apisnoop web app reads (its resources/coverage/ folder).
 
-    Eleven files, every number from the views: <release>.json (default: the newest
+    Twelve files, every number from the views: <release>.json (default: the newest
     loaded release with coverage data), <release>-fields.json (its request-body
     fields), conformance-progress.json, conformance-coverage-per-release.json,
     conformance-endpoints.json, new-endpoints.json, ineligible_endpoints.json,
     releases.yaml, untested-endpoints.txt, and snoopdb's own runs.json (every CI
-    run's coverage) and stability.json (coverage across runs).
+    run's coverage), stability.json (coverage across runs) and depth.json (the
+    parameters and status codes its tests exercise).
 
     Example: snoopdb export --release 1.36 --out resources/coverage
     """
