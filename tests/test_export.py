@@ -197,7 +197,7 @@ INELIGIBLE_ENDPOINTS = [{"endpoint": STATUS, "reason": "pending deprecation",
 FILES = ["1.36.0.json", "conformance-progress.json", "conformance-coverage-per-release.json",
          "conformance-endpoints.json", "ineligible_endpoints.json", "new-endpoints.json",
          "releases.yaml", "untested-endpoints.txt", "1.36.0-fields.json", "runs.json",
-         "stability.json"]
+         "stability.json", "depth.json"]
 
 
 def formatted(document: object) -> str:
@@ -215,7 +215,7 @@ def test_files_content(dataset: psycopg.Connection, tmp_path: Path) -> None:
     help_text = " ".join(PARSERS["snoopdb export"].format_help().split())
     named = [name.replace("1.36.0", "<release>") for name in FILES]
     assert [name for name in named if name not in help_text] == []
-    assert "Eleven files" in help_text and len(FILES) == 11
+    assert "Twelve files" in help_text and len(FILES) == 12
     assert (folder / "1.36.0.json").read_text() == formatted(RELEASE_COVERAGE)
     assert (folder / "conformance-progress.json").read_text() == PROGRESS
     assert (folder / "conformance-coverage-per-release.json").read_text() == formatted(

@@ -193,32 +193,35 @@ def _fields(conn: psycopg.Connection, useragent: str, known: bool) -> list[str]:
 def _checklist(conn: psycopg.Connection, useragent: str, release: str) -> list[str]:
     """The next test's checklist: per endpoint the test hit, the query parameters
     (`pretty` aside) and status codes the spec of `release` declares for it that no
-    conformance test of `release` passed or saw; every declared one, said to be
-    unknown, where the release has no events."""
+    conformance test of `release` passed or saw (every declared one, said to be
+    unknown, where the release has no events); ticked where this test's own requests
+    passed the parameter or got the code."""
     found = conn.execute(query("ticket_depth.sql"), {"useragent": useragent}).fetchall()
     if not found:
         return [f"The spec of {release} declares no query parameter and no status code for "
                 "the endpoints it hit."]
-    known = any(conf_hits is not None for *_, conf_hits in found)
-    if known:
-        out = [f"What the spec of {release} declares for the endpoints it hit and no "
-               f"conformance test of {release} exercised (`pretty` aside): the next test's "
-               "checklist."]
+    if any(conf_hits is not None for *_, conf_hits, _ in found):
+        out = [f"The query parameters (`pretty` aside) and status codes the spec of {release} "
+               f"declares for the endpoints it hit that no conformance test of {release} "
+               "passed or saw: the next test's checklist, ticked where this test's requests "
+               "passed the parameter or got the code."]
     else:
         out = [f"No data: no audit events of {release} are loaded, so which of them conformance "
-               f"tests exercise is unknown; every query parameter (`pretty` aside) and status "
-               f"code the spec of {release} declares for the endpoints it hit:"]
+               "tests exercise is unknown. Every query parameter (`pretty` aside) and status "
+               f"code the spec of {release} declares for the endpoints it hit, ticked where "
+               "this test's requests passed the parameter or got the code:"]
     checklist, complete = [], []
     for endpoint, items in itertools.groupby(found, key=lambda row: row[0]):
-        left_out = [(what, name, required) for _, what, name, required, conf_hits in items
-                    if not conf_hits]
+        left_out = [(what, name, required, live)
+                    for _, what, name, required, conf_hits, live in items if not conf_hits]
         if not left_out:
             complete.append(endpoint)
             continue
         checklist.append(f"- {endpoint}")
-        checklist += [f"  - [ ] parameter `{name}`{' (required)' if required else ''}"
-                      if what == "parameter" else f"  - [ ] status {name}"
-                      for what, name, required in left_out]
+        checklist += [f"  - [{'x' if live else ' '}] "
+                      + (f"parameter `{name}`{' (required)' if required else ''}"
+                         if what == "parameter" else f"status {name}")
+                      for what, name, required, live in left_out]
     if checklist:
         out += ["", *checklist]
     if complete:

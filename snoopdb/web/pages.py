@@ -299,9 +299,9 @@ def endpoint_depth(conn: psycopg.Connection, name: str,
     row), `parameters` (endpoint_parameter_coverage: each declared query parameter,
     then those passed but not declared, with `state` conformance / tested /
     untested), `values` (endpoint_parameter_value) and `codes`
-    (endpoint_status_coverage, `state` conformance / seen / unseen: seen in
-    responses to others than conformance tests). A release asked for that has no
-    events shows no rows: nothing is known of what its tests exercise."""
+    (endpoint_status_coverage, with the tests that saw each and `state` likewise).
+    A release asked for that has no events shows no rows: nothing is known of what
+    its tests exercise."""
     found = rows(conn, "dashboard/endpoint_depth_releases.sql", endpoint=name)
     with_data = [row["release"] for row in found if row["depth"] is not None]
     chosen = str(release) if release is not None else (with_data[-1] if with_data else None)
@@ -338,15 +338,14 @@ def depth(conn: psycopg.Connection, release: Release | None = None,
     `filters`, ranked by what their conformance tests leave out (depth.sql: declared
     query parameters not passed, then declared status codes not seen), with the
     choices each filter offers and `classes`, how many of the rows are in each depth
-    class (`no data` counting those of a release without events)."""
+    class (`{"depth", "endpoints"}`: full, partial, untested, then null for those of
+    a release without events)."""
     choice = ReleaseChoice.of(conn, release)
     options = rows(conn, "dashboard/depth_options.sql", release=choice.release,
                    group=filters.group)[0]
     found = rows(conn, "dashboard/depth.sql", release=choice.release, **asdict(filters))
-    classes: dict[str, int] = {}
-    for row in found:
-        key = row["depth"] or "no data"
-        classes[key] = classes.get(key, 0) + 1
+    classes = rows(conn, "dashboard/depth_classes.sql", release=choice.release,
+                   **asdict(filters))
     return {**asdict(choice), "filters": asdict(filters), "options": options,
             "count": len(found), "classes": classes, "endpoints": found}
 

@@ -1,6 +1,7 @@
 -- `snoopdb export`: depth.json, how deeply the tests of one release exercise its
 -- endpoints, as one JSON document (run in export's snapshot): per endpoint its
--- endpoint_depth row with its query parameters (endpoint_parameter_coverage), the
+-- endpoint_depth row (deprecated endpoints aside, as in every exported file) with its
+-- query parameters (endpoint_parameter_coverage), the
 -- values of those that select behaviour (endpoint_parameter_value) and its status
 -- codes (endpoint_status_coverage); how many stable eligible endpoints are in each
 -- depth class; and the calls conformance tests make to alpha and beta operations
@@ -14,12 +15,16 @@ SELECT json_build_object(
     SELECT json_object_agg(c.depth, c.endpoints ORDER BY c.depth)
     FROM (SELECT coalesce(d.depth, 'no data') AS depth, count(*) AS endpoints
           FROM endpoint_depth d
-          WHERE d.release = %(release)s AND d.level = 'stable' AND d.eligible
+          WHERE d.release = %(release)s AND d.eligible
           GROUP BY 1) c), '{}'::json),
   'endpoints', coalesce((
     SELECT json_agg(json_build_object(
              'endpoint', d.endpoint, 'level', d.level, 'eligible', d.eligible,
-             'depth', d.depth,
+             'conf_tested', d.conf_tested, 'depth', d.depth,
+             'params_declared', d.params_declared, 'params_conf_hit', d.params_conf_hit,
+             'codes_conf_seen', d.codes_conf_seen,
+             'error_codes_conf_seen', d.error_codes_conf_seen,
+             'fields_declared', d.fields_declared, 'fields_conf_set', d.fields_conf_set,
              'parameters', coalesce((
                SELECT json_agg(json_build_object(
                         'parameter', p.parameter, 'location', p.location,
@@ -44,7 +49,8 @@ SELECT json_build_object(
                WHERE s.release = d.release AND s.endpoint = d.endpoint), '[]'::json))
            ORDER BY d.endpoint COLLATE "C")
     FROM endpoint_depth d
-    WHERE d.release = %(release)s), '[]'::json),
+    JOIN open_api o ON o.release = d.release AND o.endpoint = d.endpoint
+    WHERE d.release = %(release)s AND NOT o.deprecated), '[]'::json),
   'non_ga_calls', coalesce((
     SELECT json_agg(json_build_object('test', n.test, 'endpoint', n.endpoint,
                                       'level', n.level, 'hits', n.hits)
