@@ -108,7 +108,7 @@ SPEC: dict[str, Any] = {
 }
 
 
-def _event(number: int, useragent: str, verb: str, uri: str, code: int) -> dict[str, Any]:
+def event(number: int, useragent: str, verb: str, uri: str, code: int) -> dict[str, Any]:
     return {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata",
             "auditID": f"depth-{number}", "stage": "ResponseComplete", "requestURI": uri,
             "verb": verb, "userAgent": useragent, "responseStatus": {"code": code}}
@@ -116,12 +116,12 @@ def _event(number: int, useragent: str, verb: str, uri: str, code: int) -> dict[
 
 CONFIGMAPS = "/api/v1/namespaces/ns/configmaps"
 EVENTS = [
-    _event(1, E2E + CONFORMANCE, "list", CONFIGMAPS + "?labelSelector=app%3Dx&limit=5", 200),
-    _event(2, CONTROLLER, "watch", CONFIGMAPS + "?watch=true&resourceVersion=7", 200),
-    _event(3, E2E + PLAIN, "create", CONFIGMAPS + "?dryRun=All", 201),
-    _event(4, E2E + CONFORMANCE, "get", CONFIGMAPS + "/x", 404),
-    _event(5, E2E + CONFORMANCE, "delete", CONFIGMAPS + "/x?propagationPolicy=Foreground", 200),
-    _event(6, E2E + CONFORMANCE, "list", "/apis/widgets.example.io/v1beta1/widgets?limit=1",
+    event(1, E2E + CONFORMANCE, "list", CONFIGMAPS + "?labelSelector=app%3Dx&limit=5", 200),
+    event(2, CONTROLLER, "watch", CONFIGMAPS + "?watch=true&resourceVersion=7", 200),
+    event(3, E2E + PLAIN, "create", CONFIGMAPS + "?dryRun=All", 201),
+    event(4, E2E + CONFORMANCE, "get", CONFIGMAPS + "/x", 404),
+    event(5, E2E + CONFORMANCE, "delete", CONFIGMAPS + "/x?propagationPolicy=Foreground", 200),
+    event(6, E2E + CONFORMANCE, "list", "/apis/widgets.example.io/v1beta1/widgets?limit=1",
            200),
 ]
 

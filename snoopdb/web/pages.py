@@ -316,19 +316,29 @@ def endpoint_depth(conn: psycopg.Connection, name: str,
             "codes": rows(conn, "dashboard/endpoint_statuses.sql", **params)}
 
 
+# endpoint_depth's classes, deepest first
+DEPTHS = ("full", "partial", "untested")
+
+
 @dataclass(frozen=True)
 class DepthFilter:
     """The Depth page's filters; None means any. `group` is an API group as people
-    say it (`core` for the legacy group), `kind` a kind."""
+    say it (`core` for the legacy group), `kind` a kind, `depth` one of DEPTHS."""
 
     group: str | None = None
     kind: str | None = None
+    depth: str | None = None
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> DepthFilter:
-        """The filters of a query string; blank values mean any."""
-        return cls(**{name: (params.get(name) or "").strip() or None
-                      for name in cls.__dataclass_fields__})
+        """The filters of a query string; blank values mean any, an unknown depth is an
+        InputError."""
+        values = {name: (params.get(name) or "").strip() or None
+                  for name in cls.__dataclass_fields__}
+        if values["depth"] is not None and values["depth"] not in DEPTHS:
+            raise InputError(f"depth must be one of {', '.join(DEPTHS)}, "
+                             f"not {values['depth']!r}")
+        return cls(**values)
 
 
 def depth(conn: psycopg.Connection, release: Release | None = None,
@@ -346,8 +356,9 @@ def depth(conn: psycopg.Connection, release: Release | None = None,
     found = rows(conn, "dashboard/depth.sql", release=choice.release, **asdict(filters))
     classes = rows(conn, "dashboard/depth_classes.sql", release=choice.release,
                    **asdict(filters))
-    return {**asdict(choice), "filters": asdict(filters), "options": options,
-            "count": len(found), "classes": classes, "endpoints": found}
+    return {**asdict(choice), "filters": asdict(filters),
+            "options": {**options, "depth": list(DEPTHS)}, "count": len(found),
+            "classes": classes, "endpoints": found}
 
 
 def _field_name(row: Mapping[str, Any]) -> str:

@@ -4,9 +4,12 @@
 -- indents the response) no conformance test passed, then its declared status codes
 -- no conformance test saw, then its name. depth and the counts come from
 -- endpoint_depth: null where the release has no events (no data: its parameters and
--- codes may be exercised or not); the lists are then null too.
+-- codes may be exercised or not); the lists are then null too. codes_conf_seen
+-- (endpoint_depth's) counts every code conformance tests saw, declared or not;
+-- codes_declared_seen the declared ones only, of codes_declared.
 -- `group` is the API group as people say it: `core` for the legacy group ('').
--- Parameters: %(release)s; %(group)s and %(kind)s, each null for "any".
+-- Parameters: %(release)s; %(group)s, %(kind)s and %(depth)s (full, partial or
+-- untested), each null for "any".
 WITH chosen AS (
   SELECT d.endpoint,
          coalesce(nullif(ec."group", ''), 'core') AS "group",
@@ -25,6 +28,7 @@ WITH chosen AS (
     AND d.eligible
     AND (%(group)s::text IS NULL OR coalesce(nullif(ec."group", ''), 'core') = %(group)s)
     AND (%(kind)s::text IS NULL OR ec.kind = %(kind)s)
+    AND (%(depth)s::text IS NULL OR d.depth = %(depth)s)
 ), params AS (
   SELECT p.endpoint,
          array_agg(p.parameter ORDER BY p.parameter COLLATE "C") AS left_out
@@ -35,6 +39,7 @@ WITH chosen AS (
 ), codes AS (
   SELECT s.endpoint,
          count(*) FILTER (WHERE s.declared) AS declared,
+         count(*) FILTER (WHERE s.declared AND s.conf_hits > 0) AS declared_seen,
          coalesce(array_agg(s.code ORDER BY s.code)
                   FILTER (WHERE s.declared AND s.conf_hits = 0), '{}') AS left_out,
          coalesce(array_agg(s.code ORDER BY s.code)
@@ -52,6 +57,8 @@ SELECT c.endpoint,
        c.params_conf_hit,
        CASE WHEN c.depth IS NOT NULL THEN coalesce(p.left_out, '{}') END AS params_left_out,
        CASE WHEN c.depth IS NOT NULL THEN coalesce(s.declared, 0) END AS codes_declared,
+       CASE WHEN c.depth IS NOT NULL THEN coalesce(s.declared_seen, 0) END
+         AS codes_declared_seen,
        c.codes_conf_seen,
        CASE WHEN c.depth IS NOT NULL THEN coalesce(s.left_out, '{}') END AS codes_left_out,
        CASE WHEN c.depth IS NOT NULL THEN coalesce(s.undeclared_seen, '{}') END
