@@ -1,8 +1,8 @@
 """The dashboard's pages, each a document (a dict of JSON values) counted by SQL over the
 views (`sql/queries/dashboard/*.sql`), which the page is rendered from and its `/api/`
 twin returns as it is (web/routes.py): a release's overview, conformance progress, the
-endpoint table, one endpoint, the Depth page, live testing, and the Runs page. This module only nests
-rows for the templates, and the browser script only draws them.
+endpoint table, one endpoint, the Depth page, live testing, and the Runs page. This
+module only nests rows for the templates, and the browser script only draws them.
 
 Where a release has no coverage data (no CI run loaded, no published coverage
 imported), whether its endpoints are tested is unknown: the documents say null, the
