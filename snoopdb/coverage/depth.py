@@ -28,8 +28,8 @@ BEHAVIOUR = frozenset({"dryRun", "propagationPolicy", "watch", "fieldValidation"
 MORE = "$more"
 INVALID_CODE = "$invalid"
 # Characters of a query string read (a real one is under 1 KB: label and field
-# selectors, a continue token); past it, the pair cut in two and the rest are left
-# out, counted as one MORE hit.
+# selectors, a continue token); past it the rest is left out, counted as one MORE
+# hit (a last value cut in two is kept, cut further anyway; a last name is not).
 MAX_QUERY_CHARS = 16 << 10
 # Distinct names read from one event (the real operations declare at most 13).
 MAX_EVENT_PARAMETERS = 64
@@ -71,7 +71,9 @@ def query_parameters(uri: str) -> tuple[dict[str, str], int, bool]:
         return {}, 0, False
     cut = len(query) > MAX_QUERY_CHARS
     if cut:
-        query = query[:MAX_QUERY_CHARS].rpartition("&")[0]
+        query = query[:MAX_QUERY_CHARS]
+        if "=" not in query.rpartition("&")[2]:
+            query = query.rpartition("&")[0]  # a name cut in two is no name
     names: dict[str, str] = {}
     more = 0
     for pair in query.split("&"):

@@ -15,4 +15,4 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION delete_older_test_events(interval) IS
-  'Delete the live events (testing.audit_event) and their tallies ingested longer than the interval ago; returns "N events removed"';
+  'Delete the live events (testing.audit_event) and their field and depth tallies ingested longer than the interval ago; returns "N events removed"';
