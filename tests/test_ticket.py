@@ -474,3 +474,50 @@ ticked where this test's requests passed the parameter or got the code.
 
 Conformance tests exercise every declared query parameter and status code of \
 readCoreV1NamespacedConfigMap."""
+
+
+def test_ticket_checklist_on_the_real_spec_and_sample(conn, fetcher, settings, shared_data,
+                                                      tmp_path) -> None:
+    """The real 1.36 spec and v1.37 CI sample (its exec calls are by e2e tests, none a
+    conformance test), and a live test that execs into a pod and lists ConfigMaps by
+    label: every declared parameter of both is left out by conformance tests, and the
+    ones the live test passed are ticked."""
+    from snoopdb.core.releases import Releases, parse_release
+    from snoopdb.loaders import spec
+    from snoopdb.loaders.local_logs import load_log_files
+
+    spec.load(conn, fetcher, str(shared_data / "openapi" / "swagger-1.36.json.gz"), "1.36.0",
+              None)
+    load_log_files(conn, fetcher, settings, Releases.load(),
+                   [shared_data / "audit" / "gce-e2e-v1.37-2065053743543488512-sample.log"],
+                   parse_release("1.36"))
+    live = [depth_data.event(1, "live-exec", "get", "/api/v1/namespaces/ns/pods/p/exec"
+                             "?command=date&container=c&stdout=true&stderr=true", 101),
+            depth_data.event(2, "live-exec", "list",
+                             "/api/v1/namespaces/ns/configmaps?labelSelector=a%3Db&limit=2", 200)]
+    load_log_files(conn, fetcher, settings, Releases.load(),
+                   [depth_data.write_json_lines(tmp_path / "live.log", live)], None, testing=True)
+    assert checklist(ticket(conn, "live-exec")).split("\n\n", 1)[1] == """\
+- connectCoreV1GetNamespacedPodExec
+  - [x] parameter `command`
+  - [x] parameter `container`
+  - [x] parameter `stderr`
+  - [ ] parameter `stdin`
+  - [x] parameter `stdout`
+  - [ ] parameter `tty`
+  - [ ] status 200
+  - [ ] status 401
+- listCoreV1NamespacedConfigMap
+  - [ ] parameter `allowWatchBookmarks`
+  - [ ] parameter `continue`
+  - [ ] parameter `fieldSelector`
+  - [x] parameter `labelSelector`
+  - [x] parameter `limit`
+  - [ ] parameter `resourceVersion`
+  - [ ] parameter `resourceVersionMatch`
+  - [ ] parameter `sendInitialEvents`
+  - [ ] parameter `shardSelector`
+  - [ ] parameter `timeoutSeconds`
+  - [ ] parameter `watch`
+  - [x] status 200
+  - [ ] status 401"""
