@@ -1071,3 +1071,22 @@ def test_depth_panel_of_an_endpoint(depth_loaded, url) -> None:
         depth_data.READ: "full", depth_data.WIDGETS: "full"}  # a conformance test passed limit
     row = html_texts(page(url, "/endpoints"), "data-endpoint", depth_data.LIST)[0]
     assert " partial eligible " in f" {row} "
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_depth_filters_of_any_text_are_never_a_500(coverage, url, text: str) -> None:
+    """Any group or kind: the Depth page answers with the rows it matches (none: the
+    hand-made dataset's groups are core and apps), or 400 for a control character."""
+    response = requests.get(f"{url}/api/depth", params={"group": text, "kind": text},
+                            timeout=10)
+    if any(ord(c) < 32 and c != "\t" for c in text):
+        assert response.status_code == 400
+        return
+    assert response.status_code == 200, response.text
+    document = response.json()
+    matched = [row["endpoint"] for row in document["endpoints"]]
+    assert document["count"] == len(matched)
+    if text.strip() not in ("", "core", "apps"):
+        assert matched == []
