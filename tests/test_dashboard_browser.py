@@ -591,7 +591,7 @@ def test_depth_page_filters_and_panel(conn, fetcher, settings, screen: Screen,
     depth_data.load_depth_data(conn, fetcher, settings, tmp_path)
     screen.open("/depth")
     rows = screen.page.locator('[data-table="depth"] tbody tr')
-    ranked = [depth_data.CREATE, depth_data.LIST, depth_data.DELETE, depth_data.READ]
+    ranked = [depth_data.LIST, depth_data.DELETE, depth_data.READ, depth_data.CREATE]
     assert rows.evaluate_all("rows => rows.map(r => r.dataset.endpoint)") == ranked
     assert rows.evaluate_all("rows => rows.map(r => r.querySelector('[data-k=depth]')"
                              ".textContent.trim())") == [

@@ -346,7 +346,8 @@ def depth(conn: psycopg.Connection, release: Release | None = None,
     """The Depth page of `release` (default: the newest with coverage data; the
     ReleaseChoice's fields): its stable endpoints eligible for conformance that pass
     `filters`, ranked by what their conformance tests leave out (depth.sql: declared
-    query parameters not passed, then declared status codes not seen), with the
+    query parameters not passed, then declared status codes not seen; the untested
+    last), with the
     choices each filter offers and `classes`, how many of the rows are in each depth
     class (`{"depth", "endpoints"}`: full, partial, untested, then null for those of
     a release without events)."""

@@ -2,7 +2,9 @@
 -- endpoint_depth decides it in that release), each with what its conformance tests
 -- leave out, the most first: its declared query parameters (`pretty` aside: it only
 -- indents the response) no conformance test passed, then its declared status codes
--- no conformance test saw, then its name. depth and the counts come from
+-- no conformance test saw, then its name. The conformance-tested come first: of an
+-- untested endpoint (the Endpoints page's business) everything is left out, and its
+-- many parameters would bury the partly tested ones. depth and the counts come from
 -- endpoint_depth: null where the release has no events (no data: its parameters and
 -- codes may be exercised or not); the lists are then null too. codes_conf_seen
 -- (endpoint_depth's) counts every code conformance tests saw, declared or not;
@@ -68,6 +70,7 @@ SELECT c.endpoint,
 FROM chosen c
 LEFT JOIN params p ON p.endpoint = c.endpoint
 LEFT JOIN codes s ON s.endpoint = c.endpoint
-ORDER BY coalesce(cardinality(p.left_out), 0) DESC,
+ORDER BY c.depth = 'untested',
+         coalesce(cardinality(p.left_out), 0) DESC,
          coalesce(cardinality(s.left_out), 0) DESC,
          c.endpoint COLLATE "C";
