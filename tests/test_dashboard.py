@@ -605,6 +605,7 @@ def test_an_empty_database(conn, url) -> None:
     assert "<title>Overview · snoopdb</title>" in front
     error = {"error": "no spec is loaded: run `snoopdb load --release X` first"}
     assert get(url, "/api/endpoints", 404) == error
+    assert get(url, "/api/depth", 404) == error
     assert get(url, "/api/progress") == {"progress": [], "coverage_per_release": [],
                                          "progress_gaps": [], "coverage_per_release_gaps": []}
     assert get(url, "/api/live") == {"agents": [], "projected": None}
