@@ -21,6 +21,7 @@ from snoopdb.coverage.fields import storable_key
 from snoopdb.db import run_store
 from snoopdb.loaders import spec
 from snoopdb.loaders.local_logs import load_log_files
+from testkit.hits import insert_hits
 
 GCE_SAMPLE = "gce-e2e-v1.37-2065053743543488512-sample.log"
 CONF = "[sig-apps] Deployment should do things [Conformance]"
@@ -322,3 +323,27 @@ def test_query_parser_is_bounded(pairs: list[tuple[str, str]], path: str) -> Non
 def test_query_parser_never_fails(uri: str) -> None:
     names, more, cut = depth.query_parameters(uri)
     assert more >= 0 and len(names) <= depth.MAX_EVENT_PARAMETERS
+
+
+DEPTH_VIEWS = ("endpoint_parameter_coverage", "endpoint_status_coverage",
+               "endpoint_parameter_value", "endpoint_depth", "conformance.non_ga_call",
+               "release_with_events")
+
+
+@pytest.mark.parametrize("view", DEPTH_VIEWS)
+def test_depth_views_read_summaries_not_events(conn: psycopg.Connection, view: str) -> None:
+    plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN (VERBOSE) SELECT * FROM {view}"))
+    assert " public.audit_event " not in plan
+    assert conn.execute(f"SELECT count(*) FROM {view}").fetchone() == (0,)
+
+
+def test_a_release_without_events_has_no_depth(conn, fetcher, settings, spec_1_36) -> None:
+    """Published coverage only (hits, no events): endpoint coverage is known, depth not."""
+    insert_hits(conn, [("1.36.0", "published", READ_POD, CONF, True, True, 1, True)])
+    conn.execute("SELECT refresh_coverage()")
+    assert conn.execute(
+        "SELECT conf_tested, params_conf_hit, codes_conf_seen, fields_conf_set, depth"
+        " FROM endpoint_depth WHERE endpoint = %s", (READ_POD,)).fetchone() == (
+        True, None, None, None, None)
+    assert conn.execute("SELECT count(*) FROM endpoint_parameter_coverage").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM endpoint_status_coverage").fetchone() == (0,)

@@ -96,6 +96,13 @@ CREATE INDEX param_hit_ingested_at ON testing.param_hit (ingested_at);
 CREATE INDEX param_hit_source ON testing.param_hit (source);
 COMMENT ON TABLE testing.param_hit IS
   'Query parameters of live events, per batch (source, time), user agent and endpoint (as run_param_hit)';
+COMMENT ON COLUMN testing.param_hit.source IS 'Where the batch came from (the auditlogger''s webhook, or a load --testing source)';
+COMMENT ON COLUMN testing.param_hit.useragent IS 'The live user agent (a test being written is named by it)';
+COMMENT ON COLUMN testing.param_hit.endpoint IS 'The operationId';
+COMMENT ON COLUMN testing.param_hit.parameter IS 'Query parameter name; $more counts names past the 100 undeclared ones listed per endpoint';
+COMMENT ON COLUMN testing.param_hit.value IS 'Its value, for the parameters that select behaviour; null for the others';
+COMMENT ON COLUMN testing.param_hit.hits IS 'Number of events';
+COMMENT ON COLUMN testing.param_hit.ingested_at IS 'When the batch was stored (delete_older_test_events() removes by it)';
 
 CREATE TABLE testing.status_hit (
   source text NOT NULL,
@@ -110,6 +117,12 @@ CREATE INDEX status_hit_ingested_at ON testing.status_hit (ingested_at);
 CREATE INDEX status_hit_source ON testing.status_hit (source);
 COMMENT ON TABLE testing.status_hit IS
   'Response status codes of live events, per batch (source, time), user agent and endpoint (as run_status_hit)';
+COMMENT ON COLUMN testing.status_hit.source IS 'Where the batch came from (the auditlogger''s webhook, or a load --testing source)';
+COMMENT ON COLUMN testing.status_hit.useragent IS 'The live user agent (a test being written is named by it)';
+COMMENT ON COLUMN testing.status_hit.endpoint IS 'The operationId';
+COMMENT ON COLUMN testing.status_hit.code IS 'responseStatus.code, 100-599; $invalid for any other value';
+COMMENT ON COLUMN testing.status_hit.hits IS 'Number of events';
+COMMENT ON COLUMN testing.status_hit.ingested_at IS 'When the batch was stored (delete_older_test_events() removes by it)';
 
 -- One run's table of `kind`, named runs.<name>, columns spelled out (LIKE would lock a
 -- parent until commit); summary kinds carry the CHECK that lets them attach to their
