@@ -49,7 +49,7 @@ MAX_NAME_BYTES = 256
 # Body fields of one release, all its body definitions' trees summed (the real specs
 # list 14,000-23,000): past it the spec is refused.
 MAX_RELEASE_FIELDS = 250_000
-# Parameters and responses of one operation stored (the real specs' most: 14 and 7);
+# Parameters and responses of one operation stored (the real specs' most: 17 and 4);
 # a status code is three digits ("default" aside).
 MAX_OPERATION_PARAMETERS = 256
 MAX_OPERATION_CODES = 64

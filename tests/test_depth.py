@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from snoopdb.core.errors import InputError
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Releases, parse_release
 from snoopdb.coverage import depth
@@ -347,3 +348,58 @@ def test_a_release_without_events_has_no_depth(conn, fetcher, settings, spec_1_3
         True, None, None, None, None)
     assert conn.execute("SELECT count(*) FROM endpoint_parameter_coverage").fetchone() == (0,)
     assert conn.execute("SELECT count(*) FROM endpoint_status_coverage").fetchone() == (0,)
+
+
+def small_spec(path: Path, parameters: list, responses: dict, shared: dict | None = None,
+               path_parameters: list | None = None) -> Path:
+    item: dict = {"get": {"operationId": "readThing", "parameters": parameters,
+                          "responses": responses}}
+    if path_parameters is not None:
+        item["parameters"] = path_parameters
+    path.write_text(json.dumps({"swagger": "2.0", "paths": {"/apis/x/v1/things/{name}": item},
+                                "parameters": shared or {}, "definitions": {}}))
+    return path
+
+
+def test_a_spec_declaring_too_much_is_cut_and_says_so(conn, fetcher, tmp_path) -> None:
+    many = [{"name": f"p{i}", "in": "query", "type": "string"} for i in range(300)]
+    codes = {str(200 + i): {"description": "x"} for i in range(70)}
+    path = small_spec(tmp_path / "swagger.json", many, codes,
+                      shared={"pretty-x": {"name": "pretty", "in": "query", "type": "string"}},
+                      path_parameters=[{"$ref": "#/parameters/pretty-x"},
+                                       {"name": "name", "in": "path", "required": True,
+                                        "type": "string"},
+                                       {"name": "p0", "in": "query", "type": "integer"}])
+    warnings: list[str] = []
+    assert spec.load(conn, fetcher, str(path), "1.36.0", None, warn=warnings.append) == 1
+    assert warnings == ["spec 1.36.0: operation readThing declares 70 responses, more than 64:"
+                        " the rest left out"]
+    assert conn.execute(
+        "SELECT count(*), count(*) FILTER (WHERE location = 'path') FROM endpoint_parameter"
+    ).fetchone() == (spec.MAX_OPERATION_PARAMETERS, 1)
+    # the path item's parameters first, its own overriding them (p0 a string, not integer)
+    assert conn.execute(
+        "SELECT parameter, location, required, type FROM endpoint_parameter"
+        " WHERE parameter IN ('pretty', 'name', 'p0') ORDER BY parameter").fetchall() == [
+        ("name", "path", True, "string"), ("p0", "query", False, "string"),
+        ("pretty", "query", False, "string")]
+    assert conn.execute("SELECT count(*) FROM endpoint_response").fetchone() == (
+        spec.MAX_OPERATION_CODES,)
+
+
+@pytest.mark.parametrize(("parameters", "responses", "message"), [
+    ([{"name": "a\x00b", "in": "query"}], {"200": {}},
+     "operation readThing: a parameter name holds a NUL character"),
+    ([{"name": "n" * 300, "in": "query"}], {"200": {}},
+     "operation readThing: a parameter name is 300 bytes long, more than 256"),
+    ([], {"2" * 40: {}},
+     "operation readThing: a response's status code is 40 bytes long, more than 16"),
+])
+def test_a_spec_with_unstorable_names_is_refused(conn, fetcher, tmp_path, parameters, responses,
+                                                 message) -> None:
+    path = small_spec(tmp_path / "swagger.json", parameters, responses)
+    with pytest.raises(InputError) as error:
+        spec.load(conn, fetcher, str(path), "1.36.0", None)
+    assert str(error.value) == f"{path}: {message}"
+    assert conn.execute("SELECT (SELECT count(*) FROM open_api),"
+                        " (SELECT count(*) FROM endpoint_parameter)").fetchone() == (0, 0)

@@ -6,8 +6,8 @@ Everything here is outside input, bounded (docs/bounds.md#depth-coverage): a que
 string is read to MAX_QUERY_CHARS, an event's names to MAX_EVENT_PARAMETERS, a name
 cut to MAX_NAME_BYTES and a value to MAX_VALUE_BYTES; per endpoint, MAX_UNDECLARED
 names the spec does not declare and MAX_VALUES values of a parameter are listed,
-the rest counted under MORE (`$more`, which no decoded name the tally lists can be
-mistaken for: it is the tally's own row). A status code that is not a number from 100
+the rest counted under MORE (`$more`; no declared parameter starts with `$`, and a
+request that names `$more` itself is counted with them). A status code that is not a number from 100
 to 599 counts as INVALID_CODE. What each bound cut is counted in `bounded`.
 """
 
@@ -27,11 +27,11 @@ BEHAVIOUR = frozenset({"dryRun", "propagationPolicy", "watch", "fieldValidation"
                        "force"})
 MORE = "$more"
 INVALID_CODE = "$invalid"
-# Characters of a query string read (a real one is under 1 KB: label and field
+# Characters of a query string read (real ones are a few hundred bytes: label and field
 # selectors, a continue token); past it the rest is left out, counted as one MORE
 # hit (a last value cut in two is kept, cut further anyway; a last name is not).
 MAX_QUERY_CHARS = 16 << 10
-# Distinct names read from one event (the real operations declare at most 13).
+# Distinct names read from one event (the real operations declare at most 15).
 MAX_EVENT_PARAMETERS = 64
 MAX_NAME_BYTES = 128
 MAX_VALUE_BYTES = 64
