@@ -10,7 +10,8 @@ the 1.36 spec into a scratch database, then measures in one run:
     view) into a plain table with audit_event's columns (the floor: what PostgreSQL
     alone needs to take those rows): events/s;
   * their ratio, the loader's peak RSS, and bytes per event: what the load added
-    to the database (events, indexes, TOAST, summaries), and the floor table's;
+    to the database (events, indexes, TOAST, summaries), and the floor table's, and
+    the depth summaries' share of it;
   * the share of the load spent maintaining the endpoint_hit summary;
   * a reload of the same run: its time and the dead rows it left;
   * the seed's queries through the audit_event view and on the plain table;
@@ -57,6 +58,15 @@ SELECT coalesce(sum(pg_total_relation_size(c.oid)) FILTER (
        coalesce(sum(pg_total_relation_size(c.oid)) FILTER (WHERE n.nspname = 'summaries'), 0)
        + pg_total_relation_size('endpoint_test_hit')
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r'
+"""
+# Of those, the depth tallies (docs/depth.md): the run's query parameter and status
+# code partitions, and the release's.
+DEPTH_SIZES = """
+SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r' AND ((n.nspname = 'runs' AND c.relname ~ '^(param|status)_hit_')
+                           OR (n.nspname = 'summaries'
+                               AND c.relname ~ '^release_(param|status)_hit_'))
 """
 SEED_QUERIES = {
     "split_part(source,'/',8)": "SELECT DISTINCT split_part(source, '/', 8) FROM {table}",
@@ -165,6 +175,7 @@ def measure(url: str, files: list[Path], runs: int) -> None:
         added = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0] - before
         events = conn.execute("SELECT sum(events)::bigint FROM audit_run").fetchone()[0]
         run_bytes, hits, summaries = conn.execute(SIZES).fetchone()
+        depth_bytes = conn.execute(DEPTH_SIZES).fetchone()[0]
         summary = conn.execute("SELECT count(*) FROM endpoint_hit").fetchone()[0]
         details = conn.execute("SELECT details FROM load_log WHERE kind = 'audit'"
                                ).fetchone()[0]
@@ -201,6 +212,8 @@ def measure(url: str, files: list[Path], runs: int) -> None:
           f" {hits / events:,.0f},"
           f" coverage summaries {summaries / events:,.0f}; the plain floor table alone"
           f" {floor_bytes / events:,.0f}")
+    print(f"depth summaries (query parameters, status codes; run and release):"
+          f" {depth_bytes / events:,.1f} bytes per event")
     print(f"reload of the same run: {reload_seconds:.1f}s, dead rows left: {dead:,}")
     for name, view, plain in seed:
         print(f"query {name}: {view:.2f}s through audit_event, {plain:.2f}s on the plain table")

@@ -187,7 +187,8 @@ def main() -> None:
         print()
         measure(url, [("overview", "/"), ("progress", "/progress"),
                       ("endpoints", "/endpoints"), ("endpoint", f"/endpoints/{busiest[0]}"),
-                      ("live", "/live")], args.runs, args.width, args.screenshots)
+                      ("depth", "/depth"), ("live", "/live")],
+                args.runs, args.width, args.screenshots)
 
 
 if __name__ == "__main__":

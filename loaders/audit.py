@@ -22,6 +22,7 @@ from snoopdb.core.errors import DatabaseError, FetchError, InputError, NoSpecLoa
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases
 from snoopdb.core.wording import plural
+from snoopdb.coverage.depth import DepthTally
 from snoopdb.coverage.fields import FieldTally
 from snoopdb.coverage.matching import Matcher
 from snoopdb.db import loadlog, locks, run_store
@@ -72,7 +73,8 @@ def load_run(
     started = time.monotonic()
     started_at = dt.datetime.now(dt.timezone.utc)
     tally = FieldTally(spec.body_schemas(conn, release))
-    rows = EventRows(matcher, release, release_date, source, tally)
+    depth = DepthTally(spec.declared_parameters(conn, release))
+    rows = EventRows(matcher, release, release_date, source, tally, depth)
     report = rows.report
     had_spec = run_store.spec_loaded(conn, release)
     with conn.transaction():
@@ -82,7 +84,8 @@ def load_run(
             copy_logs(copy, logs, rows, rows.numbered_row, skip_bad_lines, on_progress)
         summary_started = time.monotonic()
         run_store.store_summaries(conn, run, rows.hit_rows(), tally.field_rows(),
-                                  tally.body_rows())
+                                  tally.body_rows(), depth.param_rows(), depth.status_rows())
+        report.depth_bounded = depth.bounded
         done("summaries")
 
         def swap_in() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from snoopdb.core import copytext
 from snoopdb.coverage.attribution import classify, reattribute
+from snoopdb.coverage.depth import DepthTally
 from snoopdb.coverage.fields import FieldTally
 from snoopdb.coverage.matching import Matcher
 
@@ -107,6 +108,8 @@ class AuditReport:
     bytes_read: int = 0
     seconds: float = 0.0
     summary_seconds: float = 0.0
+    # what the depth tally's bounds cut (coverage/depth.py): bound → count
+    depth_bounded: Counter[str] = field(default_factory=Counter)
     # where the release's open_api spec came from (CI runs: loaded for it if need be)
     spec: str = ""
     # older runs of the job compacted after the load: (source, events)
@@ -120,7 +123,8 @@ class AuditReport:
         """What load_log keeps of the load (its details)."""
         return {"matched": self.matched, "unmatched": dict(self.unmatched),
                 "bad_lines": self.bad_lines, "bad_reasons": dict(self.bad_reasons),
-                "files": self.files, "summary_seconds": round(self.summary_seconds, 3)}
+                "files": self.files, "summary_seconds": round(self.summary_seconds, 3),
+                **({"depth_bounded": dict(self.depth_bounded)} if self.depth_bounded else {})}
 
 
 @dataclass(frozen=True)
@@ -140,13 +144,15 @@ class EventRows:
     (`row`).
 
     User agents and (verb, URI) matches repeat a great deal, so both are cached.
-    `fields` (when given) tallies the fields each request body sets.
+    `fields` (when given) tallies the fields each request body sets, `depth` the query
+    parameters and status code of each event.
     """
 
     def __init__(self, matcher: Matcher, release: str, release_date: str | None, source: str,
-                 fields: FieldTally | None = None):
+                 fields: FieldTally | None = None, depth: DepthTally | None = None):
         self.matcher = matcher
         self.fields = fields
+        self.depth = depth
         self.hits: Counter[tuple[str, str | None, bool, bool]] = Counter()
         self.report = AuditReport(source=source, release=release)
         self._agents: dict[tuple[str | None, str | None, bool, bool], Agent] = {}
@@ -190,6 +196,9 @@ class EventRows:
                 if body is not None:
                     self.fields.add(endpoint, (useragent, agent.test, agent.test_hit,
                                                agent.conf_test_hit), body)
+            if self.depth is not None:
+                self.depth.add(endpoint, (useragent, agent.test, agent.test_hit,
+                                          agent.conf_test_hit), uri, event.get("responseStatus"))
         return audit_id, endpoint, error, agent
 
     def _tail(self, line: bytes, event: dict) -> bytes:

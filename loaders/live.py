@@ -1,7 +1,8 @@
 """Live events: what a cluster's API server sends while a test is being written, through
 the audit webhook (`snoopdb auditlogger`, a batch at a time) or as log files (`snoopdb
 load --testing`). Both paths map, check, tally and store them here, into
-testing.audit_event, testing.field_hit and testing.body_hit, as release `live`.
+testing.audit_event, testing.field_hit and testing.body_hit (and their depth in
+testing.param_hit and testing.status_hit), as release `live`.
 
 One rule for the release a live event is mapped and tallied against: the newest loaded
 spec (`live_release`), whether or not any coverage data of it is loaded, since the
@@ -24,6 +25,7 @@ from psycopg import sql
 
 from snoopdb.core import copytext
 from snoopdb.core.errors import NoSpecLoaded
+from snoopdb.coverage.depth import DepthTally
 from snoopdb.coverage.fields import BodySchema, FieldTally, schemas_by_endpoint
 from snoopdb.coverage.matching import Matcher
 from snoopdb.db import loadlog
@@ -46,6 +48,11 @@ EVENTS_COPY = f"COPY testing.audit_event ({', '.join(LIVE_COLUMNS)}) FROM STDIN"
 FIELDS_COPY = ("COPY testing.field_hit (source, endpoint, field, known, useragent, hits)"
                " FROM STDIN")
 BODIES_COPY = "COPY testing.body_hit (source, endpoint, useragent, bodies) FROM STDIN"
+PARAMS_COPY = ("COPY testing.param_hit (source, endpoint, parameter, value, useragent, hits)"
+               " FROM STDIN")
+CODES_COPY = "COPY testing.status_hit (source, endpoint, code, useragent, hits) FROM STDIN"
+# A live source's tables, its events' and their tallies'.
+LIVE_TABLES = ("audit_event", "field_hit", "body_hit", "param_hit", "status_hit")
 EVENT_LIST_VERSIONS = ("audit.k8s.io/v1", "audit.k8s.io/v1beta1")
 
 
@@ -64,28 +71,34 @@ def live_release(conn: psycopg.Connection) -> str:
 @dataclass(frozen=True)
 class Mapping:
     """What live events are mapped and tallied against: the live release, the matcher
-    of its spec and the body schemas stored with it."""
+    of its spec and the body schemas and query parameters stored with it."""
 
     release: str
     matcher: Matcher
     schemas: dict[str, BodySchema]
+    declared: dict[str, frozenset[str]]
 
     @classmethod
     def of(cls, release: str, operations: Iterable[tuple[str, str, str]],
            endpoints: Iterable[tuple[str, str]],
-           fields: Iterable[tuple[Any, ...]]) -> Mapping:
-        """From the rows of OPERATIONS_SQL and of spec.BODY_SCHEMA_QUERIES."""
+           fields: Iterable[tuple[Any, ...]],
+           parameters: Iterable[tuple[str, str]]) -> Mapping:
+        """From the rows of OPERATIONS_SQL, of spec.BODY_SCHEMA_QUERIES and of
+        spec.DECLARED_PARAMETERS_QUERY."""
         return cls(release, Matcher.from_operations(operations),
-                   schemas_by_endpoint(endpoints, fields))
+                   schemas_by_endpoint(endpoints, fields),
+                   spec.parameters_by_endpoint(parameters))
 
     def rows(self, source: str, received: dt.datetime) -> EventRows:
         """The rows of live events from `source` received at `received`, their request
         bodies' fields tallied by user agent (a test being written is named by it)."""
         return EventRows(self.matcher, LIVE_RELEASE, epoch_ms(received), source,
-                         FieldTally(self.schemas, by_useragent=True))
+                         FieldTally(self.schemas, by_useragent=True),
+                         DepthTally(self.declared, by_useragent=True))
 
 
-_MAPPING_SQL = (OPERATIONS_SQL, *map(query, spec.BODY_SCHEMA_QUERIES))
+_MAPPING_SQL = (OPERATIONS_SQL, *map(query, spec.BODY_SCHEMA_QUERIES),
+                query(spec.DECLARED_PARAMETERS_QUERY))
 
 
 def mapping(conn: psycopg.Connection) -> Mapping:
@@ -115,6 +128,15 @@ def tally_copies(tally: FieldTally, source: str) -> list[tuple[str, Iterator[byt
     bodies = ((source, endpoint, useragent, count) for
               endpoint, useragent, _, _, count in tally.body_rows())
     return [(FIELDS_COPY, copytext.rows(fields)), (BODIES_COPY, copytext.rows(bodies))]
+
+
+def depth_copies(depth: DepthTally, source: str) -> list[tuple[str, Iterator[bytes]]]:
+    """The COPYs of a depth tally by user agent: (statement, its COPY text chunks)."""
+    params = ((source, endpoint, parameter, value, useragent, hits) for
+              endpoint, parameter, value, useragent, _, _, hits in depth.param_rows())
+    codes = ((source, endpoint, code, useragent, hits) for
+             endpoint, code, useragent, _, _, hits in depth.status_rows())
+    return [(PARAMS_COPY, copytext.rows(params)), (CODES_COPY, copytext.rows(codes))]
 
 
 # --- the webhook's batches ---------------------------------------------------------
@@ -232,19 +254,23 @@ def unreadable_number(body: bytes) -> tuple[int, str] | None:
 
 @dataclass(frozen=True)
 class Batch:
-    """One webhook batch made rows: the COPY text of its events and their field tally."""
+    """One webhook batch made rows: the COPY text of its events, their field tally and
+    their depth tally."""
 
     source: str
     events: int
     rows: bytes
     tally: FieldTally
+    depth: DepthTally
 
     def copies(self) -> list[tuple[str, Iterable[bytes]]]:
         """Every COPY that stores it: (statement, COPY text chunks)."""
         if not self.events:
             return []
         tallies = tally_copies(self.tally, self.source) if self.tally.bodies else []
-        return [(EVENTS_COPY, (self.rows,)), *tallies]
+        depth = (depth_copies(self.depth, self.source)
+                 if self.depth.params or self.depth.codes else [])
+        return [(EVENTS_COPY, (self.rows,)), *tallies, *depth]
 
 
 def batch(events: Iterable[dict[str, Any]], live: Mapping, source: str,
@@ -260,8 +286,8 @@ def batch(events: Iterable[dict[str, Any]], live: Mapping, source: str,
             raise BadBatch(index, str(exc)) from exc
         except orjson.JSONEncodeError as exc:  # nested deeper than orjson writes
             raise BadBatch(index, f"cannot be stored as JSON: {exc}") from exc
-    assert rows.fields is not None
-    return Batch(source, rows.report.events, b"".join(out), rows.fields)
+    assert rows.fields is not None and rows.depth is not None
+    return Batch(source, rows.report.events, b"".join(out), rows.fields, rows.depth)
 
 
 # The events of a batch its source has stored already (testing.audit_event_source_audit_id)
@@ -328,19 +354,21 @@ def load_logs(
     started = time.monotonic()
     started_at = dt.datetime.now(dt.timezone.utc)
     rows = mapping(conn).rows(source, started_at)
-    assert rows.fields is not None
+    assert rows.fields is not None and rows.depth is not None
     with conn.transaction():
         conn.execute("SELECT audit_run_lock(%s)", (source,))
-        for table in ("audit_event", "field_hit", "body_hit"):
+        for table in LIVE_TABLES:
             conn.execute(sql.SQL("DELETE FROM testing.{} WHERE source = %s").format(
                 sql.Identifier(table)), (source,))
         with conn.cursor().copy(EVENTS_COPY) as copy:
             copy_logs(copy, logs, rows, rows.row, skip_bad_lines, on_progress)
-        for statement, chunks in tally_copies(rows.fields, source):
+        for statement, chunks in (*tally_copies(rows.fields, source),
+                                  *depth_copies(rows.depth, source)):
             with conn.cursor().copy(statement) as copy:
                 for chunk in chunks:
                     copy.write(chunk)
         report = rows.report
+        report.depth_bounded = rows.depth.bounded
         loadlog.record(conn, "testing-audit", LIVE_RELEASE, source, started_at, report.events,
                        report.details())
     report.seconds = time.monotonic() - started

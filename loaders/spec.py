@@ -49,6 +49,11 @@ MAX_NAME_BYTES = 256
 # Body fields of one release, all its body definitions' trees summed (the real specs
 # list 14,000-23,000): past it the spec is refused.
 MAX_RELEASE_FIELDS = 250_000
+# Parameters and responses of one operation stored (the real specs' most: 17 and 4);
+# a status code is three digits ("default" aside).
+MAX_OPERATION_PARAMETERS = 256
+MAX_OPERATION_CODES = 64
+MAX_CODE_CHARS = 16
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,10 @@ class Operation:
     body: str | None = None
     parameter_refs: tuple[str, ...] = ()
     response: str | None = None
+    # Its parameters as the spec lists them, its path item's first (inline objects, or
+    # {"$ref": …} to shared ones), and the status codes it declares.
+    parameters: tuple[dict[str, Any], ...] = ()
+    codes: tuple[str, ...] = ()
 
 
 def level_of(endpoint: str, path: str) -> str:
@@ -246,6 +255,7 @@ def _operation(path: str, method: str, op: object, origin: str,
             schema = parameter.get("schema")
             body = schema.get("$ref") if isinstance(schema, dict) else None
     responses = op.get("responses")
+    codes = tuple(str(code) for code in responses) if isinstance(responses, dict) else ()
     ok = responses.get("200") if isinstance(responses, dict) else None
     schema = ok.get("schema") if isinstance(ok, dict) else None
     return Operation(
@@ -263,6 +273,8 @@ def _operation(path: str, method: str, op: object, origin: str,
         body=body if isinstance(body, str) else None,
         parameter_refs=tuple(refs),
         response=schema.get("$ref") if isinstance(schema, dict) else None,
+        parameters=tuple(p for p in (*path_parameters, *parameters) if isinstance(p, dict)),
+        codes=codes,
     )
 
 
@@ -289,8 +301,11 @@ def load(
     with conn.transaction(), fetcher.open(location, bound=bounds.SPEC, cache=cache) as stream:
         locks.serialise(conn, f"spec {release}")
         conn.execute("DELETE FROM open_api WHERE release = %s", (release,))
+        conn.execute("DELETE FROM endpoint_parameter WHERE release = %s", (release,))
+        conn.execute("DELETE FROM endpoint_response WHERE release = %s", (release,))
         count = 0
         with_body: list[Operation] = []
+        declared: list[Operation] = []
         with conn.cursor().copy(f"COPY open_api ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for op in read_operations(stream, location, bodies):
                 copy.write_row((
@@ -301,8 +316,19 @@ def load(
                 count += 1
                 if op.body or op.parameter_refs:
                     with_body.append(op)
+                if bodies is not None:
+                    declared.append(op)
         if count == 0:
             raise InputError(f"{location}: no operations under `paths`")
+        if bodies is not None:
+            try:
+                depth_cut = store_declared(conn, release, bodies, declared)
+            except InputError as exc:
+                raise InputError(f"{location}: {exc}") from None
+            for endpoint, what in depth_cut.items():
+                if warn:
+                    warn(f"spec {release}: operation {endpoint} declares {what}: "
+                         "the rest left out")
         try:
             stored, cut = store_bodies(conn, release, bodies, with_body) if bodies else (0, {})
         except InputError as exc:
@@ -400,6 +426,98 @@ def store_bodies(conn: psycopg.Connection, release: str, bodies: Bodies,
     cut = {definition: (tree.depth, tree.beyond) for definition, tree in trees.items()
            if tree.depth is not None}
     return total, cut
+
+
+def declared_rows(op: Operation, shared: Mapping[str, dict[str, Any]],
+                  cut: dict[str, str]) -> tuple[list[tuple[str, str, bool, str | None]],
+                                                 list[str]]:
+    """The parameters (name, location, required, type) and status codes `op` declares,
+    shared parameters resolved; an operation's own parameter overrides its path
+    item's of the same name and location. Bounded: MAX_OPERATION_PARAMETERS and
+    MAX_OPERATION_CODES (what is left out noted in `cut`); InputError for a name or
+    a code too long to be one."""
+    found: dict[tuple[str, str], tuple[str, str, bool, str | None]] = {}
+    for parameter in op.parameters:
+        ref = parameter.get("$ref")
+        if isinstance(ref, str):
+            parameter = shared.get(ref.rsplit("/", 1)[-1]) or {}
+        name, where = parameter.get("name"), parameter.get("in")
+        if not isinstance(name, str) or not isinstance(where, str) or not name:
+            continue
+        for what, text in (("parameter name", name), ("parameter location", where)):
+            try:
+                check_text(text, f"a {what}", MAX_NAME_BYTES)
+            except ValueError as exc:
+                raise InputError(f"operation {op.endpoint}: {exc}") from None
+        kind = parameter.get("type")
+        if where == "body":
+            kind = ref_name((parameter.get("schema") or {}).get("$ref")
+                            if isinstance(parameter.get("schema"), dict) else None)
+        kind = kind if isinstance(kind, str) and _storable(kind) else None
+        found[(where, name)] = (name, where, parameter.get("required") is True, kind)
+    rows = list(found.values())
+    if len(rows) > MAX_OPERATION_PARAMETERS:
+        cut[op.endpoint] = f"{len(rows):,} parameters, more than {MAX_OPERATION_PARAMETERS}"
+        rows = rows[:MAX_OPERATION_PARAMETERS]
+    codes = list(op.codes)
+    for code in codes:
+        try:
+            check_text(code, "a response's status code", MAX_CODE_CHARS)
+        except ValueError as exc:
+            raise InputError(f"operation {op.endpoint}: {exc}") from None
+    if len(codes) > MAX_OPERATION_CODES:
+        cut[op.endpoint] = f"{len(codes):,} responses, more than {MAX_OPERATION_CODES}"
+        codes = codes[:MAX_OPERATION_CODES]
+    return rows, codes
+
+
+def _storable(text: str) -> bool:
+    try:
+        check_text(text, "", MAX_NAME_BYTES)
+    except ValueError:
+        return False
+    return True
+
+
+def store_declared(conn: psycopg.Connection, release: str, bodies: Bodies,
+                   operations: Iterable[Operation]) -> dict[str, str]:
+    """Write `release`'s endpoint_parameter and endpoint_response rows (the caller
+    deleted its old ones); returns {operation: what its bounds left out}."""
+    cut: dict[str, str] = {}
+    codes_of: list[tuple[str, list[str]]] = []
+    with conn.cursor().copy("COPY endpoint_parameter (release, endpoint, parameter,"
+                            " location, required, type) FROM STDIN") as copy:
+        for op in operations:
+            rows, codes = declared_rows(op, bodies.parameters, cut)
+            for row in rows:
+                copy.write_row((release, op.endpoint, *row))
+            codes_of.append((op.endpoint, codes))
+    with conn.cursor().copy(
+            "COPY endpoint_response (release, endpoint, code) FROM STDIN") as copy:
+        for endpoint, codes in codes_of:
+            for code in codes:
+                copy.write_row((release, endpoint, code))
+    conn.execute("ANALYZE endpoint_parameter, endpoint_response")
+    return cut
+
+
+def declared_parameters(conn: psycopg.Connection, release: str) -> dict[str, frozenset[str]]:
+    """The query parameters each operation of `release` declares (a depth tally lists
+    them whatever its bound on undeclared names): none for a spec loaded before
+    revision 0019."""
+    return parameters_by_endpoint(conn.execute(query(DECLARED_PARAMETERS_QUERY),
+                                               {"release": release}).fetchall())
+
+
+DECLARED_PARAMETERS_QUERY = "depth/declared_parameters.sql"
+
+
+def parameters_by_endpoint(rows: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    """{endpoint: its declared query parameters} from DECLARED_PARAMETERS_QUERY's rows."""
+    grouped: dict[str, set[str]] = {}
+    for endpoint, parameter in rows:
+        grouped.setdefault(endpoint, set()).add(parameter)
+    return {endpoint: frozenset(names) for endpoint, names in grouped.items()}
 
 
 # The rows schemas_by_endpoint builds a release's body schemas from (%(release)s).

@@ -390,8 +390,8 @@ def test_delete_older_test_events(conn) -> None:
     assert conn.execute(
         "SELECT obj_description('delete_older_test_events(interval)'::regprocedure),"
         " obj_description('testing.audit_event_ingested_at'::regclass)").fetchone() == (
-        ('Delete the live events (testing.audit_event) and their field tallies ingested'
-         ' longer than the interval ago; returns "N events removed"'),
+        ('Delete the live events (testing.audit_event) and their field and depth tallies'
+         ' ingested longer than the interval ago; returns "N events removed"'),
         "Finds the live events older than a cutoff for delete_older_test_events()")
 
 

@@ -45,9 +45,11 @@ from test_views import (
 )
 
 from snoopdb.core.releases import Releases
+from snoopdb.loaders import spec
 from snoopdb.web.pages import gaps
 from snoopdb.web.routes import create_app
 from snoopdb.web.server import Limits
+from testkit import depth_data
 from testkit.hits import drop_all_runs, insert_hits
 
 
@@ -380,11 +382,14 @@ def test_with_no_coverage_data_at_all(coverage, url) -> None:
 
 def endpoint_row(endpoint: str, state: str, tests: int, ineligible: str | None = None,
                  wanted: bool = False) -> dict[str, Any]:
+    """A row of the endpoint table; its depth is unknown (null): the hand-made runs
+    stored hits but no events."""
     level, category, path, _, kind = ENDPOINTS[endpoint][:5]
     return {"endpoint": endpoint, "level": level, "category": category, "kind": kind,
             "path": path, "state": state, "tested": state != "untested",
             "conf_tested": state == "conformance", "eligible": ineligible is None,
-            "ineligible": ineligible, "untested_stable_eligible": wanted, "tests": tests}
+            "ineligible": ineligible, "untested_stable_eligible": wanted, "tests": tests,
+            "depth": None}
 
 
 def test_endpoint_table_puts_untested_stable_eligible_endpoints_first(coverage, url) -> None:
@@ -511,6 +516,15 @@ def test_endpoint_page(coverage, url) -> None:
                         "file": CONFORMANCE[C1][2], "all_test_releases": ["1.9.0", "1.10.0"]},
         "ineligible": None,
         "fields": None,  # no spec with body schemas is loaded (test_fields has those)
+        # no spec with parameters, no run with events: its depth is unknown in every
+        # release (test_depth_panel has those)
+        "depth": {"releases": [
+            {"release": release, "endpoint": A, "level": "stable", "eligible": True,
+             "conf_tested": True, "params_declared": 0, "params_conf_hit": None,
+             "codes_conf_seen": None, "error_codes_conf_seen": None, "fields_declared": 0,
+             "fields_conf_set": None, "depth": None, "codes_declared": None,
+             "codes_declared_seen": None} for release in ("1.7.0", "1.9.0", "1.10.0")],
+            "release": None, "summary": None, "parameters": [], "values": [], "codes": []},
     }
 
 
@@ -591,6 +605,7 @@ def test_an_empty_database(conn, url) -> None:
     assert "<title>Overview · snoopdb</title>" in front
     error = {"error": "no spec is loaded: run `snoopdb load --release X` first"}
     assert get(url, "/api/endpoints", 404) == error
+    assert get(url, "/api/depth", 404) == error
     assert get(url, "/api/progress") == {"progress": [], "coverage_per_release": [],
                                          "progress_gaps": [], "coverage_per_release_gaps": []}
     assert get(url, "/api/live") == {"agents": [], "projected": None}
@@ -810,7 +825,7 @@ def test_unknown_pages_are_styled(url, method: str, path: str, status: int, mess
     assert html_texts(response.text, "data-k", "status") == [str(status)]
     assert html_texts(response.text, "data-k", "error") == [message]
     assert html_texts(response.text, "data-k", "pages") == [
-        "The dashboard's pages: Overview, Progress, Endpoints, Live testing, Runs; each as"
+        "The dashboard's pages: Overview, Progress, Endpoints, Depth, Live testing, Runs; each as"
         " JSON under /api/ (/api/overview)."]
     if status == 405:
         assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD"}  # a set's order
@@ -883,3 +898,198 @@ def test_any_head_is_served_or_refused_by_its_size(guarded_port: int, target: in
         assert (status_line, body) == (
             "HTTP/1.1 431 Request Header Fields Too Large",
             f"request line and headers of {len(request_head):,} bytes: {LIMIT}\n")
+
+
+# Depth: testkit/depth_data's hand-made spec and run, loaded as users load theirs, with
+# one more event: a component's list passing a parameter named like markup and a
+# behaviour-selecting value that is markup (the page must show both as text).
+HOSTILE = "<script>x</script>"
+HOSTILE_VALUE = "<img src=x onerror=alert(1)>"
+HOSTILE_EVENT = depth_data.event(
+    7, depth_data.CONTROLLER, "list", "/api/v1/namespaces/ns/configmaps"
+    "?%3Cscript%3Ex%3C%2Fscript%3E=1&propagationPolicy=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E",
+    200)
+
+
+@pytest.fixture
+def depth_loaded(conn, fetcher, settings, tmp_path) -> psycopg.Connection:
+    depth_data.load_depth_data(conn, fetcher, settings, tmp_path,
+                               [*depth_data.EVENTS, HOSTILE_EVENT])
+    return conn
+
+
+def depth_row(endpoint: str, path: str, depth: str, params: tuple[int, int, list[str]],
+              codes: tuple[int, int, list[str], list[str]],
+              fields: tuple[int, int]) -> dict[str, Any]:
+    return {"endpoint": endpoint, "group": "core", "kind": "ConfigMap", "path": path,
+            "depth": depth, "params_declared": params[0], "params_conf_hit": params[1],
+            "params_left_out": params[2], "codes_declared": codes[0],
+            "codes_declared_seen": codes[1], "codes_conf_seen": codes[1] + len(codes[3]),
+            "codes_left_out": codes[2],
+            "codes_undeclared_seen": codes[3], "fields_declared": fields[0],
+            "fields_conf_set": fields[1]}
+
+
+COLLECTION, OBJECT = depth_data.COLLECTION, depth_data.OBJECT
+DEPTH_ROWS = [
+    depth_row(depth_data.LIST, COLLECTION, "partial", (4, 2, ["resourceVersion", "watch"]),
+              (2, 1, ["401"], []), (0, 0)),
+    depth_row(depth_data.DELETE, OBJECT, "partial", (2, 1, ["dryRun"]),
+              (3, 1, ["202", "401"], []), (0, 0)),
+    # full: no parameter to pass but pretty, no body; its one response was a 404
+    depth_row(depth_data.READ, OBJECT, "full", (0, 0, []), (2, 0, ["200", "401"], ["404"]),
+              (0, 0)),
+    # no conformance test calls create: everything it declares is left out; the
+    # untested come last
+    depth_row(depth_data.CREATE, COLLECTION, "untested", (2, 0, ["dryRun", "fieldManager"]),
+              (4, 0, ["200", "201", "202", "401"], []), (4, 0)),
+]
+
+
+def test_depth_page_ranks_what_conformance_tests_leave_out(depth_loaded, url) -> None:
+    document = get(url, "/api/depth")
+    assert (document["release"], document["coverage"], document["runs"], document["events"]) == (
+        "1.36.0", "audit events", 1, 7)
+    assert document["filters"] == {"group": None, "kind": None, "depth": None}
+    # the beta Widget list is no stable eligible endpoint: no group, no kind of it
+    assert document["options"] == {"group": ["core"], "kind": ["ConfigMap"],
+                                   "depth": ["full", "partial", "untested"]}
+    assert document["classes"] == [{"depth": "full", "endpoints": 1},
+                                   {"depth": "partial", "endpoints": 2},
+                                   {"depth": "untested", "endpoints": 1}]
+    assert (document["count"], document["endpoints"]) == (4, DEPTH_ROWS)
+    # the counts are endpoint_depth's
+    assert [(r["endpoint"], r["depth"], r["params_declared"], r["params_conf_hit"],
+             r["codes_conf_seen"]) for r in document["endpoints"]] == [
+        tuple(row) for row in depth_loaded.execute(
+            "SELECT endpoint, depth, params_declared, params_conf_hit, codes_conf_seen"
+            " FROM endpoint_depth WHERE release = '1.36.0' AND eligible"
+            " ORDER BY array_position(%s, endpoint)", ([r["endpoint"] for r in DEPTH_ROWS],))]
+    html = page(url, "/depth")
+    assert html_texts(html, "data-endpoint", depth_data.LIST) == [
+        "listCoreV1NamespacedConfigMap core ConfigMap partial 2 / 4 resourceVersion watch"
+        " 1 / 2 401"]
+    assert html_texts(html, "data-endpoint", depth_data.READ) == [
+        "readCoreV1NamespacedConfigMap core ConfigMap full 0 / 0 0 / 2 200 401"
+        " undeclared seen: 404"]
+    assert html_texts(html, "data-k", "classes") == ["full 1 partial 2 untested 1"]
+    assert '<a href="/depth" aria-current="page">Depth</a>' in html
+
+
+@pytest.mark.parametrize(("query", "endpoints", "classes"), [
+    ("?depth=partial", [depth_data.LIST, depth_data.DELETE], [("partial", 2)]),
+    ("?depth=untested", [depth_data.CREATE], [("untested", 1)]),
+    ("?group=core&kind=ConfigMap", [r["endpoint"] for r in DEPTH_ROWS],
+     [("full", 1), ("partial", 2), ("untested", 1)]),
+    ("?group=apps", [], []),
+    ("?kind=Widget", [], []),
+])
+def test_depth_page_filters(depth_loaded, url, query: str, endpoints: list[str],
+                            classes: list[tuple[str, int]]) -> None:
+    document = get(url, f"/api/depth{query}")
+    assert [r["endpoint"] for r in document["endpoints"]] == endpoints
+    assert [(c["depth"], c["endpoints"]) for c in document["classes"]] == classes
+
+
+def test_depth_page_rejects_an_unknown_depth(depth_loaded, url) -> None:
+    assert get(url, "/api/depth?depth=deep", 400) == {
+        "error": "depth must be one of full, partial, untested, not 'deep'"}
+
+
+def test_depth_of_a_release_without_events_is_no_data(depth_loaded, fetcher, tmp_path,
+                                                      url) -> None:
+    """1.37.0's spec loaded, no run of it: its depth is unknown, not untested."""
+    spec.load(depth_loaded, fetcher, str(tmp_path / "swagger-depth.json"), "1.37.0", None)
+    document = get(url, "/api/depth?release=1.37")
+    assert (document["coverage"], document["classes"]) == (
+        "no data", [{"depth": None, "endpoints": 4}])
+    assert {(r["depth"], r["params_conf_hit"], r["params_left_out"], r["codes_left_out"])
+            for r in document["endpoints"]} == {(None, None, None, None)}
+    html = page(url, "/depth?release=1.37")
+    assert html_texts(html, "data-endpoint", depth_data.LIST) == [
+        "listCoreV1NamespacedConfigMap core ConfigMap no data no data no data"]
+    panel = get(url, f"/api/endpoints/{depth_data.LIST}?release=1.37")["depth"]
+    assert (panel["release"], panel["parameters"], panel["codes"]) == ("1.37.0", [], [])
+    assert html_texts(page(url, f"/endpoints/{depth_data.LIST}?release=1.37"), "data-k",
+                      "no-depth") == [
+        "No data: no audit events of 1.37.0 are loaded, so which of its parameters and status"
+        " codes tests exercise is unknown."]
+    # with no release asked for, the panel shows the newest with events
+    assert get(url, f"/api/endpoints/{depth_data.LIST}")["depth"]["release"] == "1.36.0"
+
+
+def parameter(name: str, location: str | None, hits: int, test_hits: int, conf_hits: int,
+              tests: list[str], state: str) -> dict[str, Any]:
+    return {"parameter": name, "location": location, "required": False if location else None,
+            "hits": hits, "test_hits": test_hits, "conf_hits": conf_hits, "tests": tests,
+            "state": state}
+
+
+def test_depth_panel_of_an_endpoint(depth_loaded, url) -> None:
+    panel = get(url, f"/api/endpoints/{depth_data.LIST}")["depth"]
+    summary = {"release": "1.36.0", "endpoint": depth_data.LIST, "level": "stable",
+               "eligible": True, "conf_tested": True, "params_declared": 4,
+               "params_conf_hit": 2, "codes_conf_seen": 1, "error_codes_conf_seen": 0,
+               "fields_declared": 0, "fields_conf_set": 0, "depth": "partial",
+               "codes_declared": 2, "codes_declared_seen": 1}
+    conf = [depth_data.CONFORMANCE]
+    assert panel == {
+        "releases": [summary], "release": "1.36.0", "summary": summary,
+        "parameters": [
+            parameter("labelSelector", "query", 1, 1, 1, conf, "conformance"),
+            parameter("limit", "query", 1, 1, 1, conf, "conformance"),
+            parameter("pretty", "query", 0, 0, 0, [], "untested"),
+            parameter("resourceVersion", "query", 1, 0, 0, [], "untested"),
+            parameter("watch", "query", 1, 0, 0, [], "untested"),
+            # passed, not declared (a component's requests: no test)
+            parameter(HOSTILE, None, 1, 0, 0, [], "untested"),
+            parameter("propagationPolicy", None, 1, 0, 0, [], "untested"),
+        ],
+        "values": [{"parameter": "propagationPolicy", "value": HOSTILE_VALUE, "hits": 1,
+                    "conf_hits": 0},
+                   {"parameter": "watch", "value": "true", "hits": 1, "conf_hits": 0}],
+        "codes": [
+            {"code": "200", "declared": True, "hits": 3, "test_hits": 1, "conf_hits": 1,
+             "tests": conf, "state": "conformance"},
+            {"code": "401", "declared": True, "hits": 0, "test_hits": 0, "conf_hits": 0,
+             "tests": [], "state": "untested"},
+        ]}
+    html = page(url, f"/endpoints/{depth_data.LIST}")
+    assert html_texts(html, "data-k", "depth-summary") == [
+        "In 1.36.0: partial 2 of its 4 declared query parameters (pretty aside) passed by a"
+        " conformance test; 1 of its 2 declared status codes seen by one."]
+    assert html_texts(html, "data-parameter", "labelSelector") == [
+        f"labelSelector yes 1 1 1 1 test {depth_data.CONFORMANCE}"]
+    assert html_texts(html, "data-parameter", "watch") == ["watch yes 1 0 0", "watch true 1 0"]
+    assert html_texts(html, "data-parameter", HOSTILE) == [f"{HOSTILE} not declared 1 0 0"]
+    assert html_texts(html, "data-code", "401") == ["401 yes 0 0 0"]
+    # markup from the events is shown as text, never run
+    assert "<script>x" not in html and HOSTILE_VALUE not in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    # the endpoint table's depth column links to the panel
+    table = get(url, "/api/endpoints")["endpoints"]
+    assert {r["endpoint"]: r["depth"] for r in table} == {
+        depth_data.CREATE: "untested", depth_data.LIST: "partial", depth_data.DELETE: "partial",
+        depth_data.READ: "full", depth_data.WIDGETS: "full"}  # a conformance test passed limit
+    row = html_texts(page(url, "/endpoints"), "data-endpoint", depth_data.LIST)[0]
+    assert " partial eligible " in f" {row} "
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_depth_filters_of_any_text_are_never_a_500(coverage, url, text: str) -> None:
+    """Any group or kind: the Depth page answers with the rows it matches (none: the
+    hand-made dataset's groups are core and apps), or 400 for a control character."""
+    response = requests.get(f"{url}/api/depth", params={"group": text, "kind": text},
+                            timeout=10)
+    if any(ord(c) < 32 and c != "\t" for c in text):
+        assert response.status_code == 400
+        return
+    assert response.status_code == 200, response.text
+    document = response.json()
+    matched = [row["endpoint"] for row in document["endpoints"]]
+    assert document["count"] == len(matched)
+    if text.strip() not in ("", "core", "apps"):
+        assert matched == []

@@ -18,6 +18,7 @@ from test_auditlogger import running
 from test_views import A, B, C, D, F, G, H, P, insert_dataset
 
 from snoopdb.web.routes import create_app
+from testkit import depth_data
 from testkit.hits import drop_all_runs
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -25,7 +26,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 WIDE, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
-PAGES = ("/", "/progress", "/endpoints", f"/endpoints/{A}", "/live")
+PAGES = ("/", "/progress", "/endpoints", f"/endpoints/{A}", "/depth", "/live")
 
 
 @pytest.fixture(scope="module")
@@ -580,3 +581,52 @@ def test_no_coverage_at_all_on_the_live_and_progress_pages(coverage, screen: Scr
     assert screen.texts('[data-table="coverage_per_release"] [data-k="tested"]') == [
         "no data"] * 3
     screen.shot("progress-no-data")
+
+
+def test_depth_page_filters_and_panel(conn, fetcher, settings, screen: Screen,
+                                      tmp_path: Path) -> None:
+    """testkit/depth_data's spec and run: the Depth page ranks the stable eligible
+    endpoints by what conformance tests leave out, its filters reload it, a row opens
+    the endpoint's depth panel, whose tests unfold on a click."""
+    depth_data.load_depth_data(conn, fetcher, settings, tmp_path)
+    screen.open("/depth")
+    rows = screen.page.locator('[data-table="depth"] tbody tr')
+    ranked = [depth_data.LIST, depth_data.DELETE, depth_data.READ, depth_data.CREATE]
+    assert rows.evaluate_all("rows => rows.map(r => r.dataset.endpoint)") == ranked
+    assert rows.evaluate_all("rows => rows.map(r => r.querySelector('[data-k=depth]')"
+                             ".textContent.trim())") == [
+        row[0] for row in conn.execute(
+            "SELECT depth FROM endpoint_depth WHERE release = '1.36.0' AND eligible"
+            " ORDER BY array_position(%s, endpoint)", (ranked,))]
+    assert screen.text(f'[data-endpoint="{depth_data.LIST}"] [data-k="params_left_out"]') == (
+        "resourceVersion watch")
+    assert screen.texts('[data-k="classes"] li') == ["full 1", "partial 2", "untested 1"]
+    screen.shot("depth")
+
+    with screen.page.expect_navigation():
+        screen.page.select_option('form.filters select[name="depth"]', "partial")
+    screen.ready()
+    assert screen.page.url.endswith("/depth?release=1.36.0&depth=partial")  # no blanks
+    assert rows.evaluate_all("rows => rows.map(r => r.dataset.endpoint)") == [
+        depth_data.LIST, depth_data.DELETE]
+    assert screen.text('[data-count="endpoints"]') == "2"
+
+    with screen.page.expect_navigation():
+        screen.page.click(f'[data-endpoint="{depth_data.LIST}"] a')
+    screen.ready()
+    assert screen.page.url.endswith(f"/endpoints/{depth_data.LIST}?release=1.36.0#depth")
+    panel = screen.page.locator('[data-table="parameters"]')
+    assert panel.is_visible()
+    assert panel.locator("tbody tr").evaluate_all(
+        "rows => rows.map(r => [r.dataset.parameter, r.dataset.state])") == [
+        ["labelSelector", "conformance"], ["limit", "conformance"], ["pretty", "untested"],
+        ["resourceVersion", "untested"], ["watch", "untested"]]
+    tests = screen.page.locator('[data-parameter="limit"] [data-k="tests"] li')
+    assert not tests.first.is_visible()
+    screen.page.click('[data-parameter="limit"] [data-k="tests"] summary')
+    assert screen.texts('[data-parameter="limit"] [data-k="tests"] li') == [
+        depth_data.CONFORMANCE]
+    assert screen.page.locator('[data-table="codes"] tbody tr').evaluate_all(
+        "rows => rows.map(r => [r.dataset.code, r.dataset.state])") == [
+        ["200", "conformance"], ["401", "untested"]]
+    screen.shot("endpoint-depth")

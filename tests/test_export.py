@@ -26,6 +26,7 @@ from snoopdb.cli import main
 from snoopdb.commands.export import export
 from snoopdb.core.errors import NoSpecLoaded
 from snoopdb.core.releases import parse_release
+from testkit import depth_data
 from testkit.hits import drop_all_runs, insert_hits
 
 POD = "readCoreV1NamespacedPod"
@@ -197,7 +198,7 @@ INELIGIBLE_ENDPOINTS = [{"endpoint": STATUS, "reason": "pending deprecation",
 FILES = ["1.36.0.json", "conformance-progress.json", "conformance-coverage-per-release.json",
          "conformance-endpoints.json", "ineligible_endpoints.json", "new-endpoints.json",
          "releases.yaml", "untested-endpoints.txt", "1.36.0-fields.json", "runs.json",
-         "stability.json"]
+         "stability.json", "depth.json"]
 
 
 def formatted(document: object) -> str:
@@ -215,7 +216,7 @@ def test_files_content(dataset: psycopg.Connection, tmp_path: Path) -> None:
     help_text = " ".join(PARSERS["snoopdb export"].format_help().split())
     named = [name.replace("1.36.0", "<release>") for name in FILES]
     assert [name for name in named if name not in help_text] == []
-    assert "Eleven files" in help_text and len(FILES) == 11
+    assert "Twelve files" in help_text and len(FILES) == 12
     assert (folder / "1.36.0.json").read_text() == formatted(RELEASE_COVERAGE)
     assert (folder / "conformance-progress.json").read_text() == PROGRESS
     assert (folder / "conformance-coverage-per-release.json").read_text() == formatted(
@@ -326,3 +327,78 @@ def test_no_coverage_data_at_all(dataset: psycopg.Connection, tmp_path: Path) ->
     assert (document["coverage"], document["tested endpoints"],
             document["tested conformance eligible endpoints"]) == ("no data", None, None)
     assert (tmp_path / "untested-endpoints.txt").read_text().startswith("# no data: ")
+
+
+def _param(name: str, hits: int = 0, test_hits: int = 0, conf_hits: int = 0,
+           tests: tuple[str, ...] = ()) -> dict:
+    return {"parameter": name, "location": "query", "required": False, "hits": hits,
+            "test_hits": test_hits, "conf_hits": conf_hits, "tests": list(tests)}
+
+
+def _codes(*codes: tuple[str, bool, int, int]) -> list[dict]:
+    return [{"code": code, "declared": declared, "hits": hits, "conf_hits": conf_hits}
+            for code, declared, hits, conf_hits in codes]
+
+
+def _depth(endpoint: str, depth: str, params: tuple[int, int], codes: tuple[int, int],
+           fields: int = 0, level: str = "stable", conf_tested: bool = True) -> dict:
+    return {"endpoint": endpoint, "level": level, "eligible": level == "stable",
+            "conf_tested": conf_tested, "depth": depth, "params_declared": params[0],
+            "params_conf_hit": params[1], "codes_conf_seen": codes[0],
+            "error_codes_conf_seen": codes[1], "fields_declared": fields,
+            "fields_conf_set": 0}
+
+
+def test_depth_json(conn: psycopg.Connection, fetcher, settings, tmp_path: Path) -> None:
+    """testkit/depth_data's spec and run through the real load path: depth.json has
+    every endpoint's depth, parameters, values and codes, the classes of the stable
+    eligible ones, and the conformance test's call of a beta operation."""
+    depth_data.load_depth_data(conn, fetcher, settings, tmp_path)
+    export(conn, tmp_path / "out")
+    conf, plain = (depth_data.CONFORMANCE,), (depth_data.PLAIN,)
+    assert json.loads((tmp_path / "out" / "depth.json").read_text()) == {
+        "release": "1.36.0", "coverage": "audit events",
+        "classes": {"full": 1, "partial": 2, "untested": 1},
+        "endpoints": [
+            {**_depth(depth_data.CREATE, "untested", (2, 0), (0, 0), fields=4,
+                      conf_tested=False),
+             "parameters": [_param("dryRun", 1, 1, 0, plain), _param("fieldManager"),
+                            _param("pretty")],
+             "values": [{"parameter": "dryRun", "value": "All", "hits": 1, "conf_hits": 0}],
+             "codes": _codes(("200", True, 0, 0), ("201", True, 1, 0), ("202", True, 0, 0),
+                             ("401", True, 0, 0))},
+            {**_depth(depth_data.DELETE, "partial", (2, 1), (1, 0)),
+             "parameters": [_param("dryRun"), _param("pretty"),
+                            _param("propagationPolicy", 1, 1, 1, conf)],
+             "values": [{"parameter": "propagationPolicy", "value": "Foreground", "hits": 1,
+                         "conf_hits": 1}],
+             "codes": _codes(("200", True, 1, 1), ("202", True, 0, 0), ("401", True, 0, 0))},
+            {**_depth(depth_data.LIST, "partial", (4, 2), (1, 0)),
+             "parameters": [_param("labelSelector", 1, 1, 1, conf),
+                            _param("limit", 1, 1, 1, conf), _param("pretty"),
+                            _param("resourceVersion", 1), _param("watch", 1)],
+             "values": [{"parameter": "watch", "value": "true", "hits": 1, "conf_hits": 0}],
+             "codes": _codes(("200", True, 2, 1), ("401", True, 0, 0))},
+            {**_depth(depth_data.WIDGETS, "full", (1, 1), (1, 0), level="beta"),
+             "parameters": [_param("limit", 1, 1, 1, conf)], "values": [],
+             "codes": _codes(("200", True, 1, 1), ("401", True, 0, 0))},
+            # its one response, a 404, is not declared
+            {**_depth(depth_data.READ, "full", (0, 0), (1, 1)),
+             "parameters": [_param("pretty")], "values": [],
+             "codes": _codes(("200", True, 0, 0), ("401", True, 0, 0), ("404", False, 1, 1))},
+        ],
+        "non_ga_calls": [{"test": depth_data.CONFORMANCE, "endpoint": depth_data.WIDGETS,
+                          "level": "beta", "hits": 1}],
+    }
+
+
+def test_depth_json_of_a_release_without_events(dataset: psycopg.Connection,
+                                                tmp_path: Path) -> None:
+    """The hand-made runs stored hits, no events: depth is unknown (null), not untested."""
+    export(dataset, tmp_path)
+    document = json.loads((tmp_path / "depth.json").read_text())
+    assert (document["release"], document["coverage"], document["classes"],
+            document["non_ga_calls"]) == ("1.36.0", "audit events", {"no data": 3}, [])
+    assert [(e["endpoint"], e["depth"], e["params_conf_hit"], e["parameters"], e["codes"])
+            for e in document["endpoints"]] == [
+        (endpoint, None, None, [], []) for endpoint in (CREATE, DELETE, STATUS, ALPHA, POD)]

@@ -392,3 +392,47 @@ def test_cannot_decide_with_a_malformed_pending_list(dataset, github, releases_f
     assert capsys.readouterr() == ("", (
         f"snoopdb: gate cannot decide: {Settings().github_raw_url}/{path}: expected a list of "
         "endpoint names (operationIds)\n"))
+
+
+def test_ga_only_fails_on_conformance_tests_calling_alpha_or_beta(dataset, github,
+                                                                   releases_file, tmp_path,
+                                                                   capsys) -> None:
+    """Every new endpoint tested or pending; two conformance tests call non-GA
+    operations (and a plain e2e test a beta one, which counts for nothing): the gate
+    passes, and fails with --ga-only, naming each test and operation."""
+    insert_hits(dataset, [("1.36.0", "run-b", READ, PATCHED, True, True, 1),
+                          ("1.36.0", "run-b", DELETE, CREATED, True, True, 1),
+                          ("1.36.0", "run-b", GADGETS_LIST, CREATED, True, True, 2),
+                          ("1.36.0", "run-b", ALPHA_RESOURCES, DISCOVERY, True, True, 1)])
+    publish_pending(github, "v1.36.0", [])
+    assert run_gate(releases_file) == 0
+    assert capsys.readouterr().out.endswith("PASS: 4 new eligible endpoints: 4 tested\n")
+    report = tmp_path / "junit_gate.xml"
+    assert run_gate(releases_file, "--ga-only", "--junit", str(report)) == 1
+    out = capsys.readouterr().out
+    assert out.endswith(
+        f"NOT GA      {DISCOVERY}: called alpha {ALPHA_RESOURCES} 1 time\n"
+        f"NOT GA      {CREATED}: called beta {GADGETS_LIST} 2 times\n"
+        "FAIL: 4 new eligible endpoints: 4 tested; 2 conformance tests calling alpha or beta"
+        f" operations; not GA: {ALPHA_RESOURCES}, {GADGETS_LIST}\n")
+    junit = report.read_text()
+    assert '<testsuites name="snoopdb gate" tests="6" failures="2"' in junit
+    assert (f'<testcase classname="snoopdb.gate.1.36.0.ga_only" name="{CREATED}">\n'
+            f'      <failure type="not GA" message="called beta {GADGETS_LIST} 2 times">'
+            f"{GADGETS_LIST}</failure>") in junit
+    assert run_gate(releases_file, "--ga-only", "--json") == 1
+    result = json.loads(capsys.readouterr().out)
+    assert (result["status"], result["ga_only"]) == ("fail", True)
+    assert result["non_ga_calls"] == [
+        {"test": DISCOVERY, "endpoint": ALPHA_RESOURCES, "level": "alpha", "hits": 1},
+        {"test": CREATED, "endpoint": GADGETS_LIST, "level": "beta", "hits": 2}]
+
+
+def test_ga_only_passes_when_conformance_tests_call_ga_only(dataset, github, releases_file,
+                                                            capsys) -> None:
+    insert_hits(dataset, [("1.36.0", "run-b", READ, PATCHED, True, True, 1),
+                          ("1.36.0", "run-b", DELETE, CREATED, True, True, 1)])
+    publish_pending(github, "v1.36.0", [])
+    assert run_gate(releases_file, "--ga-only") == 0
+    assert capsys.readouterr().out.endswith(
+        "PASS: 4 new eligible endpoints: 4 tested; conformance tests call GA operations only\n")

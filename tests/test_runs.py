@@ -95,7 +95,8 @@ def run_tables(conn: psycopg.Connection) -> list[str]:
 
 
 def tables_of(run: int) -> list[str]:
-    return sorted(f"{kind}_{run}" for kind in ("test", "hit", "field_hit", "body_hit"))
+    return sorted(f"{kind}_{run}" for kind in ("test", "hit", "field_hit", "body_hit",
+                                                 "param_hit", "status_hit"))
 
 
 def test_events_read_back_whole_hot_and_compact(conn, matcher, tmp_path) -> None:

@@ -10,6 +10,7 @@ import pytest
 from snoopdb.cli import main
 from snoopdb.commands.ticket import ticket
 from snoopdb.core.errors import InputError
+from testkit import depth_data
 from testkit.hits import drop_all_runs, insert_hits
 
 CM = "/api/v1/namespaces/{namespace}/configmaps"
@@ -111,6 +112,10 @@ From 3 request bodies.
 | patchCoreV1NamespacedConfigMap | `metadata.labels` | no | 2 |
 
 Paths it set that the endpoint's schema does not have: `dta` (createCoreV1NamespacedConfigMap).
+
+## Parameters and status codes conformance tests leave out
+
+The spec of 1.36.0 declares no query parameter and no status code for the endpoints it hit.
 
 ## Projected change in coverage
 
@@ -268,6 +273,10 @@ None: CI already tests every endpoint this test hit.
 No request body of this test was logged: the cluster's audit policy must log writes at \
 the `Request` or `RequestResponse` level for fields to be seen.
 
+## Parameters and status codes conformance tests leave out
+
+The spec of 1.36.0 declares no query parameter and no status code for the endpoints it hit.
+
 ## Projected change in coverage
 
 If a test with these calls gets merged, **test coverage will go up by 0 endpoints**: \
@@ -347,6 +356,10 @@ No data: which fields conformance tests set is unknown; the fields it set:
 
 Paths it set that the endpoint's schema does not have: `dta` (createCoreV1NamespacedConfigMap).
 
+## Parameters and status codes conformance tests leave out
+
+The spec of 1.36.0 declares no query parameter and no status code for the endpoints it hit.
+
 ## Projected change in coverage
 
 No data: with no coverage data of 1.36.0, how test coverage would change is unknown. The test \
@@ -381,3 +394,130 @@ def test_ticket_without_coverage_data_says_no_data(conn, dataset) -> None:
     ]
     assert outline.startswith("ConfigMap (core/v1)\n")
     assert "**no**" not in markdown and "(untested)" not in markdown
+
+
+# A test being written, its events loaded with `load --testing` beside testkit/depth_data's
+# CI run: it lists ConfigMaps watching from a resource version, creates one dry-run
+# and reads one.
+LIVE_UA = "live-configmaps"
+LIVE_DEPTH = [
+    depth_data.event(101, LIVE_UA, "watch", "/api/v1/namespaces/ns/configmaps"
+                     "?watch=true&resourceVersion=7", 200),
+    depth_data.event(102, LIVE_UA, "create", "/api/v1/namespaces/ns/configmaps?dryRun=All",
+                     201),
+    depth_data.event(103, LIVE_UA, "get", "/api/v1/namespaces/ns/configmaps/x", 200),
+]
+
+
+def checklist(markdown: str) -> str:
+    return markdown.split("## Parameters and status codes conformance tests leave out\n\n",
+                          1)[1].split("\n\n## ", 1)[0]
+
+
+def test_ticket_checklist_of_what_conformance_tests_leave_out(conn, fetcher, settings,
+                                                               tmp_path) -> None:
+    """The declared parameters and codes of each endpoint the live test hit that no
+    conformance test of the CI run exercised, ticked where the live test did."""
+    depth_data.load_depth_data(conn, fetcher, settings, tmp_path, testing=LIVE_DEPTH)
+    assert checklist(ticket(conn, LIVE_UA)) == """\
+The query parameters (`pretty` aside) and status codes the spec of 1.36.0 declares for the \
+endpoints it hit that no conformance test of 1.36.0 passed or saw: the next test's checklist, \
+ticked where this test's requests passed the parameter or got the code.
+
+- createCoreV1NamespacedConfigMap
+  - [x] parameter `dryRun`
+  - [ ] parameter `fieldManager`
+  - [ ] status 200
+  - [x] status 201
+  - [ ] status 202
+  - [ ] status 401
+- listCoreV1NamespacedConfigMap
+  - [x] parameter `resourceVersion`
+  - [x] parameter `watch`
+  - [ ] status 401
+- readCoreV1NamespacedConfigMap
+  - [x] status 200
+  - [ ] status 401"""
+
+
+def test_ticket_checklist_without_events_is_no_data(conn, fetcher, settings, tmp_path) -> None:
+    """Published coverage only (hits, no events): which parameters conformance tests
+    pass is unknown, and the checklist lists every declared one as such."""
+    depth_data.load_depth_data(conn, fetcher, settings, tmp_path, events=[],
+                               testing=LIVE_DEPTH[2:])
+    insert_hits(conn, [("1.36.0", "published", depth_data.READ, depth_data.CONFORMANCE, True,
+                        True, 1, True)])
+    conn.execute("SELECT refresh_coverage()")
+    assert checklist(ticket(conn, LIVE_UA)) == """\
+No data: no audit events of 1.36.0 are loaded, so which of them conformance tests exercise is \
+unknown. Every query parameter (`pretty` aside) and status code the spec of 1.36.0 declares for \
+the endpoints it hit, ticked where this test's requests passed the parameter or got the code:
+
+- readCoreV1NamespacedConfigMap
+  - [x] status 200
+  - [ ] status 401"""
+
+
+def test_ticket_checklist_when_conformance_tests_exercise_everything(conn, fetcher, settings,
+                                                                     tmp_path) -> None:
+    events = [*depth_data.EVENTS,
+              depth_data.event(8, depth_data.E2E + depth_data.CONFORMANCE, "get",
+                               "/api/v1/namespaces/ns/configmaps/y", 200),
+              depth_data.event(9, depth_data.E2E + depth_data.CONFORMANCE, "get",
+                               "/api/v1/namespaces/ns/configmaps/y", 401)]
+    depth_data.load_depth_data(conn, fetcher, settings, tmp_path, events=events,
+                               testing=LIVE_DEPTH[2:])
+    assert checklist(ticket(conn, LIVE_UA)) == """\
+The query parameters (`pretty` aside) and status codes the spec of 1.36.0 declares for the \
+endpoints it hit that no conformance test of 1.36.0 passed or saw: the next test's checklist, \
+ticked where this test's requests passed the parameter or got the code.
+
+Conformance tests exercise every declared query parameter and status code of \
+readCoreV1NamespacedConfigMap."""
+
+
+def test_ticket_checklist_on_the_real_spec_and_sample(conn, fetcher, settings, shared_data,
+                                                      tmp_path) -> None:
+    """The real 1.36 spec and v1.37 CI sample (its exec calls are by e2e tests, none a
+    conformance test), and a live test that execs into a pod and lists ConfigMaps by
+    label: every declared parameter of both is left out by conformance tests, and the
+    ones the live test passed are ticked."""
+    from snoopdb.core.releases import Releases, parse_release
+    from snoopdb.loaders import spec
+    from snoopdb.loaders.local_logs import load_log_files
+
+    spec.load(conn, fetcher, str(shared_data / "openapi" / "swagger-1.36.json.gz"), "1.36.0",
+              None)
+    load_log_files(conn, fetcher, settings, Releases.load(),
+                   [shared_data / "audit" / "gce-e2e-v1.37-2065053743543488512-sample.log"],
+                   parse_release("1.36"))
+    live = [depth_data.event(1, "live-exec", "get", "/api/v1/namespaces/ns/pods/p/exec"
+                             "?command=date&container=c&stdout=true&stderr=true", 101),
+            depth_data.event(2, "live-exec", "list",
+                             "/api/v1/namespaces/ns/configmaps?labelSelector=a%3Db&limit=2", 200)]
+    load_log_files(conn, fetcher, settings, Releases.load(),
+                   [depth_data.write_json_lines(tmp_path / "live.log", live)], None, testing=True)
+    assert checklist(ticket(conn, "live-exec")).split("\n\n", 1)[1] == """\
+- connectCoreV1GetNamespacedPodExec
+  - [x] parameter `command`
+  - [x] parameter `container`
+  - [x] parameter `stderr`
+  - [ ] parameter `stdin`
+  - [x] parameter `stdout`
+  - [ ] parameter `tty`
+  - [ ] status 200
+  - [ ] status 401
+- listCoreV1NamespacedConfigMap
+  - [ ] parameter `allowWatchBookmarks`
+  - [ ] parameter `continue`
+  - [ ] parameter `fieldSelector`
+  - [x] parameter `labelSelector`
+  - [x] parameter `limit`
+  - [ ] parameter `resourceVersion`
+  - [ ] parameter `resourceVersionMatch`
+  - [ ] parameter `sendInitialEvents`
+  - [ ] parameter `shardSelector`
+  - [ ] parameter `timeoutSeconds`
+  - [ ] parameter `watch`
+  - [x] status 200
+  - [ ] status 401"""

@@ -53,7 +53,8 @@ def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
     runs); those in the release's pending_eligible_endpoints.yaml may wait. Prints a
     verdict and its reason for every new endpoint, and warns of every flaky stable,
     eligible endpoint, new or not (conformance tests hit it in some runs only; a warning
-    fails nothing); --json: the whole result as JSON.
+    fails nothing); --ga-only: fails too when a conformance test called an alpha or beta
+    operation, naming each; --json: the whole result as JSON.
     Exit status: 0 pass, 1 fail, 3 cannot decide (no spec, no earlier release to
     compare with, no audit data, no conformance tests, no pending list).
 
@@ -63,7 +64,7 @@ def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
         with ctx.connect() as conn:
             sources = Sources(ctx.settings, ctx.releases(args.from_dir), args.from_dir)
             result = gate.run(conn, ctx.fetcher(), sources, args.release, args.pending_file,
-                              args.min_share)
+                              args.min_share, args.ga_only)
     except ConfigError:
         raise  # a setting or option to correct: an error, not a verdict
     except SnoopError as exc:
@@ -101,17 +102,21 @@ def add_gate(sub: argparse._SubParsersAction) -> None:
                         help="count an endpoint as tested only when a conformance test hit it "
                              "in at least share S of the release's runs (0 < S <= 1; default: "
                              "in any run)")
+    parser.add_argument("--ga-only", action="store_true",
+                        help="fail too when a conformance test called an alpha or beta "
+                             "operation in the release's runs (each named)")
 
 
 def cmd_export(args: argparse.Namespace, ctx: Context) -> int:
     """Write the coverage files the apisnoop web app reads (its resources/coverage/ folder).
 
-    Eleven files, every number from the views: <release>.json (default: the newest
+    Twelve files, every number from the views: <release>.json (default: the newest
     loaded release with coverage data), <release>-fields.json (its request-body
     fields), conformance-progress.json, conformance-coverage-per-release.json,
     conformance-endpoints.json, new-endpoints.json, ineligible_endpoints.json,
     releases.yaml, untested-endpoints.txt, and snoopdb's own runs.json (every CI
-    run's coverage) and stability.json (coverage across runs).
+    run's coverage), stability.json (coverage across runs) and depth.json (the
+    parameters and status codes its tests exercise).
 
     Example: snoopdb export --release 1.36 --out resources/coverage
     """

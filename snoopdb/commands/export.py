@@ -3,7 +3,8 @@ resources/coverage/ folder), written from the views by sql/queries/export.sql an
 progress_totals.sql, read in one snapshot; and `<release>-fields.json`, the
 release's request-body field coverage (export_fields.sql), which apisnoop never had;
 `runs.json` and `stability.json`, coverage per run and its stability across the runs
-of each job (export_runs.sql).
+of each job (export_runs.sql); and `depth.json`, which declared parameters and status
+codes of the release's endpoints its tests exercise (export_depth.sql).
 
 Output is deterministic: keys sorted, rows in a fixed order, so two exports of the
 same data are byte-identical and diffs between exports show only real changes.
@@ -36,6 +37,7 @@ NO_DATA = "no data"
 FIELDS_SUFFIX = "-fields.json"
 RUNS_FILE = "runs.json"
 STABILITY_FILE = "stability.json"
+DEPTH_FILE = "depth.json"
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ def export(conn: psycopg.Connection, out_dir: Path,
            release: Release | None = None) -> list[ExportedFile]:
     """Write `<release>.json` (default: the latest loaded release), the conformance
     files, `new-endpoints.json`, `releases.yaml`, `untested-endpoints.txt`,
-    `<release>-fields.json`, `runs.json` and `stability.json` into `out_dir`; returns
+    `<release>-fields.json`, `runs.json`, `stability.json` and `depth.json` into
+    `out_dir`; returns
     what was written. A release without coverage data is exported as unknown: null
     flags and counts, `"coverage": "no data"`, and a `# no data: ...` line for the
     untested list.
@@ -81,7 +84,8 @@ def render(conn: psycopg.Connection, release: Release | None = None) -> dict[str
             raise NoSpecLoaded(name)
         fields = conn.execute(query("export_fields.sql"), {"release": name}).fetchone()
         across_runs = conn.execute(query("export_runs.sql")).fetchone()
-    assert fields is not None and across_runs is not None
+        depth = conn.execute(query("export_depth.sql"), {"release": name}).fetchone()
+    assert fields is not None and across_runs is not None and depth is not None
     contents = {f"{name}.json": render_json(release_coverage)}
     contents[PROGRESS_FILE] = render_json(
         [{"release": release, "total": totals} for release, totals in progress.items()])
@@ -94,6 +98,7 @@ def render(conn: psycopg.Connection, release: Release | None = None) -> dict[str
                                "".join(f"{endpoint}\n" for endpoint in untested))
     contents[f"{name}{FIELDS_SUFFIX}"] = render_json(fields[0])
     contents[RUNS_FILE], contents[STABILITY_FILE] = (render_json(doc) for doc in across_runs)
+    contents[DEPTH_FILE] = render_json(depth[0])
     return contents
 
 

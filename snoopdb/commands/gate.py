@@ -3,7 +3,8 @@ have a conformance test? The verdicts come from `sql/gate.sql`; this module gath
 what it needs (the pending list among them) and renders the result as text or JUnit.
 Every stable, eligible endpoint of the release, new or not, that conformance tests hit
 in only some of its runs is named too (`sql/gate_flaky.sql`): a warning, never a
-failure of its own.
+failure of its own. With `ga_only` (`--ga-only`), a conformance test that called an
+alpha or beta operation fails the gate too (`sql/gate_non_ga.sql`), each named.
 """
 
 from __future__ import annotations
@@ -135,6 +136,19 @@ class FlakyEndpoint:
 
 
 @dataclasses.dataclass(frozen=True)
+class NonGaCall:
+    """A conformance test's calls of an alpha or beta operation in the release's runs."""
+
+    test: str
+    endpoint: str
+    level: str
+    hits: int
+
+    def why(self) -> str:
+        return f'called {self.level} {self.endpoint} {_count(self.hits, "time")}'
+
+
+@dataclasses.dataclass(frozen=True)
 class PendingList:
     """Endpoints allowed to wait for a conformance test, and where the list came from
     (`found` is false when the release has no such file)."""
@@ -160,6 +174,9 @@ class GateResult:
     min_share: float | None = None
     # every stable, eligible endpoint conformance tests hit in only some of the runs
     flaky: tuple[FlakyEndpoint, ...] = ()
+    # --ga-only: conformance tests must call GA operations only; those that did not
+    ga_only: bool = False
+    non_ga: tuple[NonGaCall, ...] = ()
 
     @property
     def eligible(self) -> tuple[Verdict, ...]:
@@ -174,7 +191,7 @@ class GateResult:
         """pass, fail or undecided."""
         if self.problem is not None:
             return "undecided"
-        return "fail" if self.untested else "pass"
+        return "fail" if self.untested or self.non_ga else "pass"
 
     @property
     def exit_code(self) -> int:
@@ -198,6 +215,8 @@ class GateResult:
                 "conformance_tests": [dataclasses.asdict(hit) for hit in v.conformance_tests],
                 "other_tests": list(v.other_tests)} for v in self.verdicts],
             "flaky": [{**dataclasses.asdict(f), "share": round(f.share, 3)} for f in self.flaky],
+            "ga_only": self.ga_only,
+            "non_ga_calls": [dataclasses.asdict(c) for c in self.non_ga],
         }
 
 
@@ -230,14 +249,15 @@ def load_pending(fetcher: Fetcher, sources: Sources, release: Release,
 
 def run(conn: psycopg.Connection, fetcher: Fetcher, sources: Sources,
         release: Release | None = None, pending_file: Path | None = None,
-        min_share: float | None = None) -> GateResult:
+        min_share: float | None = None, ga_only: bool = False) -> GateResult:
     """Judge every endpoint new in `release` (default: the latest loaded release).
 
     With `min_share`, an endpoint counts as tested only when a conformance test hit it
     in at least that share of the release's runs (0 < min_share <= 1); without, in
-    any. Undecided (see GateResult.problem) when the release has no spec, no earlier
-    release is loaded to compare it with, it has no audit data, or no conformance
-    test is known.
+    any. With `ga_only`, a conformance test's call of an alpha or beta operation in the
+    release's runs fails it too. Undecided (see GateResult.problem) when the release
+    has no spec, no earlier release is loaded to compare it with, it has no audit data,
+    or no conformance test is known.
     """
     if min_share is not None and not 0 < min_share <= 1:
         raise InputError(f"--min-share must be above 0 and at most 1, not {min_share}")
@@ -247,7 +267,7 @@ def run(conn: psycopg.Connection, fetcher: Fetcher, sources: Sources,
     name, has_spec, earlier, sources_loaded, tests = row
     # the release asked for, else the views' latest (X.Y.Z, as they store it)
     context = GateResult(None if name is None else parse_release(name), tuple(earlier),
-                         tuple(sources_loaded), tests, min_share=min_share)
+                         tuple(sources_loaded), tests, min_share=min_share, ga_only=ga_only)
     problem = _problem(context, has_spec)
     if problem is not None:
         return dataclasses.replace(context, problem=problem)
@@ -264,8 +284,11 @@ def run(conn: psycopg.Connection, fetcher: Fetcher, sources: Sources,
                 conformance_runs=conformance_runs, runs=runs)
         for (endpoint, method, path, level, api_group, versions, reason, link, is_pending,
              conformance_tests, other_tests, conformance_runs, runs, verdict) in rows)
+    non_ga = tuple(NonGaCall(*row) for row in conn.execute(
+        query("gate_non_ga.sql"), {"release": name})) if ga_only else ()
     return dataclasses.replace(context, pending=pending, verdicts=verdicts,
-                               flaky=_flaky(conn, name, {v.endpoint for v in verdicts}))
+                               flaky=_flaky(conn, name, {v.endpoint for v in verdicts}),
+                               non_ga=non_ga)
 
 
 def _flaky(conn: psycopg.Connection, release: str, new: set[str]) -> tuple[FlakyEndpoint, ...]:
@@ -326,9 +349,20 @@ def render(result: GateResult) -> str:
                        if (n := sum(v.verdict == verdict for v in eligible)))
     summary = _count(len(eligible), "new eligible endpoint") + (f": {counts}" if counts else "")
     lines += _flaky_lines(result)
+    lines += [f"NOT GA      {c.test}: {c.why()}" for c in result.non_ga]
+    if result.ga_only:
+        summary += ("; " + _count(len({c.test for c in result.non_ga}), "conformance test")
+                    + " calling alpha or beta operations" if result.non_ga
+                    else "; conformance tests call GA operations only")
     if result.status == "fail":
-        names = ", ".join(v.endpoint for v in result.untested)
-        lines.append(f"FAIL: {summary}; no conformance test for {names}")
+        reasons = []
+        if result.untested:
+            reasons.append("no conformance test for "
+                           + ", ".join(v.endpoint for v in result.untested))
+        if result.non_ga:
+            reasons.append("not GA: " + ", ".join(dict.fromkeys(
+                c.endpoint for c in result.non_ga)))
+        lines.append(f"FAIL: {summary}; {'; '.join(reasons)}")
     else:
         lines.append(f"PASS: {summary}")
     # test names come from audit logs, sources from listings: each line shown as one
@@ -364,7 +398,9 @@ def junit(result: GateResult) -> str:
               "failures": str(sum(v.verdict == "untested" for v in eligible)),
               "errors": "0",
               "skipped": str(sum(v.verdict == "pending" for v in eligible))}
-    total = {**counts, "tests": str(len(eligible) + len(result.flaky))}
+    ga_tests = max(len(result.non_ga), 1) if result.ga_only else 0
+    total = {**counts, "tests": str(len(eligible) + len(result.flaky) + ga_tests),
+             "failures": str(int(counts["failures"]) + len(result.non_ga))}
     suites = ET.Element("testsuites", {"name": "snoopdb gate", **total})
     suite = ET.SubElement(suites, "testsuite", {"name": f"conformance gate {release}", **counts})
     for v in eligible:
@@ -378,6 +414,19 @@ def junit(result: GateResult) -> str:
             ET.SubElement(case, "skipped", {"message": why})
         else:
             ET.SubElement(case, "system-out").text = why
+    if result.ga_only:
+        calls = ET.SubElement(suites, "testsuite", {
+            "name": f"conformance tests call GA operations only {release}",
+            "tests": str(ga_tests), "failures": str(len(result.non_ga)),
+            "errors": "0", "skipped": "0"})
+        for c in result.non_ga:
+            case = ET.SubElement(calls, "testcase", {
+                "classname": f"snoopdb.gate.{release}.ga_only", "name": c.test})
+            failure = ET.SubElement(case, "failure", {"type": "not GA", "message": c.why()})
+            failure.text = c.endpoint
+        if not result.non_ga:
+            ET.SubElement(calls, "testcase", {
+                "classname": f"snoopdb.gate.{release}.ga_only", "name": "GA operations only"})
     if result.flaky:
         warnings = ET.SubElement(suites, "testsuite", {
             "name": f"flaky conformance coverage {release} (warnings)",

@@ -4,10 +4,14 @@ A test run with a `live…` user agent against a cluster whose audit webhook is
 `snoopdb auditlogger` leaves its events in testing.audit_event; the ticket says
 which endpoints it hit (and whether CI tests them today), which untested ones it
 would newly cover, which request-body fields it sets that no conformance test
-sets, how coverage would change, and outlines a test of the kinds of those
-endpoints, in the shape of apisnoop's ticket-writing tickets. Everything is read
-from the views (testing.endpoint_hit_by_new_test, testing.field_hit_by_new_test,
-testing.projected_change_in_coverage, endpoint_coverage, conformance.eligible_endpoint).
+sets, which declared query parameters and status codes of those endpoints no
+conformance test exercises (the next test's checklist), how coverage would change,
+and outlines a test of the kinds of those endpoints, in the shape of apisnoop's
+ticket-writing tickets. Everything is read from the views
+(testing.endpoint_hit_by_new_test, testing.field_hit_by_new_test,
+testing.projected_change_in_coverage, endpoint_coverage, conformance.eligible_endpoint,
+endpoint_parameter_coverage, endpoint_status_coverage) and the spec's
+endpoint_parameter and endpoint_response.
 
 The ticket names the release the live events were mapped against (the newest loaded
 spec, loaders/live.py), and, when it is another, the release whose CI coverage they are
@@ -19,6 +23,7 @@ endpoint it hit.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import psycopg
@@ -131,6 +136,8 @@ def ticket(conn: psycopg.Connection, useragent: str) -> str:
         lines.append("None: CI already tests every endpoint this test hit.")
     lines += ["", "## Fields it sets that no conformance test sets", ""]
     lines += _fields(conn, useragent, known)
+    lines += ["", "## Parameters and status codes conformance tests leave out", ""]
+    lines += _checklist(conn, useragent, release)
     lines += ["", "## Projected change in coverage", ""]
     if not known:
         lines.append(f"No data: with no coverage data of {release}, how test coverage would "
@@ -180,6 +187,46 @@ def _fields(conn: psycopg.Connection, useragent: str, known: bool) -> list[str]:
     if unknown:
         out += ["", "Paths it set that the endpoint's schema does not have: "
                 + ", ".join(f"`{field}` ({endpoint})" for endpoint, field, *_ in unknown) + "."]
+    return out
+
+
+def _checklist(conn: psycopg.Connection, useragent: str, release: str) -> list[str]:
+    """The next test's checklist: per endpoint the test hit, the query parameters
+    (`pretty` aside) and status codes the spec of `release` declares for it that no
+    conformance test of `release` passed or saw (every declared one, said to be
+    unknown, where the release has no events); ticked where this test's own requests
+    passed the parameter or got the code."""
+    found = conn.execute(query("ticket_depth.sql"), {"useragent": useragent}).fetchall()
+    if not found:
+        return [f"The spec of {release} declares no query parameter and no status code for "
+                "the endpoints it hit."]
+    if any(conf_hits is not None for *_, conf_hits, _ in found):
+        out = [f"The query parameters (`pretty` aside) and status codes the spec of {release} "
+               f"declares for the endpoints it hit that no conformance test of {release} "
+               "passed or saw: the next test's checklist, ticked where this test's requests "
+               "passed the parameter or got the code."]
+    else:
+        out = [f"No data: no audit events of {release} are loaded, so which of them conformance "
+               "tests exercise is unknown. Every query parameter (`pretty` aside) and status "
+               f"code the spec of {release} declares for the endpoints it hit, ticked where "
+               "this test's requests passed the parameter or got the code:"]
+    checklist, complete = [], []
+    for endpoint, items in itertools.groupby(found, key=lambda row: row[0]):
+        left_out = [(what, name, required, live)
+                    for _, what, name, required, conf_hits, live in items if not conf_hits]
+        if not left_out:
+            complete.append(endpoint)
+            continue
+        checklist.append(f"- {endpoint}")
+        checklist += [f"  - [{'x' if live else ' '}] "
+                      + (f"parameter `{name}`{' (required)' if required else ''}"
+                         if what == "parameter" else f"status {name}")
+                      for what, name, required, live in left_out]
+    if checklist:
+        out += ["", *checklist]
+    if complete:
+        out += ["", "Conformance tests exercise every declared query parameter and status code "
+                f"of {_and(complete)}."]
     return out
 
 

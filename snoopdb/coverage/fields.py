@@ -602,15 +602,15 @@ def _unknown(found: Paths, inner: str, key: str) -> None:
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def storable_key(key: str) -> str:
-    """A body's key as an unknown path holds it: NUL and lone surrogates (which
-    PostgreSQL text cannot hold) as U+FFFD, and cut to MAX_KEY_BYTES (ending in …),
-    so that every path fits the summaries' index."""
-    if len(key) <= MAX_KEY_BYTES // 4 and key.isprintable():
+def storable_key(key: str, max_bytes: int = MAX_KEY_BYTES) -> str:
+    """A body's key as an unknown path holds it (or any outside name a summary keeps):
+    NUL and lone surrogates (which PostgreSQL text cannot hold) as U+FFFD, and cut to
+    `max_bytes` (ending in …), so that every path fits the summaries' index."""
+    if len(key) <= max_bytes // 4 and key.isprintable():
         return key  # every key a real body has
     data = _UNSTORABLE.sub("\ufffd", key).encode()
-    if len(data) > MAX_KEY_BYTES:
-        return data[:MAX_KEY_BYTES].decode("utf-8", "ignore") + "…"
+    if len(data) > max_bytes:
+        return data[:max_bytes].decode("utf-8", "ignore") + "…"
     return data.decode()
 
 

@@ -92,11 +92,17 @@ class TestNumbers:
 def store_summaries(conn: psycopg.Connection, run: int,
                     hits: Iterable[tuple[str, str | None, bool, bool, int]],
                     fields: Iterable[tuple[str, str, bool, str | None, bool, bool, int]],
-                    bodies: Iterable[tuple[str, str | None, bool, bool, int]]) -> None:
+                    bodies: Iterable[tuple[str, str | None, bool, bool, int]],
+                    params: Iterable[tuple[str, str, str | None, str | None, bool, bool, int]]
+                    = (),
+                    codes: Iterable[tuple[str, str, str | None, bool, bool, int]] = ()) -> None:
     """Write the run's fresh summary tables: hits (endpoint, test, test_hit,
     conf_test_hit, hits), field tallies (endpoint, field, known, test, test_hit,
-    conf_test_hit, hits) and body tallies (endpoint, test, test_hit, conf_test_hit,
-    bodies), tests named by text; the names go to the run's test table, numbered."""
+    conf_test_hit, hits), body tallies (endpoint, test, test_hit, conf_test_hit,
+    bodies), query parameter tallies (endpoint, parameter, value, test, test_hit,
+    conf_test_hit, hits) and status code tallies (endpoint, code, test, test_hit,
+    conf_test_hit, hits), tests named by text; the names go to the run's test table,
+    numbered."""
     number = TestNumbers()
     head = (run,)
     _copy(conn, "hit", run, ((*head, e, number(t), th, c, n) for e, t, th, c, n in hits))
@@ -104,6 +110,10 @@ def store_summaries(conn: psycopg.Connection, run: int,
                                    for e, f, k, t, th, c, n in fields))
     _copy(conn, "body_hit", run, ((*head, e, number(t), th, c, n)
                                   for e, t, th, c, n in bodies))
+    _copy(conn, "param_hit", run, ((*head, e, p, v, number(t), th, c, n)
+                                   for e, p, v, t, th, c, n in params))
+    _copy(conn, "status_hit", run, ((*head, e, code, number(t), th, c, n)
+                                    for e, code, t, th, c, n in codes))
     _copy(conn, "test", run, ((run, n, name) for name, n in number.numbers.items()))
 
 

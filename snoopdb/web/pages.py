@@ -1,8 +1,8 @@
 """The dashboard's pages, each a document (a dict of JSON values) counted by SQL over the
 views (`sql/queries/dashboard/*.sql`), which the page is rendered from and its `/api/`
 twin returns as it is (web/routes.py): a release's overview, conformance progress, the
-endpoint table, one endpoint, live testing, and the Runs page. This module only nests
-rows for the templates, and the browser script only draws them.
+endpoint table, one endpoint, the Depth page, live testing, and the Runs page. This
+module only nests rows for the templates, and the browser script only draws them.
 
 Where a release has no coverage data (no CI run loaded, no published coverage
 imported), whether its endpoints are tested is unknown: the documents say null, the
@@ -240,8 +240,8 @@ def endpoint(conn: psycopg.Connection, name: str,
     conf_tested and tests null where the release has no coverage data), the tests
     that hit it, its conformance.eligible_endpoint_coverage row (`eligibility`,
     None when not eligible, and then `ineligible` says why) and its request-body
-    fields (`fields`, see `endpoint_fields`); None when no release has it (or it is
-    deprecated)."""
+    fields (`fields`, see `endpoint_fields`) and its depth (`depth`, see
+    `endpoint_depth`); None when no release has it (or it is deprecated)."""
     in_releases = rows(conn, "dashboard/endpoint_releases.sql", endpoint=name)
     if not in_releases:
         return None
@@ -253,6 +253,7 @@ def endpoint(conn: psycopg.Connection, name: str,
             "eligibility": eligibility[0] if eligibility else None,
             "ineligible": _ineligible(conn, endpoint=name).get(name),
             "fields": endpoint_fields(conn, name, release),
+            "depth": endpoint_depth(conn, name, release),
             "runs": endpoint_runs(conn, name)}
 
 
@@ -288,6 +289,77 @@ def endpoint_fields(conn: psycopg.Connection, name: str,
     return {"release": chosen, "releases": summaries, "summary": by_release[chosen],
             "tree": top, "unknown": rows(conn, "dashboard/endpoint_unknown_fields.sql",
                                          endpoint=name, release=chosen)}
+
+
+def endpoint_depth(conn: psycopg.Connection, name: str,
+                   release: Release | None = None) -> dict[str, Any]:
+    """The endpoint's depth in `release` (default: the newest release of its in which
+    events were loaded): `releases` (its endpoint_depth rows, oldest first), `release`
+    (the one shown, None when no release of its has events), `summary` (that release's
+    row), `parameters` (endpoint_parameter_coverage: each declared query parameter,
+    then those passed but not declared, with `state` conformance / tested /
+    untested), `values` (endpoint_parameter_value) and `codes`
+    (endpoint_status_coverage, with the tests that saw each and `state` likewise).
+    A release asked for that has no events shows no rows: nothing is known of what
+    its tests exercise."""
+    found = rows(conn, "dashboard/endpoint_depth_releases.sql", endpoint=name)
+    with_data = [row["release"] for row in found if row["depth"] is not None]
+    chosen = str(release) if release is not None else (with_data[-1] if with_data else None)
+    summary = next((row for row in found if row["release"] == chosen), None)
+    empty: dict[str, Any] = {"parameters": [], "values": [], "codes": []}
+    if chosen is None or chosen not in with_data:
+        return {"releases": found, "release": chosen, "summary": summary, **empty}
+    params = {"endpoint": name, "release": chosen}
+    return {"releases": found, "release": chosen, "summary": summary,
+            "parameters": rows(conn, "dashboard/endpoint_parameters.sql", **params),
+            "values": rows(conn, "dashboard/endpoint_parameter_values.sql", **params),
+            "codes": rows(conn, "dashboard/endpoint_statuses.sql", **params)}
+
+
+# endpoint_depth's classes, deepest first
+DEPTHS = ("full", "partial", "untested")
+
+
+@dataclass(frozen=True)
+class DepthFilter:
+    """The Depth page's filters; None means any. `group` is an API group as people
+    say it (`core` for the legacy group), `kind` a kind, `depth` one of DEPTHS."""
+
+    group: str | None = None
+    kind: str | None = None
+    depth: str | None = None
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> DepthFilter:
+        """The filters of a query string; blank values mean any, an unknown depth is an
+        InputError."""
+        values = {name: (params.get(name) or "").strip() or None
+                  for name in cls.__dataclass_fields__}
+        if values["depth"] is not None and values["depth"] not in DEPTHS:
+            raise InputError(f"depth must be one of {', '.join(DEPTHS)}, "
+                             f"not {values['depth']!r}")
+        return cls(**values)
+
+
+def depth(conn: psycopg.Connection, release: Release | None = None,
+          filters: DepthFilter = DepthFilter()) -> dict[str, Any]:
+    """The Depth page of `release` (default: the newest with coverage data; the
+    ReleaseChoice's fields): its stable endpoints eligible for conformance that pass
+    `filters`, ranked by what their conformance tests leave out (depth.sql: declared
+    query parameters not passed, then declared status codes not seen; the untested
+    last), with the
+    choices each filter offers and `classes`, how many of the rows are in each depth
+    class (`{"depth", "endpoints"}`: full, partial, untested, then null for those of
+    a release without events)."""
+    choice = ReleaseChoice.of(conn, release)
+    options = rows(conn, "dashboard/depth_options.sql", release=choice.release,
+                   group=filters.group)[0]
+    found = rows(conn, "dashboard/depth.sql", release=choice.release, **asdict(filters))
+    classes = rows(conn, "dashboard/depth_classes.sql", release=choice.release,
+                   **asdict(filters))
+    return {**asdict(choice), "filters": asdict(filters),
+            "options": {**options, "depth": list(DEPTHS)}, "count": len(found),
+            "classes": classes, "endpoints": found}
 
 
 def _field_name(row: Mapping[str, Any]) -> str:

@@ -1,7 +1,7 @@
 """`snoopdb serve`: the coverage dashboard's routes, its pages (web/pages.py) rendered
 with their templates, over one snapshot of the views per request.
 
-Six pages, each with a JSON twin under `/api/` that returns the very document
+Seven pages, each with a JSON twin under `/api/` that returns the very document
 the page is rendered from (so the numbers on screen and in the API cannot differ):
 
 - `/`, `/api/overview`: a release (`?release=`, default the newest with coverage
@@ -13,6 +13,9 @@ the page is rendered from (so the numbers on screen and in the API cannot differ
   (`endpoints`, `EndpointFilter`);
 - `/endpoints/{name}`, `/api/endpoints/{name}`: one endpoint, its releases and
   the tests that hit it (`endpoint`);
+- `/depth`, `/api/depth`: a release's stable eligible endpoints ranked by the
+  parameters and status codes their conformance tests leave out, filtered by group
+  and kind (`depth`, `DepthFilter`);
 - `/live`, `/api/live`: testing.endpoint_hit_by_new_test and
   testing.projected_change_in_coverage (`live`);
 - `/runs`, `/api/runs`: coverage per run, flaky endpoints, the diff of two runs
@@ -49,7 +52,9 @@ from snoopdb.core.releases import Release, parse_release
 from snoopdb.core.wording import plural
 from snoopdb.coverage.attribution import shown_test
 from snoopdb.web.pages import (
+    DepthFilter,
     EndpointFilter,
+    depth,
     endpoint,
     endpoints,
     live,
@@ -89,7 +94,8 @@ _templates.filters["test_name"] = shown_test
 # The pages, in the navigation's order (error pages list them too): (page, path, label).
 _templates.globals["pages"] = [
     ("overview", "/", "Overview"), ("progress", "/progress", "Progress"),
-    ("endpoints", "/endpoints", "Endpoints"), ("live", "/live", "Live testing"),
+    ("endpoints", "/endpoints", "Endpoints"), ("depth", "/depth", "Depth"),
+    ("live", "/live", "Live testing"),
     ("runs", "/runs", "Runs")]
 
 
@@ -129,6 +135,9 @@ class _Dashboard:
             ("/endpoints/{name}", "/api/endpoints/{name}", "endpoint.html",
              lambda request, conn: endpoint(conn, request.path_params["name"],
                                             release_parameter(request))),
+            ("/depth", "/api/depth", "depth.html",
+             lambda request, conn: depth(conn, release_parameter(request),
+                                         DepthFilter.from_query(request.query_params))),
             ("/live", "/api/live", "live.html", lambda request, conn: live(conn)),
             ("/runs", "/api/runs", "runs.html",
              lambda request, conn: runs_page(conn, request.query_params.get("a") or None,

@@ -5,7 +5,8 @@
 -- (stable first) and name.
 -- state: conformance (hit by a [Conformance] user agent), tested (by a test only),
 -- untested, or null where the release has no coverage data (unknown); these are
--- the sunburst's colours.
+-- the sunburst's colours. depth: the endpoint's endpoint_depth class, null where the
+-- release has no events.
 -- Parameters: %(release)s; %(default_release)s, the release whose untested endpoints
 -- come first; and %(category)s, %(kind)s, %(level)s, %(state)s, %(q)s, each null for
 -- "any"; q is a case-insensitive substring of the endpoint's name, path or description.
@@ -34,6 +35,7 @@ SELECT f.endpoint,
        f.tested,
        f.conf_tested,
        f.eligible,
+       d.depth,
        coalesce(f.release = %(default_release)s AND f.level = 'stable' AND NOT f.tested
                 AND f.eligible, false) AS untested_stable_eligible,
        -- unknown, not 0, where the release has no coverage data
@@ -41,5 +43,6 @@ SELECT f.endpoint,
 FROM (SELECT *, EXISTS (SELECT FROM conformance.eligible_endpoint e
                         WHERE e.endpoint = filtered.endpoint) AS eligible
       FROM filtered) AS f
+LEFT JOIN endpoint_depth d ON d.release = f.release AND d.endpoint = f.endpoint
 WHERE %(state)s::text IS NULL OR f.state = %(state)s
 ORDER BY untested_stable_eligible DESC, f.level DESC, f.endpoint COLLATE "C";

@@ -2,8 +2,11 @@
 -- release %(release)s. Run with client-side binding (several statements).
 -- (Its runs and imported coverage, with their hits and field tallies, went with
 -- drop_runs.sql.)
--- Its spec and body schemas; field trees no other release points at.
+-- Its spec, declared parameters and responses, and body schemas; field trees no
+-- other release points at.
 DELETE FROM open_api WHERE release = %(release)s;
+DELETE FROM endpoint_parameter WHERE release = %(release)s;
+DELETE FROM endpoint_response WHERE release = %(release)s;
 DELETE FROM endpoint_body WHERE release = %(release)s;
 CREATE TEMPORARY TABLE dropped_digest ON COMMIT DROP AS
   SELECT DISTINCT digest FROM body_schema WHERE release = %(release)s;

@@ -17,7 +17,8 @@ SELECT r.run,
         FROM pg_class c
         WHERE c.relnamespace = 'runs'::regnamespace
           AND c.relname IN ('events_' || r.run, 'chunks_' || r.run, 'test_' || r.run,
-                            'hit_' || r.run, 'field_hit_' || r.run, 'body_hit_' || r.run)
+                            'hit_' || r.run, 'field_hit_' || r.run, 'body_hit_' || r.run,
+                            'param_hit_' || r.run, 'status_hit_' || r.run)
        )::bigint AS bytes,
        r.archive,
        r.archive_bytes,
