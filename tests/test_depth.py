@@ -403,3 +403,15 @@ def test_a_spec_with_unstorable_names_is_refused(conn, fetcher, tmp_path, parame
     assert str(error.value) == f"{path}: {message}"
     assert conn.execute("SELECT (SELECT count(*) FROM open_api),"
                         " (SELECT count(*) FROM endpoint_parameter)").fetchone() == (0, 0)
+
+
+def test_a_spec_loaded_before_depth_has_no_depth(conn, fetcher, settings, spec_1_36,
+                                                 tmp_path) -> None:
+    load(conn, fetcher, settings, [write_log(tmp_path / "audit.log", HAND_MADE[2:3])])
+    assert conn.execute("SELECT params_declared, depth FROM endpoint_depth WHERE endpoint = %s",
+                        (READ_POD,)).fetchone() == (0, "full")
+    # what revision 0019 finds of a spec loaded before it
+    conn.execute("DELETE FROM endpoint_parameter; DELETE FROM endpoint_response")
+    assert conn.execute(
+        "SELECT params_declared, params_conf_hit, codes_conf_seen, depth FROM endpoint_depth"
+        " WHERE endpoint = %s", (READ_POD,)).fetchone() == (None, None, None, None)

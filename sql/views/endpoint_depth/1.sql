@@ -8,12 +8,17 @@
 --   partial   conformance-tested, something left out.
 -- What events alone tell (the params_conf_hit … fields_conf_set counts, depth) is
 -- null — no data — in a release whose runs logged no events; conf_tested is null in
--- a release with no coverage data at all, as in endpoint_coverage.
+-- a release with no coverage data at all, as in endpoint_coverage; params_declared
+-- and depth are null too where the release's spec was loaded before revision 0019
+-- (no declared parameters or responses stored: load its spec again).
 -- Reads the spec's tables and the per-release summaries, never audit_event.
 
 CREATE VIEW endpoint_depth AS
 WITH covered AS MATERIALIZED (
   SELECT DISTINCT release FROM release_endpoint_hit
+), declaring AS MATERIALIZED (
+  -- every operation of a spec declares a response: none stored, the spec predates 0019
+  SELECT DISTINCT release FROM endpoint_response
 ), params AS (
   SELECT p.release, p.endpoint, count(*) AS declared,
          count(*) FILTER (WHERE EXISTS (
@@ -47,7 +52,8 @@ WITH covered AS MATERIALIZED (
            AND NOT EXISTS (SELECT FROM conformance.ineligible_endpoint i
                            WHERE i.endpoint = o.endpoint) AS eligible,
          CASE WHEN c.release IS NOT NULL THEN coalesce(h.conf_tested, false) END AS conf_tested,
-         e.release IS NOT NULL AS with_events,
+         e.release IS NOT NULL AND d.release IS NOT NULL AS with_events,
+         d.release IS NOT NULL AS declares,
          coalesce(p.declared, 0) AS params_declared,
          coalesce(p.conf_hit, 0) AS params_conf_hit,
          coalesce(k.conf_seen, 0) AS codes_conf_seen,
@@ -57,6 +63,7 @@ WITH covered AS MATERIALIZED (
   FROM open_api o
   LEFT JOIN covered c ON c.release = o.release
   LEFT JOIN release_with_events e ON e.release = o.release
+  LEFT JOIN declaring d ON d.release = o.release
   LEFT JOIN release_endpoint_hit h ON h.release = o.release AND h.endpoint = o.endpoint
   LEFT JOIN params p ON p.release = o.release AND p.endpoint = o.endpoint
   LEFT JOIN codes k ON k.release = o.release AND k.endpoint = o.endpoint
@@ -68,7 +75,7 @@ SELECT release,
        level,
        eligible,
        conf_tested,
-       params_declared,
+       CASE WHEN declares THEN params_declared END AS params_declared,
        CASE WHEN with_events THEN params_conf_hit END AS params_conf_hit,
        CASE WHEN with_events THEN codes_conf_seen END AS codes_conf_seen,
        CASE WHEN with_events THEN error_codes_conf_seen END AS error_codes_conf_seen,
@@ -88,10 +95,10 @@ COMMENT ON COLUMN endpoint_depth.endpoint IS 'The operationId';
 COMMENT ON COLUMN endpoint_depth.level IS 'stable, beta or alpha';
 COMMENT ON COLUMN endpoint_depth.eligible IS 'Stable, not deprecated and not in conformance.ineligible_endpoint';
 COMMENT ON COLUMN endpoint_depth.conf_tested IS 'Called by a [Conformance] user agent (null: the release has no coverage data)';
-COMMENT ON COLUMN endpoint_depth.params_declared IS 'Query parameters it declares, pretty aside';
+COMMENT ON COLUMN endpoint_depth.params_declared IS 'Query parameters it declares, pretty aside (null: its spec was loaded before revision 0019)';
 COMMENT ON COLUMN endpoint_depth.params_conf_hit IS 'Of them, named by a [Conformance] user agent''s event (null: the release has no events)';
 COMMENT ON COLUMN endpoint_depth.codes_conf_seen IS 'Distinct status codes [Conformance] user agents'' events were answered with, declared or not (null: no events)';
 COMMENT ON COLUMN endpoint_depth.error_codes_conf_seen IS 'Of them, 400-599 (null: no events)';
 COMMENT ON COLUMN endpoint_depth.fields_declared IS 'Fields of its request body schema (0: no body)';
 COMMENT ON COLUMN endpoint_depth.fields_conf_set IS 'Of them, set by a [Conformance] user agent''s body (null: no events)';
-COMMENT ON COLUMN endpoint_depth.depth IS 'untested: no conformance test called it; full: conformance-tested, every declared query parameter but pretty named and every body field set by conformance tests; partial: the rest conformance-tested; null: the release has no events';
+COMMENT ON COLUMN endpoint_depth.depth IS 'untested: no conformance test called it; full: conformance-tested, every declared query parameter but pretty named and every body field set by conformance tests; partial: the rest conformance-tested; null: the release has no events, or its spec was loaded before revision 0019';
