@@ -520,7 +520,7 @@ def test_endpoint_page(coverage, url) -> None:
         # release (test_depth_panel has those)
         "depth": {"releases": [
             {"release": release, "endpoint": A, "level": "stable", "eligible": True,
-             "conf_tested": True, "params_declared": 0, "params_conf_hit": None,
+             "conf_tested": True, "params_declared": None, "params_conf_hit": None,
              "codes_conf_seen": None, "error_codes_conf_seen": None, "fields_declared": 0,
              "fields_conf_set": None, "depth": None, "codes_declared": None,
              "codes_declared_seen": None} for release in ("1.7.0", "1.9.0", "1.10.0")],
