@@ -1,5 +1,6 @@
 -- Why endpoints are not eligible for conformance: endpoint_eligibility's reason (the
--- one rule every consumer reads; 'not stable' with the level), judged in %(release)s,
+-- one rule every consumer reads; 'not stable' and the group discovery reason shown
+-- short, with the level, to fit the table's column), judged in %(release)s,
 -- the endpoint table's release, or, where that is null (an endpoint's page), in the
 -- latest release (latest_release()), which the endpoint may not be in. The endpoint
 -- table's eligible column and an endpoint's page say it rather than leave a blank.
@@ -11,6 +12,8 @@ WITH judged_in AS (
 SELECT e.endpoint,
        CASE WHEN l.endpoint IS NULL THEN 'not in ' || j.release || ', the latest release'
             WHEN l.reason = 'not stable' THEN 'not stable (' || l.level || ')'
+            WHEN l.reason = 'group discovery of a group with no stable version'
+              THEN 'group discovery (' || l.level || ')'
             ELSE l.reason END AS why
 FROM (SELECT DISTINCT o.endpoint
       FROM open_api o
