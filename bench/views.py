@@ -68,7 +68,7 @@ VIEWS = (
     "conformance.progress",
     "conformance.coverage_per_release", "conformance.new_endpoint",
     "testing.untested_stable_endpoint", "testing.endpoint_hit_by_new_test",
-    "testing.projected_change_in_coverage",
+    "testing.projected_change_in_coverage", "testing.projected_change_in_eligible_coverage",
 )
 
 

@@ -298,7 +298,7 @@ def test_live_testing_refreshes_on_demand(coverage, screen: Screen) -> None:
     def in_database() -> dict[str, int]:
         row = coverage.execute("SELECT total_endpoints, old_coverage, new_coverage,"
                                " change_in_number FROM testing.projected_change_in_coverage"
-                               " WHERE category = 'test_coverage'").fetchone()
+                               ).fetchone()
         assert row is not None
         return dict(zip(("total_endpoints", "old_coverage", "new_coverage",
                          "change_in_number"), row, strict=False))

@@ -317,7 +317,7 @@ def test_every_consumer_agrees_with_the_relation(real_1_36: Path, conn: psycopg.
 
     # projected change: the eligible endpoints, those conformance tests hit, the rest
     hit_eligible = len(eligible & set(CONFORMANCE_HITS))
-    assert conn.execute("SELECT * FROM testing.projected_change_in_coverage"
-                        " WHERE category = 'eligible_coverage'").fetchall() == [
+    assert conn.execute("SELECT * FROM testing.projected_change_in_eligible_coverage"
+                        ).fetchall() == [
         ("eligible_coverage", len(eligible), hit_eligible, len(eligible),
          len(eligible) - hit_eligible)]

@@ -22,7 +22,7 @@ VIEWS = (
     ("conformance.eligible_endpoint", 2),
     ("conformance.stable_coverage", 2),
     ("testing.untested_stable_endpoint", 2),
-    ("testing.projected_change_in_coverage", 2),
+    ("testing.projected_change_in_eligible_coverage", 1),
 )
 
 

@@ -63,28 +63,6 @@ ORDER BY ec.endpoint DESC;
 COMMENT ON COLUMN testing.untested_stable_endpoint.level IS 'Always stable';
 COMMENT ON COLUMN testing.untested_stable_endpoint.eligible IS 'Listed in conformance.eligible_endpoint';
 
-CREATE OR REPLACE VIEW testing.projected_change_in_coverage AS
-WITH baseline AS (
-  SELECT count(*) AS total_endpoints,
-         count(*) FILTER (WHERE tested) AS tested_endpoints
-  FROM endpoint_coverage
-  WHERE release = (SELECT latest_release())
-), newly_hit AS (
-  SELECT count(DISTINCT endpoint) AS endpoints
-  FROM testing.endpoint_hit_by_new_test
-  WHERE NOT hit_by_ete
-)
-SELECT 'test_coverage'::text AS category,
-       b.total_endpoints,
-       b.tested_endpoints AS old_coverage,
-       b.tested_endpoints + n.endpoints AS new_coverage,
-       n.endpoints AS change_in_number
-FROM baseline b, newly_hit n;
-COMMENT ON VIEW testing.projected_change_in_coverage IS
-  'How many more endpoints of the latest release tests would hit if the live tests joined CI';
-COMMENT ON COLUMN testing.projected_change_in_coverage.category IS 'Always test_coverage';
-COMMENT ON COLUMN testing.projected_change_in_coverage.total_endpoints IS '# of non-deprecated endpoints in the latest release';
-COMMENT ON COLUMN testing.projected_change_in_coverage.old_coverage IS '# of them hit by a test user agent in the latest release''s runs';
-
+DROP VIEW testing.projected_change_in_eligible_coverage;
 DROP VIEW endpoint_eligibility;
 DROP TABLE conformance.pending_eligible_endpoint;
