@@ -353,6 +353,10 @@ def test_projected_change_in_coverage(coverage: psycopg.Connection) -> None:
     # and the unmapped event.
     assert rows(coverage, "SELECT * FROM testing.projected_change_in_coverage") == [
         ("test_coverage", 8, 4, 7, 3)]
+    # eligible (endpoint_eligibility): A, B, C, G, H, P (not D, ineligible; not F, beta);
+    # a [Conformance] agent hits A, B, C in 1.10.0's runs; the live agents add G, H, P
+    assert rows(coverage, "SELECT * FROM testing.projected_change_in_eligible_coverage") == [
+        ("eligible_coverage", 6, 3, 6, 3)]
 
 
 def test_views_before_any_load(conn: psycopg.Connection) -> None:

@@ -69,8 +69,8 @@ def drop_release(conn: psycopg.Connection, release: Release) -> ReleaseDropRepor
     """Remove everything of `release`: its CI runs, in batches, each in a transaction of
     its own (a thousand runs in one transaction exhaust PostgreSQL's lock table; see
     run_store.DROP_BATCH), then in one transaction any run left, its imported coverage
-    and field tallies, its open_api rows and body schemas, the conformance tests and
-    ineligible endpoints when the lists in use were loaded for it, its conformance list
+    and field tallies, its open_api rows and body schemas, the conformance tests,
+    ineligible and pending endpoints when the lists in use were loaded for it, its conformance list
     for submissions, the coverage summaries refreshed. NotFound when the database holds
     nothing of it. An interrupted drop keeps the batches dropped; dropping it again
     goes on from there. The drop is kept in load_log."""

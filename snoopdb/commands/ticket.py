@@ -9,7 +9,7 @@ conformance test exercises (the next test's checklist), how coverage would chang
 and outlines a test of the kinds of those endpoints, in the shape of apisnoop's
 ticket-writing tickets. Everything is read from the views
 (testing.endpoint_hit_by_new_test, testing.field_hit_by_new_test,
-testing.projected_change_in_coverage, endpoint_coverage, conformance.eligible_endpoint,
+testing.projected_change_in_coverage, endpoint_coverage, endpoint_eligibility,
 endpoint_parameter_coverage, endpoint_status_coverage) and the spec's
 endpoint_parameter and endpoint_response.
 
@@ -83,6 +83,8 @@ class Hit:
     version: str | None
     level: str
     eligible: bool
+    # why not eligible (endpoint_eligibility.reason); None when eligible
+    reason: str | None
 
 
 def ticket(conn: psycopg.Connection, useragent: str) -> str:
@@ -131,7 +133,7 @@ def ticket(conn: psycopg.Connection, useragent: str) -> str:
         lines += ["| endpoint | path | kind | level | eligible for conformance |",
                   "|---|---|---|---|---|"]
         lines += [f"| {h.endpoint} | `{h.path}` | {h.kind or ''} | {h.level} | "
-                  f"{'yes' if h.eligible else 'no'} |" for h in new]
+                  f"{'yes' if h.eligible else f'no: {h.reason}'} |" for h in new]
     else:
         lines.append("None: CI already tests every endpoint this test hit.")
     lines += ["", "## Fields it sets that no conformance test sets", ""]
