@@ -1,0 +1,258 @@
+"""`snoopdb presubmit` on a pull request built from the real 1.36 spec: a git checkout
+whose head adds two stable operations and a beta one, a conformance test and a pending
+entry; its run and three baseline runs on a loopback GCS."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import yaml
+
+from snoopdb.cli import main
+from snoopdb.core.fetch import Fetcher
+from snoopdb.loaders import spec
+from testkit.gcs_server import GcsServer
+
+BUCKET = "kubernetes-ci-logs"
+BASELINE = "ci-kubernetes-audit-kind-conformance"
+PULL = "pull-kubernetes-e2e-kind"
+TESTDATA = "test/conformance/testdata"
+CONFORMANCE = ("[sig-api-machinery] Namespaces [Serial] should ensure that all services are"
+               " removed when a namespace is deleted [Conformance]")
+NEW_TEST = "[sig-api-machinery] Widgets should be created and listed [Conformance]"
+# an e2e test that is no conformance test, its name written to break a comment
+HOSTILE = "[sig-x] <img src=x onerror=alert(1)> | @kubernetes/sig-x `code` \x1b[2J"
+STEADY = "listCoreV1NamespacedConfigMap"  # conformance tests hit it in every run
+FLAKY = "readCoreV1Namespace"  # in baseline runs 1001 and 1003, not in the pull request's
+PENDING = "listCoreV1NamespacedWidget"  # new, stable, on the pending list, hit by no test
+TESTED = "createCoreV1NamespacedWidget"  # new, stable, hit by the new test
+BETA = "listWidgetsV1beta1Gadget"  # new, beta
+BUILDS = {1001: True, 1002: False, 1003: True}  # build: its conformance tests reach FLAKY
+
+
+JUNIT = f"""\
+<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="snoopdb presubmit" tests="3" failures="1" errors="0" skipped="0">
+  <testsuite name="new eligible operations" tests="2" failures="1" errors="0" skipped="0">
+    <testcase classname="snoopdb.presubmit.operations" name="{TESTED}">
+      <system-out>tested by {NEW_TEST}</system-out>
+    </testcase>
+    <testcase classname="snoopdb.presubmit.operations" name="{PENDING}">
+      <failure type="untested" message="no conformance test of the run hits it, and the \
+pending list does not name it">GET /api/v1/namespaces/{{namespace}}/widgets</failure>
+    </testcase>
+  </testsuite>
+  <testsuite name="conformance coverage against the baseline" tests="1" failures="0" \
+errors="0" skipped="0">
+    <testcase classname="snoopdb.presubmit.flaky" name="{FLAKY}">
+      <system-err>warning (flaky, not counted): conformance tests reached it in 2 of 3 \
+baseline runs, not in the pull request's run</system-err>
+    </testcase>
+  </testsuite>
+</testsuites>
+"""
+
+
+def event(n: int, verb: str, uri: str, test: str) -> dict:
+    return {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Request",
+            "auditID": f"id-{n}", "stage": "ResponseComplete", "requestURI": uri,
+            "verb": verb, "responseStatus": {"code": 200},
+            "userAgent": f"e2e.test/v1.36.1 (linux/amd64) kubernetes/abc1234 -- {test}"}
+
+
+def log(*events: dict) -> str:
+    return "".join(json.dumps(e) + "\n" for e in events)
+
+
+def put(root: Path, name: str, content: str) -> None:
+    path = root / BUCKET / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+
+
+def finished(start: int) -> str:
+    return json.dumps({"timestamp": start + 3000, "passed": True, "result": "SUCCESS",
+                       "metadata": {"job-version": "v1.36.1"}})
+
+
+@pytest.fixture
+def gcs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings) -> Iterator[GcsServer]:
+    """Three finished builds of the baseline job; build 2001 of the pull request's job."""
+    root = tmp_path / "gcs"
+    for build, reaches_flaky in BUILDS.items():
+        prefix = f"logs/{BASELINE}/{build}"
+        start = 1781170000 + build * 10000
+        put(root, f"{prefix}/started.json", json.dumps({"timestamp": start}))
+        put(root, f"{prefix}/finished.json", finished(start))
+        put(root, f"{prefix}/artifacts/logs/kind-control-plane/kubernetes-version.txt",
+            "v1.36.1\n")
+        made = [event(1, "list", "/api/v1/namespaces/ns/configmaps", CONFORMANCE)]
+        if reaches_flaky:
+            made.append(event(2, "get", "/api/v1/namespaces/ns", CONFORMANCE))
+        put(root, f"{prefix}/artifacts/audit/kube-apiserver-audit.log", log(*made))
+    prefix = f"logs/{PULL}/2001"
+    put(root, f"{prefix}/started.json", json.dumps({"timestamp": 1781300000}))
+    put(root, f"{prefix}/finished.json", finished(1781300000))
+    put(root, f"{prefix}/artifacts/audit/kube-apiserver-audit.log", log(
+        event(1, "list", "/api/v1/namespaces/ns/configmaps", CONFORMANCE),
+        event(2, "create", "/api/v1/namespaces/ns/widgets", NEW_TEST),
+        event(3, "list", "/apis/widgets.example.io/v1beta1/gadgets", HOSTILE)))
+    server = GcsServer(root)
+    monkeypatch.setenv("SNOOPDB_GCS_URL", server.url)
+    yield server
+    server.close()
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t",
+                    *args], check=True, capture_output=True)
+
+
+def operation(endpoint: str, action: str, group: str, version: str, kind: str) -> dict:
+    return {"operationId": endpoint, "description": f"{action} objects of kind {kind}",
+            "tags": [f"{group or 'core'}_{version}"], "x-kubernetes-action": action,
+            "x-kubernetes-group-version-kind": {"group": group, "version": version, "kind": kind},
+            "responses": {"200": {"description": "OK"}}}
+
+
+@pytest.fixture
+def checkout(tmp_path: Path, shared_data: Path) -> Path:
+    """A Kubernetes checkout: `base` holds the real 1.36 spec and lists, HEAD adds two
+    stable operations and a beta one, a conformance test, and a pending entry."""
+    root = tmp_path / "kubernetes"
+    (root / TESTDATA).mkdir(parents=True)
+    (root / "api/openapi-spec").mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    document = json.loads(gzip.decompress(
+        (shared_data / "openapi/swagger-1.36.json.gz").read_bytes()))
+    tests = yaml.safe_load((shared_data / "conformance/conformance-1.36.yaml").read_text())
+    spec_file = root / "api/openapi-spec/swagger.json"
+    spec_file.write_text(json.dumps(document))
+    (root / TESTDATA / "conformance.yaml").write_text(yaml.safe_dump(tests))
+    (root / TESTDATA / "ineligible_endpoints.yaml").write_bytes(
+        (shared_data / "conformance/ineligible_endpoints.yaml").read_bytes())
+    (root / TESTDATA / "pending_eligible_endpoints.yaml").write_text("[]\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "base")
+    git(root, "branch", "base")
+    pr = copy.deepcopy(document)
+    pr["paths"]["/api/v1/namespaces/{namespace}/widgets"] = {
+        "get": operation(PENDING, "list", "", "v1", "Widget"),
+        "post": operation(TESTED, "post", "", "v1", "Widget")}
+    pr["paths"]["/apis/widgets.example.io/v1beta1/gadgets"] = {
+        "get": operation(BETA, "list", "widgets.example.io", "v1beta1", "Gadget")}
+    spec_file.write_text(json.dumps(pr))
+    tests.append({"testname": "Widgets, create and list", "codename": NEW_TEST,
+                  "release": "v1.37", "description": "Widgets can be created and listed.",
+                  "file": "test/e2e/apimachinery/widgets.go"})
+    (root / TESTDATA / "conformance.yaml").write_text(yaml.safe_dump(tests))
+    (root / TESTDATA / "pending_eligible_endpoints.yaml").write_text(f"- {PENDING}\n")
+    git(root, "commit", "-qam", "Widgets")
+    return root
+
+
+@pytest.fixture
+def loaded(conn: psycopg.Connection, fetcher: Fetcher, shared_data: Path) -> psycopg.Connection:
+    """The baseline's runs are mapped with release 1.36's spec."""
+    spec.load(conn, fetcher, str(shared_data / "openapi/swagger-1.36.json.gz"), "1.36.0", None,
+              fields=False)
+    return conn
+
+
+def presubmit(checkout: Path, *more: str) -> list[str]:
+    return ["presubmit", "--checkout", str(checkout), "--base-ref", "base", *more]
+
+
+def test_a_pull_request_adding_operations(loaded, gcs, checkout, tmp_path, capsys) -> None:
+    conn = loaded
+    args = presubmit(checkout, "--run", f"{PULL}#2001", "--baseline", BASELINE)
+    assert main([*args, "--junit", str(tmp_path / "junit.xml")]) == 0
+    markdown = capsys.readouterr().out
+    # the baseline was loaded on demand, for good; the pull request's spec and run not
+    assert conn.execute("SELECT build FROM audit_run ORDER BY build").fetchall() == [
+        ("1001",), ("1002",), ("1003",)]
+    assert conn.execute("SELECT DISTINCT release FROM open_api").fetchall() == [("1.36.0",)]
+    lines = markdown.splitlines()
+    assert lines[0] == "### snoopdb presubmit: PASS"
+    assert lines[2].startswith("**PASS**")
+    # each new operation with its state, in the folded table
+    rows = {line.split("<br>")[0].lstrip("| "): line for line in lines if "<br>" in line}
+    assert rows.keys() == {PENDING, TESTED, BETA}
+    assert "| added | stable | pending | none |" in rows[PENDING]
+    assert (r"| added | stable | tested | \[sig\-api\-machinery\] Widgets should be created "
+            r"and listed \[Conformance\] |") in rows[TESTED]
+    assert "| added | beta | not eligible: not stable | only other tests: " in rows[BETA]
+    # the flaky operation is marked, not lost
+    assert f"| {FLAKY} | 2 of 3 (flaky) |" in markdown
+    assert "| operations gained / lost / flaky (not counted) | 1 / 0 / 1 |" in lines
+    # outside text cannot break the comment, nor the terminal
+    assert "\x1b" not in markdown and "<img" not in markdown and "@kubernetes" not in markdown
+    assert (r"\[sig\-x\] &lt;img src=x onerror=alert\(1\)&gt; \| &#64;kubernetes/sig\-x "
+            r"\`code\` \\x1b\[2J") in markdown
+
+    assert main([*args, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["status"] == "pass" and result["exit_code"] == 0
+    assert {op["endpoint"]: (op["change"], op["level"], op["eligible"], op["state"],
+                             op["tests"]) for op in result["operations"]} == {
+        PENDING: ("added", "stable", False, "pending", []),
+        TESTED: ("added", "stable", True, "tested", [NEW_TEST]),
+        BETA: ("added", "beta", False, "not eligible: not stable", [])}
+    assert [(r["endpoint"], r["baseline_runs"], r["runs"], r["flaky"])
+            for r in result["flaky"]] == [(FLAKY, 2, 3, True)]
+    assert result["lost"] == [] and [r["endpoint"] for r in result["gained"]] == [TESTED]
+    assert result["conformance_tests"] == [
+        {"codename": NEW_TEST, "release": "1.37.0", "endpoints": [TESTED]}]
+    coverage = result["coverage"]
+    # one more eligible operation (the pending one is not eligible yet), reached
+    assert (coverage["after_total"] - coverage["before_total"],
+            coverage["before_tested"], coverage["after_tested"], coverage["change"]) == (
+        1, 1, 2, 1)
+
+    # without the pending entry the new operation nobody tests fails, once
+    (checkout / TESTDATA / "pending_eligible_endpoints.yaml").write_text("[]\n")
+    git(checkout, "commit", "-qam", "No longer pending")
+    junit = tmp_path / "junit.xml"
+    assert main([*args, "--junit", str(junit)]) == 1
+    assert capsys.readouterr().out.splitlines()[2] == (
+        "**FAIL**: no conformance test of the run hits 1 new stable, eligible operation not"
+        f" on the pending list ({PENDING}).")
+    assert junit.read_text() == JUNIT
+
+
+def test_no_run_or_no_baseline_cannot_decide(loaded, gcs, checkout, capsys) -> None:
+    assert main(presubmit(checkout, "--baseline", BASELINE)) == 3
+    assert capsys.readouterr().err.endswith(
+        "presubmit cannot decide: no run of the pull request: give --run SOURCE|JOB#BUILD or"
+        " --audit-log FILE\n")
+    assert main(presubmit(checkout, "--run", f"{PULL}#2001")) == 3
+    assert "cannot decide: no baseline: give --baseline JOB" in capsys.readouterr().err
+    assert main(presubmit(checkout, "--run", f"{PULL}#2001", "--baseline", "no-such-job")) == 3
+    assert ("cannot decide: no baseline: no finished run of job no-such-job is loaded or found"
+            f" in gs://{BUCKET}") in capsys.readouterr().err
+    assert main(presubmit(checkout, "--run", f"{PULL}#2002", "--baseline", BASELINE)) == 3
+    out, err = capsys.readouterr()
+    assert out.startswith("### snoopdb presubmit: CANNOT DECIDE")
+    assert "cannot decide: " in err and f"logs/{PULL}/2002/" in err
+
+
+def test_audit_log_files_and_a_loaded_release_as_base(loaded, gcs, checkout, tmp_path,
+                                                       capsys) -> None:
+    pr_log = tmp_path / "audit.log"
+    pr_log.write_text(log(event(1, "list", "/api/v1/namespaces/ns/configmaps", CONFORMANCE),
+                          event(2, "get", "/api/v1/namespaces/ns", CONFORMANCE)))
+    assert main(["presubmit", "--checkout", str(checkout), "--release", "1.36",
+                 "--audit-log", str(pr_log), "--baseline", BASELINE, "--json"]) == 1
+    result = json.loads(capsys.readouterr().out)
+    # against the loaded release: its conformance.yaml is not loaded here, so every test
+    # of the checkout's list is new; the new stable operation no test hits fails
+    assert [op["endpoint"] for op in result["operations"] if op["state"] == "untested"] == [
+        TESTED]
+    assert result["flaky"] == [] and result["lost"] == []
