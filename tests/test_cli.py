@@ -109,7 +109,7 @@ def test_an_unknown_option_is_a_usage_error(
     (["load"], "snoopdb: error: --release is required (with --history it defaults to the "
                "newest)"),
     (["load", "--release", "1.20", "--only", "specs"],
-     "argument --only: unknown part 'specs'; choose from spec,tests,ineligible,audit,history"),
+     "argument --only: unknown part 'specs'; choose from spec,tests,ineligible,pending,audit,history"),
     (["load", "--release", "1.2O"],
      "argument --release: bad release '1.2O': expected 1.20, 1.20.0 or v1.20.0"),
     (["load", "--release", "1.3"],

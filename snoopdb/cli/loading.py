@@ -37,10 +37,11 @@ from snoopdb.loaders.events import AuditReport
 
 
 def cmd_load(args: argparse.Namespace, ctx: Context) -> int:
-    """Load a release's specs, conformance tests, ineligible endpoints and audit events.
+    """Load a release's specs, conformance tests, ineligible and pending endpoints and
+    audit events.
 
-    The specs of every release up to it that are not loaded yet,
-    its conformance.yaml and ineligible endpoints, and audit events — local logs
+    The specs of every release up to it that are not loaded yet, its conformance.yaml,
+    ineligible and pending endpoint lists, and audit events — local logs
     (--audit-log), a named CI run (--job/--build), the newest finished builds of a
     job, each a run of its own (--last N and/or --since DATE; builds loaded before
     are passed over), or, for the newest release, the latest successful runs of the

@@ -19,12 +19,11 @@ from snoopdb.core import bounds
 from snoopdb.core.errors import InputError, NotFound
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, parse_release
-from snoopdb.core.safeyaml import load_bounded
 from snoopdb.core.terminal import shown
 from snoopdb.db.queries import query
+from snoopdb.loaders import pending as pending_list
 from snoopdb.loaders.github import Sources
 
-PENDING_PATH = "test/conformance/testdata/pending_eligible_endpoints.yaml"
 # The verdicts of endpoints conformance tests must cover; the others do not count.
 ELIGIBLE = ("untested", "pending", "tested")
 EXIT_CODES = {"pass": 0, "fail": 1, "undecided": 3}
@@ -145,6 +144,16 @@ class PendingList:
 
 
 @dataclasses.dataclass(frozen=True)
+class LoadedPending:
+    """The pending list loaded in the database, which endpoint_eligibility and so the
+    coverage numbers read: where from, for which release, its endpoints."""
+
+    source: str
+    release: str | None
+    endpoints: frozenset[str]
+
+
+@dataclasses.dataclass(frozen=True)
 class GateResult:
     """Everything the gate decided for a release. `problem` says why it could not
     decide (then `verdicts` is empty)."""
@@ -154,6 +163,8 @@ class GateResult:
     sources: tuple[str, ...] = ()
     conformance_tests: int = 0
     pending: PendingList | None = None
+    # the list the numbers read; None when no pending list was ever loaded
+    loaded_pending: LoadedPending | None = None
     verdicts: tuple[Verdict, ...] = ()
     problem: str | None = None
     # an endpoint is tested only when hit in at least this share of the runs (None: any)
@@ -168,6 +179,12 @@ class GateResult:
     @property
     def untested(self) -> tuple[Verdict, ...]:
         return tuple(v for v in self.verdicts if v.verdict == "untested")
+
+    @property
+    def pending_differs(self) -> bool:
+        """The gate's pending list is not the one the coverage numbers read."""
+        loaded = frozenset() if self.loaded_pending is None else self.loaded_pending.endpoints
+        return self.pending is not None and self.pending.endpoints != loaded
 
     @property
     def status(self) -> str:
@@ -191,6 +208,10 @@ class GateResult:
             "pending": None if pending is None else {
                 "source": pending.source, "found": pending.found,
                 "endpoints": sorted(pending.endpoints)},
+            "loaded_pending": None if self.loaded_pending is None else {
+                "source": self.loaded_pending.source, "release": self.loaded_pending.release,
+                "endpoints": sorted(self.loaded_pending.endpoints)},
+            "pending_differs": self.pending_differs,
             "verdicts": [{
                 "endpoint": v.endpoint, "method": v.method, "path": v.path, "level": v.level,
                 "verdict": v.verdict, "eligible": v.eligible, "pending": v.pending,
@@ -201,16 +222,6 @@ class GateResult:
         }
 
 
-def parse_pending(content: bytes, origin: str) -> frozenset[str]:
-    """The endpoints of a pending_eligible_endpoints.yaml: a YAML list of operationIds."""
-    entries = load_bounded(content, source=origin)
-    if entries is None:
-        return frozenset()
-    if not isinstance(entries, list) or not all(isinstance(e, str) and e for e in entries):
-        raise InputError(f"{origin}: expected a list of endpoint names (operationIds)")
-    return frozenset(entries)
-
-
 def load_pending(fetcher: Fetcher, sources: Sources, release: Release,
                  pending_file: Path | None = None) -> PendingList:
     """`pending_file` if given, else the release's pending_eligible_endpoints.yaml from
@@ -218,14 +229,14 @@ def load_pending(fetcher: Fetcher, sources: Sources, release: Release,
     if pending_file is not None:
         location = str(pending_file)
         content = fetcher.read_bytes(location, bound=bounds.YAML)
-        return PendingList(location, parse_pending(content, location), True)
-    location = sources.location(release, PENDING_PATH)
+        return PendingList(location, pending_list.parse(content, location), True)
+    location = sources.location(release, pending_list.PATH)
     try:
         content = fetcher.read_bytes(location, bound=bounds.YAML,
                                      cache=sources.immutable(release))
     except NotFound:
         return PendingList(location, frozenset(), False)
-    return PendingList(location, parse_pending(content, location), True)
+    return PendingList(location, pending_list.parse(content, location), True)
 
 
 def run(conn: psycopg.Connection, fetcher: Fetcher, sources: Sources,
@@ -244,10 +255,12 @@ def run(conn: psycopg.Connection, fetcher: Fetcher, sources: Sources,
     row = conn.execute(query("gate_context.sql"),
                        {"release": None if release is None else str(release)}).fetchone()
     assert row is not None  # one row, whatever the data
-    name, has_spec, earlier, sources_loaded, tests = row
+    name, has_spec, earlier, sources_loaded, tests, loaded_source, loaded_release, loaded = row
     # the release asked for, else the views' latest (X.Y.Z, as they store it)
     context = GateResult(None if name is None else parse_release(name), tuple(earlier),
-                         tuple(sources_loaded), tests, min_share=min_share)
+                         tuple(sources_loaded), tests, min_share=min_share,
+                         loaded_pending=None if loaded_source is None else LoadedPending(
+                             loaded_source, loaded_release, frozenset(loaded)))
     problem = _problem(context, has_spec)
     if problem is not None:
         return dataclasses.replace(context, problem=problem)
@@ -317,6 +330,8 @@ def render(result: GateResult) -> str:
         + (f"({_count(len(pending.endpoints), 'endpoint')})" if pending.found
            else "(none: not found)"),
     ]
+    if result.pending_differs:
+        lines.append(_pending_note(result))
     width = max((len(LABELS[v.verdict]) for v in result.verdicts), default=0)
     for v in result.verdicts:
         lines.append(f"{LABELS[v.verdict].ljust(width)}  {v.endpoint} "
@@ -333,6 +348,21 @@ def render(result: GateResult) -> str:
         lines.append(f"PASS: {summary}")
     # test names come from audit logs, sources from listings: each line shown as one
     return "\n".join(map(shown, lines))
+
+
+def _pending_note(result: GateResult) -> str:
+    """The gate's pending list is not the database's: the coverage numbers, the
+    dashboard and the export count those endpoints otherwise (kubernetes#141065)."""
+    assert result.pending is not None and result.release is not None
+    loaded = result.loaded_pending
+    endpoints = frozenset() if loaded is None else loaded.endpoints
+    here, there = result.pending.endpoints - endpoints, endpoints - result.pending.endpoints
+    where = ("no pending list is loaded" if loaded is None else
+             f"the pending list loaded ({loaded.source}, release {loaded.release}) differs")
+    return (f"NOTE: {where}: {_count(len(here), 'endpoint')} only in the gate's, "
+            f"{_count(len(there), 'endpoint')} only in the loaded one; coverage numbers read "
+            f"the loaded one (`snoopdb load --release {result.release.minor_name} --only "
+            "pending` loads the release's)")
 
 
 def _flaky_lines(result: GateResult) -> list[str]:

@@ -1,5 +1,6 @@
 """`snoopdb load`: what to load for a release, from where, and in which order —
-specs, conformance tests, ineligible endpoints, published history, audit runs."""
+specs, conformance tests, ineligible and pending endpoints, published history, audit
+runs."""
 
 from __future__ import annotations
 
@@ -19,11 +20,11 @@ from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases
 from snoopdb.core.wording import plural
 from snoopdb.db.runs import Run
-from snoopdb.loaders import ci_runs, conformance, history, ineligible, local_logs, spec
+from snoopdb.loaders import ci_runs, conformance, history, ineligible, local_logs, pending, spec
 from snoopdb.loaders.events import AuditReport
 from snoopdb.loaders.github import SPEC_PATH, Sources
 
-PARTS = ("spec", "tests", "ineligible", "audit")
+PARTS = ("spec", "tests", "ineligible", "pending", "audit")
 # `history` is a part only when named: by default a load decides itself (see load).
 LOAD_PARTS = (*PARTS, "history")
 
@@ -226,7 +227,7 @@ def load_release(
 ) -> LoadReport:
     """Load the specs of every release up to `release` not loaded yet (dating those loaded
     while in development that the list now dates), then its conformance.yaml and
-    ineligible endpoints. Each file is its own transaction."""
+    ineligible and pending endpoints. Each file is its own transaction."""
     report = LoadReport(release=release)
 
     def done(what: str, rel: Release, rows: int, source: str, started: float) -> None:
@@ -275,4 +276,11 @@ def load_release(
         if warning:
             report.warnings.append(warning)
         done("ineligible endpoints", release, rows, location, started)
+    if "pending" in parts:
+        location = sources.location(release, pending.PATH)
+        started = time.monotonic()
+        rows, warning = pending.load(conn, fetcher, location, str(release))
+        if warning:
+            report.warnings.append(warning)
+        done("pending endpoints", release, rows, location, started)
     return report

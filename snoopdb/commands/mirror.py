@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from snoopdb.commands.gate import PENDING_PATH, parse_pending
 from snoopdb.core import bounds, nofollow, progress
 from snoopdb.core.bounds import Bound
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import InputError, NotFound, SnoopError
 from snoopdb.core.fetch import Fetcher, decoded
 from snoopdb.core.releases import UPSTREAM_PATH, Release, Releases, parse_known_releases
-from snoopdb.loaders import conformance, history, ineligible, spec
+from snoopdb.loaders import conformance, history, ineligible, pending, spec
 from snoopdb.loaders.github import APISNOOP, SPEC_PATH, Sources
 
 T = TypeVar("T")
@@ -150,7 +149,7 @@ def mirror(
             bar.update(1)
         for what, path, parse in (("conformance tests", conformance.PATH, conformance.parse),
                                   ("ineligible endpoints", ineligible.PATH, ineligible.parse),
-                                  ("pending endpoints", PENDING_PATH, parse_pending)):
+                                  ("pending endpoints", pending.PATH, pending.parse)):
             try:
                 checked(kubernetes_file(f"{what} {release}", release, path, bounds.YAML),
                         parse, bounds.YAML)

@@ -10,40 +10,33 @@
 -- the release's runs (a test that reaches it on a retry or a race only does not
 -- prove it); either way each endpoint says in how many runs one did.
 --
--- An API group's discovery operation (GET /apis/<group>/, get<Group>APIGroup) has
--- no version in its path, so the path rule calls it stable even while the group
--- serves only alpha or beta versions, and every new group would fail the gate on
--- the day its first alpha lands. Here it takes the level of the most mature
--- version its group serves in the same release, and it is new in the release in
--- which that level first becomes stable (or, while not stable, where it first
--- appears).
+-- Levels and eligibility are endpoint_eligibility's, the one rule every consumer
+-- reads: an API group's discovery operation (GET /apis/<group>/, get<Group>APIGroup)
+-- takes the level of the most stable version its group serves in the same release,
+-- so it is new in the release in which that level first becomes stable (or, while
+-- not stable, where it first appears). The pending list is the gate's own (the
+-- release's published file, or --pending-file): an endpoint the relation calls
+-- pending is eligible here, and waits only when that list names it.
 
 WITH target AS (
   SELECT %(release)s::text AS release, release_key(%(release)s::text) AS sort_key,
          %(pending)s::text[] AS pending, %(min_share)s::numeric AS min_share
-), loaded AS (
-  SELECT o.release, o.endpoint, o.method, o.path, o.level, o.deprecated,
+), classified AS (
+  SELECT o.release, o.endpoint, o.method, o.path, e.level, e.reason,
          CASE WHEN o.path ~ '^/apis/[^/]+/$' THEN split_part(o.path, '/', 3) END AS api_group
   FROM open_api o
+  JOIN endpoint_eligibility e USING (release, endpoint)
   JOIN release_order r ON r.release = o.release
   JOIN target t ON r.sort_key <= t.sort_key
-), group_level AS (
-  SELECT release, api_group,
-         CASE WHEN bool_or(version !~ 'alpha|beta') THEN 'stable'
-              WHEN bool_or(version ~ 'beta') THEN 'beta'
-              ELSE 'alpha' END AS level,
-         array_agg(version ORDER BY version COLLATE "C") AS versions
-  FROM (SELECT DISTINCT release, split_part(path, '/', 3) AS api_group,
-                        split_part(path, '/', 4) AS version
-        FROM loaded
-        WHERE path ~ '^/apis/[^/]+/[^/]+/') AS group_version
-  GROUP BY release, api_group
-), classified AS (
-  SELECT l.release, l.endpoint, l.method, l.path, l.deprecated, l.api_group,
-         coalesce(g.level, l.level) AS level,
-         coalesce(g.versions, '{}') AS group_versions
-  FROM loaded l
-  LEFT JOIN group_level g ON g.release = l.release AND g.api_group = l.api_group
+), group_versions AS (
+  -- what a discovery operation's verdict names: the versions its group serves
+  SELECT api_group, array_agg(version ORDER BY version COLLATE "C") AS versions
+  FROM (SELECT DISTINCT split_part(o.path, '/', 3) AS api_group,
+                        split_part(o.path, '/', 4) AS version
+        FROM open_api o
+        JOIN target t ON o.release = t.release
+        WHERE o.path ~ '^/apis/[^/]+/[^/]+/') AS group_version
+  GROUP BY api_group
 ), earlier AS (
   SELECT c.endpoint, bool_or(c.level = 'stable') AS was_stable
   FROM classified c, target t
@@ -86,16 +79,19 @@ WITH target AS (
   LEFT JOIN release_order r ON r.release = ct.release
   GROUP BY th.endpoint
 ), judged AS (
-  SELECT n.endpoint, n.method, n.path, n.level, n.api_group, n.group_versions,
+  SELECT n.endpoint, n.method, n.path, n.level, n.api_group,
+         CASE WHEN n.api_group IS NOT NULL THEN coalesce(gv.versions, '{}') ELSE '{}' END
+           AS group_versions,
          i.reason AS ineligible_reason, i.link AS ineligible_link,
          n.endpoint = ANY (t.pending) AS pending,
          coalesce(h.conformance_tests, '[]') AS conformance_tests,
          coalesce(h.other_tests, '{}') AS other_tests,
          coalesce(cr.runs, 0) AS conformance_runs,
          rr.runs,
-         CASE WHEN n.level <> 'stable' THEN 'not stable'
-              WHEN n.deprecated THEN 'deprecated'
-              WHEN i.endpoint IS NOT NULL THEN 'ineligible'
+         CASE WHEN n.reason IN ('not stable', 'group discovery of a group with no stable version')
+                THEN 'not stable'
+              WHEN n.reason = 'deprecated' THEN 'deprecated'
+              WHEN starts_with(n.reason, 'ineligible: ') THEN 'ineligible'
               WHEN h.conformance_tests <> '[]'
                AND (t.min_share IS NULL OR cr.runs >= t.min_share * rr.runs) THEN 'tested'
               WHEN n.endpoint = ANY (t.pending) THEN 'pending'
@@ -103,6 +99,8 @@ WITH target AS (
   FROM new_endpoint n
   CROSS JOIN target t
   CROSS JOIN release_runs rr
+  LEFT JOIN group_versions gv USING (api_group)
+  -- the list's reason and link, as the verdict shows them
   LEFT JOIN conformance.ineligible_endpoint i USING (endpoint)
   LEFT JOIN hits h USING (endpoint)
   LEFT JOIN conformance_runs cr USING (endpoint)
