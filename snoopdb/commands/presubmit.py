@@ -29,7 +29,6 @@ from typing import IO, Any
 import psycopg
 
 from snoopdb.certification.pullrequest import file_at
-from snoopdb.commands.gate import PENDING_PATH, parse_pending
 from snoopdb.core import bounds
 from snoopdb.core.config import Settings
 from snoopdb.core.errors import ConfigError, InputError, NotFound
@@ -38,7 +37,7 @@ from snoopdb.core.releases import Release, Releases
 from snoopdb.coverage.matching import Matcher
 from snoopdb.db.queries import query
 from snoopdb.db.runs import Run, job_name, list_runs, named
-from snoopdb.loaders import ci_runs, conformance, ineligible, spec
+from snoopdb.loaders import ci_runs, conformance, ineligible, pending, spec
 from snoopdb.loaders.events import EventRows
 from snoopdb.loaders.gcs import Bucket
 from snoopdb.loaders.github import SPEC_PATH
@@ -256,12 +255,11 @@ def run(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings, releases
     with conn.transaction(force_rollback=True):
         spec_rows(conn, HEAD_RELEASE, str(head_spec), head_spec.open("rb"))
         if inputs.base_ref is not None:
-            base = _base_from_git(conn, fetcher, inputs.checkout, inputs.base_ref)
-            base_release = BASE_RELEASE
+            base = _base_from_git(conn, inputs.checkout, inputs.base_ref)
+            was = eligibility(conn, BASE_RELEASE, base)
         else:
             base = lists_of_release(conn)
-            base_release = str(inputs.release)
-        was = eligibility(conn, base_release, base)
+            was = eligibility(conn, str(inputs.release), None)
         if not was:
             raise NotFound(f"no spec of release {inputs.release} is loaded: run "
                            f"`snoopdb load --release {inputs.release} --only spec`")
@@ -293,10 +291,10 @@ def read_lists(read: Reader, origin: str) -> Lists:
     tests = conformance.parse(found, f"{origin}: {conformance.PATH}") if found else []
     found = read(ineligible.PATH, bounds.YAML)
     listed = ineligible.parse(found, f"{origin}: {ineligible.PATH}") if found else []
-    found = read(PENDING_PATH, bounds.YAML)
-    pending = parse_pending(found, f"{origin}: {PENDING_PATH}") if found else frozenset()
+    found = read(pending.PATH, bounds.YAML)
+    waiting = pending.parse(found, f"{origin}: {pending.PATH}") if found else frozenset()
     return Lists({t.codename: t for t in tests},
-                 {endpoint: reason for endpoint, reason, _ in listed}, pending)
+                 {endpoint: reason for endpoint, reason, _ in listed}, waiting)
 
 
 def _checkout_file(fetcher: Fetcher, root: Path, path: str, bound: bounds.Bound) -> bytes | None:
@@ -306,7 +304,7 @@ def _checkout_file(fetcher: Fetcher, root: Path, path: str, bound: bounds.Bound)
     return fetcher.read_bytes(str(location), bound=bound, cache=False)
 
 
-def _base_from_git(conn: psycopg.Connection, fetcher: Fetcher, root: Path, ref: str) -> Lists:
+def _base_from_git(conn: psycopg.Connection, root: Path, ref: str) -> Lists:
     """The base's lists and spec (stored as BASE_RELEASE) at revision `ref`."""
     origin = f"{root} at {ref}"
     content = file_at(root, ref, SPEC_PATH, bounds.SPEC.size)
@@ -318,13 +316,15 @@ def _base_from_git(conn: psycopg.Connection, fetcher: Fetcher, root: Path, ref: 
 
 def lists_of_release(conn: psycopg.Connection) -> Lists:
     """A loaded release's lists, as the database holds them: conformance.test,
-    conformance.ineligible_endpoint; no pending list is kept."""
+    conformance.ineligible_endpoint, conformance.pending_eligible_endpoint."""
     tests = {codename: conformance.ConformanceTest(testname, codename, release, "", "")
              for testname, codename, release in conn.execute(
                  "SELECT testname, codename, release FROM conformance.test")}
     listed = dict(conn.execute("SELECT endpoint, reason FROM conformance.ineligible_endpoint")
                   .fetchall())
-    return Lists(tests, listed, frozenset())
+    waiting = frozenset(endpoint for (endpoint,) in conn.execute(
+        "SELECT endpoint FROM conformance.pending_eligible_endpoint"))
+    return Lists(tests, listed, waiting)
 
 
 def spec_rows(conn: psycopg.Connection, release: str, origin: str, stream: IO[bytes]) -> int:
@@ -341,14 +341,24 @@ def spec_rows(conn: psycopg.Connection, release: str, origin: str, stream: IO[by
     return count
 
 
-def eligibility(conn: psycopg.Connection, release: str, lists: Lists) -> dict[str, Eligibility]:
-    """Every operation of `release` with its eligibility under `lists`."""
-    ineligible_endpoints = sorted(lists.ineligible)
+def eligibility(conn: psycopg.Connection, release: str,
+                lists: Lists | None) -> dict[str, Eligibility]:
+    """Every operation of `release` with its eligibility, as endpoint_eligibility judges
+    it under `lists`: put in the place of the loaded lists for the caller's transaction,
+    which is rolled back (None: under the lists loaded)."""
+    if lists is not None:
+        conn.execute("DELETE FROM conformance.ineligible_endpoint")
+        with conn.cursor().copy("COPY conformance.ineligible_endpoint (endpoint, reason, link)"
+                                " FROM STDIN") as copy:
+            for endpoint, reason in sorted(lists.ineligible.items()):
+                copy.write_row((endpoint, reason, ""))
+        conn.execute("DELETE FROM conformance.pending_eligible_endpoint")
+        with conn.cursor().copy("COPY conformance.pending_eligible_endpoint (endpoint)"
+                                " FROM STDIN") as copy:
+            for endpoint in sorted(lists.pending):
+                copy.write_row((endpoint,))
     return {row[0]: Eligibility(*row) for row in conn.execute(
-        query("presubmit/eligibility.sql"),
-        {"release": release, "ineligible": ineligible_endpoints,
-         "reasons": [lists.ineligible[e] for e in ineligible_endpoints],
-         "pending": sorted(lists.pending)})}
+        query("presubmit/eligibility.sql"), {"release": release})}
 
 
 def baseline_runs(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings,
