@@ -4,9 +4,12 @@ entry; its run and three baseline runs on a loopback GCS."""
 
 from __future__ import annotations
 
+import argparse
 import copy
 import gzip
 import json
+import re
+import shlex
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,11 +18,12 @@ import psycopg
 import pytest
 import yaml
 
-from snoopdb.cli import main
+from snoopdb.cli import build_parser, main
 from snoopdb.core.fetch import Fetcher
 from snoopdb.loaders import spec
 from testkit.gcs_server import GcsServer
 
+REPO = Path(__file__).resolve().parent.parent
 BUCKET = "kubernetes-ci-logs"
 BASELINE = "ci-kubernetes-audit-kind-conformance"
 PULL = "pull-kubernetes-e2e-kind"
@@ -256,3 +260,37 @@ def test_audit_log_files_and_a_loaded_release_as_base(loaded, gcs, checkout, tmp
     assert [op["endpoint"] for op in result["operations"] if op["state"] == "untested"] == [
         TESTED]
     assert result["flaky"] == [] and result["lost"] == []
+
+
+def presubmit_command(script: str) -> argparse.Namespace:
+    """What snoopdb's own parser makes of the `presubmit` a CI script runs (its image's
+    entrypoint is snoopdb)."""
+    joined = script.replace("\\\n", " ")
+    (line,) = [line for line in joined.splitlines() if " presubmit --checkout " in line]
+    words = shlex.split(line)
+    words = words[words.index("presubmit"):words.index("||")]
+    return build_parser().parse_args(words)
+
+
+def test_the_ci_jobs_run_presubmit_on_a_kind_clusters_audit_log() -> None:
+    (config,) = yaml.safe_load_all((REPO / "ci/prow/pull-kubernetes-conformance-coverage.yaml")
+                                   .read_text())
+    (job,) = config["presubmits"]["kubernetes/kubernetes"]
+    assert (job["name"], job["decorate"], job["path_alias"]) == (
+        "pull-kubernetes-conformance-coverage", True, "k8s.io/kubernetes")
+    assert re.search(job["run_if_changed"], "test/conformance/testdata/conformance.yaml")
+    (container,) = job["spec"]["containers"]
+    prow = presubmit_command(container["args"][0])
+    workflow = yaml.safe_load((REPO / "ci/github/conformance-coverage.yaml").read_text())
+    (step,) = [s for s in workflow["jobs"]["presubmit"]["steps"] if s.get("id") == "presubmit"]
+    actions = presubmit_command(step["run"])
+    for args, base in ((prow, "$PULL_BASE_SHA"), (actions, "$BASE_SHA")):
+        assert (args.checkout, args.base_ref, args.audit_log, args.last) == (
+            Path("/kubernetes"), base, [Path("$logs")], 3)
+        assert args.baseline in (BASELINE, "$BASELINE") and args.junit is not None
+    assert workflow["jobs"]["presubmit"]["env"]["BASELINE"] == BASELINE
+    # both cluster configurations write the audit log where the job copies it from
+    for script in (container["args"][0], "\n".join(
+            s.get("run", "") for s in workflow["jobs"]["presubmit"]["steps"])):
+        assert "value: /var/log/kubernetes/audit/kube-apiserver-audit.log" in script
+        assert "docker cp pull-control-plane:/var/log/kubernetes/audit /tmp/audit/log" in script

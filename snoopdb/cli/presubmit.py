@@ -50,6 +50,9 @@ def cmd_presubmit(args: argparse.Namespace, ctx: Context) -> int:
     else:
         args.output.write_text(text)
         say(f"wrote {args.output}")
+    if args.json_output is not None:
+        args.json_output.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+        say(f"wrote {args.json_output}")
     if args.junit is not None and result.problem is None:
         args.junit.write_text(presubmit_report.junit(result))
         say(f"wrote {args.junit}")
@@ -99,3 +102,5 @@ def add_presubmit(sub: argparse._SubParsersAction) -> None:
                              "and per lost one")
     parser.add_argument("--output", type=Path, metavar="FILE",
                         help="write the Markdown (or JSON) to FILE instead of standard output")
+    parser.add_argument("--json-output", type=Path, metavar="FILE",
+                        help="also write the result as JSON to FILE")
