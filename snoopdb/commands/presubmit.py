@@ -320,8 +320,8 @@ def lists_of_release(conn: psycopg.Connection) -> Lists:
     tests = {codename: conformance.ConformanceTest(testname, codename, release, "", "")
              for testname, codename, release in conn.execute(
                  "SELECT testname, codename, release FROM conformance.test")}
-    listed = dict(conn.execute("SELECT endpoint, reason FROM conformance.ineligible_endpoint")
-                  .fetchall())
+    listed: dict[str, str] = dict(conn.execute(
+        "SELECT endpoint, reason FROM conformance.ineligible_endpoint").fetchall())
     waiting = frozenset(endpoint for (endpoint,) in conn.execute(
         "SELECT endpoint FROM conformance.pending_eligible_endpoint"))
     return Lists(tests, listed, waiting)
@@ -431,7 +431,7 @@ def conformance_hits(counted: Iterable[tuple[str, str | None, bool, bool]],
     """The operations conformance tests (codenames of the head's list) hit, by test."""
     found: dict[str, set[str]] = {}
     for endpoint, test, test_hit, _ in counted:
-        if test_hit and test in codenames:
+        if test_hit and test is not None and test in codenames:
             found.setdefault(endpoint, set()).add(test)
     return {endpoint: tuple(sorted(tests)) for endpoint, tests in found.items()}
 
