@@ -251,6 +251,7 @@ def test_no_run_or_no_baseline_cannot_decide(loaded, gcs, checkout, capsys) -> N
 
 def test_audit_log_files_and_a_loaded_release_as_base(loaded, gcs, checkout, tmp_path,
                                                        capsys) -> None:
+    conn = loaded
     pr_log = tmp_path / "audit.log"
     pr_log.write_text(log(event(1, "list", "/api/v1/namespaces/ns/configmaps", CONFORMANCE),
                           event(2, "get", "/api/v1/namespaces/ns", CONFORMANCE)))
@@ -262,6 +263,22 @@ def test_audit_log_files_and_a_loaded_release_as_base(loaded, gcs, checkout, tmp
     assert [op["endpoint"] for op in result["operations"] if op["state"] == "untested"] == [
         TESTED]
     assert result["flaky"] == [] and result["lost"] == []
+    # a loaded run whose events are in the database is read from there, mapped with
+    # the pull request's spec (the baseline's newest run, hot, as if it were the pull
+    # request's): at --min-share 0.5 the baseline reaches both operations, so does it
+    assert conn.execute("SELECT build, state FROM audit_run ORDER BY build").fetchall() == [
+        ("1001", "compact"), ("1002", "compact"), ("1003", "hot")]
+    base = presubmit(checkout, "--baseline", BASELINE, "--min-share", "0.5", "--json")
+    assert main([*base, "--run", f"{BASELINE}#1003"]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert (result["run"], result["events"], result["lost"]) == (f"{BASELINE}#1003", 2, [])
+    # a compact run's events are gone: read from GCS, build 1002 loses the operation
+    # the baseline reaches in two of its three runs, which counts at --min-share 0.5
+    assert main([*base, "--run", f"{BASELINE}#1002"]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert (result["run"], result["events"]) == (f"{BASELINE}#1002", 1)
+    assert [(r["endpoint"], r["baseline_runs"], r["flaky"]) for r in result["lost"]] == [
+        (FLAKY, 2, True)]
 
 
 def presubmit_command(script: str) -> argparse.Namespace:

@@ -252,10 +252,19 @@ def run(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings, releases
             f"no baseline: no finished run of job {inputs.baseline} is loaded or found in "
             f"gs://{inputs.bucket}"))
     context = dataclasses.replace(context, baseline=tuple(r.name for r in baseline))
+    with head_spec.open("rb") as stream:
+        head_operations = operations_of(stream, str(head_spec))
+    rows = EventRows(Matcher.from_operations((op.method, op.path, op.endpoint)
+                                             for op in head_operations),
+                     HEAD_RELEASE, None, inputs.run or "audit logs")
+    name = read_run(conn, fetcher, settings, inputs, rows)
+    if inputs.base_ref is not None:
+        base, base_spec = _base_from_git(inputs.checkout, inputs.base_ref)
+    # seconds, not the run's minutes: the lists it swaps are held only this long
     with conn.transaction(force_rollback=True):
-        spec_rows(conn, HEAD_RELEASE, str(head_spec), head_spec.open("rb"))
+        store_operations(conn, HEAD_RELEASE, head_operations, str(head_spec))
         if inputs.base_ref is not None:
-            base = _base_from_git(conn, inputs.checkout, inputs.base_ref)
+            store_operations(conn, BASE_RELEASE, base_spec, f"{inputs.base_ref}: {SPEC_PATH}")
             was = eligibility(conn, BASE_RELEASE, base)
         else:
             base = lists_of_release(conn)
@@ -264,9 +273,6 @@ def run(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings, releases
             raise NotFound(f"no spec of release {inputs.release} is loaded: run "
                            f"`snoopdb load --release {inputs.release} --only spec`")
         now = eligibility(conn, HEAD_RELEASE, head)
-        rows = EventRows(Matcher.for_release(conn, HEAD_RELEASE), HEAD_RELEASE, None,
-                         inputs.run or "audit logs")
-        name = read_run(conn, fetcher, settings, inputs, rows)
         reached = conn.execute(query("presubmit/baseline.sql"), {
             "runs": [r.run for r in baseline], "codenames": sorted(base.conformance)}).fetchall()
     hits = conformance_hits(rows.hits, head.conformance)
@@ -304,14 +310,15 @@ def _checkout_file(fetcher: Fetcher, root: Path, path: str, bound: bounds.Bound)
     return fetcher.read_bytes(str(location), bound=bound, cache=False)
 
 
-def _base_from_git(conn: psycopg.Connection, root: Path, ref: str) -> Lists:
-    """The base's lists and spec (stored as BASE_RELEASE) at revision `ref`."""
+def _base_from_git(root: Path, ref: str) -> tuple[Lists, list[spec.Operation]]:
+    """The base's lists and spec operations at revision `ref`."""
     origin = f"{root} at {ref}"
     content = file_at(root, ref, SPEC_PATH, bounds.SPEC.size)
     if content is None:
         raise InputError(f"{origin}: no {SPEC_PATH}")
-    spec_rows(conn, BASE_RELEASE, f"{origin}: {SPEC_PATH}", io.BytesIO(content))
-    return read_lists(lambda path, bound: file_at(root, ref, path, bound.size), origin)
+    operations = operations_of(io.BytesIO(content), f"{origin}: {SPEC_PATH}")
+    return (read_lists(lambda path, bound: file_at(root, ref, path, bound.size), origin),
+            operations)
 
 
 def lists_of_release(conn: psycopg.Connection) -> Lists:
@@ -327,18 +334,22 @@ def lists_of_release(conn: psycopg.Connection) -> Lists:
     return Lists(tests, listed, waiting)
 
 
-def spec_rows(conn: psycopg.Connection, release: str, origin: str, stream: IO[bytes]) -> int:
-    """The operations of the spec read from `stream` stored in open_api as `release`
-    (no body fields, no refresh: the caller's transaction is rolled back)."""
-    count = 0
-    with stream, conn.cursor().copy(
-            f"COPY open_api ({', '.join(spec.COLUMNS)}) FROM STDIN") as copy:
-        for op in spec.read_operations(stream, origin):
-            copy.write_row(spec.row_of(op, release, None, origin))
-            count += 1
-    if count == 0:
+def operations_of(stream: IO[bytes], origin: str) -> list[spec.Operation]:
+    """The operations of the spec read from `stream` (a few thousand: held in memory,
+    mapped with and stored from)."""
+    operations = list(spec.read_operations(stream, origin))
+    if not operations:
         raise InputError(f"{origin}: no operations under `paths`")
-    return count
+    return operations
+
+
+def store_operations(conn: psycopg.Connection, release: str,
+                     operations: Iterable[spec.Operation], origin: str) -> None:
+    """`operations` stored in open_api as `release` (no body fields, no refresh: the
+    caller's transaction is rolled back)."""
+    with conn.cursor().copy(f"COPY open_api ({', '.join(spec.COLUMNS)}) FROM STDIN") as copy:
+        for op in operations:
+            copy.write_row(spec.row_of(op, release, None, origin))
 
 
 def eligibility(conn: psycopg.Connection, release: str,
@@ -397,7 +408,7 @@ def read_run(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings, inp
     except NotFound:
         loaded = None
     if loaded is not None and loaded.state == "hot":
-        with conn.cursor(name="presubmit_run") as cursor:
+        with conn.transaction(), conn.cursor(name="presubmit_run") as cursor:
             cursor.itersize = 10_000
             for (event,) in cursor.execute("SELECT data FROM audit_event WHERE source = %s",
                                            (loaded.source,)):
