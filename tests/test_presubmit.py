@@ -17,10 +17,14 @@ from pathlib import Path
 import psycopg
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from snoopdb.cli import build_parser, main
+from snoopdb.commands import presubmit as presubmit_module
+from snoopdb.core.errors import InputError
 from snoopdb.core.fetch import Fetcher
-from snoopdb.loaders import spec
+from snoopdb.loaders import ci_runs, spec
 from testkit.gcs_server import GcsServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -313,3 +317,24 @@ def test_the_ci_jobs_run_presubmit_on_a_kind_clusters_audit_log() -> None:
             s.get("run", "") for s in workflow["jobs"]["presubmit"]["steps"])):
         assert "value: /var/log/kubernetes/audit/kube-apiserver-audit.log" in script
         assert "docker cp pull-control-plane:/var/log/kubernetes/audit /tmp/audit/log" in script
+
+
+@given(st.text(max_size=200))
+def test_a_run_name_is_a_gcs_build_or_refused(name: str) -> None:
+    try:
+        bucket, job, build = presubmit_module._gcs_build(name, BUCKET)
+    except InputError as exc:
+        assert str(exc).startswith("--run ")
+        return
+    assert re.fullmatch("[0-9]{1,20}", build) and "/" not in job and job and bucket
+    assert name in (f"{job}#{build}", ci_runs.source_of(bucket, job, build),
+                    ci_runs.source_of(bucket, job, build) + "/")
+
+
+def test_run_names() -> None:
+    assert presubmit_module._gcs_build(f"{PULL}#7", BUCKET) == (BUCKET, PULL, "7")
+    assert presubmit_module._gcs_build(ci_runs.source_of("b", "j", "9"), BUCKET) == (
+        "b", "j", "9")
+    for name in ("j#", "#7", "a/b#7", "j#x7", "j#\u00b2", "j#" + "9" * 21, "https://prow.k8s.io/view/gs/b/logs/j/x"):
+        with pytest.raises(InputError):
+            presubmit_module._gcs_build(name, BUCKET)

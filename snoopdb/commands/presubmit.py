@@ -48,7 +48,8 @@ BASE_RELEASE = "presubmit-base"
 EXIT_CODES = {"pass": 0, "fail": 1, "undecided": 3}
 DEFAULT_LAST = 3
 # A prow run named by its page: https://prow.k8s.io/view/gs/BUCKET/logs/JOB/BUILD
-_PROW_RUN = re.compile(re.escape(ci_runs.PROW_VIEW) + r"/([^/]+)/logs/([^/]+)/([0-9]+)/?")
+_PROW_RUN = re.compile(re.escape(ci_runs.PROW_VIEW) + r"/([^/]+)/logs/([^/]+)/([0-9]{1,20})/?")
+_BUILD = re.compile("[0-9]{1,20}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -428,7 +429,7 @@ def _gcs_build(name: str, bucket: str) -> tuple[str, str, str]:
     if url is not None:
         return url[1], url[2], url[3]
     job, _, build = name.rpartition("#")
-    if not job or not build.isdigit() or "/" in job:
+    if not job or not _BUILD.fullmatch(build) or "/" in job:
         raise InputError(f"--run {name!r}: no loaded run with events, and not JOB#BUILD or a "
                          f"prow URL ({ci_runs.PROW_VIEW}/BUCKET/logs/JOB/BUILD)")
     return bucket, job, build
