@@ -395,7 +395,7 @@ def test_endpoint_table_puts_untested_stable_eligible_endpoints_first(coverage, 
         endpoint_row(H, "untested", 0, wanted=True),
         endpoint_row(B, "conformance", 1),
         endpoint_row(C, "conformance", 1),
-        endpoint_row(D, "untested", 0, ineligible="pending deprecation"),
+        endpoint_row(D, "untested", 0, ineligible="ineligible: pending deprecation"),
         endpoint_row(A, "conformance", 3),
         endpoint_row(F, "tested", 1, ineligible="not stable (beta)"),
     ]
@@ -410,7 +410,7 @@ def test_endpoint_table_puts_untested_stable_eligible_endpoints_first(coverage, 
     # the eligible column says why an endpoint is not eligible
     assert html_texts(page(url, "/endpoints"), "data-k", "eligible") == [
         "eligible", "eligible", "eligible", "eligible", "eligible",
-        "ineligible pending deprecation", "eligible", "ineligible not stable (beta)"]
+        "ineligible ineligible: pending deprecation", "eligible", "ineligible not stable (beta)"]
     # the first three are exactly testing.untested_stable_endpoint's eligible rows
     assert sorted(row["endpoint"] for row in document["endpoints"][:3]) == sorted(
         row["endpoint"] for row in view(
@@ -537,9 +537,9 @@ def test_endpoint_page_of_untested_and_unnamed_tests(coverage, url) -> None:
         "first_release": "1.10.0", "first_conformance_test": None, "test": None,
         "codename": None, "file": None, "all_test_releases": []})
     ineligible = get(url, f"/api/endpoints/{D}")
-    assert (ineligible["eligibility"], ineligible["ineligible"]) == (None, "pending deprecation")
+    assert (ineligible["eligibility"], ineligible["ineligible"]) == (None, "ineligible: pending deprecation")
     assert html_texts(page(url, f"/endpoints/{D}"), "data-k", "eligibility") == [
-        "not eligible: pending deprecation"]
+        "not eligible: ineligible: pending deprecation"]
     assert get(url, f"/api/endpoints/{F}")["ineligible"] == "not stable (beta)"
     # an e2e.test user agent naming no test hit B in 1.9.0: listed after the conformance test
     assert get(url, f"/api/endpoints/{B}")["tests"] == [

@@ -94,7 +94,7 @@ What the test running as user agent `live-test-writing` hit in a live cluster, a
 | endpoint | path | kind | level | eligible for conformance |
 |---|---|---|---|---|
 | deleteCoreV1NamespacedConfigMap | `/api/v1/namespaces/{namespace}/configmaps/{name}` | ConfigMap | stable | yes |
-| getCoreAPIVersions | `/api/` |  | stable | no |
+| getCoreAPIVersions | `/api/` |  | stable | no: ineligible: discovery |
 | listCoreV1NamespacedConfigMap | `/api/v1/namespaces/{namespace}/configmaps` | ConfigMap | stable | yes |
 | patchAppsV1NamespacedDeploymentStatus | `/apis/apps/v1/namespaces/{namespace}/deployments/{name}/status` | Deployment | stable | yes |
 | patchCoreV1NamespacedConfigMap | `/api/v1/namespaces/{namespace}/configmaps/{name}` | ConfigMap | stable | yes |

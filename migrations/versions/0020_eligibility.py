@@ -16,10 +16,21 @@ branch_labels = None
 depends_on = None
 
 
+# In dependency order: the relation, then what reads it (each replaced in place).
+VIEWS = (
+    ("endpoint_eligibility", 1),
+    ("conformance.eligible_endpoint", 2),
+    ("conformance.stable_coverage", 2),
+    ("testing.untested_stable_endpoint", 2),
+    ("testing.projected_change_in_coverage", 2),
+)
+
+
 def upgrade() -> None:
     bind = op.get_bind()
     run_sql_file(bind, "schema/0020_eligibility.sql")
-    install_version(bind, "endpoint_eligibility", 1)
+    for name, version in VIEWS:
+        install_version(bind, name, version)
 
 
 def downgrade() -> None:

@@ -7,7 +7,7 @@ would newly cover, which request-body fields it sets that no conformance test
 sets, how coverage would change, and outlines a test of the kinds of those
 endpoints, in the shape of apisnoop's ticket-writing tickets. Everything is read
 from the views (testing.endpoint_hit_by_new_test, testing.field_hit_by_new_test,
-testing.projected_change_in_coverage, endpoint_coverage, conformance.eligible_endpoint).
+testing.projected_change_in_coverage, endpoint_coverage, endpoint_eligibility).
 
 The ticket names the release the live events were mapped against (the newest loaded
 spec, loaders/live.py), and, when it is another, the release whose CI coverage they are
@@ -78,6 +78,8 @@ class Hit:
     version: str | None
     level: str
     eligible: bool
+    # why not eligible (endpoint_eligibility.reason); None when eligible
+    reason: str | None
 
 
 def ticket(conn: psycopg.Connection, useragent: str) -> str:
@@ -126,7 +128,7 @@ def ticket(conn: psycopg.Connection, useragent: str) -> str:
         lines += ["| endpoint | path | kind | level | eligible for conformance |",
                   "|---|---|---|---|---|"]
         lines += [f"| {h.endpoint} | `{h.path}` | {h.kind or ''} | {h.level} | "
-                  f"{'yes' if h.eligible else 'no'} |" for h in new]
+                  f"{'yes' if h.eligible else f'no: {h.reason}'} |" for h in new]
     else:
         lines.append("None: CI already tests every endpoint this test hit.")
     lines += ["", "## Fields it sets that no conformance test sets", ""]

@@ -1,8 +1,8 @@
 -- The endpoint table: one release's endpoint_coverage, filtered, with the untested
--- stable endpoints eligible for conformance first (where to write the next
--- conformance test: testing.untested_stable_endpoint's eligible rows, counted in the
--- dashboard's default release, the newest with coverage data), then by level
--- (stable first) and name.
+-- endpoints eligible for conformance first (where to write the next conformance
+-- test: testing.untested_stable_endpoint's eligible rows, counted in the dashboard's
+-- default release, the newest with coverage data), then by level (stable first) and
+-- name. Eligible is endpoint_eligibility's, in the table's release.
 -- state: conformance (hit by a [Conformance] user agent), tested (by a test only),
 -- untested, or null where the release has no coverage data (unknown); these are
 -- the sunburst's colours.
@@ -34,12 +34,12 @@ SELECT f.endpoint,
        f.tested,
        f.conf_tested,
        f.eligible,
-       coalesce(f.release = %(default_release)s AND f.level = 'stable' AND NOT f.tested
-                AND f.eligible, false) AS untested_stable_eligible,
+       coalesce(f.release = %(default_release)s AND NOT f.tested AND f.eligible, false)
+         AS untested_stable_eligible,
        -- unknown, not 0, where the release has no coverage data
        CASE WHEN f.tested IS NOT NULL THEN cardinality(f.tests) END AS tests
-FROM (SELECT *, EXISTS (SELECT FROM conformance.eligible_endpoint e
-                        WHERE e.endpoint = filtered.endpoint) AS eligible
-      FROM filtered) AS f
+FROM (SELECT filtered.*, e.eligible
+      FROM filtered
+      JOIN endpoint_eligibility e USING (release, endpoint)) AS f
 WHERE %(state)s::text IS NULL OR f.state = %(state)s
 ORDER BY untested_stable_eligible DESC, f.level DESC, f.endpoint COLLATE "C";
