@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import gzip
 import json
 import re
@@ -24,7 +25,7 @@ from snoopdb.cli import build_parser, main
 from snoopdb.commands import presubmit as presubmit_module
 from snoopdb.core.errors import InputError
 from snoopdb.core.fetch import Fetcher
-from snoopdb.loaders import ci_runs, spec
+from snoopdb.loaders import ci_runs, ineligible, pending, spec
 from testkit.gcs_server import GcsServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -338,3 +339,32 @@ def test_run_names() -> None:
     for name in ("j#", "#7", "a/b#7", "j#x7", "j#\u00b2", "j#" + "9" * 21, "https://prow.k8s.io/view/gs/b/logs/j/x"):
         with pytest.raises(InputError):
             presubmit_module._gcs_build(name, BUCKET)
+
+
+def test_a_pseudo_release_is_judged_as_the_loaded_release(loaded, fetcher, checkout,
+                                                          shared_data) -> None:
+    """The base read from git (the real 1.36 spec and lists) gets, endpoint by endpoint,
+    the eligibility endpoint_eligibility gives release 1.36.0 with the same lists
+    loaded; and the rolled-back transaction leaves nothing behind."""
+    conn = loaded
+    lists = shared_data / "conformance/ineligible_endpoints.yaml"
+    ineligible.load(conn, fetcher, str(lists), "1.36.0")
+    (checkout / "pending.yaml").write_text(f"- {STEADY}\n")
+    pending.load(conn, fetcher, str(checkout / "pending.yaml"), "1.36.0")
+    base, operations = presubmit_module._base_from_git(checkout, "base")
+    base = dataclasses.replace(base, pending=frozenset({STEADY}))
+    with conn.transaction(force_rollback=True):
+        presubmit_module.store_operations(conn, presubmit_module.BASE_RELEASE, operations,
+                                          "base")
+        judged = presubmit_module.eligibility(conn, presubmit_module.BASE_RELEASE, base)
+    loaded_release = conn.execute(
+        "SELECT endpoint, level, reason FROM endpoint_eligibility WHERE release = '1.36.0'"
+        " ORDER BY endpoint COLLATE \"C\"").fetchall()
+    assert [(e.endpoint, e.level, e.reason) for e in judged.values()] == loaded_release
+    assert len(loaded_release) == len(operations)
+    assert sum(e.reason is None for e in judged.values()) == 520  # 521, less the pending one
+    assert judged[STEADY].reason == "pending"
+    # nothing of the pseudo-release is left, and the loaded lists are back
+    assert conn.execute("SELECT DISTINCT release FROM open_api").fetchall() == [("1.36.0",)]
+    assert conn.execute("SELECT endpoint FROM conformance.pending_eligible_endpoint"
+                        ).fetchall() == [(STEADY,)]
