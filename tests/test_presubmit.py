@@ -248,6 +248,11 @@ def test_no_run_or_no_baseline_cannot_decide(loaded, gcs, checkout, capsys) -> N
     assert main(presubmit(checkout, "--run", f"{PULL}#2001", "--baseline", "no-such-job")) == 3
     assert ("cannot decide: no baseline: no finished run of job no-such-job is loaded or found"
             f" in gs://{BUCKET}") in capsys.readouterr().err
+    assert main(["presubmit", "--checkout", str(checkout), "--release", "1.35", "--run",
+                 f"{PULL}#2001", "--baseline", BASELINE]) == 3
+    assert capsys.readouterr().err.endswith(
+        "cannot decide: no spec loaded for release 1.35.0: run `snoopdb load --release 1.35`"
+        " first\n")
     assert main(presubmit(checkout, "--run", f"{PULL}#2002", "--baseline", BASELINE)) == 3
     out, err = capsys.readouterr()
     assert out.startswith("### snoopdb presubmit: CANNOT DECIDE")

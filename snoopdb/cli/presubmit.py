@@ -11,7 +11,7 @@ from snoopdb.cli.context import Context, say
 from snoopdb.cli.exits import hint
 from snoopdb.cli.parsing import add_command, positive_number, release_number, share
 from snoopdb.commands import presubmit, presubmit_report
-from snoopdb.core.errors import ConfigError, FetchError, SnoopError
+from snoopdb.core.errors import ConfigError, FetchError, NoSpecLoaded, SnoopError
 from snoopdb.loaders.ci_runs import DEFAULT_BUCKET
 
 
@@ -62,8 +62,9 @@ def cmd_presubmit(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _undecided(exc: SnoopError) -> bool:
-    """A run or a baseline that cannot be found or fetched leaves the verdict open."""
-    return isinstance(exc, FetchError)
+    """A run or a baseline that cannot be found or fetched, or a base release whose spec
+    is not loaded, leaves the verdict open (as the gate's is without a spec)."""
+    return isinstance(exc, (FetchError, NoSpecLoaded))
 
 
 def add_presubmit(sub: argparse._SubParsersAction) -> None:

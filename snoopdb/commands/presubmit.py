@@ -31,7 +31,7 @@ import psycopg
 from snoopdb.certification.pullrequest import file_at
 from snoopdb.core import bounds
 from snoopdb.core.config import Settings
-from snoopdb.core.errors import ConfigError, InputError, NotFound
+from snoopdb.core.errors import ConfigError, InputError, NoSpecLoaded, NotFound
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release, Releases
 from snoopdb.coverage.matching import Matcher
@@ -253,6 +253,10 @@ def run(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings, releases
             f"no baseline: no finished run of job {inputs.baseline} is loaded or found in "
             f"gs://{inputs.bucket}"))
     context = dataclasses.replace(context, baseline=tuple(r.name for r in baseline))
+    if inputs.release is not None and conn.execute(
+            "SELECT FROM open_api WHERE release = %s LIMIT 1", (str(inputs.release),)
+    ).fetchone() is None:
+        raise NoSpecLoaded(str(inputs.release))
     with head_spec.open("rb") as stream:
         head_operations = operations_of(stream, str(head_spec))
     rows = EventRows(Matcher.from_operations((op.method, op.path, op.endpoint)
@@ -270,9 +274,6 @@ def run(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings, releases
         else:
             base = lists_of_release(conn)
             was = eligibility(conn, str(inputs.release), None)
-        if not was:
-            raise NotFound(f"no spec of release {inputs.release} is loaded: run "
-                           f"`snoopdb load --release {inputs.release} --only spec`")
         now = eligibility(conn, HEAD_RELEASE, head)
         reached = conn.execute(query("presubmit/baseline.sql"), {
             "runs": [r.run for r in baseline], "codenames": sorted(base.conformance)}).fetchall()
