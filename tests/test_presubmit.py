@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 BUCKET = "kubernetes-ci-logs"
 BASELINE = "ci-kubernetes-audit-kind-conformance"
 PULL = "pull-kubernetes-e2e-kind"
+PR_LOGS = "pr-logs/pull/kubernetes_kubernetes/4242/pull-kubernetes-audit-kind-conformance/3001"
 TESTDATA = "test/conformance/testdata"
 CONFORMANCE = ("[sig-api-machinery] Namespaces [Serial] should ensure that all services are"
                " removed when a namespace is deleted [Conformance]")
@@ -106,13 +107,15 @@ def gcs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings) -> Iterator[G
         if reaches_flaky:
             made.append(event(2, "get", "/api/v1/namespaces/ns", CONFORMANCE))
         put(root, f"{prefix}/artifacts/audit/kube-apiserver-audit.log", log(*made))
+    pull_log = log(event(1, "list", "/api/v1/namespaces/ns/configmaps", CONFORMANCE),
+                   event(2, "create", "/api/v1/namespaces/ns/widgets", NEW_TEST),
+                   event(3, "list", "/apis/widgets.example.io/v1beta1/gadgets", HOSTILE))
     prefix = f"logs/{PULL}/2001"
     put(root, f"{prefix}/started.json", json.dumps({"timestamp": 1781300000}))
     put(root, f"{prefix}/finished.json", finished(1781300000))
-    put(root, f"{prefix}/artifacts/audit/kube-apiserver-audit.log", log(
-        event(1, "list", "/api/v1/namespaces/ns/configmaps", CONFORMANCE),
-        event(2, "create", "/api/v1/namespaces/ns/widgets", NEW_TEST),
-        event(3, "list", "/apis/widgets.example.io/v1beta1/gadgets", HOSTILE)))
+    put(root, f"{prefix}/artifacts/audit/kube-apiserver-audit.log", pull_log)
+    # the same run as a presubmit of kubernetes/kubernetes stores it
+    put(root, f"{PR_LOGS}/artifacts/audit/kube-apiserver-audit.log", pull_log)
     server = GcsServer(root)
     monkeypatch.setenv("SNOOPDB_GCS_URL", server.url)
     yield server
@@ -208,6 +211,13 @@ def test_a_pull_request_adding_operations(loaded, gcs, checkout, tmp_path, capsy
 
     assert main([*args, "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
+    # named by its prow page, in a periodic's layout or a presubmit's: the same answers
+    for page in (ci_runs.source_of(BUCKET, PULL, "2001"),
+                 f"{ci_runs.PROW_VIEW}/{BUCKET}/{PR_LOGS}"):
+        assert main([*args[:-4], "--run", page, "--baseline", BASELINE, "--json"]) == 0
+        again = json.loads(capsys.readouterr().out)
+        assert again["run"] in (f"{PULL}#2001", "pull-kubernetes-audit-kind-conformance#3001")
+        assert {**again, "run": result["run"]} == result
     assert result["status"] == "pass" and result["exit_code"] == 0
     assert {op["endpoint"]: (op["change"], op["level"], op["eligible"], op["state"],
                              op["tests"]) for op in result["operations"]} == {
@@ -328,20 +338,26 @@ def test_the_ci_jobs_run_presubmit_on_a_kind_clusters_audit_log() -> None:
 @given(st.text(max_size=200))
 def test_a_run_name_is_a_gcs_build_or_refused(name: str) -> None:
     try:
-        bucket, job, build = presubmit_module._gcs_build(name, BUCKET)
+        bucket, prefix, job, build = presubmit_module._gcs_build(name, BUCKET)
     except InputError as exc:
         assert str(exc).startswith("--run ")
         return
     assert re.fullmatch("[0-9]{1,20}", build) and "/" not in job and job and bucket
-    assert name in (f"{job}#{build}", ci_runs.source_of(bucket, job, build),
-                    ci_runs.source_of(bucket, job, build) + "/")
+    assert prefix.endswith(f"/{job}/{build}/") and prefix.startswith(("logs/", "pr-logs/pull/"))
+    assert name in (f"{job}#{build}", f"{ci_runs.PROW_VIEW}/{bucket}/{prefix}",
+                    f"{ci_runs.PROW_VIEW}/{bucket}/{prefix}".removesuffix("/"))
 
 
 def test_run_names() -> None:
-    assert presubmit_module._gcs_build(f"{PULL}#7", BUCKET) == (BUCKET, PULL, "7")
+    assert presubmit_module._gcs_build(f"{PULL}#7", BUCKET) == (
+        BUCKET, f"logs/{PULL}/7/", PULL, "7")
     assert presubmit_module._gcs_build(ci_runs.source_of("b", "j", "9"), BUCKET) == (
-        "b", "j", "9")
-    for name in ("j#", "#7", "a/b#7", "j#x7", "j#\u00b2", "j#" + "9" * 21, "https://prow.k8s.io/view/gs/b/logs/j/x"):
+        "b", "logs/j/9/", "j", "9")
+    assert presubmit_module._gcs_build(f"{ci_runs.PROW_VIEW}/b/{PR_LOGS}/", BUCKET) == (
+        "b", f"{PR_LOGS}/", "pull-kubernetes-audit-kind-conformance", "3001")
+    for name in ("j#", "#7", "a/b#7", "j#x7", "j#\u00b2", "j#" + "9" * 21,
+                 "https://prow.k8s.io/view/gs/b/logs/j/x",
+                 "https://prow.k8s.io/view/gs/b/pr-logs/pull/o_r/x/j/1"):
         with pytest.raises(InputError):
             presubmit_module._gcs_build(name, BUCKET)
 

@@ -47,8 +47,10 @@ HEAD_RELEASE = "presubmit-head"
 BASE_RELEASE = "presubmit-base"
 EXIT_CODES = {"pass": 0, "fail": 1, "undecided": 3}
 DEFAULT_LAST = 3
-# A prow run named by its page: https://prow.k8s.io/view/gs/BUCKET/logs/JOB/BUILD
-_PROW_RUN = re.compile(re.escape(ci_runs.PROW_VIEW) + r"/([^/]+)/logs/([^/]+)/([0-9]{1,20})/?")
+# A prow run named by its page: https://prow.k8s.io/view/gs/BUCKET/PATH, where PATH is
+# a periodic's logs/JOB/BUILD or a presubmit's pr-logs/pull/ORG_REPO/PR/JOB/BUILD
+_PROW_RUN = re.compile(re.escape(ci_runs.PROW_VIEW) + r"/([^/]+)/((?:logs|pr-logs/pull/[^/]+/"
+                       r"[0-9]{1,10})/([^/]+)/([0-9]{1,20}))/?")
 _BUILD = re.compile("[0-9]{1,20}")
 
 
@@ -416,24 +418,25 @@ def read_run(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings, inp
                                            (loaded.source,)):
                 rows.map(event)
         return loaded.name
-    bucket_name, job, build = _gcs_build(inputs.run, inputs.bucket)
+    bucket_name, prefix, job, build = _gcs_build(inputs.run, inputs.bucket)
     bucket = Bucket(fetcher, settings.gcs_url, bucket_name)
-    found = ci_runs.find_build(bucket, job, build)
-    read_logs([LogFile(bucket.download(blob), bucket.url(blob.name)) for blob in found.logs],
-              rows, inputs.skip_bad_lines)
-    return f"{job}#{found.id}"
+    read_logs([LogFile(bucket.download(blob), bucket.url(blob.name))
+               for blob in ci_runs.audit_logs(bucket, job, prefix)], rows, inputs.skip_bad_lines)
+    return f"{job}#{build}"
 
 
-def _gcs_build(name: str, bucket: str) -> tuple[str, str, str]:
-    """(bucket, job, build) of a run named by its prow URL or as JOB#BUILD."""
+def _gcs_build(name: str, bucket: str) -> tuple[str, str, str, str]:
+    """(bucket, build prefix, job, build) of a run named by its prow URL or as
+    JOB#BUILD (a periodic's, in `bucket`)."""
     url = _PROW_RUN.fullmatch(name)
     if url is not None:
-        return url[1], url[2], url[3]
+        return url[1], url[2] + "/", url[3], url[4]
     job, _, build = name.rpartition("#")
     if not job or not _BUILD.fullmatch(build) or "/" in job:
         raise InputError(f"--run {name!r}: no loaded run with events, and not JOB#BUILD or a "
-                         f"prow URL ({ci_runs.PROW_VIEW}/BUCKET/logs/JOB/BUILD)")
-    return bucket, job, build
+                         f"prow URL ({ci_runs.PROW_VIEW}/BUCKET/logs/JOB/BUILD, or "
+                         "…/pr-logs/pull/ORG_REPO/PR/JOB/BUILD)")
+    return bucket, f"logs/{job}/{build}/", job, build
 
 
 Hits = dict[str, tuple[str, ...]]
