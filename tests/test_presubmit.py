@@ -389,3 +389,20 @@ def test_a_pseudo_release_is_judged_as_the_loaded_release(loaded, fetcher, check
     assert conn.execute("SELECT DISTINCT release FROM open_api").fetchall() == [("1.36.0",)]
     assert conn.execute("SELECT endpoint FROM conformance.pending_eligible_endpoint"
                         ).fetchall() == [(STEADY,)]
+
+
+def test_a_base_that_is_no_revision_is_one_line(loaded, checkout, tmp_path, capsys) -> None:
+    pr_log = tmp_path / "audit.log"
+    pr_log.write_text(log(event(1, "list", "/api/v1/namespaces/ns/configmaps", CONFORMANCE)))
+    for ref, message in (("no-such-ref", f"{checkout}: no revision no-such-ref to compare "
+                                         "with"),
+                         ("--output=x", "--base-ref '--output=x': not a git revision")):
+        assert main(["presubmit", "--checkout", str(checkout), f"--base-ref={ref}",
+                     "--audit-log", str(pr_log), "--baseline", BASELINE]) == 1
+        assert capsys.readouterr().err == f"snoopdb: error: {message}\n"
+    # a list the checkout holds that is no list: its file named
+    (checkout / TESTDATA / "pending_eligible_endpoints.yaml").write_text("a: b\n")
+    assert main(presubmit(checkout, "--audit-log", str(pr_log), "--baseline", BASELINE)) == 1
+    assert capsys.readouterr().err == (
+        f"snoopdb: error: {checkout}: {TESTDATA}/pending_eligible_endpoints.yaml: expected a "
+        "list of endpoint names (operationIds)\n")

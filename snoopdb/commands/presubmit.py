@@ -242,6 +242,8 @@ def run(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings, releases
         raise InputError(f"{inputs.checkout}: no {SPEC_PATH}: not a Kubernetes checkout")
     head = read_lists(lambda path, bound: _checkout_file(fetcher, inputs.checkout, path, bound),
                       str(inputs.checkout))
+    if inputs.base_ref is not None:
+        base, base_spec = _base_from_git(inputs.checkout, inputs.base_ref)
     context = Result(base=inputs.base_ref or str(inputs.release), head=str(inputs.checkout),
                      min_share=inputs.min_share)
     if inputs.run is None and not inputs.audit_logs:
@@ -265,8 +267,6 @@ def run(conn: psycopg.Connection, fetcher: Fetcher, settings: Settings, releases
                                              for op in head_operations),
                      HEAD_RELEASE, None, inputs.run or "audit logs")
     name = read_run(conn, fetcher, settings, inputs, rows)
-    if inputs.base_ref is not None:
-        base, base_spec = _base_from_git(inputs.checkout, inputs.base_ref)
     # seconds, not the run's minutes: the lists it swaps are held only this long
     with conn.transaction(force_rollback=True):
         store_operations(conn, HEAD_RELEASE, head_operations, str(head_spec))
