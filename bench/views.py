@@ -63,8 +63,9 @@ VERBS = {"get": "get", "list": "list", "watch": "watch", "watchlist": "watch", "
          "put": "update", "patch": "patch", "delete": "delete",
          "deletecollection": "deletecollection", "connect": "get"}
 VIEWS = (
-    "endpoint_coverage", "audit_event_test", "conformance.eligible_endpoint",
-    "conformance.eligible_endpoint_coverage", "conformance.progress",
+    "endpoint_coverage", "audit_event_test", "endpoint_eligibility",
+    "conformance.eligible_endpoint", "conformance.eligible_endpoint_coverage",
+    "conformance.progress",
     "conformance.coverage_per_release", "conformance.new_endpoint",
     "testing.untested_stable_endpoint", "testing.endpoint_hit_by_new_test",
     "testing.projected_change_in_coverage",

@@ -230,6 +230,26 @@ def test_pending_file_replaces_the_published_list(dataset, github, releases_file
                         f"no conformance test for {DELETE}\n")
 
 
+def test_notes_a_pending_file_other_than_the_loaded_list(dataset, github, releases_file,
+                                                      tmp_path, capsys) -> None:
+    path = publish_pending(github, "v1.36.0", [READ, DELETE])
+    assert main(["load", "--release", "1.36", "--only", "pending",
+                 "--releases-file", str(releases_file)]) == 0
+    pending = tmp_path / "pending.yaml"
+    pending.write_text(f"- {READ}\n- {CREATE}\n")
+    capsys.readouterr()
+    assert run_gate(releases_file, "--pending-file", str(pending), "--json") == 1
+    result = json.loads(capsys.readouterr().out)
+    assert (result["pending"]["endpoints"], result["loaded_pending"], result["pending_differs"]
+            ) == ([CREATE, READ], {"source": f"{Settings().github_raw_url}/{path}",
+                                   "release": "1.36.0", "endpoints": [DELETE, READ]}, True)
+    assert run_gate(releases_file, "--pending-file", str(pending)) == 1
+    assert (f"\nNOTE: the pending list loaded ({Settings().github_raw_url}/{path}, release "
+            "1.36.0) differs: 1 endpoint only in the gate's, 1 endpoint only in the loaded one; "
+            "coverage numbers read the loaded one (`snoopdb load --release 1.36 --only "
+            "pending` loads the release's)\n") in capsys.readouterr().out
+
+
 def test_passes_when_every_new_endpoint_is_tested(dataset, github, releases_file,
                                                   capsys) -> None:
     insert_hits(dataset, [("1.36.0", "run-b", READ, PATCHED, True, True, 1),

@@ -15,12 +15,13 @@ from snoopdb.cli import main
 from snoopdb.core.config import Settings
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Releases, parse_release
-from snoopdb.loaders import conformance, history, ineligible, spec
+from snoopdb.loaders import conformance, history, ineligible, pending, spec
 from snoopdb.loaders.local_logs import load_log_files
 
 GCE_SAMPLE = "gce-e2e-v1.37-2065053743543488512-sample.log"
 TABLES = ("open_api", "endpoint_hit", "endpoint_body", "body_schema", "body_field",
-          "conformance.test", "conformance.ineligible_endpoint", "audit_run", "load_log")
+          "conformance.test", "conformance.ineligible_endpoint",
+          "conformance.pending_eligible_endpoint", "audit_run", "load_log")
 
 
 def counts(conn: psycopg.Connection) -> dict[str, int]:
@@ -110,6 +111,9 @@ def test_releases_lists_what_each_has_and_drop_removes_one(
                      "1.36.0")
     ineligible.load(conn, fetcher, str(shared_data / "conformance" /
                                        "ineligible_endpoints.yaml"), "1.36.0")
+    pending_list = tmp_path / "pending_eligible_endpoints.yaml"
+    pending_list.write_text("- readCoreV1Namespace\n")
+    pending.load(conn, fetcher, str(pending_list), "1.36.0")
     load_run(conn, fetcher, settings, shared_data, "1.36")
     published = tmp_path / "1.35.0.json"
     published.write_text(json.dumps({"release": "1.35.0", "endpoints": [{
@@ -138,8 +142,11 @@ def test_releases_lists_what_each_has_and_drop_removes_one(
                           " (12 events), its 446 conformance tests in ")
     after = counts(conn)
     # audit_run keeps 1.35.0's imported published coverage, a run with no events
+    assert before["conformance.pending_eligible_endpoint"] == 1
     assert (after["open_api"], after["audit_run"], after["conformance.test"],
-            after["conformance.ineligible_endpoint"]) == (rows["1.35"] + rows["1.34"], 1, 0, 0)
+            after["conformance.ineligible_endpoint"],
+            after["conformance.pending_eligible_endpoint"]) == (
+        rows["1.35"] + rows["1.34"], 1, 0, 0, 0)
     assert conn.execute("SELECT count(*) FROM endpoint_hit WHERE release = '1.36.0'"
                         ).fetchone() == (0,)
     assert conn.execute("SELECT count(*) FROM body_schema WHERE release = '1.36.0'"

@@ -54,8 +54,8 @@ def cmd_releases(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_releases_drop(args: argparse.Namespace, ctx: Context) -> int:
     """Remove a release: its spec, body schemas, CI runs, imported published coverage,
-    and the conformance tests and ineligible endpoints when those in use were loaded
-    for it. One transaction; the coverage views are refreshed.
+    and the conformance tests, ineligible and pending endpoints when those in use were
+    loaded for it. One transaction; the coverage views are refreshed.
 
     Example: snoopdb releases drop 1.40
     """

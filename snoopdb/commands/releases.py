@@ -67,8 +67,9 @@ class ReleaseDropReport:
 def drop_release(conn: psycopg.Connection, release: Release) -> ReleaseDropReport:
     """Remove everything of `release` in one transaction: its CI
     runs, imported coverage and field tallies, its open_api rows and body schemas, the
-    conformance tests and ineligible endpoints when the lists in use were loaded for
-    it, its conformance list for submissions; then refresh the coverage summaries.
+    conformance tests, ineligible and pending endpoints when the lists in use were
+    loaded for it, its conformance list for submissions; then refresh the coverage
+    summaries.
     NotFound when the database holds nothing of it. The drop is kept in load_log."""
     started = time.monotonic()
     started_at = dt.datetime.now(dt.timezone.utc)
