@@ -140,7 +140,20 @@ LAYOUTS: dict[str, Callable[[Bucket, str], list[Blob]]] = {
     "ci-kubernetes-e2e-gci-gce": _gce_logs,
     "ci-kubernetes-gce-conformance-latest": _gce_conformance_logs,
     "ci-kubernetes-audit-kind-conformance": _kind_logs,
+    # the presubmit twin of the periodic above (kubernetes/test-infra#35358)
+    "pull-kubernetes-audit-kind-conformance": _kind_logs,
 }
+
+
+def audit_logs(bucket: Bucket, job: str, build_prefix: str) -> tuple[Blob, ...]:
+    """The audit logs of the build of `job` under `build_prefix` (a periodic's
+    `logs/JOB/BUILD/`, a presubmit's `pr-logs/pull/ORG_REPO/PR/JOB/BUILD/`), oldest
+    first, where the job's layout puts them."""
+    logs = LAYOUTS.get(job, _any_audit_logs)(bucket, build_prefix)
+    if not logs:
+        raise NotFound(f"{bucket.url(build_prefix)}: no audit logs in the artifacts of this "
+                       "build")
+    return rotation_order(logs)
 
 
 def _json(bucket: Bucket, name: str) -> dict:
@@ -238,10 +251,8 @@ def find_build(bucket: Bucket, job: str, build: str | None = None) -> Build:
     prefix = f"logs/{job}/{build}/"
     files = BuildFiles.read(bucket, prefix)
     version, commit = _version_and_commit(bucket, job, prefix, files)
-    logs = LAYOUTS.get(job, _any_audit_logs)(bucket, prefix)
-    if not logs:
-        raise NotFound(f"{bucket.url(prefix)}: no audit logs in the artifacts of this build")
-    return Build(bucket.name, job, build, version, commit, rotation_order(logs), files.start,
+    return Build(bucket.name, job, build, version, commit, audit_logs(bucket, job, prefix),
+                 files.start,
                  files.result)
 
 

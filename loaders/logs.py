@@ -94,6 +94,24 @@ def copy_logs(
         sender.close()
 
 
+def read_logs(logs: Iterable[LogFile], rows: EventRows, skip_bad_lines: bool) -> None:
+    """Map the events of `logs` with `rows` (its hits and report count them) and store
+    nothing: a pull request's run in `snoopdb presubmit`, mapped with the pull
+    request's own spec. Bad lines as `copy_logs` has them."""
+    def count(_line: bytes, event: dict) -> None:
+        rows.map(event)
+
+    for log in logs:
+        rows.report.files += 1
+        try:
+            _copy_file(log, rows, count, skip_bad_lines, None)
+        except InputError:
+            if not skip_bad_lines:
+                raise
+            rows.report.bad_lines += 1
+            rows.report.bad_reasons["truncated or corrupt gzip"] += 1
+
+
 class _RowBuffer:
     """Collects COPY text rows (made by `row`) into chunks of about COPY_CHUNK bytes."""
 

@@ -278,6 +278,14 @@ def _operation(path: str, method: str, op: object, origin: str,
     )
 
 
+def row_of(op: Operation, release: str, release_date: dt.date | None,
+           location: str) -> tuple[object, ...]:
+    """The open_api row (COLUMNS) of one operation of the spec at `location`."""
+    return (release, release_date, op.endpoint, op.level, op.category, op.path, op.k8s_group,
+            op.k8s_version, op.k8s_kind, op.k8s_action, op.deprecated, op.description,
+            location, op.method)
+
+
 def load(
     conn: psycopg.Connection,
     fetcher: Fetcher,
@@ -308,11 +316,7 @@ def load(
         declared: list[Operation] = []
         with conn.cursor().copy(f"COPY open_api ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for op in read_operations(stream, location, bodies):
-                copy.write_row((
-                    release, release_date, op.endpoint, op.level, op.category, op.path,
-                    op.k8s_group, op.k8s_version, op.k8s_kind, op.k8s_action, op.deprecated,
-                    op.description, location, op.method,
-                ))
+                copy.write_row(row_of(op, release, release_date, location))
                 count += 1
                 if op.body or op.parameter_refs:
                     with_body.append(op)

@@ -216,6 +216,24 @@ class GitBlob:
         return out
 
 
+def file_at(root: Path, ref: str, path: str, limit: int) -> bytes | None:
+    """The content of `path` at revision `ref` of the git checkout `root`, None when
+    that revision has no such file; a file over `limit` bytes (git's own count) is
+    refused before it is read."""
+    if not ref or ref.startswith("-"):
+        raise ConfigError(f"--base-ref {ref!r}: not a git revision")
+    if not (root / ".git").exists():
+        raise ConfigError(f"{root} is not a git checkout: --base-ref needs one")
+    if not _git_succeeds(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"):
+        raise InputError(f"{root}: no revision {ref} to compare with")
+    size = _run_git(root, ("cat-file", "-s", f"{ref}:{path}"))
+    if size.returncode:
+        return None
+    if (numbers.whole_number(size.stdout.decode(errors="replace").strip()) or 0) > limit:
+        raise InputError(f"{root}: {path} at {ref} is larger than {limit:,} bytes")
+    return _git(root, "cat-file", "blob", f"{ref}:{path}")
+
+
 def _git(root: Path, *args: str) -> bytes:
     """git's output in `root`; an InputError with git's own first line when it fails."""
     done = _run_git(root, args)

@@ -24,6 +24,7 @@ from snoopdb.cli import (
     database,
     loading,
     mirroring,
+    presubmit,
     releases,
     reports,
     runs,
@@ -47,7 +48,7 @@ from snoopdb.db import connection
 _COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     database.add_init, loading.add_load, mirroring.add_mirror, loading.add_compare_published,
     certification.add_verify_submission, servers.add_auditlogger, reports.add_ticket,
-    reports.add_gate, reports.add_export, servers.add_serve, runs.add_runs,
+    reports.add_gate, presubmit.add_presubmit, reports.add_export, servers.add_serve, runs.add_runs,
     archive.add_archive, releases.add_releases, database.add_query, database.add_db,
 )
 
