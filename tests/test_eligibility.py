@@ -309,6 +309,12 @@ def test_every_consumer_agrees_with_the_relation(real_1_36: Path, conn: psycopg.
     page = pages.endpoint(conn, GROUP_BETA)
     assert page is not None and page["ineligible"] == "group discovery (beta)"
 
+    # depth coverage (endpoint_depth, which the Depth page, the ticket's checklist and
+    # depth.json read): the relation's level and eligibility
+    depth = {e: (level, ok) for e, level, ok in conn.execute(
+        "SELECT endpoint, level, eligible FROM endpoint_depth WHERE release = '1.36.0'")}
+    assert depth == {e: (level, ok) for e, (level, ok, _) in relation.items()}
+
     # the ticket's rows for a live test that hit every endpoint
     hits = conn.execute(query("ticket_hits.sql"), (LIVE,)).fetchall()
     assert len(hits) == len(table)
