@@ -191,7 +191,7 @@ def test_load_from_a_mirror_of_the_current_release_offline_notes_its_ci_runs(
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"note: release 1.36.0: no CI runs loaded: a mirror (--from {raw_mirror}) holds none;"
         " load local audit logs with --audit-log FILE, or leave them out with"
-        " --only spec,tests,ineligible")
+        " --only spec,tests,ineligible,pending")
     assert rows(conn, "SELECT count(*) FROM conformance.test") == [(408,)]
     assert rows(conn, "SELECT count(*) FROM audit_run") == [(0,)]
 

@@ -86,7 +86,7 @@ def cmd_load(args: argparse.Namespace, ctx: Context) -> int:
     if report.no_ci_source:
         say(f"note: release {report.release}: no CI runs loaded: a mirror (--from "
             f"{args.from_dir}) holds none; load local audit logs with --audit-log FILE, or "
-            "leave them out with --only spec,tests,ineligible")
+            "leave them out with --only spec,tests,ineligible,pending")
     if report.no_audit_data:
         say(f"release {report.release}: CI runs of past releases are gone from the buckets; "
             "no audit data loaded (name a run with --job/--build, or local logs with "

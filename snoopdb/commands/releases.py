@@ -88,10 +88,9 @@ def drop_release(conn: psycopg.Connection, release: Release) -> ReleaseDropRepor
         sources = [source for (source,) in conn.execute(
             "SELECT source FROM audit_run WHERE release = %s ORDER BY run LIMIT %s",
             (name, run_store.DROP_BATCH))]
-        dropped = run_store.drop_many(conn, sources)
-        if dropped:
-            run_store.refresh(conn, name)
-        return dropped
+        # the coverage summaries are rewritten once, at the end (a rewrite reads every run
+        # of the release left: after each batch, it locked them all)
+        return run_store.drop_many(conn, sources)
 
     try:
         while True:

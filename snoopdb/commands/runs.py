@@ -66,28 +66,47 @@ class MoveReport:
 
 
 def _drop(conn: psycopg.Connection, runs: Sequence[Run]) -> None:
-    """Drop `runs` in batches of run_store.DROP_BATCH, each batch in a transaction of its
-    own with its releases' summaries refreshed: a failure keeps the batches dropped
-    before it, and running the command again goes on from there."""
-    done = 0
+    """Drop `runs` in batches of run_store.DROP_BATCH, each in a transaction of its own,
+    then rewrite their releases' coverage summaries once, from the runs left (a rewrite
+    reads every run of a release: after each batch, it locked them all while most were
+    still there, more than PostgreSQL's lock table holds at 1,000 runs). A failure keeps
+    the batches dropped before it, rewrites the summaries of what was dropped, and says
+    so; running the command again goes on from there."""
+    done: list[Run] = []
     try:
         for start in range(0, len(runs), run_store.DROP_BATCH):
             batch = runs[start:start + run_store.DROP_BATCH]
 
             def drop(batch: Sequence[Run] = batch) -> None:
                 run_store.drop_many(conn, [run.source for run in batch])
-                run_store.refresh(conn, *(run.release for run in batch))
 
             with conn.transaction():
                 locks.patiently(conn, f"dropping {plural(len(batch), 'run')}", drop)
-            done += len(batch)
+            done += batch
     except (psycopg.Error, locks.LockWaitExceeded) as exc:
         if not done:
             raise
         # the batches before stay dropped: an error must not read as if none were
         said = connection.describe(exc) if isinstance(exc, psycopg.Error) else str(exc)
-        raise DatabaseError(f"{done} of {plural(len(runs), 'run')} dropped, in batches each "
-                            f"committed; then {said}") from exc
+        raise DatabaseError(f"{len(done)} of {plural(len(runs), 'run')} dropped, in batches "
+                            f"each committed; then {said}{_refresh(conn, done)}") from exc
+    refused = _refresh(conn, runs)
+    if refused:
+        raise DatabaseError(f"{plural(len(runs), 'run')} dropped{refused}")
+
+
+def _refresh(conn: psycopg.Connection, dropped: Sequence[Run]) -> str:
+    """Rewrite the coverage summaries of the releases of the `dropped` runs; what to add
+    to an error's line when that failed too, else ''."""
+    try:
+        with conn.transaction():
+            locks.patiently(conn, "rewriting the coverage summaries", lambda: run_store.refresh(
+                conn, *(run.release for run in dropped)))
+    except (psycopg.Error, locks.LockWaitExceeded) as exc:
+        said = connection.describe(exc) if isinstance(exc, psycopg.Error) else str(exc)
+        return (f"; rewriting their releases' coverage summaries failed ({said}): the "
+                "coverage views count them until `SELECT refresh_coverage()` is run")
+    return ""
 
 
 def drop_runs(conn: psycopg.Connection, names: Sequence[str]) -> DropReport:
