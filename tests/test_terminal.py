@@ -38,7 +38,8 @@ def assert_safe(text: str) -> None:
 
     for line in text.splitlines():
         assert shown(line) == line, line
-        assert not line.startswith("[PASS] forged"), line
+        # the bot's comment is printed quoted ("> …"): no forged line there either
+        assert not line.removeprefix("> ").startswith("[PASS] forged"), line
 
 
 def add_forged_file(root: Path, tests: list[str]) -> None:
@@ -53,6 +54,9 @@ def assert_named_safely(code: int, capsys: pytest.CaptureFixture[str]) -> None:
     assert_safe(err)
     assert ("  - it appears that there are 1 non-required file(s) included in the submission:"
             f" {ESCAPED}") in out.splitlines()
+    # and as the comment quotes it: the name on its hint's one line
+    assert (">   - it appears that there are 1 non-required file(s) included in the"
+            f" submission: {ESCAPED}") in out.splitlines()
 
 
 @pytest.mark.parametrize("mode", ["folder", "github"])

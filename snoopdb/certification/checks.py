@@ -48,6 +48,7 @@ from snoopdb.certification.submission import (
 )
 from snoopdb.core.errors import InputError
 from snoopdb.core.releases import Release
+from snoopdb.core.terminal import shown
 
 FILES = ("README.md", "PRODUCT.yaml", "e2e.log", "junit_01.xml")
 PRODUCT_FIELDS = ("vendor", "name", "version", "type", "description", "website_url",
@@ -164,9 +165,12 @@ def verify_pull_request(
         return early
     files = pull.files
     required = {name: _first_named(files, name) for name in FILES}
-    others = [f.base_name for f in files if f.base_name not in FILES]
-    misplaced = next((f.name for f in files if not BOT_STRUCTURE.search(f.folder)), None)
-    folders = list(dict.fromkeys("./" if f.folder == "." else f.folder for f in files))
+    # names from the pull request go into one-line hints, the bot's comment among them,
+    # shown as their escapes: a line break in a name would start a line of its own
+    others = [shown(f.base_name) for f in files if f.base_name not in FILES]
+    misplaced = next((shown(f.name) for f in files if not BOT_STRUCTURE.search(f.folder)),
+                     None)
+    folders = list(dict.fromkeys("./" if f.folder == "." else shown(f.folder) for f in files))
     failed: dict[str, list[str]] = {}
     only_hint = _bot_others(others) if others else ""
     structure_hint = (f"file '{misplaced}' not allowed. your product submission PR must be in"
