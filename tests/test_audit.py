@@ -346,7 +346,7 @@ def test_cli_loads_default_jobs_for_newest_release(conn, settings, spec_1_36, gc
                               f"logs/{JOB}/1002: 10 events, 8 matched, 2 unmatched "
                               "(1 ignored path, 1 unknown API group); release spec from "
                               f"{spec_at(raw, COMMIT)}; ")
-    assert " 1 events, 1 matched, 0 unmatched; " in out[-2]
+    assert " 1 event, 1 matched, 0 unmatched; " in out[-2]
     assert conn.execute("SELECT source, count(*) FROM audit_event GROUP BY 1 ORDER BY 1"
                         ).fetchall() == [
         ("https://prow.k8s.io/view/gs/kubernetes-ci-logs/logs/"

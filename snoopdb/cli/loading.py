@@ -152,11 +152,12 @@ class _LoadPrinter(LoadListener):
         unmatched = ", ".join(f"{count} {reason}"
                               for reason, count in report.unmatched.most_common())
         bad = "; ".join(f"{count} {reason}" for reason, count in report.bad_reasons.most_common())
-        show(f"audit {report.release} from {report.source}: {report.events} events, "
+        show(f"audit {report.release} from {report.source}: {plural(report.events, 'event')}, "
               f"{report.matched} matched, {sum(report.unmatched.values())} unmatched"
               + (f" ({unmatched})" if unmatched else "")
               + (f"; release spec from {report.spec}" if report.spec else "")
-              + (f", {report.bad_lines} bad lines skipped ({bad})" if report.bad_lines else "")
+              + (f", {plural(report.bad_lines, 'bad line')} skipped ({bad})"
+                 if report.bad_lines else "")
               + f"; {report.seconds:.1f}s, {report.events_per_second:,.0f} events/s")
         for source, events in report.compacted:
             show(f"compacted {source} ({events:,} events): an older run of the same job")
