@@ -155,11 +155,22 @@ def test_any_event_list_is_stored_or_400_naming_the_item(conn, database_url, mat
     body = ('{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":['
             + ",".join(dump(event) for event in made) + "]}").encode()
     before = conn.execute("SELECT count(*) FROM testing.audit_event").fetchone()[0]
+    # the examples share one database: an auditID stored by an earlier one makes its
+    # event a resent one (stored once, counted as a duplicate)
+    ids = [e.get("auditID") for e in made if isinstance(e.get("auditID"), str)]
+    known = conn.execute("SELECT count(*) FROM testing.audit_event WHERE audit_id = ANY(%s)",
+                         (ids,)).fetchone()[0]
     with running(create_app(database_url)) as url:
         response = requests.post(f"{url}/events", data=body, timeout=30)
     after = conn.execute("SELECT count(*) FROM testing.audit_event").fetchone()[0]
     if response.status_code == 200:
-        assert after - before == len(made)
+        answer = response.json()
+        assert after - before == answer["events"]
+        # "duplicates" only when there are some
+        assert answer["events"] + answer.get("duplicates", 0) == len(made)
+        assert answer.get("duplicates", 1) > 0
+        if not known and len(set(ids)) == len(ids):
+            assert answer == {"events": len(made)}
     else:
         assert response.status_code == 400, response.text
         assert re.match(r"^(items\[\d+\] is not a usable audit event|not an EventList)",
@@ -212,7 +223,10 @@ def test_an_event_longer_than_the_bound_is_read_past(conn, matcher, tmp_path) ->
     finally:
         tracemalloc.stop()
     assert (report.events, dict(report.bad_reasons)) == (1, {"an event longer than 16 MiB": 1})
-    assert peak < 40 << 20
+    # the 16 MiB read buffer, twice at most, and what a load holds for the release (its
+    # body field trees and, since revision 0019, its declared parameters: about 1 MB for
+    # 1.36's spec); the 20 MiB line held whole would add 20 MiB more
+    assert peak < 42 << 20
     assert orjson.loads(conn.execute("SELECT data::text FROM audit_event").fetchone()[0]) == event
 
 
