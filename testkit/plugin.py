@@ -95,7 +95,8 @@ def conn(database_url: str) -> Iterator[psycopg.Connection]:
         if tables:
             db.execute(f"TRUNCATE {', '.join(t[0] for t in tables)} RESTART IDENTITY CASCADE")
         # each loaded run's tables (runs.events_N, runs.hit_N, …) and each release's
-        # summary partitions are tables of their own; audit_event has a branch per run
+        # summary partitions are tables of their own; what audit_event reads, runs.events
+        # and runs.chunks, stays
         db.execute("SELECT audit_event_rebuild()")
         # database settings a test made (snoopdb runs keep-hot); the search_path init
         # sets stays
@@ -108,7 +109,9 @@ def conn(database_url: str) -> Iterator[psycopg.Connection]:
                     sql.Identifier(db.info.dbname), sql.Identifier(setting)))
         for schema_name, name in db.execute(
                 "SELECT schemaname, tablename FROM pg_tables"
-                " WHERE schemaname IN ('runs', 'summaries')").fetchall():
+                " WHERE schemaname IN ('runs', 'summaries')"
+                " AND (schemaname, tablename) NOT IN (('runs', 'events'), ('runs', 'chunks'))"
+                ).fetchall():
             db.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(
                 sql.Identifier(schema_name), sql.Identifier(name)))
         yield db

@@ -80,9 +80,10 @@ def cmd_load(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.connect(migrate=True) as conn:
         report = load(conn, ctx.fetcher(), ctx.settings, releases, options, _LoadPrinter())
     if report.view_runs is not None:
-        say(f"note: audit_event holds {report.view_runs:,} runs (hot or compact): every query "
-            "of it locks and plans each one (docs/scale.md); archive older runs (snoopdb runs "
-            "keep-compact N --to DIR) or prune them (snoopdb runs prune --keep N)")
+        say(f"note: audit_event holds {report.view_runs:,} runs (hot or compact): a query of "
+            "all of it locks and plans each one, one restricted to a run or a release only "
+            "those (docs/scale.md); archive older runs (snoopdb runs keep-compact N --to DIR) "
+            "or prune them (snoopdb runs prune --keep N)")
     if report.no_ci_source:
         say(f"note: release {report.release}: no CI runs loaded: a mirror (--from "
             f"{args.from_dir}) holds none; load local audit logs with --audit-log FILE, or "

@@ -25,9 +25,9 @@ from snoopdb.loaders.events import AuditReport
 from snoopdb.loaders.github import SPEC_PATH, Sources
 
 PARTS = ("spec", "tests", "ineligible", "pending", "audit")
-# Every query of audit_event locks and plans every hot or compact run's branch, and
-# its planning grows faster than the runs (0.2 s at 300, 1.3-5 s at 1,000: docs/scale.md):
-# past this many, a load says so and what keeps them fewer.
+# A query of all of audit_event locks and plans every hot or compact run's table (one
+# restricted to a run or a release, only those: revision 0021): past this many runs, a
+# load says so and what keeps them fewer (docs/scale.md).
 VIEW_RUNS = 300
 # `history` is a part only when named: by default a load decides itself (see load).
 LOAD_PARTS = (*PARTS, "history")
