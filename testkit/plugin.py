@@ -27,6 +27,8 @@ DATA_SCHEMAS = ("public", "conformance", "testing")
 # Set (CI sets it): tests that would be left out for want of the shared data are an
 # error instead.
 REQUIRE_SHARED_DATA = "SNOOPDB_REQUIRE_SHARED_DATA"
+# How the test kit itself is set up, not how snoopdb behaves: kept for every test.
+TEST_KIT_SETTINGS = ("SNOOPDB_SHARED_DATA", REQUIRE_SHARED_DATA, "SNOOPDB_TEST_DATABASE_URL")
 _LEFT_OUT = pytest.StashKey[str]()
 
 
@@ -122,9 +124,13 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str)
     """Settings that never touch the user's own directories or database: applied to
     every test, so a CLI call in a test can never reach the user's embedded server."""
     for name in ("DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE",
-                 "PGPASSWORD", "PGSERVICE", "SNOOPDB_GITHUB_RAW_URL", "SNOOPDB_GCS_URL",
-                 "SNOOPDB_APISNOOP_RAW_URL", "SNOOPDB_GITHUB_API_URL", "GITHUB_TOKEN"):
+                 "PGPASSWORD", "PGSERVICE", "GITHUB_TOKEN"):
         monkeypatch.delenv(name, raising=False)
+    # and every snoopdb setting a developer may have exported (SNOOPDB_DOWNLOAD_ATTEMPTS,
+    # SNOOPDB_LOCK_WAIT, …): tests pin the ones they need; the test kit's own stay
+    for name in list(os.environ):
+        if name.startswith("SNOOPDB_") and name not in TEST_KIT_SETTINGS:
+            monkeypatch.delenv(name)
     monkeypatch.setenv("SNOOPDB_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SNOOPDB_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("DATABASE_URL", database_url)

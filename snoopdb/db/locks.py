@@ -104,10 +104,10 @@ class _Watch:
 
 def patiently(conn: psycopg.Connection, doing: str, step: Callable[[], T]) -> T:
     """`step()` (statements taking locks that readers hold: swapping or dropping a run's
-    tables, rewriting `audit_event`) in a savepoint of the caller's transaction, each
-    lock asked for ATTEMPT_MS at a time, retried after a pause until SNOOPDB_LOCK_WAIT
-    seconds have passed; then LockWaitExceeded, naming who held them (`doing`: what
-    the step is, for the message)."""
+    tables, detaching them from what `audit_event` reads) in a savepoint of the caller's
+    transaction, each lock asked for ATTEMPT_MS at a time, retried after a pause until
+    SNOOPDB_LOCK_WAIT seconds have passed; then LockWaitExceeded, naming who held them
+    (`doing`: what the step is, for the message)."""
     started = time.monotonic()
     deadline = started + lock_wait()
     watch: _Watch | None = None
