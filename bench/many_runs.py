@@ -14,12 +14,14 @@ issue's 800 hot runs. Then, with N runs:
 - the planning time (EXPLAIN (SUMMARY)) of `select count(*) from audit_event` and of
   the same restricted to one run's source, median of 5, and the relation locks each
   query holds (pg_locks of its session, in its transaction);
-- 6 readers at once, each reading `count(*)` of `audit_event` in a transaction held
-  until all have read: how many succeed (the lock table is shared);
+- 6 readers at once, each reading `count(*)` of `audit_event` (then of one run each)
+  in a transaction held until all have read: how many read (the lock table is shared);
 - a tiny load (one more run of `--events` events), end to end;
-- an open reader (a session idle in a transaction that read `audit_event`): a
-  `runs drop` of one run with SNOOPDB_LOCK_WAIT=5, how long until it gives up and its
-  line, and the longest a one-run `count(*)` waited meanwhile (20 tries);
+- an open reader (a session idle in a transaction that read all of `audit_event`,
+  then one that read one other run of the same release): a `runs drop` of one run
+  with SNOOPDB_LOCK_WAIT=5, how long until it gives up and its line, and how a
+  one-run `count(*)` and the dashboard's `/api/overview` (served here on a loopback
+  port) fared meanwhile: the longest each took, and any failure (20 tries each);
 - on copies of the database (CREATE DATABASE … TEMPLATE): `runs prune --keep 1`
   (drops N) and `releases drop 1.36`, time and result.
 
@@ -44,7 +46,9 @@ from pathlib import Path
 
 import orjson
 import psycopg
+import requests
 
+from bench.dashboard import serving
 from snoopdb.commands import releases, runs
 from snoopdb.core.fetch import Fetcher
 from snoopdb.core.releases import Release
@@ -85,29 +89,31 @@ def locks_held(url: str, statement: str) -> int:
         return int(row[0])
 
 
-def concurrent_readers(url: str) -> tuple[int, str]:
-    """READERS sessions each reading count(*) of audit_event, holding their locks until
-    all have read: (how many succeeded, the first error)."""
-    barrier = threading.Barrier(READERS, timeout=600)
-    results: list[str | None] = []
+def concurrent_readers(url: str, statements: list[str]) -> tuple[int, str]:
+    """One session per statement, each reading it and holding its locks until all have
+    read: (how many read, the first error)."""
+    barrier = threading.Barrier(len(statements), timeout=600)
+    errors: list[str] = []
 
-    def read() -> None:
+    def read(statement: str) -> None:
         try:
             with psycopg.connect(url) as conn:
-                conn.execute("SELECT count(*) FROM audit_event").fetchall()
-                results.append(None)
+                try:
+                    conn.execute(statement).fetchall()
+                except psycopg.Error as exc:
+                    errors.append(" ".join(str(exc).split())[:120])
+                    barrier.abort()
+                    return
                 barrier.wait()
-        except (psycopg.Error, threading.BrokenBarrierError) as exc:
-            results.append(" ".join(str(exc).split())[:120] or type(exc).__name__)
-            barrier.abort()
+        except threading.BrokenBarrierError:
+            pass  # another reader failed: this one had read
 
-    threads = [threading.Thread(target=read) for _ in range(READERS)]
+    threads = [threading.Thread(target=read, args=(s,)) for s in statements]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    errors = [r for r in results if r]
-    return READERS - len(errors), errors[0] if errors else ""
+    return len(statements) - len(errors), errors[0] if errors else ""
 
 
 class Runs:
@@ -153,14 +159,16 @@ class Runs:
             run_store.add_to_summaries(self.conn, run)
 
 
-def open_reader_waits(url: str, conn: psycopg.Connection) -> tuple[float, str, float]:
-    """A session idle in a transaction that read audit_event; a `runs drop` of the
-    oldest run meanwhile (SNOOPDB_LOCK_WAIT=5): (seconds until it gave up, its line,
-    the longest ms a one-run count(*) waited during it)."""
+def open_reader_waits(url: str, conn: psycopg.Connection, dashboard: str,
+                      reading: str) -> tuple[float, str, str, str]:
+    """A session idle in a transaction that ran `reading` on audit_event; a `runs drop`
+    of the oldest run meanwhile (SNOOPDB_LOCK_WAIT=5): (seconds until it gave up, its
+    line, and how a one-run count(*) and the dashboard at `dashboard` answering
+    /api/overview fared during it: the longest each took, and its failures)."""
     os.environ["SNOOPDB_LOCK_WAIT"] = "5"
     outcome: list[tuple[float, str]] = []
     with psycopg.connect(url, application_name="an open reader") as holder:
-        holder.execute("SELECT count(*) FROM audit_event").fetchall()
+        holder.execute(reading).fetchall()
 
         def drop() -> None:
             with connection.connect(url) as writer:
@@ -168,22 +176,41 @@ def open_reader_waits(url: str, conn: psycopg.Connection) -> tuple[float, str, f
                 try:
                     runs.drop_runs(writer, [SOURCE.format(build=1)])
                     outcome.append((time.monotonic() - started, "dropped"))
-                except locks.LockWaitExceeded as exc:
-                    outcome.append((time.monotonic() - started, str(exc)))
+                except (locks.LockWaitExceeded, psycopg.Error) as exc:
+                    outcome.append((time.monotonic() - started, " ".join(str(exc).split())))
+
+        def read() -> None:
+            conn.execute("SELECT count(*) FROM audit_event WHERE source = %s",
+                         (SOURCE.format(build=2),)).fetchall()
+
+        def overview() -> None:
+            answer = requests.get(dashboard + "/api/overview", timeout=60)
+            if answer.status_code != 200:
+                raise RuntimeError(f"{answer.status_code} {answer.text[:100]}")
 
         writer = threading.Thread(target=drop)
         writer.start()
         time.sleep(0.5)
-        waits = []
+        tries: dict[str, list[tuple[float, str]]] = {"read": [], "overview": []}
         for _ in range(20):
-            started = time.monotonic()
-            conn.execute("SELECT count(*) FROM audit_event WHERE source = %s",
-                         (SOURCE.format(build=2),)).fetchall()
-            waits.append((time.monotonic() - started) * 1000)
+            for name, action in (("read", read), ("overview", overview)):
+                started = time.monotonic()
+                try:
+                    action()
+                    failure = ""
+                except (psycopg.Error, RuntimeError) as exc:
+                    failure = " ".join(str(exc).split())[:120]
+                tries[name].append(((time.monotonic() - started) * 1000, failure))
             time.sleep(0.1)
         writer.join()
     del os.environ["SNOOPDB_LOCK_WAIT"]
-    return outcome[0][0], outcome[0][1], max(waits)
+
+    def fared(done: list[tuple[float, str]]) -> str:
+        failed = [failure for _, failure in done if failure]
+        return (f"longest {max(ms for ms, _ in done):.0f} ms"
+                + (f", {len(failed)} of {len(done)} failed: {failed[0]}" if failed else ""))
+
+    return outcome[0][0], outcome[0][1], fared(tries["read"]), fared(tries["overview"])
 
 
 def copy_of(url: str, name: str) -> str:
@@ -240,15 +267,28 @@ def bench(url: str, data: Path, count: int, events: int, floor: dict[str, float]
         every = locks_held(url, "SELECT count(*) FROM audit_event")
         print(f"  relation locks held: count(*) {every}, one run's count(*) "
               f"{locks_held(url, one_run)}")
-        ok, error = concurrent_readers(url)
-        print(f"  {READERS} concurrent readers of count(*): {ok} succeeded"
-              + (f"; first error: {error}" if error else ""))
+        for what, statements in (
+                ("count(*)", ["SELECT count(*) FROM audit_event"] * READERS),
+                ("one run's count(*), each another run", [
+                    f"SELECT count(*) FROM audit_event WHERE source = '{SOURCE.format(build=b)}'"
+                    for b in range(1, READERS + 1)])):
+            ok, error = concurrent_readers(url, statements)
+            print(f"  {READERS} concurrent readers of {what}: {ok} read"
+                  + (f"; first error: {error}" if error else ""))
         tiny = made.load()
         print(f"  a tiny load ({events} events) at {count + 1} runs: {tiny:.2f} s "
               f"(at 2 runs: {floor['load']:.2f} s)")
-        gave_up, line, waited = open_reader_waits(url, conn)
-        print(f"  an open reader: runs drop gave up after {gave_up:.1f} s: {line}")
-        print(f"  meanwhile the longest a one-run count(*) waited: {waited:.0f} ms")
+        with serving(url) as dashboard:
+            requests.get(dashboard + "/api/overview", timeout=60).raise_for_status()
+            for what, reading in (("every run", "SELECT count(*) FROM audit_event"),
+                                  ("one run", "SELECT count(*) FROM audit_event WHERE source ="
+                                   f" '{SOURCE.format(build=3)}'")):
+                gave_up, line, read, answered = open_reader_waits(url, conn, dashboard,
+                                                                  reading)
+                print(f"  an open reader of {what}: runs drop ended after {gave_up:.1f} s: "
+                      f"{line}")
+                print(f"    meanwhile a one-run count(*): {read}; the dashboard's "
+                      f"/api/overview: {answered}")
     name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
     def prune(conn: psycopg.Connection) -> str:
         return f"{len(runs.prune_runs(conn, 1).dropped)} dropped"
