@@ -554,6 +554,51 @@ def test_drops_go_in_batches_each_committed(conn, matcher, database_url, tmp_pat
                                        *tables_of(run_of[builds[5]])])
 
 
+@pytest.mark.parametrize("change", ["audit_run_drop", "audit_run_compact"])
+def test_a_release_s_last_hot_run_going_beside_a_reader_deadlocks_neither(
+        conn, matcher, database_url, tmp_path, change: str) -> None:
+    """A release's last hot run dropped or compacted takes the release's part of
+    runs.events with it, and dropping the part locks runs.events after the part: a
+    reader takes them the other way round. A reader that read another release, then
+    asks for this one while the change waits, must get its answer, and the change go
+    on after it (before, one of them died of a deadlock)."""
+    going, kept = PROW.format(job=GCE, build=1), PROW.format(job=KIND, build=1)
+    load(conn, matcher, write(tmp_path / "a.log", events(40, 1)), going)
+    load(conn, matcher, write(tmp_path / "b.log", events(30, 2)), kept, release="1.35.0")
+    (going_events,) = conn.execute("SELECT count(*) FROM audit_event WHERE source = %s",
+                                   (going,)).fetchone()
+    errors: list[Exception] = []
+    with psycopg.connect(database_url, application_name="a reader") as reader:
+        reader.execute("SET deadlock_timeout = '100ms'")
+        assert reader.execute("SELECT count(*) FROM audit_event WHERE release = '1.35.0'"
+                              ).fetchone() == (30,)
+
+        def go() -> None:
+            try:
+                with psycopg.connect(database_url, autocommit=True) as writer:
+                    writer.execute("SET deadlock_timeout = '100ms'")
+                    writer.execute(f"SELECT {change}(%s)", (going,))
+            except psycopg.Error as exc:
+                errors.append(exc)
+
+        going_on = threading.Thread(target=go)
+        going_on.start()
+        assert wait_for_a_relation_lock_wait(conn)
+        assert reader.execute("SELECT count(*) FROM audit_event WHERE release = '1.36.0'"
+                              ).fetchone() == (going_events,)
+        reader.commit()
+        going_on.join()
+    assert errors == []
+    if change == "audit_run_drop":
+        assert conn.execute("SELECT source FROM audit_run").fetchall() == [(kept,)]
+        assert run_tables(conn) == sorted(["events_2", *tables_of(2)])
+    else:
+        assert conn.execute("SELECT source, state FROM audit_run ORDER BY run").fetchall() == [
+            (going, "compact"), (kept, "hot")]
+        assert conn.execute("SELECT count(*) FROM audit_event WHERE release = '1.36.0'"
+                            ).fetchone() == (going_events,)
+
+
 def test_a_first_load_rewrites_audit_event_once(conn, matcher, tmp_path) -> None:
     conn.execute("SET track_functions = 'pl'")
 

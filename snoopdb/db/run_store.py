@@ -260,8 +260,11 @@ def events_query(conn: psycopg.Connection, run: int) -> str | None:
 
 def archived(conn: psycopg.Connection, source: str, location: str, size: int) -> None:
     """Mark hot or compact run `source` archived to `location` (`size` bytes), which the
-    caller wrote and checked under `lock`: its events table goes, its summaries stay."""
-    conn.execute("SELECT audit_run_archive(%s, %s, %s)", (source, location, size))
+    caller wrote and checked under `lock`: its events table goes, its summaries stay.
+    Its table is detached from what audit_event reads, which waits for readers of its
+    release: bounded, as every such step (locks.patiently)."""
+    locks.patiently(conn, f"archiving {source}", lambda: conn.execute(
+        "SELECT audit_run_archive(%s, %s, %s)", (source, location, size)))
 
 
 def fresh_events(conn: psycopg.Connection, run: int) -> sql.Composed:

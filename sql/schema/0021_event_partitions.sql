@@ -56,7 +56,24 @@ CREATE OR REPLACE FUNCTION audit_event_rebuild(except_run bigint DEFAULT NULL) R
 LANGUAGE plpgsql AS $$
 DECLARE
   p record;
+  -- the releases' parts no run belongs in (but except_run, which may come back to its
+  -- part or move: a swap's second call, except_run back, finds no part this one missed)
+  doomed text[] := ARRAY(
+    SELECT level.relname::text
+    FROM pg_inherits top
+    JOIN pg_class level ON level.oid = top.inhrelid
+    WHERE top.inhparent IN ('runs.events'::regclass, 'runs.chunks'::regclass)
+      AND level.relname::text NOT IN (
+        SELECT w.level FROM audit_event_partition(except_run) w));
 BEGIN
+  -- Dropping a release's part locks runs.events or runs.chunks after the part, the
+  -- other way round from a reader (the partitioned tables, the part, a run's table):
+  -- a reader and this transaction could each wait for the other. So when a part may
+  -- go in this transaction, both are locked first, before any part, and alone (ONLY:
+  -- not every run's table under them).
+  IF cardinality(doomed) > 0 THEN
+    LOCK TABLE ONLY runs.events, ONLY runs.chunks IN ACCESS EXCLUSIVE MODE;
+  END IF;
   FOR p IN
     SELECT level.relname AS level, part.relname AS part
     FROM pg_inherits top
@@ -100,6 +117,7 @@ BEGIN
       FROM pg_inherits top
       JOIN pg_class level ON level.oid = top.inhrelid
       WHERE top.inhparent IN ('runs.events'::regclass, 'runs.chunks'::regclass)
+        AND level.relname::text = ANY (doomed)
         AND NOT EXISTS (SELECT FROM pg_inherits i WHERE i.inhparent = level.oid)
     LOOP
       EXECUTE format('DROP TABLE runs.%I', p.level);
